@@ -1,0 +1,94 @@
+"""Sentence-aware chunking with token budgets and character offsets (pure logic)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+TokenCounter = Callable[[Sequence[str]], list[int]]
+
+_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "gen", "gov", "sen", "rep", "lt", "col",
+                  "sgt", "capt", "u.s", "u.k", "u.n", "no", "vs", "inc", "co", "corp", "ltd", "jan", "feb",
+                  "mar", "apr", "aug", "sept", "sep", "oct", "nov", "dec", "e.g", "i.e", "etc"}
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-Ý])|\n+")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A window of whole sentences of one article: text == article.text[start:end]."""
+
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence, whitespace trimmed; together they cover every non-space character."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for match in _SENTENCE_END.finditer(text):
+        word = re.search(r"(\S+)$", text[pos:match.start()])
+        if match.group().startswith(".") and word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
+            continue
+        spans.append((pos, match.end()))
+        pos = match.end()
+    spans.append((pos, len(text)))
+    trimmed = []
+    for start, end in spans:
+        piece = text[start:end]
+        lead = len(piece) - len(piece.lstrip())
+        tail = len(piece.rstrip())
+        if tail > lead:
+            trimmed.append((start + lead, start + tail))
+    return trimmed
+
+
+def _split_long(text: str, start: int, end: int, tokens: int, budget: int) -> list[tuple[int, int, int]]:
+    """Split one over-long sentence at word boundaries into pieces of about budget tokens."""
+    words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
+    per_piece = max(1, int(len(words) * budget / tokens * 0.9))
+    pieces = []
+    for i in range(0, len(words), per_piece):
+        group = words[i:i + per_piece]
+        share = round(tokens * len(group) / len(words))
+        pieces.append((group[0][0], group[-1][1], max(1, share)))
+    return pieces
+
+
+def chunk_text(article_id: str, text: str, count_tokens: TokenCounter,
+               max_tokens: int = 128, overlap: int = 24) -> list[Chunk]:
+    """Windows of consecutive sentences of at most max_tokens, overlapping by about overlap tokens."""
+    if overlap >= max_tokens:
+        raise ValueError(f"chunk overlap ({overlap}) must be smaller than the chunk size ({max_tokens})")
+    spans = sentence_spans(text)
+    if not spans:
+        return []
+    counts = count_tokens([text[s:e] for s, e in spans])
+    units: list[tuple[int, int, int]] = []
+    for (start, end), n in zip(spans, counts):
+        units.extend(_split_long(text, start, end, n, max_tokens) if n > max_tokens else [(start, end, n)])
+    chunks: list[Chunk] = []
+    i = 0
+    while i < len(units):
+        j, total = i, 0
+        while j < len(units) and (j == i or total + units[j][2] <= max_tokens):
+            total += units[j][2]
+            j += 1
+        start, end = units[i][0], units[j - 1][1]
+        chunks.append(Chunk(article_id, len(chunks), start, end, text[start:end]))
+        if j >= len(units):
+            break
+        back, carried = j, 0
+        while back - 1 > i and carried + units[back - 1][2] <= overlap:
+            back -= 1
+            carried += units[back][2]
+        i = back
+    return chunks
+
+
+def embedding_text(title: str, chunk_text_: str) -> str:
+    """What the embedder sees: the article title, then the passage."""
+    return f"{title}\n{chunk_text_}" if title else chunk_text_

@@ -1,0 +1,71 @@
+"""Settings: one frozen dataclass. Defaults < RAG_* environment variables < explicit arguments."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.errors import RagError
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that shapes indexing, retrieval and answering."""
+
+    seeds_dir: Path = Path("seeds")
+    index_dir: Path = Path("index")
+    # Embedding and chunking (these shape the index; changing them forces a full rebuild).
+    embedding_model: str = ""  # empty: the packaged all-MiniLM-L6-v2; else a local sentence-transformers folder
+    chunk_tokens: int = 128
+    chunk_overlap: int = 24
+    embed_batch_size: int = 32
+    max_file_bytes: int = 20_000_000
+    # Retrieval.
+    top_k: int = 5
+    min_score: float = 0.25  # minimum cosine similarity of the best passage; below it the answer abstains
+    candidates: int = 50
+    # Answering.
+    generator: str = "default"  # "default" (Qwen2.5-Coder-1.5B), "fast" (SmolLM2-135M) or a local model path
+    max_new_tokens: int = 200
+    threads: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
+    context_tokens: int = 2048
+    max_question_chars: int = 1000
+    cache_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "news-rag"
+    )
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from RAG_<FIELD> environment variables, then explicit overrides (None is ignored)."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, object] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f"RAG_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = _parse(f.name, raw, cls.__dataclass_fields__[f.name].type)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for key in ("seeds_dir", "index_dir", "cache_dir"):
+            if key in values:
+                values[key] = Path(values[key])  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]
+
+    def shape(self) -> dict[str, object]:
+        """The settings that decide the content of the index."""
+        return {
+            "embedding_model": self.embedding_model or "packaged:all-MiniLM-L6-v2",
+            "chunk_tokens": self.chunk_tokens,
+            "chunk_overlap": self.chunk_overlap,
+        }
+
+
+def _parse(name: str, raw: str, type_name: str) -> object:
+    try:
+        if type_name == "int":
+            return int(raw)
+        if type_name == "float":
+            return float(raw)
+    except ValueError:
+        raise RagError(f"RAG_{name.upper()}={raw!r} is not a number; fix or unset it") from None
+    return raw

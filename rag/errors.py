@@ -1,0 +1,29 @@
+"""Domain errors. Each message says what went wrong and how to fix it."""
+
+
+class RagError(Exception):
+    """Base class for every error the library raises on purpose."""
+
+
+class IndexNotFoundError(RagError):
+    """No index exists at the given folder."""
+
+
+class IndexFormatError(RagError):
+    """An index file is missing, corrupt or from an incompatible version."""
+
+
+class IndexLockedError(RagError):
+    """Another build holds the index lock."""
+
+
+class ArticleError(RagError):
+    """An article file could not be read."""
+
+
+class QuestionError(RagError):
+    """The question is empty or too long."""
+
+
+class ModelNotFoundError(RagError):
+    """A model package or folder is missing."""

@@ -1,0 +1,169 @@
+"""Incremental index builds: plan what changed against the manifest, then embed only that."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from rag.chunking import chunk_text, embedding_text
+from rag.config import Settings
+from rag.documents import Article, Problem, load_articles
+from rag.embedding import Embedder, SentenceTransformerEmbedder
+from rag.errors import IndexLockedError, RagError
+from rag.store import ChunkRecord, IndexStore, read_manifest
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a build would do. full_reason is set when the whole index must be rebuilt."""
+
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    unchanged: list[str]
+    full_reason: str | None = None
+
+    @property
+    def is_noop(self) -> bool:
+        return not (self.added or self.changed or self.removed or self.full_reason)
+
+    def describe(self) -> str:
+        head = f"full rebuild ({self.full_reason}); " if self.full_reason else ""
+        return (f"{head}{len(self.added)} to add, {len(self.changed)} changed, {len(self.removed)} to remove, "
+                f"{len(self.unchanged)} unchanged")
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """The outcome of one build."""
+
+    plan: Plan
+    chunks_embedded: int
+    seconds: float
+    articles: int
+    chunks: int
+    problems: list[Problem] = field(default_factory=list)
+
+    def summary(self) -> str:
+        p = self.plan
+        return (f"added {len(p.added)}, changed {len(p.changed)}, removed {len(p.removed)}, "
+                f"unchanged {len(p.unchanged)}; {self.chunks_embedded} chunks embedded in {self.seconds:.1f} s "
+                f"({self.articles} articles, {self.chunks} chunks indexed"
+                f"{f', {len(self.problems)} files skipped' if self.problems else ''})")
+
+
+def plan_update(articles: list[Article], manifest: dict | None, shape: dict[str, object],
+                full: bool = False) -> Plan:
+    """Diff the articles against the manifest by content hash (pure)."""
+    indexed = (manifest or {}).get("articles", {})
+    reason = None
+    if full:
+        reason = "requested with --full"
+    elif manifest is not None and manifest.get("settings") != shape:
+        old, new = manifest.get("settings", {}), shape
+        changed = ", ".join(f"{k} {old.get(k)!r} -> {new[k]!r}" for k in new if old.get(k) != new[k])
+        reason = f"index settings changed: {changed}"
+    if reason:
+        return Plan([a.id for a in articles], [], [], [], reason)
+    current = {a.id: a.sha256 for a in articles}
+    return Plan(
+        added=[i for i in current if i not in indexed],
+        changed=[i for i in current if i in indexed and indexed[i]["sha256"] != current[i]],
+        removed=[i for i in indexed if i not in current],
+        unchanged=[i for i in current if i in indexed and indexed[i]["sha256"] == current[i]],
+    )
+
+
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """Exclusive lock on the index folder; released by the OS if the process dies."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    handle = (index_dir / ".lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise IndexLockedError(f"another build of {index_dir} is running (pid {holder}); "
+                               "wait for it to finish and run the command again") from None
+    try:
+        handle.truncate(0)
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def chunk_articles(articles: list[Article], embedder: Embedder, settings: Settings) -> list[list[tuple[str, int, int]]]:
+    """Per article, its chunks as (text, start, end)."""
+    result = []
+    for article in articles:
+        chunks = chunk_text(article.id, article.text, embedder.count_tokens,
+                            settings.chunk_tokens, settings.chunk_overlap)
+        result.append([(c.text, c.start, c.end) for c in chunks])
+    return result
+
+
+def make_embedder(settings: Settings, model: str | None = None) -> Embedder:
+    return SentenceTransformerEmbedder(settings.embedding_model if model is None else model,
+                                       batch_size=settings.embed_batch_size, threads=settings.threads)
+
+
+def build_index(settings: Settings | None = None, full: bool = False, embedder: Embedder | None = None,
+                log: Log = print, progress: bool = True) -> BuildReport:
+    """Bring the index in settings.index_dir up to date with the articles in settings.seeds_dir."""
+    settings = settings or Settings.from_env()
+    started = time.perf_counter()
+    if not settings.seeds_dir.is_dir():
+        raise RagError(f"articles folder {settings.seeds_dir} does not exist; create it or pass --seeds DIR")
+    with build_lock(settings.index_dir):
+        articles, problems = load_articles(settings.seeds_dir, settings.max_file_bytes)
+        for problem in problems:
+            log(str(problem))
+        shape = settings.shape()
+        manifest = read_manifest(settings.index_dir) if not full else None
+        plan = plan_update(articles, manifest, shape, full=full)
+        if plan.full_reason and not full:
+            log(f"rebuilding the whole index: {plan.full_reason}")
+        if plan.is_noop:
+            total = sum(len(a["chunk_ids"]) for a in manifest["articles"].values()) if manifest else 0
+            return BuildReport(plan, 0, time.perf_counter() - started, len(articles), total, problems)
+        embedder = embedder or make_embedder(settings)
+        if plan.full_reason or manifest is None:
+            store = IndexStore.empty(embedder.dim, shape)
+        else:
+            store = IndexStore.load(settings.index_dir)
+        for article_id in plan.changed + plan.removed:
+            store.remove_article(article_id)
+        wanted = set(plan.added) | set(plan.changed)
+        todo = [a for a in articles if a.id in wanted]
+        embedded = _embed_articles(store, todo, embedder, settings, progress)
+        store.save(settings.index_dir)
+        return BuildReport(plan, embedded, time.perf_counter() - started, len(articles), len(store.chunks), problems)
+
+
+def _embed_articles(store: IndexStore, articles: list[Article], embedder: Embedder, settings: Settings,
+                    progress: bool) -> int:
+    pieces = chunk_articles(articles, embedder, settings)
+    texts = [embedding_text(a.title, text) for a, chunks in zip(articles, pieces) for text, _, _ in chunks]
+    vectors = embedder.encode(texts, progress=progress and len(texts) > 64)
+    offset = 0
+    for article, chunks in zip(articles, pieces):
+        ids = store.allocate_ids(len(chunks))
+        records = [ChunkRecord(cid, article.id, n, start, end, text)
+                   for n, (cid, (text, start, end)) in enumerate(zip(ids, chunks))]
+        entry = {"id": article.id, "sha256": article.sha256, "title": article.title, "source": article.source,
+                 "published": article.published, "url": article.url, "path": article.path}
+        store.add_article(entry, records, vectors[offset:offset + len(chunks)])
+        offset += len(chunks)
+    return len(texts)

@@ -1,0 +1,224 @@
+"""The index on disk: FAISS vectors, chunk table, BM25 and manifest, saved atomically by generation."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from rag.errors import IndexFormatError, IndexNotFoundError
+from rag.lexical import LexicalIndex
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+RECOVER = "rebuild it with: rag build --full"
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """One indexed passage; text == article.text[start:end]."""
+
+    id: int
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": sys.version.split()[0]}
+    for name in ("faiss-cpu", "sentence-transformers", "bm25s", "news-rag"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return found
+
+
+def read_manifest(folder: Path) -> dict | None:
+    """The manifest of the index in folder, None when there is no index yet."""
+    path = folder / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IndexFormatError(f"{path} is unreadable ({exc}); {RECOVER}") from None
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexFormatError(f"{path} has an unknown format; {RECOVER}")
+    return manifest
+
+
+class IndexStore:
+    """In-memory view of one index generation: vectors, chunks, lexical index and manifest."""
+
+    def __init__(self, manifest: dict, vectors: object, chunks: dict[int, ChunkRecord],
+                 lexical: LexicalIndex | None = None) -> None:
+        self.manifest = manifest
+        self.vectors = vectors
+        self.chunks = chunks
+        self.lexical = lexical if lexical is not None else self._build_lexical()
+
+    @classmethod
+    def empty(cls, dim: int, shape: dict[str, object]) -> IndexStore:
+        import faiss
+
+        manifest = {"format_version": FORMAT_VERSION, "generation": 0, "settings": dict(shape), "dim": dim,
+                    "next_chunk_id": 0, "articles": {}}
+        return cls(manifest, faiss.IndexIDMap2(faiss.IndexFlatIP(dim)), {}, LexicalIndex([], None))
+
+    @classmethod
+    def load(cls, folder: Path) -> IndexStore:
+        """Load the generation the manifest names; errors name the bad file and the recovery command."""
+        import faiss
+
+        manifest = read_manifest(folder)
+        if manifest is None:
+            raise IndexNotFoundError(f"no index in {folder}; build it with: rag build --index {folder}")
+        files = manifest.get("files", {})
+        vec_path, chunk_path, lex_path = (folder / files.get(k, "?") for k in ("vectors", "chunks", "lexical"))
+        try:
+            vectors = faiss.read_index(str(vec_path))
+        except (RuntimeError, OSError) as exc:
+            raise IndexFormatError(f"{vec_path} is missing or corrupt ({str(exc).splitlines()[0][:120]}); "
+                                   f"{RECOVER}") from None
+        chunks: dict[int, ChunkRecord] = {}
+        try:
+            with chunk_path.open(encoding="utf-8") as handle:
+                for line in handle:
+                    record = ChunkRecord(**json.loads(line))
+                    chunks[record.id] = record
+        except (OSError, ValueError, TypeError) as exc:
+            raise IndexFormatError(f"{chunk_path} is missing or corrupt ({exc}); {RECOVER}") from None
+        expected = sum(len(a["chunk_ids"]) for a in manifest["articles"].values())
+        if vectors.ntotal != len(chunks) or len(chunks) != expected:
+            raise IndexFormatError(f"{folder} is inconsistent ({vectors.ntotal} vectors, {len(chunks)} chunks, "
+                                   f"manifest lists {expected}); {RECOVER}")
+        try:
+            lexical = LexicalIndex.load(lex_path)
+        except Exception as exc:  # bm25s raises many kinds of errors on damaged files
+            raise IndexFormatError(f"{lex_path} is missing or corrupt ({exc}); {RECOVER}") from None
+        if len(lexical.ids) != len(chunks):
+            raise IndexFormatError(f"{lex_path} does not match the chunk table; {RECOVER}")
+        return cls(manifest, vectors, chunks, lexical)
+
+    def _build_lexical(self) -> LexicalIndex:
+        ids = sorted(self.chunks)
+        return LexicalIndex.build(ids, [self.passage_text(i) for i in ids])
+
+    def passage_text(self, chunk_id: int) -> str:
+        """Title and passage, as embedded and searched."""
+        record = self.chunks[chunk_id]
+        title = self.manifest["articles"][record.article_id]["title"]
+        return f"{title}\n{record.text}"
+
+    def article_of(self, chunk_id: int) -> dict:
+        return self.manifest["articles"][self.chunks[chunk_id].article_id]
+
+    def remove_article(self, article_id: str) -> None:
+        import faiss
+
+        entry = self.manifest["articles"].pop(article_id)
+        ids = np.asarray(entry["chunk_ids"], dtype=np.int64)
+        if len(ids):
+            self.vectors.remove_ids(faiss.IDSelectorBatch(ids))
+        for chunk_id in entry["chunk_ids"]:
+            del self.chunks[chunk_id]
+
+    def add_article(self, entry: dict, records: list[ChunkRecord], vectors: np.ndarray) -> None:
+        """Add one article's chunks; the records' ids must come from allocate_ids."""
+        ids = np.asarray([r.id for r in records], dtype=np.int64)
+        if len(ids):
+            self.vectors.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+        self.chunks.update((r.id, r) for r in records)
+        self.manifest["articles"][entry["id"]] = {**entry, "chunk_ids": ids.tolist()}
+
+    def allocate_ids(self, count: int) -> list[int]:
+        start = self.manifest["next_chunk_id"]
+        self.manifest["next_chunk_id"] = start + count
+        return list(range(start, start + count))
+
+    def search(self, query: np.ndarray, k: int, allowed: Iterable[int] | None = None) -> list[tuple[int, float]]:
+        """(chunk id, cosine) of the k nearest chunks, optionally among allowed ids only."""
+        import faiss
+
+        if self.vectors.ntotal == 0 or k <= 0:
+            return []
+        params = None
+        if allowed is not None:
+            allowed_ids = np.fromiter(allowed, dtype=np.int64)
+            if not len(allowed_ids):
+                return []
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed_ids))
+        scores, ids = self.vectors.search(query.reshape(1, -1).astype(np.float32),
+                                          min(k, self.vectors.ntotal), params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def save(self, folder: Path) -> None:
+        """Write a new generation, then the manifest (atomically, last), then drop old generations."""
+        import faiss
+
+        folder.mkdir(parents=True, exist_ok=True)
+        self.lexical = self._build_lexical()
+        generation = int(self.manifest.get("generation", 0)) + 1
+        names = {"vectors": f"vectors-{generation:06d}.faiss", "chunks": f"chunks-{generation:06d}.jsonl",
+                 "lexical": f"lexical-{generation:06d}"}
+        tmp = folder / f".tmp-{generation:06d}-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        faiss.write_index(self.vectors, str(tmp / names["vectors"]))
+        with (tmp / names["chunks"]).open("w", encoding="utf-8") as handle:
+            for chunk_id in sorted(self.chunks):
+                handle.write(json.dumps(asdict(self.chunks[chunk_id]), ensure_ascii=False) + "\n")
+        self.lexical.save(tmp / names["lexical"])
+        _fsync_tree(tmp)
+        for name in names.values():
+            target = folder / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            os.replace(tmp / name, target)
+        manifest = {**self.manifest, "generation": generation, "files": names, "versions": _versions(),
+                    "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        _write_manifest(folder, manifest)
+        self.manifest = manifest
+        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_stale(folder, keep={generation, generation - 1})
+
+
+def _write_manifest(folder: Path, manifest: dict) -> None:
+    tmp = folder / f".{MANIFEST}.tmp"
+    with tmp.open("w", encoding="utf-8") as handle:
+        json.dump(manifest, handle, ensure_ascii=False, indent=1)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, folder / MANIFEST)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+
+
+def _remove_stale(folder: Path, keep: set[int]) -> None:
+    """Delete generations other than those kept, and leftovers of interrupted builds."""
+    for path in folder.iterdir():
+        stem = path.name.split(".")[0]
+        prefix, _, number = stem.partition("-")
+        if path.name.startswith(".tmp-") or (prefix in ("vectors", "chunks", "lexical") and number.isdigit()
+                                              and int(number) not in keep):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
