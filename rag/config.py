@@ -26,9 +26,11 @@ class Settings:
     top_k: int = 5
     min_score: float = 0.25  # minimum cosine similarity of the best passage; below it the answer abstains
     candidates: int = 50
+    recheck_similarity: float = 0.6  # a declined answer is asked again when the best passage is this similar
     # Answering.
     generator: str = "default"  # "default" (Qwen2.5-Coder-1.5B), "fast" (SmolLM2-135M) or a local model path
     max_new_tokens: int = 200
+    prompt_tokens: int = 750  # budget for instructions + passages; prompt length dominates CPU latency
     threads: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
     context_tokens: int = 2048
     max_question_chars: int = 1000

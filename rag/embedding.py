@@ -56,8 +56,8 @@ class SentenceTransformerEmbedder:
         import torch
         from sentence_transformers import SentenceTransformer
 
-        if threads:
-            torch.set_num_threads(threads)
+        self._torch = torch
+        self.threads = threads or torch.get_num_threads()
         path = resolve_model_path(model)
         self.model_id = model or "packaged:all-MiniLM-L6-v2"
         self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
@@ -78,6 +78,8 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        # One thread for a question: a second thread only contends with the answering model.
+        self._torch.set_num_threads(1 if len(texts) <= 8 else self.threads)
         vectors = self._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
                                      convert_to_numpy=True, show_progress_bar=progress)
         return np.asarray(vectors, dtype=np.float32)

@@ -170,7 +170,10 @@ class IndexStore:
 
         folder.mkdir(parents=True, exist_ok=True)
         self.lexical = self._build_lexical()
-        generation = int(self.manifest.get("generation", 0)) + 1
+        # Never reuse a generation number present on disk: a full rebuild starts from an empty store
+        # (generation 0) and must not overwrite the live generation's files before the manifest moves.
+        generation = max(int(self.manifest.get("generation", 0)), _highest_generation(folder)) + 1
+        live = _live_generation(folder)
         names = {"vectors": f"vectors-{generation:06d}.faiss", "chunks": f"chunks-{generation:06d}.jsonl",
                  "lexical": f"lexical-{generation:06d}"}
         tmp = folder / f".tmp-{generation:06d}-{os.getpid()}"
@@ -192,7 +195,7 @@ class IndexStore:
         _write_manifest(folder, manifest)
         self.manifest = manifest
         shutil.rmtree(tmp, ignore_errors=True)
-        _remove_stale(folder, keep={generation, generation - 1})
+        _remove_stale(folder, keep={generation, live})  # readers may still be loading the live one
 
 
 def _write_manifest(folder: Path, manifest: dict) -> None:
@@ -211,7 +214,26 @@ def _fsync_tree(folder: Path) -> None:
                 os.fsync(handle.fileno())
 
 
-def _remove_stale(folder: Path, keep: set[int]) -> None:
+def _live_generation(folder: Path) -> int | None:
+    """The generation the current manifest names, None when there is none or it is unreadable."""
+    try:
+        manifest = read_manifest(folder)
+    except IndexFormatError:
+        return None
+    return None if manifest is None else manifest.get("generation")
+
+
+def _highest_generation(folder: Path) -> int:
+    """The highest generation number of any index file in folder (0 when there is none)."""
+    numbers = [0]
+    for path in folder.iterdir():
+        prefix, _, number = path.name.split(".")[0].partition("-")
+        if prefix in ("vectors", "chunks", "lexical") and number.isdigit():
+            numbers.append(int(number))
+    return max(numbers)
+
+
+def _remove_stale(folder: Path, keep: set[int | None]) -> None:
     """Delete generations other than those kept, and leftovers of interrupted builds."""
     for path in folder.iterdir():
         stem = path.name.split(".")[0]

@@ -1,0 +1,71 @@
+"""Parse [n] markers in an answer back to its numbered sources and check them (pure)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from rag.chunking import sentence_spans
+from rag.lexical import tokenize
+
+MARKER = re.compile(r"\[\s*(?:passage\s*|source\s*)?(\d+(?:\s*[,;]\s*(?:passage\s*|source\s*)?\d+)*)\s*\]", re.I)
+_MARKERS_ONLY = re.compile(r"^(?:\s*\[[^\]]*\]\s*[.,;]?)+$")
+
+
+@dataclass(frozen=True)
+class CitationCheck:
+    """The answer text with bad markers removed, the valid numbers cited, and what is wrong."""
+
+    text: str
+    cited: list[int]  # valid source numbers, in order of first appearance
+    invalid: int  # markers that pointed to no source (removed from text)
+    uncited_sentences: list[str]
+
+
+def parse_citations(text: str, source_count: int) -> CitationCheck:
+    """Keep markers 1..source_count, drop and count the others, flag sentences without a marker."""
+    cited: list[int] = []
+    invalid = 0
+
+    def keep_valid(match: re.Match[str]) -> str:
+        nonlocal invalid
+        numbers = [int(n) for n in re.findall(r"\d+", match.group(1))]
+        valid = [n for n in numbers if 1 <= n <= source_count]
+        invalid += len(numbers) - len(valid)
+        for n in valid:
+            if n not in cited:
+                cited.append(n)
+        return "".join(f"[{n}]" for n in dict.fromkeys(valid))
+
+    cleaned = MARKER.sub(keep_valid, text)
+    cleaned = re.sub(r"[ \t]+([.,;])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
+    return CitationCheck(cleaned, cited, invalid, [s for s in answer_sentences(cleaned) if not MARKER.search(s)])
+
+
+def answer_sentences(text: str) -> list[str]:
+    """Sentences of an answer, with a trailing marker-only piece ("... Budapest. [1]") joined to its sentence."""
+    sentences: list[str] = []
+    for start, end in sentence_spans(text):
+        piece = text[start:end]
+        if sentences and _MARKERS_ONLY.match(piece):
+            sentences[-1] += " " + piece
+        else:
+            sentences.append(piece)
+    return sentences
+
+
+def attach_missing(text: str, passages: Sequence[str], min_overlap: float = 0.5) -> str:
+    """Append [n] to each uncited sentence whose words mostly come from passage n; others stay uncited."""
+    passage_words = [set(tokenize(p)) for p in passages]
+    result = []
+    for sentence in answer_sentences(text):
+        words = set(tokenize(sentence))
+        if not MARKER.search(sentence) and words and passage_words:
+            overlaps = [len(words & pw) / len(words) for pw in passage_words]
+            best = max(range(len(overlaps)), key=overlaps.__getitem__)
+            if overlaps[best] >= min_overlap:
+                body = sentence.rstrip(".!?")
+                sentence = f"{body} [{best + 1}]{sentence[len(body):]}"
+        result.append(sentence)
+    return " ".join(result)

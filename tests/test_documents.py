@@ -1,0 +1,301 @@
+"""Loaders: title, date and text from each supported format; bad files become Problems, never exceptions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.documents import Article, Problem, load_articles, parse_date
+
+REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def load_one(folder: Path, name: str, content: str | bytes) -> tuple[list[Article], list[Problem]]:
+    path = folder / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return load_articles(folder)
+
+
+# --- parse_date --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("October 21, 2025", "2025-10-21"),
+    ("- October 21, 2025", "2025-10-21"),
+    ("Published Oct. 3, 2024 at 10:00", "2024-10-03"),
+    ("Sept 9 2023", "2023-09-09"),
+    ("21 October 2025", "2025-10-21"),
+    ("1st March, 2024", "2024-03-01"),
+    ("2025-10-21T08:30:00Z", "2025-10-21"),
+    ("2024-2-5", "2024-02-05"),
+    ("Tuesday 21, 2025", None),          # not a month name
+    ("February 30, 2024", None),         # impossible date
+    ("no date here", None),
+    ("", None),
+])
+def test_parse_date_formats(text, expected):
+    assert parse_date(text) == expected
+
+
+# --- .txt --------------------------------------------------------------------------------------------------
+
+def test_txt_title_date_and_text(tmp_path):
+    articles, problems = load_one(tmp_path, "summit.txt", (
+        "\n\nLeaders meet in Budapest\nOctober 21, 2025\n"
+        "Heads of government met on Tuesday.\nThey discussed energy.\n"))
+    assert problems == []
+    [a] = articles
+    assert a.title == "Leaders meet in Budapest"
+    assert a.published == "2025-10-21"
+    assert a.id == a.path == "summit.txt"
+    assert "Heads of government met on Tuesday." in a.text
+    assert "They discussed energy." in a.text
+    assert "Leaders meet in Budapest" not in a.text
+
+
+def test_txt_dash_date_line(tmp_path):
+    [a], _ = load_one(tmp_path, "a.txt", "Title here\n- October 21, 2025\n- 0\nBody sentence one. Body two.\n")
+    assert a.published == "2025-10-21"
+
+
+def test_txt_date_deep_in_body_is_not_the_publication_date(tmp_path):
+    body = "\n".join(f"Line {i} of the story about the vote." for i in range(12))
+    [a], _ = load_one(tmp_path, "a.txt", f"Title\n{body}\nThe vote is on March 3, 2026.\n")
+    assert a.published is None
+
+
+def test_txt_crlf_and_control_characters_are_cleaned(tmp_path):
+    [a], _ = load_one(tmp_path, "a.txt", b"Title\r\nFirst line.\x07\r\nSecond line.\r\n")
+    assert a.title == "Title"
+    assert a.text == "First line.\nSecond line."
+
+
+def test_real_seed_file():
+    seeds = sorted(REPO_SEEDS.glob("*.txt"))
+    assert seeds, "the repository ships at least one seed article"
+    articles, problems = load_articles(REPO_SEEDS)
+    assert problems == []
+    by_path = {a.path: a for a in articles}
+    a = by_path[seeds[0].name]
+    assert a.title.startswith("Washington cools contact with Moscow")
+    assert a.published == "2025-10-21"
+    assert "Trump" in a.text and "Putin" in a.text
+    assert len(a.text) > 500
+
+
+# --- .md ---------------------------------------------------------------------------------------------------
+
+def test_markdown_front_matter(tmp_path):
+    [a], problems = load_one(tmp_path, "rates.md", """---
+title: "Central bank raises rates"
+source: Reuters
+published: 2025-03-06
+url: https://example.com/rates
+author: 'Jane Doe'
+---
+# Ignored heading? no: front matter title wins
+
+The European Central Bank raised rates on Thursday. Prices are rising.
+""")
+    assert problems == []
+    assert a.title == "Central bank raises rates"
+    assert a.source == "Reuters"
+    assert a.published == "2025-03-06"
+    assert a.url == "https://example.com/rates"
+    assert a.author == "Jane Doe"
+    assert "The European Central Bank raised rates on Thursday." in a.text
+    assert "---" not in a.text and "Reuters" not in a.text
+
+
+def test_markdown_without_front_matter_uses_heading(tmp_path):
+    [a], _ = load_one(tmp_path, "x.md", "# Wildfire spreads\n\n*August 2, 2025*\n\nResidents fled the hills.\n")
+    assert a.title == "Wildfire spreads"
+    assert a.published == "2025-08-02"
+    assert "Residents fled the hills." in a.text
+
+
+# --- .html -------------------------------------------------------------------------------------------------
+
+HTML = """<!doctype html>
+<html><head>
+<title>City win the cup final | Sports Daily</title>
+<meta property="og:site_name" content="Sports Daily">
+<meta property="og:url" content="https://example.com/final">
+<meta name="author" content="Sam Writer">
+{meta}
+<style>body {{ color: red; }} .secret-style {{}}</style>
+<script>var trackingSecret = "do-not-index";</script>
+</head>
+<body>
+<nav><a href="/">Home</a> <a href="/sport">NavigationLinkText</a></nav>
+<header>Site header banner</header>
+<article>
+  <h1>City win the cup final</h1>
+  {time}
+  <p>Manchester City won the final at Wembley on Saturday.</p>
+  <p>The goalkeeper saved the <b>decisive</b> penalty.</p>
+  <script>alert("inline script text")</script>
+</article>
+<aside>Related: other stories</aside>
+<footer>Copyright footer</footer>
+</body></html>
+"""
+
+
+def test_html_title_date_and_clean_text(tmp_path):
+    page = HTML.format(meta='<meta property="article:published_time" content="2025-05-24T18:00:00Z">',
+                       time="")
+    [a], problems = load_one(tmp_path, "final.html", page)
+    assert problems == []
+    assert a.title == "City win the cup final | Sports Daily"
+    assert a.published == "2025-05-24"
+    assert a.source == "Sports Daily"
+    assert a.url == "https://example.com/final"
+    assert a.author == "Sam Writer"
+    assert "Manchester City won the final at Wembley on Saturday." in a.text
+    assert "The goalkeeper saved the decisive penalty." in a.text
+    for junk in ("trackingSecret", "do-not-index", "color: red", "NavigationLinkText", "inline script text",
+                 "Site header banner", "Copyright footer", "Related: other stories"):
+        assert junk not in a.text
+
+
+def test_html_og_title_and_time_datetime(tmp_path):
+    page = HTML.format(meta='<meta property="og:title" content="Cup final: City win on penalties">',
+                       time='<time datetime="2025-05-25">Sunday</time>')
+    [a], _ = load_one(tmp_path, "final.htm", page)
+    assert a.title == "Cup final: City win on penalties"
+    assert a.published == "2025-05-25"
+
+
+def test_html_time_text_when_no_datetime_attribute(tmp_path):
+    page = HTML.format(meta="", time="<time>May 26, 2025</time>")
+    [a], _ = load_one(tmp_path, "final.html", page)
+    assert a.published == "2025-05-26"
+
+
+def test_html_without_readable_text_is_a_problem(tmp_path):
+    articles, problems = load_one(tmp_path, "empty.html",
+                                  "<html><head><script>x=1</script></head><body><nav>menu</nav></body></html>")
+    assert articles == []
+    [p] = problems
+    assert p.path == "empty.html"
+
+
+# --- .json / .jsonl ----------------------------------------------------------------------------------------
+
+def test_json_single_object(tmp_path):
+    record = {"id": "ecb-1", "title": "ECB raises rates", "text": "The bank raised rates.\nMarkets reacted.",
+              "source": "Wire", "published": "March 6, 2025", "url": "https://example.com/ecb", "author": "A. B."}
+    [a], problems = load_one(tmp_path, "one.json", json.dumps(record))
+    assert problems == []
+    assert a.id == "one.json#ecb-1"
+    assert (a.title, a.source, a.published, a.url, a.author) == (
+        "ECB raises rates", "Wire", "2025-03-06", "https://example.com/ecb", "A. B.")
+    assert a.text == "The bank raised rates.\nMarkets reacted."
+    assert a.path == "one.json"
+
+
+def test_json_list_with_date_key_and_missing_title(tmp_path):
+    records = [{"title": "Fire spreads", "text": "Flames crossed the hills.", "date": "2025-08-02"},
+               {"text": "Untitled story first line\nMore text."}]
+    articles, problems = load_one(tmp_path, "many.json", json.dumps(records))
+    assert problems == []
+    assert [a.id for a in articles] == ["many.json#1", "many.json#2"]
+    assert articles[0].published == "2025-08-02"
+    assert articles[1].title == "Untitled story first line"
+    assert articles[1].published is None
+
+
+def test_jsonl_several_lines(tmp_path):
+    lines = [{"id": f"n{i}", "title": f"Story {i}", "text": f"Body of story {i}.", "published": "2025-01-0" + str(i)}
+             for i in range(1, 4)]
+    articles, problems = load_one(tmp_path, "feed.jsonl", "\n".join(json.dumps(x) for x in lines) + "\n\n")
+    assert problems == []
+    assert [(a.id, a.title, a.text, a.published) for a in articles] == [
+        (f"feed.jsonl#n{i}", f"Story {i}", f"Body of story {i}.", f"2025-01-0{i}") for i in range(1, 4)]
+
+
+def test_jsonl_malformed_line_keeps_good_lines(tmp_path):
+    content = "\n".join([
+        json.dumps({"title": "Good one", "text": "First good story."}),
+        '{"title": "broken", "text": ',
+        json.dumps({"title": "Good two", "text": "Second good story."}),
+        json.dumps({"title": "No text"}),
+    ])
+    articles, problems = load_one(tmp_path, "feed.jsonl", content)
+    assert [a.title for a in articles] == ["Good one", "Good two"]
+    assert [a.id for a in articles] == ["feed.jsonl#line1", "feed.jsonl#line3"]
+    paths = [p.path for p in problems]
+    assert paths == ["feed.jsonl line 2", "feed.jsonl line 4"]
+    assert "invalid JSON" in problems[0].reason
+    assert "feed.jsonl line 2" in str(problems[0])
+
+
+def test_json_invalid_is_a_problem(tmp_path):
+    articles, problems = load_one(tmp_path, "bad.json", '{"title": "x", ')
+    assert articles == []
+    [p] = problems
+    assert p.path == "bad.json" and "invalid JSON" in p.reason
+
+
+# --- bad files ---------------------------------------------------------------------------------------------
+
+def test_bad_files_become_problems_and_good_files_still_load(tmp_path):
+    (tmp_path / "good.txt").write_text("Good title\nA real sentence of news.\n", encoding="utf-8")
+    (tmp_path / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "blank.md").write_text("  \n\n\t\n", encoding="utf-8")
+    (tmp_path / "latin1.txt").write_bytes("Caf\u00e9 news\nThe caf\u00e9 opened.\n".encode("latin-1"))
+    (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4 fake")
+    (tmp_path / "README").write_text("no extension", encoding="utf-8")
+    (tmp_path / "title_only.txt").write_text("Only a title line\n", encoding="utf-8")
+    (tmp_path / ".hidden.txt").write_text("Hidden\nNot loaded.\n", encoding="utf-8")
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "nested.txt").write_text("Nested title\nNested body.\n", encoding="utf-8")
+
+    articles, problems = load_articles(tmp_path)   # never raises
+
+    assert sorted(a.id for a in articles) == ["good.txt", "sub/nested.txt"]
+    reasons = {p.path: p.reason for p in problems}
+    assert set(reasons) == {"binary.txt", "empty.txt", "blank.md", "latin1.txt", "report.pdf", "README",
+                            "title_only.txt"}
+    assert "binary" in reasons["binary.txt"]
+    assert "empty" in reasons["empty.txt"] and "empty" in reasons["blank.md"]
+    assert "UTF-8" in reasons["latin1.txt"]
+    assert ".pdf" in reasons["report.pdf"] and "(none)" in reasons["README"]
+    for p in problems:
+        assert str(p).startswith(f"skipped {p.path}: ")
+
+
+def test_file_over_size_limit_is_a_problem(tmp_path):
+    (tmp_path / "big.txt").write_text("Big\n" + "word " * 1000, encoding="utf-8")
+    articles, problems = load_articles(tmp_path, max_bytes=1000)
+    assert articles == []
+    [p] = problems
+    assert p.path == "big.txt" and "limit" in p.reason
+
+
+def test_duplicate_ids_across_json_records(tmp_path):
+    records = [{"id": "x", "title": "A", "text": "One."}, {"id": "x", "title": "B", "text": "Two."}]
+    articles, problems = load_one(tmp_path, "dup.json", json.dumps(records))
+    assert [a.title for a in articles] == ["A"]
+    [p] = problems
+    assert p.path == "dup.json" and "duplicate" in p.reason
+
+
+def test_utf8_bom_is_accepted(tmp_path):
+    [a], problems = load_one(tmp_path, "bom.txt", "\ufeffBOM title\nBody text.\n".encode("utf-8"))
+    assert problems == [] and a.title == "BOM title"
+
+
+def test_sha256_changes_with_text_and_metadata():
+    a = Article(id="a", title="T", text="x")
+    assert a.sha256 == Article(id="a", title="T", text="x", path="elsewhere").sha256
+    assert a.sha256 != Article(id="a", title="T", text="y").sha256
+    assert a.sha256 != Article(id="a", title="T2", text="x").sha256
+    assert a.sha256 != Article(id="a", title="T", text="x", published="2025-01-01").sha256

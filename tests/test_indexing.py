@@ -1,0 +1,359 @@
+"""Incremental builds with the real embedder, real files and real FAISS."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+import rag.indexing
+import rag.store
+from rag.chunking import embedding_text
+from rag.errors import IndexFormatError, IndexLockedError
+from rag.indexing import build_index, build_lock
+from rag.store import IndexStore, read_manifest
+
+QUERIES = [
+    "Where did European leaders meet for the security summit?",
+    "Who won the cup final on penalties at Wembley?",
+    "Did the central bank raise interest rates?",
+    "How many houses did the wildfire destroy?",
+    "state of emergency declared by the governor",
+]
+ALL = ["budapest.txt", "central_bank.txt", "football.txt", "wildfire.txt"]
+EXPECTED_TOP = ["budapest.txt", "football.txt", "central_bank.txt", "wildfire.txt", "wildfire.txt"]
+
+
+class CountingEmbedder:
+    """Passes everything to the real embedder and counts the texts it encodes."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.model_id, self.dim, self.max_tokens = inner.model_id, inner.dim, inner.max_tokens
+        self.calls: list[int] = []
+
+    def count_tokens(self, texts):
+        return self.inner.count_tokens(texts)
+
+    def encode(self, texts, progress=False):
+        self.calls.append(len(texts))
+        return self.inner.encode(texts, progress=progress)
+
+
+def build(settings, embedder, **kwargs):
+    logs: list[str] = []
+    report = build_index(settings, embedder=embedder, log=logs.append, progress=False, **kwargs)
+    return report, logs
+
+
+def chunk_set(store):
+    return {(c.article_id, c.start, c.end, c.text) for c in store.chunks.values()}
+
+
+def top(store, embedder, query, k=5):
+    hits = store.search(embedder.encode([query])[0], k)
+    return [(store.chunks[i].article_id, store.chunks[i].start, score) for i, score in hits]
+
+
+def all_results(store, embedder):
+    return {q: top(store, embedder, q) for q in QUERIES}
+
+
+def assert_same_results(a, b):
+    assert a.keys() == b.keys()
+    for q in a:
+        assert [(aid, start) for aid, start, _ in a[q]] == [(aid, start) for aid, start, _ in b[q]], q
+        np.testing.assert_allclose([s for *_, s in a[q]], [s for *_, s in b[q]], atol=1e-5)
+
+
+def edit(settings, name, old, new):
+    path = settings.seeds_dir / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def index_files(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+@pytest.fixture
+def built(make_settings, embedder, write_articles):
+    """Four articles, indexed once."""
+    settings = make_settings()
+    write_articles(settings.seeds_dir)
+    report, _ = build(settings, embedder)
+    assert sorted(report.plan.added) == ALL
+    return settings
+
+
+# --- oracle: incremental == full -----------------------------------------------------------------------------
+
+def test_incremental_build_matches_full_build(make_settings, embedder, write_articles):
+    inc, full = make_settings("inc"), make_settings("full")
+    write_articles(inc.seeds_dir, ["budapest.txt", "football.txt"])
+    r1, _ = build(inc, embedder)
+    assert sorted(r1.plan.added) == ["budapest.txt", "football.txt"] and r1.chunks_embedded == r1.chunks > 0
+
+    write_articles(inc.seeds_dir, ["central_bank.txt", "wildfire.txt"])
+    edit(inc, "football.txt", "five to four on penalties", "four to three on penalties in a tense shoot-out")
+    r2, _ = build(inc, embedder)
+    assert sorted(r2.plan.added) == ["central_bank.txt", "wildfire.txt"]
+    assert r2.plan.changed == ["football.txt"] and r2.plan.unchanged == ["budapest.txt"]
+
+    shutil.copytree(inc.seeds_dir, full.seeds_dir)
+    r3, _ = build(full, embedder)
+    assert r3.chunks == r2.chunks and r3.articles == r2.articles == 4
+
+    s_inc, s_full = IndexStore.load(inc.index_dir), IndexStore.load(full.index_dir)
+    assert chunk_set(s_inc) == chunk_set(s_full)
+    assert {k: v["sha256"] for k, v in s_inc.manifest["articles"].items()} == \
+           {k: v["sha256"] for k, v in s_full.manifest["articles"].items()}
+    res_inc, res_full = all_results(s_inc, embedder), all_results(s_full, embedder)
+    assert_same_results(res_inc, res_full)
+    # and the results make sense to a reader
+    for q, expected in zip(QUERIES, EXPECTED_TOP):
+        assert res_inc[q][0][0] == expected, (q, res_inc[q])
+    assert any("four to three" in s_inc.chunks[i].text
+               for i, _ in s_inc.search(embedder.encode(["penalty shoot-out score"])[0], 3))
+
+
+def test_faiss_search_matches_brute_force(built, embedder):
+    store = IndexStore.load(built.index_dir)
+    ids = sorted(store.chunks)
+    assert store.vectors.ntotal == len(ids) > 4
+    matrix = np.stack([store.vectors.reconstruct(i) for i in ids])
+    # each stored vector is the embedding of its own chunk (title + passage), so ids map to the right text
+    fresh = embedder.encode([embedding_text(store.article_of(i)["title"], store.chunks[i].text) for i in ids])
+    np.testing.assert_allclose(matrix, fresh, atol=1e-4)
+    np.testing.assert_allclose(np.linalg.norm(matrix, axis=1), 1.0, atol=1e-5)
+    for q in QUERIES:
+        vector = embedder.encode([q])[0]
+        scores = matrix @ vector
+        order = np.argsort(-scores, kind="stable")[:5]
+        hits = store.search(vector, 5)
+        assert [i for i, _ in hits] == [ids[j] for j in order]
+        np.testing.assert_allclose([s for _, s in hits], scores[order], atol=1e-5)
+    # search restricted to some ids only returns those
+    allowed = [i for i in ids if store.chunks[i].article_id == "football.txt"]
+    hits = store.search(embedder.encode(["interest rates"])[0], 5, allowed=allowed)
+    assert hits and {i for i, _ in hits} <= set(allowed)
+
+
+# --- edit / delete / no-op -----------------------------------------------------------------------------------
+
+def test_editing_one_article_reembeds_only_its_chunks(built, embedder):
+    before = read_manifest(built.index_dir)
+    edit(built, "wildfire.txt", "The governor declared a state of emergency for the affected county.",
+         "Heavy rain on Friday finally helped crews contain the fire near the reservoir.")
+    counting = CountingEmbedder(embedder)
+    report, _ = build(built, counting)
+    after = read_manifest(built.index_dir)
+
+    assert report.plan.changed == ["wildfire.txt"]
+    assert report.plan.added == report.plan.removed == []
+    assert sorted(report.plan.unchanged) == ["budapest.txt", "central_bank.txt", "football.txt"]
+    assert report.chunks_embedded == len(after["articles"]["wildfire.txt"]["chunk_ids"]) > 0
+    assert sum(counting.calls) == report.chunks_embedded
+    for other in ("budapest.txt", "central_bank.txt", "football.txt"):
+        assert after["articles"][other] == before["articles"][other]   # same chunk ids: not re-embedded
+    assert after["generation"] == before["generation"] + 1
+
+    store = IndexStore.load(built.index_dir)
+    texts = " ".join(c.text for c in store.chunks.values() if c.article_id == "wildfire.txt")
+    assert "Heavy rain on Friday" in texts and "state of emergency" not in texts
+    [(aid, _, _)] = top(store, embedder, "What helped crews contain the fire near the reservoir?", 1)
+    assert aid == "wildfire.txt"
+
+
+def test_deleting_an_article_removes_it_everywhere(built, embedder):
+    (built.seeds_dir / "central_bank.txt").unlink()
+    report, _ = build(built, embedder)
+    assert report.plan.removed == ["central_bank.txt"]
+    assert report.chunks_embedded == 0
+
+    manifest = read_manifest(built.index_dir)
+    assert "central_bank.txt" not in manifest["articles"]
+    store = IndexStore.load(built.index_dir)
+    assert all(c.article_id != "central_bank.txt" for c in store.chunks.values())
+    assert store.vectors.ntotal == len(store.chunks) == len(store.lexical.ids)
+    for q in QUERIES + ["European Central Bank interest rate inflation euro"]:
+        hits = top(store, embedder, q, k=store.vectors.ntotal)
+        assert len(hits) == store.vectors.ntotal
+        assert all(aid != "central_bank.txt" for aid, _, _ in hits)
+
+
+def test_noop_rebuild_embeds_nothing_and_changes_nothing(built, embedder, monkeypatch):
+    manifest_bytes = (built.index_dir / "manifest.json").read_bytes()
+    files = index_files(built.index_dir)
+    results = all_results(IndexStore.load(built.index_dir), embedder)
+
+    counting = CountingEmbedder(embedder)
+    report, logs = build(built, counting)
+    assert report.plan.is_noop and report.chunks_embedded == 0
+    assert counting.calls == []
+    assert report.articles == 4 and report.chunks == len(IndexStore.load(built.index_dir).chunks)
+    assert (built.index_dir / "manifest.json").read_bytes() == manifest_bytes
+    assert index_files(built.index_dir) == files
+    assert "unchanged 4; 0 chunks embedded" in report.summary()
+
+    # without an embedder passed in, a no-op build does not even load the model
+    def no_model(*args, **kwargs):
+        raise AssertionError("a no-op build must not load the embedding model")
+
+    monkeypatch.setattr(rag.indexing, "make_embedder", no_model)
+    report = build_index(built, log=lambda _: None, progress=False)
+    assert report.chunks_embedded == 0
+    assert (built.index_dir / "manifest.json").read_bytes() == manifest_bytes
+    assert_same_results(all_results(IndexStore.load(built.index_dir), embedder), results)
+
+
+# --- crash safety --------------------------------------------------------------------------------------------
+
+def crash_on_manifest(*args, **kwargs):
+    raise RuntimeError("simulated crash before the manifest is written")
+
+
+def snapshot(settings, embedder):
+    store = IndexStore.load(settings.index_dir)
+    return store.manifest["generation"], chunk_set(store), all_results(store, embedder)
+
+
+def test_crash_during_incremental_build_keeps_previous_generation(built, embedder, monkeypatch):
+    generation, chunks, results = snapshot(built, embedder)
+    edit(built, "football.txt", "five to four on penalties", "seven to six on penalties")
+
+    monkeypatch.setattr(rag.store, "_write_manifest", crash_on_manifest)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        build(built, embedder)
+    monkeypatch.undo()
+
+    gen_after, chunks_after, results_after = snapshot(built, embedder)
+    assert gen_after == generation
+    assert chunks_after == chunks
+    assert_same_results(results_after, results)
+
+    report, _ = build(built, embedder)
+    assert report.plan.changed == ["football.txt"]
+    store = IndexStore.load(built.index_dir)
+    assert store.manifest["generation"] > generation
+    assert any("seven to six" in c.text for c in store.chunks.values())
+    assert not any("five to four" in c.text for c in store.chunks.values())
+    # leftovers of the crashed build are cleaned up; only the live and the previous generation remain
+    names = index_files(built.index_dir)
+    assert not [n for n in names if n.startswith(".tmp-")]
+    gens = {n.split(".")[0].split("-")[1] for n in names if n.split("-")[0] in ("vectors", "chunks", "lexical")}
+    assert len(gens) <= 2 and f"{store.manifest['generation']:06d}" in gens
+
+
+@pytest.mark.parametrize("how", ["settings", "full"])
+def test_crash_during_full_rebuild_keeps_previous_generation(built, embedder, monkeypatch, make_settings, how):
+    """A full rebuild (settings change or --full) must not overwrite the live generation's files either."""
+    generation, chunks, results = snapshot(built, embedder)
+    edit(built, "football.txt", "five to four on penalties", "seven to six on penalties")
+    settings = make_settings(chunk_tokens=32, chunk_overlap=6) if how == "settings" else built
+
+    monkeypatch.setattr(rag.store, "_write_manifest", crash_on_manifest)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        build(settings, embedder, full=(how == "full"))
+    monkeypatch.undo()
+
+    gen_after, chunks_after, results_after = snapshot(built, embedder)
+    assert gen_after == generation
+    assert chunks_after == chunks
+    assert_same_results(results_after, results)
+
+    report, _ = build(settings, embedder, full=(how == "full"))
+    store = IndexStore.load(built.index_dir)
+    assert store.manifest["generation"] > generation
+    assert any("seven to six" in c.text for c in store.chunks.values())
+    assert report.chunks_embedded == len(store.chunks)
+
+
+# --- lock ----------------------------------------------------------------------------------------------------
+
+def test_build_refuses_while_another_build_holds_the_lock(built, embedder):
+    (built.seeds_dir / "extra.txt").write_text("Extra story\nSomething happened today.\n", encoding="utf-8")
+    before = (built.index_dir / "manifest.json").read_bytes()
+    with build_lock(built.index_dir):
+        with pytest.raises(IndexLockedError, match="another build .* is running") as info:
+            build(built, embedder)
+        assert str(os.getpid()) in str(info.value)
+    assert (built.index_dir / "manifest.json").read_bytes() == before
+    report, _ = build(built, embedder)   # the lock is released afterwards
+    assert report.plan.added == ["extra.txt"]
+
+
+# --- settings change -----------------------------------------------------------------------------------------
+
+def test_changed_chunk_size_triggers_full_rebuild(built, embedder, make_settings):
+    old = IndexStore.load(built.index_dir)
+    smaller = make_settings(chunk_tokens=32, chunk_overlap=6)
+    counting = CountingEmbedder(embedder)
+    report, logs = build(smaller, counting)
+
+    assert report.plan.full_reason and "chunk_tokens" in report.plan.full_reason
+    assert "64" in report.plan.full_reason and "32" in report.plan.full_reason
+    assert any("rebuilding the whole index" in line for line in logs)
+    store = IndexStore.load(built.index_dir)
+    assert report.chunks_embedded == len(store.chunks) == sum(counting.calls)
+    assert len(store.chunks) > len(old.chunks)
+    assert store.manifest["settings"]["chunk_tokens"] == 32
+    assert sorted(store.manifest["articles"]) == ALL
+    assert max(len(c.text.split()) for c in store.chunks.values()) < max(len(c.text.split())
+                                                                        for c in old.chunks.values())
+    report, _ = build(smaller, embedder)
+    assert report.plan.is_noop
+
+
+# --- damaged index -------------------------------------------------------------------------------------------
+
+def test_corrupt_manifest_is_reported_and_full_build_recovers(built, embedder):
+    (built.index_dir / "manifest.json").write_text('{"format_version": 1, "articles": {', encoding="utf-8")
+    with pytest.raises(IndexFormatError) as info:
+        IndexStore.load(built.index_dir)
+    assert "manifest.json" in str(info.value) and "rag build --full" in str(info.value)
+    with pytest.raises(IndexFormatError, match="rag build --full"):
+        build(built, embedder)
+
+    report, _ = build(built, embedder, full=True)
+    assert report.plan.full_reason and report.chunks_embedded == report.chunks > 0
+    store = IndexStore.load(built.index_dir)
+    assert top(store, embedder, QUERIES[1], 1)[0][0] == "football.txt"
+
+
+def test_wrong_format_version_is_reported(built):
+    path = built.index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["format_version"] = 999
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexFormatError, match="rag build --full"):
+        IndexStore.load(built.index_dir)
+
+
+@pytest.mark.parametrize("kind", ["vectors", "chunks"])
+def test_truncated_index_file_is_reported_and_full_build_recovers(built, embedder, kind):
+    name = read_manifest(built.index_dir)["files"][kind]
+    path = built.index_dir / name
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2 + 3])
+    with pytest.raises(IndexFormatError) as info:
+        IndexStore.load(built.index_dir)
+    assert name in str(info.value) and "rag build --full" in str(info.value)
+
+    report, _ = build(built, embedder, full=True)
+    assert report.chunks == report.chunks_embedded > 0
+    store = IndexStore.load(built.index_dir)
+    assert sorted(store.manifest["articles"]) == ALL
+    assert top(store, embedder, QUERIES[2], 1)[0][0] == "central_bank.txt"
+
+
+def test_missing_lexical_index_is_reported(built):
+    name = read_manifest(built.index_dir)["files"]["lexical"]
+    shutil.rmtree(built.index_dir / name)
+    with pytest.raises(IndexFormatError) as info:
+        IndexStore.load(built.index_dir)
+    assert name in str(info.value) and "rag build --full" in str(info.value)
