@@ -49,6 +49,54 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.qa import QA
+
+    qa = QA(_settings(args, generator=args.model))
+    options = {"k": args.k, "since": args.since, "until": args.until, "sources": tuple(args.source or ())}
+    if args.json:
+        print(json.dumps(qa.answer(args.question, **options).to_dict(), ensure_ascii=False, indent=1))
+        return 0
+    streamed, final = "", None
+    for final in qa.stream(args.question, **options):
+        if not final.done and sys.stdout.isatty():
+            print(final.text[len(streamed):], end="", flush=True)
+            streamed = final.text
+    assert final is not None
+    if streamed and streamed.strip() != final.text:
+        print("\n\nChecked answer:")
+    if streamed.strip() != final.text:
+        print(final.text)
+    else:
+        print()
+    if final.citations:
+        print("\nSources:")
+        for citation in final.citations:
+            details = ", ".join(p for p in (citation.source, citation.published) if p)
+            print(f"  [{citation.number}] {citation.title}" + (f" ({details})" if details else "")
+                  + (f" {citation.url}" if citation.url else ""))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui.app import serve
+
+    serve(_settings(args, generator=args.model), host=args.host, port=args.port, build=not args.no_build)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from rag.evaluation import run_from_cli
+
+    return run_from_cli(args)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from rag.benchmark import run_from_cli
+
+    return run_from_cli(args)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="Offline question answering over news articles.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -63,6 +111,43 @@ def _parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", parents=[common], help="what the index holds and what a build would do")
     status.set_defaults(func=cmd_status)
+
+    model = argparse.ArgumentParser(add_help=False)
+    model.add_argument("--model", help="answering model: default, fast, a .gguf file or a Hugging Face folder "
+                                       "(env RAG_GENERATOR)")
+
+    ask = sub.add_parser("ask", parents=[common, model], help="answer a question from the indexed articles")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the whole answer as JSON")
+    ask.add_argument("-k", type=int, help="passages to retrieve (default 5)")
+    ask.add_argument("--since", help="only articles published on or after this date (YYYY-MM-DD)")
+    ask.add_argument("--until", help="only articles published on or before this date (YYYY-MM-DD)")
+    ask.add_argument("--source", action="append", help="only articles from this source (repeatable)")
+    ask.set_defaults(func=cmd_ask)
+
+    serve = sub.add_parser("serve", parents=[common, model], help="update the index and open the chat page")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    serve.add_argument("--no-build", action="store_true", help="do not update the index before serving")
+    serve.set_defaults(func=cmd_serve)
+
+    evaluate = sub.add_parser("eval", help="measure retrieval and answers on a question set")
+    evaluate.add_argument("--articles", type=Path, required=True, help="articles.jsonl of the set")
+    evaluate.add_argument("--questions", type=Path, required=True, help="questions.jsonl of the set")
+    evaluate.add_argument("--sample", type=int, help="evaluate a random sample of N questions")
+    evaluate.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    evaluate.add_argument("--retrieval-only", action="store_true", help="skip answering")
+    evaluate.add_argument("--out", type=Path, help="output folder (default eval-output/<set name>)")
+    evaluate.add_argument("--model", help="answering model (default, fast, or a path)")
+    evaluate.set_defaults(func=cmd_eval)
+
+    bench = sub.add_parser("bench", help="measure indexing, query and answer speed")
+    bench.add_argument("what", nargs="?", default="all", choices=["index", "query", "answer", "all"])
+    bench.add_argument("--articles", type=Path, help="articles.jsonl to index (default: the realtimeqa_dev set)")
+    bench.add_argument("--out", type=Path, help="JSON file for the numbers")
+    bench.add_argument("--quick", action="store_true", help="small sizes, for CI")
+    bench.add_argument("--model", help="answering model for the answer benchmark")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 
