@@ -10,7 +10,7 @@ from rag.chunking import sentence_spans
 from rag.lexical import tokenize
 
 MARKER = re.compile(r"\[\s*(?:passage\s*|source\s*)?(\d+(?:\s*[,;]\s*(?:passage\s*|source\s*)?\d+)*)\s*\]", re.I)
-_MARKERS_ONLY = re.compile(r"^(?:\s*\[[^\]]*\]\s*[.,;]?)+$")
+_LEADING_MARKERS = re.compile(r"^(?:\s*\[[^\]]*\]\s*[.,;]?)+")
 
 
 @dataclass(frozen=True)
@@ -44,13 +44,15 @@ def parse_citations(text: str, source_count: int) -> CitationCheck:
 
 
 def answer_sentences(text: str) -> list[str]:
-    """Sentences of an answer, with a trailing marker-only piece ("... Budapest. [1]") joined to its sentence."""
+    """Sentences of an answer; markers that open a piece ("Budapest. [1] Next...") belong to the sentence before."""
     sentences: list[str] = []
     for start, end in sentence_spans(text):
         piece = text[start:end]
-        if sentences and _MARKERS_ONLY.match(piece):
-            sentences[-1] += " " + piece
-        else:
+        lead = _LEADING_MARKERS.match(piece)
+        if sentences and lead:
+            sentences[-1] += " " + lead.group().strip()
+            piece = piece[lead.end():].strip()
+        if piece:
             sentences.append(piece)
     return sentences
 

@@ -147,6 +147,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", type=Path, help="JSON file for the numbers")
     bench.add_argument("--quick", action="store_true", help="small sizes, for CI")
     bench.add_argument("--model", help="answering model for the answer benchmark")
+    bench.add_argument("--seeds", type=Path, help="articles folder for the answer benchmark (default: seeds/ of "
+                                                  "the repository, indexed into a temporary folder)")
     bench.set_defaults(func=cmd_bench)
     return parser
 

@@ -113,11 +113,13 @@ class LlamaCppGenerator:
             finally:
                 pieces.put(done)
 
-        threading.Thread(target=run, daemon=True).start()
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
         while (item := pieces.get()) is not done:
             if isinstance(item, Exception):
                 raise item
             yield item  # type: ignore[misc]
+        worker.join()
 
 
 class TransformersGenerator:
@@ -159,10 +161,12 @@ class TransformersGenerator:
                 errors.append(exc)
                 streamer.end()
 
-        threading.Thread(target=run, daemon=True).start()
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
         for text in streamer:
             if text:
                 yield text
+        worker.join()  # a thread still inside torch at interpreter exit aborts the process
         if errors:
             raise RagError(f"the answering model failed: {errors[0]}")
 

@@ -83,11 +83,12 @@ def finish_answer(question: str, reply: str, sources: list[Hit], hits: list[Hit]
     if not reply.strip() or _ABSTAIN_PATTERNS.search(reply):
         return Answer(question, ABSTAIN, [], hits, True, True, 0, [], timings, filters)
     check = parse_citations(reply, len(sources))
+    invalid = check.invalid
     if check.uncited_sentences:
         check = parse_citations(attach_missing(check.text, [s.text for s in sources]), len(sources))
     citations = [Citation(n, h.title, h.source, h.published, h.url, h.text, h.score, h.article_id, h.chunk_id)
                  for n in check.cited for h in [sources[n - 1]]]
-    return Answer(question, check.text, citations, hits, False, True, check.invalid, check.uncited_sentences,
+    return Answer(question, check.text, citations, hits, False, True, invalid, check.uncited_sentences,
                   timings, filters)
 
 

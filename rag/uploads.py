@@ -1,0 +1,136 @@
+"""Uploaded article files: checked, renamed safely and copied atomically into the articles folder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from rag.documents import SUPPORTED_SUFFIXES, Article, Problem, load_file
+
+MAX_NAME_CHARS = 100
+
+
+def safe_name(name: str) -> str:
+    """A plain file name for an uploaded file: no folders, no leading dots, only [A-Za-z0-9._-].
+
+    The extension is kept (lower-cased); an empty stem becomes "upload".
+    """
+    base = re.split(r"[\\/]", name)[-1]  # drop folders, POSIX or Windows style
+    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    suffix = re.sub(r"[^A-Za-z0-9]", "", suffix).lower()
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem)
+    stem = re.sub(r"\.{2,}", ".", stem).strip("._-") or "upload"
+    stem = stem[:MAX_NAME_CHARS]
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _identical_file(folder: Path, size: int, digest: str) -> Path | None:
+    """A file below folder with the same bytes, if any (sizes are compared before hashing)."""
+    for path in folder.rglob("*"):
+        if path.name.startswith("."):  # temporary and hidden files are not articles
+            continue
+        try:
+            if path.is_file() and path.stat().st_size == size and _sha256(path) == digest:
+                return path
+        except OSError:
+            continue
+    return None
+
+
+def _free_target(folder: Path, name: str) -> Path:
+    """folder/name, or folder/stem-2.ext, stem-3.ext, ... when the name is taken."""
+    target = folder / name
+    stem, suffix = Path(name).stem, Path(name).suffix
+    number = 2
+    while target.exists() or target.is_symlink():
+        target = folder / f"{stem}-{number}{suffix}"
+        number += 1
+    return target
+
+
+def _unreadable(path: Path, display: str, max_bytes: int) -> list[Problem]:
+    """The loader's problems when the file yields no article at all; empty when it is readable."""
+    results = list(load_file(path, display, max_bytes))
+    if any(isinstance(item, Article) for item in results):
+        return []
+    return [item for item in results if isinstance(item, Problem)] or [Problem(display, "no article found")]
+
+
+def save_uploads(paths: list[Path], seeds_dir: Path, max_bytes: int) -> tuple[list[Path], list[Problem]]:
+    """Copy uploaded files into seeds_dir under safe names; return the files written and the files refused.
+
+    A file is refused (a Problem naming it) when its type is not an article type, it is larger than
+    max_bytes, it holds no readable article, or the same bytes are already in seeds_dir. A different
+    file with a taken name gets a numbered suffix. Each file is written to a temporary file in seeds_dir
+    and moved into place with os.replace, so a reader never sees half a file.
+    """
+    seeds_dir.mkdir(parents=True, exist_ok=True)
+    root = seeds_dir.resolve()
+    saved: list[Path] = []
+    problems: list[Problem] = []
+    for upload in paths:
+        upload = Path(upload)
+        display = upload.name or str(upload)
+        name = safe_name(display)
+        suffix = Path(name).suffix
+        if suffix not in SUPPORTED_SUFFIXES:
+            problems.append(Problem(display, f"unsupported file type {suffix or '(none)'}; "
+                                    f"use one of {', '.join(SUPPORTED_SUFFIXES)}"))
+            continue
+        try:
+            size = upload.stat().st_size
+        except OSError as exc:
+            problems.append(Problem(display, f"cannot read the uploaded file ({exc.strerror or exc})"))
+            continue
+        if not upload.is_file():
+            problems.append(Problem(display, "not a file"))
+            continue
+        if size > max_bytes:
+            problems.append(Problem(display, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit "
+                                    "(RAG_MAX_FILE_BYTES)"))
+            continue
+        refused = _unreadable(upload, display, max_bytes)
+        if refused:
+            problems.extend(refused)
+            continue
+        digest = _sha256(upload)
+        existing = _identical_file(root, size, digest)
+        if existing is not None:
+            problems.append(Problem(display, f"the same file is already in the articles folder as "
+                                    f"{existing.relative_to(root).as_posix()}; not copied again"))
+            continue
+        target = _free_target(root, name)
+        if target.parent != root:  # cannot happen with a safe name; never write outside seeds_dir
+            problems.append(Problem(display, "unsafe file name"))
+            continue
+        handle, tmp_name = tempfile.mkstemp(prefix=".upload-", suffix=".tmp", dir=root)
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(handle, "wb") as out, upload.open("rb") as source:
+                for block in iter(lambda: source.read(1 << 20), b""):
+                    out.write(block)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            problems.append(Problem(display, f"could not be saved ({exc.strerror or exc})"))
+            continue
+        saved.append(target)
+    return saved, problems

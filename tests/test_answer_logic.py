@@ -1,0 +1,105 @@
+"""Pure logic of answering: fusion, filters, prompt numbering, citation parsing, abstention detection."""
+
+from __future__ import annotations
+
+from rag.citations import attach_missing, parse_citations
+from rag.prompting import ABSTAIN, build_messages, is_grounded, merge_by_article, select_sources
+from rag.qa import Timings, finish_answer
+from rag.retrieval import Filters, Hit, reciprocal_rank_fusion
+
+
+def hit(chunk_id: int, article: str = "a", text: str = "text", start: int = 0, title: str = "T", **kw) -> Hit:
+    values = dict(source="Wire", published="2025-10-21", url="", end=start + len(text), score=1.0 / (chunk_id + 1),
+                  similarity=0.5)
+    values.update(kw)
+    return Hit(chunk_id, article, title, values["source"], values["published"], values["url"], text, start,
+               values["end"], values["score"], values["similarity"])
+
+
+def test_rrf_rewards_agreement_between_rankings():
+    fused = reciprocal_rank_fusion([[1, 2, 3], [3, 1, 4]])
+    assert [i for i, _ in fused] == [1, 3, 2, 4]
+    assert abs(fused[0][1] - (1 / 61 + 1 / 62)) < 1e-12
+
+
+def test_rrf_single_ranking_keeps_order():
+    assert [i for i, _ in reciprocal_rank_fusion([[5, 9, 2]])] == [5, 9, 2]
+
+
+def test_filters_on_date_and_source():
+    article = {"published": "2025-10-21", "source": "Reuters"}
+    assert Filters(since="2025-10-01").allows(article)
+    assert not Filters(since="2025-10-22").allows(article)
+    assert Filters(until="2025-10-21").allows(article)
+    assert not Filters(until="2025-10-20").allows(article)
+    assert Filters(sources=("reuters",)).allows(article)
+    assert not Filters(sources=("AP",)).allows(article)
+    assert not Filters(since="2025-01-01").allows({"published": None, "source": ""})
+    assert not Filters().active and Filters(sources=("x",)).active
+
+
+def test_prompt_numbers_passages_with_title_source_and_date():
+    messages = build_messages("Where?", [hit(0, "a", "Alpha text.", title="First"),
+                                         hit(1, "b", "Beta text.", title="Second", source="", published=None)])
+    user = messages[1]["content"]
+    assert "[1] First (Wire, 2025-10-21)\nAlpha text." in user
+    assert "[2] Second\nBeta text." in user
+    assert user.rstrip().endswith("Question: Where?")
+    assert ABSTAIN in messages[0]["content"]
+
+
+def test_neighbouring_chunks_of_one_article_merge_in_reading_order():
+    hits = [hit(2, "a", "Third part.", start=30), hit(5, "b", "Other story."), hit(0, "a", "First part. Second",
+                                                                                       start=0),
+            hit(1, "a", "Second part.", start=12)]
+    merged = merge_by_article(hits)
+    assert [m.article_id for m in merged] == ["a", "b"], "articles keep the rank of their best chunk"
+    assert merged[0].text == "First part. Second part. … Third part."
+
+
+def test_prompt_budget_keeps_best_sources():
+    hits = [hit(i, f"art{i}", "word " * 200) for i in range(6)]
+    chosen = select_sources(hits, budget_tokens=700)
+    assert 1 <= len(chosen) < 6 and [h.article_id for h in chosen] == [f"art{i}" for i in range(len(chosen))]
+    huge = select_sources([hit(0, "a", "word " * 5000)], budget_tokens=700)
+    assert len(huge) == 1 and len(huge[0].text) < 5000 * 5
+
+
+def test_citation_parsing_out_of_range_repeated_and_missing():
+    check = parse_citations("Budapest [1]. Lavrov said so [2, 9]. Uncited claim. Again [1][1] and [Passage 3].", 3)
+    assert check.cited == [1, 2, 3]
+    assert check.invalid == 1
+    assert "[9]" not in check.text and "[2]" in check.text
+    assert check.uncited_sentences == ["Uncited claim."]
+
+
+def test_citation_after_full_stop_counts_for_its_sentence():
+    check = parse_citations("The summit is in Budapest. [1] Lavrov objected. [2]", 2)
+    assert check.uncited_sentences == [] and check.cited == [1, 2]
+
+
+def test_all_markers_invalid():
+    check = parse_citations("Something [0] and [4].", 3)
+    assert check.cited == [] and check.invalid == 2 and check.uncited_sentences == ["Something and."]
+
+
+def test_attach_missing_adds_the_passage_a_sentence_came_from():
+    text = attach_missing("Trump said they would meet in Budapest. Unrelated words entirely.",
+                          ["Rates rose again.", "Trump said both leaders would meet in two weeks in Budapest."])
+    assert text == "Trump said they would meet in Budapest [2]. Unrelated words entirely."
+
+
+def test_finish_answer_abstention_and_citations():
+    sources = [hit(0, "a", "The meeting will be in Budapest.", title="Summit")]
+    abstained = finish_answer("Q", ABSTAIN, sources, sources, Timings(), {})
+    assert abstained.abstained and abstained.citations == [] and abstained.text == ABSTAIN
+    cited = finish_answer("Q", "It is in Budapest [1].", sources, sources, Timings(), {})
+    assert not cited.abstained and cited.citations[0].title == "Summit"
+    assert cited.citations[0].passage == "The meeting will be in Budapest."
+
+
+def test_grounding_check_rejects_invented_numbers_and_empty_replies():
+    sources = [hit(0, "a", "Trump said both leaders would meet in two weeks in Budapest.")]
+    assert is_grounded("Trump said they would meet in Budapest [1].", "Where would they meet?", sources)
+    assert not is_grounded("[1]", "Where would they meet?", sources)
+    assert not is_grounded("They agreed on 10 missiles [1].", "How many missiles?", sources)

@@ -1,0 +1,169 @@
+"""QA with the real embedder and a tiny real transformers model: API, streaming, abstention, CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.errors import IndexNotFoundError, ModelNotFoundError, QuestionError
+from rag.indexing import build_index
+from rag.prompting import ABSTAIN
+from rag.qa import QA, Answer
+from tests.tiny_models import build_tiny_causal_lm
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    return build_tiny_causal_lm(tmp_path_factory.mktemp("tiny-lm"))
+
+
+@pytest.fixture
+def indexed(make_settings, write_articles, embedder, tiny_model):
+    settings = make_settings(generator=str(tiny_model), max_new_tokens=12)
+    write_articles(settings.seeds_dir)
+    build_index(settings, embedder=embedder, log=lambda _: None, progress=False)
+    return settings
+
+
+class CountingGenerator:
+    """Wraps a real generator and counts calls."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.calls, self.name = inner, 0, inner.name
+
+    def stream(self, messages, max_tokens, should_stop=lambda: False):
+        self.calls += 1
+        yield from self.inner.stream(messages, max_tokens, should_stop)
+
+
+class ScriptedGenerator:
+    """Replies with fixed text, piece by piece (isolates the answer logic from model quality)."""
+
+    name = "scripted"
+
+    def __init__(self, reply: str) -> None:
+        self.reply, self.messages = reply, None
+
+    def stream(self, messages, max_tokens, should_stop=lambda: False):
+        self.messages = messages
+        yield from self.reply.split(" ")[:1] + [" " + w for w in self.reply.split(" ")[1:]]
+
+
+def test_answer_with_tiny_model_streams_retrieval_first_then_text(indexed, embedder):
+    qa = QA(indexed, embedder=embedder)
+    parts = list(qa.stream("Which city hosted the security summit?"))
+    first, final = parts[0], parts[-1]
+    assert first.text == "" and not first.done and first.hits, "sources come before generation"
+    assert first.hits[0].title == "Leaders gather in Budapest for a security summit"
+    assert final.done and isinstance(final, Answer)
+    assert len(parts) >= 3, "the reply streams in several pieces"
+    assert final.timings.first_token_s is not None and final.timings.total_s >= final.timings.first_token_s
+    assert final.timings.retrieve_s <= final.timings.first_token_s
+    data = final.to_dict()
+    json.dumps(data)
+    assert {"text", "citations", "hits", "abstained", "timings"} <= set(data)
+
+
+def test_model_loads_once_and_is_reused(indexed, embedder):
+    qa = QA(indexed, embedder=embedder)
+    qa.answer("Who won the cup final?")
+    generator = qa.generator
+    qa.answer("What did the central bank decide?")
+    assert qa.generator is generator
+
+
+def test_nothing_relevant_abstains_without_calling_the_model(indexed, embedder, tiny_model):
+    from rag.generation import TransformersGenerator
+
+    counting = CountingGenerator(TransformersGenerator(tiny_model, threads=1))
+    qa = QA(indexed, generator=counting, embedder=embedder)
+    result = qa.answer("What is the airspeed velocity of an unladen swallow in quantum chromodynamics?")
+    assert result.abstained and result.text == ABSTAIN and result.citations == []
+    assert counting.calls == 0
+    qa.answer("Which city hosted the security summit?")
+    assert counting.calls == 1
+
+
+def test_model_abstention_reply_marks_answer_abstained(indexed, embedder):
+    qa = QA(indexed, generator=ScriptedGenerator(ABSTAIN), embedder=embedder)
+    result = qa.answer("Who won the cup final?")
+    assert result.abstained and result.citations == [] and result.hits
+
+
+def test_citations_map_to_numbered_sources_and_bad_numbers_are_dropped(indexed, embedder):
+    generator = ScriptedGenerator("City beat Arsenal on penalties [1]. The final was at Wembley [7].")
+    qa = QA(indexed, generator=generator, embedder=embedder)
+    result = qa.answer("Who won the cup final?")
+    assert "[1]" in generator.messages[1]["content"] and "Question: Who won the cup final?" in \
+        generator.messages[1]["content"]
+    assert [c.number for c in result.citations] == [1]
+    assert result.citations[0].title == "City win the cup final after a penalty shoot-out"
+    assert result.citations[0].published == "2025-05-24"
+    assert result.invalid_citations == 1 and "[7]" not in result.text
+
+
+def test_date_and_source_filters(indexed, embedder):
+    qa = QA(indexed, generator=ScriptedGenerator("x [1]."), embedder=embedder)
+    hits = qa.retrieve("summit in Budapest", k=5)
+    assert hits[0].article_id == "budapest.txt"
+    from rag.retrieval import Filters
+
+    later = qa.retrieve("summit in Budapest", k=5, filters=Filters(since="2025-06-01"))
+    assert later and all(h.published >= "2025-06-01" for h in later)
+    assert qa.retrieve("summit in Budapest", k=5, filters=Filters(sources=("nowhere",))) == []
+
+
+@pytest.mark.parametrize("question, fix", [("   ", "empty"), ("x" * 5000, "limit")])
+def test_bad_questions_get_clear_errors(indexed, embedder, question, fix):
+    qa = QA(indexed, generator=ScriptedGenerator("x"), embedder=embedder)
+    with pytest.raises(QuestionError, match=fix):
+        qa.answer(question)
+
+
+def test_missing_index_names_the_build_command(make_settings, embedder):
+    qa = QA(make_settings("empty"), generator=ScriptedGenerator("x"), embedder=embedder)
+    with pytest.raises(IndexNotFoundError, match="rag build"):
+        qa.answer("Anything?")
+
+
+def test_unknown_model_names_the_choices(make_settings):
+    from rag.generation import load_generator
+
+    with pytest.raises(ModelNotFoundError, match="default"):
+        load_generator(make_settings(generator="/no/such/model"))
+
+
+def test_fast_preset_streams_from_the_packaged_gguf(make_settings):
+    from rag.generation import load_generator
+
+    generator = load_generator(make_settings(generator="fast", threads=1))
+    pieces = list(generator.stream([{"role": "user", "content": "Say hello."}], 8))
+    assert pieces and "".join(pieces).strip()
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rag", *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=300)
+
+
+def test_cli_ask_prints_answer_sources_and_json(indexed):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    common = ["--seeds", str(indexed.seeds_dir), "--index", str(indexed.index_dir), "--model", indexed.generator]
+    env["RAG_MAX_NEW_TOKENS"] = "8"
+    result = _cli("ask", "Which city hosted the security summit?", "--json", *common, env=env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["hits"][0]["title"] == "Leaders gather in Budapest for a security summit"
+    assert data["done"] is True
+    empty = _cli("ask", " ", *common, env=env)
+    assert empty.returncode == 2 and "question is empty" in empty.stderr
+    missing = _cli("ask", "Who?", "--seeds", str(indexed.seeds_dir), "--index", str(indexed.index_dir / "none"),
+                   env=env)
+    assert missing.returncode == 2 and "rag build" in missing.stderr

@@ -1,0 +1,308 @@
+"""Gradio chat page over rag.qa. It only renders: retrieval, answering, citations and uploads live in rag/."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+from urllib.parse import quote, urlsplit
+
+from rag.config import Settings
+from rag.errors import RagError
+
+if TYPE_CHECKING:  # gradio is imported lazily, after the offline environment is set
+    import gradio as gr
+
+    from rag.qa import QA, Answer, Citation
+    from rag.retrieval import Hit
+
+OFFLINE_ENV = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+MODEL_QUEUE = "model"  # one concurrency group: one generation or index build at a time on the CPU
+_URL_SAFE = ":/?#@!$&'*+,;=%~-._()[]"  # kept as is in links; spaces, quotes and <> are percent-encoded
+EMPTY_PANEL = "### Sources\nThe sources of the latest answer appear here, with the quoted passages."
+CSS = """
+#sources-panel { max-height: 60vh; overflow-y: auto; }
+#index-status p { margin: 0; }
+"""
+
+
+# ---- rendering helpers (text in, Markdown out; everything from an article is escaped) ----
+
+def _escape(text: str) -> str:
+    """Article text as inert Markdown: no HTML, no links, no emphasis, no headings or lists."""
+    text = html.escape(re.sub(r"\s+", " ", text or "").strip(), quote=False)
+    text = re.sub(r"([\\`*_\[\]|~])", r"\\\1", text)
+    return re.sub(r"^([#>+-]|\d+[.)])", r"\\\1", text)
+
+
+def _link(url: str) -> str:
+    """A Markdown link for http(s) URLs only; other schemes (javascript:, file:) are not linked."""
+    url = (url or "").strip()
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        return ""
+    return f"[open article](<{quote(url, safe=_URL_SAFE)}>)"
+
+
+def _details(source: str, published: str | None, url: str = "") -> str:
+    parts = [_escape(source) if source else "", _escape(published) if published else "", _link(url)]
+    return " · ".join(p for p in parts if p)
+
+
+def _answer_text(text: str) -> str:
+    """The model's text with HTML made inert (its Markdown still renders)."""
+    return html.escape(text, quote=False)
+
+
+def retrieved_markdown(hits: list[Hit]) -> str:
+    """The articles the retrieved passages come from, best first."""
+    by_article: dict[str, list[Hit]] = {}
+    for hit in hits:
+        by_article.setdefault(hit.article_id, []).append(hit)
+    lines = []
+    for group in by_article.values():
+        best = group[0]
+        details = _details(best.source, best.published)
+        lines.append(f"- **{_escape(best.title)}**" + (f" ({details})" if details else "")
+                     + f": {len(group)} passage{'s' if len(group) != 1 else ''}, "
+                     f"best match {max(h.similarity for h in group):.2f}")
+    return "\n".join(lines)
+
+
+def citation_markdown(citation: Citation) -> str:
+    details = _details(citation.source, citation.published, citation.url)
+    return (f"**[{citation.number}] {_escape(citation.title)}**" + (f" — {details}" if details else "")
+            + f"\n\n> {_escape(citation.passage)}")
+
+
+def _notes(answer: Answer) -> str:
+    notes = []
+    if answer.uncited_sentences:
+        count = len(answer.uncited_sentences)
+        notes.append(f"{count} sentence{'s' if count != 1 else ''} of the answer cite{'s' if count == 1 else ''}"
+                     f" no source; check {'them' if count != 1 else 'it'} against the articles.")
+    if answer.invalid_citations:
+        notes.append(f"{answer.invalid_citations} citation number(s) that pointed to no passage were removed.")
+    return "\n\n".join(f"_{n}_" for n in notes)
+
+
+def sources_markdown(answer: Answer) -> str:
+    """The cited passages of a final answer, numbered as in the answer text."""
+    blocks = [citation_markdown(c) for c in answer.citations]
+    if _notes(answer):
+        blocks.append(_notes(answer))
+    return "\n\n".join(blocks)
+
+
+def panel_markdown(answer: Answer) -> str:
+    """The side panel for the latest answer: the question, then every cited passage in full."""
+    head = f"### Sources\n**Question:** {_escape(answer.question)}\n\n"
+    if not answer.done:
+        return head + (f"Retrieved {len(answer.hits)} passages; writing the answer…\n\n"
+                       + retrieved_markdown(answer.hits))
+    if answer.abstained:
+        return head + "No sources: the indexed articles do not say." + (
+            "\n\n**Retrieved but not enough to answer:**\n\n" + retrieved_markdown(answer.hits) if answer.hits else "")
+    if not answer.citations:
+        return head + "The answer cites no passage.\n\n" + retrieved_markdown(answer.hits)
+    timing = f"\n\n_Answered in {answer.timings.total_s:.0f} s._" if answer.timings.total_s else ""
+    return head + sources_markdown(answer) + timing
+
+
+def answer_messages(answer: Answer) -> list[dict[str, Any]]:
+    """Chat messages for a (partial or final) answer."""
+    if answer.done and answer.abstained:
+        return [{"role": "assistant", "content": _answer_text(answer.text)}]
+    if answer.done:
+        messages: list[dict[str, Any]] = [{"role": "assistant", "content": _answer_text(answer.text)}]
+        if answer.citations:
+            messages.append({"role": "assistant", "content": sources_markdown(answer),
+                             "metadata": {"title": f"Sources ({len(answer.citations)})", "status": "done"}})
+        elif _notes(answer):
+            messages.append({"role": "assistant", "content": _notes(answer)})
+        return messages
+    articles = len({h.article_id for h in answer.hits})
+    step = {"role": "assistant", "content": retrieved_markdown(answer.hits),
+            "metadata": {"title": f"Retrieved {len(answer.hits)} passages from {articles} "
+                                  f"article{'s' if articles != 1 else ''}",
+                         "status": "done", "duration": round(answer.timings.retrieve_s, 2)}}
+    text = _answer_text(answer.text) if answer.text else "_Reading the passages and writing the answer…_"
+    return [step, {"role": "assistant", "content": text}]
+
+
+def index_status(settings: Settings) -> str:
+    """One line: what the index holds and when it was built."""
+    from rag.store import read_manifest
+
+    try:
+        manifest = read_manifest(settings.index_dir)
+    except RagError as exc:
+        return f"**Index:** unusable: {_escape(str(exc))}"
+    if manifest is None:
+        return f"**Index:** none yet in {_escape(str(settings.index_dir))}; add articles below."
+    articles = manifest.get("articles", {})
+    chunks = sum(len(a.get("chunk_ids", [])) for a in articles.values())
+    updated = str(manifest.get("updated", "?")).replace("T", " ")[:16]
+    return f"**Index:** {len(articles)} articles, {chunks} passages · last build {_escape(updated)}"
+
+
+def example_questions(settings: Settings, limit: int = 3) -> list[str]:
+    """Questions about the newest indexed articles, built from their titles."""
+    from rag.store import read_manifest
+
+    try:
+        manifest = read_manifest(settings.index_dir)
+    except RagError:
+        return []
+    entries = sorted((manifest or {}).get("articles", {}).values(),
+                     key=lambda a: a.get("published") or "", reverse=True)
+    questions = []
+    for entry in entries[:limit]:
+        title = re.sub(r"\s+", " ", entry.get("title", "")).strip()
+        if title:
+            questions.append(f"What does the article '{title[:120]}' report?")
+    return questions
+
+
+# ---- the app ----
+
+def build_app(qa: QA, settings: Settings) -> gr.Blocks:
+    """The chat page: chat with streamed, cited answers; sources panel; index status; uploads."""
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+    import gradio as gr
+
+    from rag.documents import SUPPORTED_SUFFIXES
+    from rag.uploads import save_uploads
+
+    def respond(message: str, history: list[dict]) -> Iterator[tuple[list[dict[str, Any]], str]]:
+        """Answer one question from the articles (earlier turns are not used)."""
+        stop = threading.Event()
+        stream = None
+        try:
+            stream = qa.stream(message, should_stop=stop.is_set)
+            for answer in stream:
+                yield answer_messages(answer), panel_markdown(answer)
+        except RagError as exc:
+            yield [{"role": "assistant", "content": f"**Error:** {_escape(str(exc))}"}], EMPTY_PANEL
+        except Exception as exc:  # never a traceback in the page; the server log keeps it
+            traceback.print_exc(file=sys.stderr)
+            yield [{"role": "assistant",
+                    "content": f"**Unexpected error:** {_escape(type(exc).__name__)}: {_escape(str(exc))}"}], EMPTY_PANEL
+        finally:
+            stop.set()  # the Stop button (or a closed page) closes this generator: stop the model too
+            if stream is not None:
+                stream.close()
+
+    def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str, Any]:
+        if not files:
+            return "Choose one or more article files first.", index_status(settings), gr.update()
+        progress(0.05, desc="Saving the files")
+        saved, problems = save_uploads([Path(f) for f in files], settings.seeds_dir, settings.max_file_bytes)
+        lines = []
+        if saved:
+            names = ", ".join(p.name for p in saved)
+            progress(0.2, desc=f"Indexing {len(saved)} new file{'s' if len(saved) != 1 else ''}")
+            try:
+                report = qa.build(log=lambda _: None, progress=False)
+            except RagError as exc:
+                lines.append(f"Saved {_escape(names)} to the articles folder, but the index update failed: "
+                             f"{_escape(str(exc))}")
+            else:
+                lines.append(f"**Added {_escape(names)} to the index.**")
+                lines.append(f"Index update: {_escape(report.summary())}")
+                problems += [p for p in report.problems if p not in problems]
+        else:
+            lines.append("**Nothing was added.**")
+        lines += [f"- {_escape(str(problem))}" for problem in problems]
+        return "\n\n".join(lines[:2]) + ("\n\n" + "\n".join(lines[2:]) if lines[2:] else ""), \
+            index_status(settings), None
+
+    panel = gr.Markdown(EMPTY_PANEL, elem_id="sources-panel", render=False, latex_delimiters=[])
+    with gr.Blocks(title="News questions") as demo:
+        gr.Markdown("## Ask the news articles\nAnswers come only from the indexed articles, run on this "
+                    "computer. Each sentence cites its sources as [n]; open **Sources** under an answer to "
+                    "read the quoted passages. Each question is answered on its own.")
+        status = gr.Markdown(index_status(settings), elem_id="index-status")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chat = gr.ChatInterface(
+                    respond,
+                    chatbot=gr.Chatbot(label="Answers", height=600, buttons=["copy", "copy_all"],
+                                       latex_delimiters=[], feedback_options=None,
+                                       placeholder="Ask about the news in the indexed articles."),
+                    textbox=gr.Textbox(placeholder="Ask a question about the articles", show_label=False,
+                                       submit_btn=True, stop_btn=True, max_length=settings.max_question_chars),
+                    additional_outputs=[panel],
+                    examples=example_questions(settings) or None,
+                    api_name="chat",
+                    api_description="Answer a question from the indexed articles: returns the answer messages "
+                                    "(text, then the cited sources) and the sources panel as Markdown.",
+                    fill_height=False,
+                )
+            with gr.Column(scale=2):
+                panel.render()
+                with gr.Accordion("Add articles", open=True):
+                    files = gr.File(label="Article files (" + ", ".join(SUPPORTED_SUFFIXES) + ")",
+                                    file_count="multiple", file_types=list(SUPPORTED_SUFFIXES))
+                    add = gr.Button("Add to index", variant="primary")
+                    upload_status = gr.Markdown(elem_id="upload-status")
+        add.click(add_files, [files], [upload_status, status, files], api_name="add_articles",
+                  concurrency_id=MODEL_QUEUE, concurrency_limit=1)
+        chat.chatbot.clear(lambda: EMPTY_PANEL, None, panel, api_visibility="undocumented", queue=False)
+        demo.load(lambda: index_status(settings), None, status, api_visibility="undocumented", queue=False)
+    # The chat (typed, example, retry and API calls) and index builds share one queue: the CPU runs one
+    # model at a time, and waiting users see their position in the queue.
+    for block_fn in demo.fns.values():
+        if getattr(block_fn.fn, "__wrapped__", None) is respond:
+            block_fn.concurrency_id = MODEL_QUEUE
+            block_fn.concurrency_limit = 1
+    return demo
+
+
+def _credentials(host: str) -> tuple[str, str] | None:
+    """None on a loopback address; elsewhere RAG_UI_USER / RAG_UI_PASSWORD, required."""
+    if host in LOOPBACK_HOSTS:
+        return None
+    user, password = os.environ.get("RAG_UI_USER", ""), os.environ.get("RAG_UI_PASSWORD", "")
+    if not user or not password:
+        raise RagError(f"serving on {host} makes the chat reachable from other machines, so it needs a login: "
+                       "set RAG_UI_USER and RAG_UI_PASSWORD, or serve on --host 127.0.0.1")
+    return user, password
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, build: bool = True) -> None:
+    """Update the index (when build), load the models and serve the chat page until interrupted."""
+    auth = _credentials(host)
+    os.environ.update(OFFLINE_ENV)
+    import gradio as gr
+
+    from rag.qa import QA
+
+    qa = QA(settings)
+    if build:
+        print(qa.build().summary(), flush=True)
+    started = time.perf_counter()
+    try:
+        qa.retriever()
+    except RagError as exc:
+        print(f"warning: {exc}", file=sys.stderr)
+    _ = qa.generator  # load the answering model now, not during the first question
+    print(f"models loaded in {time.perf_counter() - started:.0f} s", flush=True)
+    demo = build_app(qa, settings)
+    demo.queue(default_concurrency_limit=1)
+    demo.launch(server_name=host, server_port=port, share=False, auth=auth, prevent_thread_lock=True, quiet=True,
+                show_error=False, ssr_mode=False, max_file_size=settings.max_file_bytes,
+                theme=gr.themes.Default(), css=CSS, footer_links=["api"])
+    shown = f"[{host}]" if ":" in host else host
+    print(f"Chat running at http://{shown}:{port}", flush=True)
+    try:
+        demo.block_thread()
+    finally:
+        demo.close()
