@@ -38,7 +38,9 @@ def parse_citations(text: str, source_count: int) -> CitationCheck:
                 cited.append(n)
         return "".join(f"[{n}]" for n in dict.fromkeys(valid))
 
-    cleaned = MARKER.sub(keep_valid, text)
+    cleaned, previous = text, None
+    while cleaned != previous:  # removing "[9]" from "[[9]5]" can expose a new marker
+        previous, cleaned = cleaned, MARKER.sub(keep_valid, cleaned)
     cleaned = re.sub(r"[ \t]+([.,;])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
     return CitationCheck(cleaned, cited, invalid, [s for s in answer_sentences(cleaned) if not MARKER.search(s)])
 
