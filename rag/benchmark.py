@@ -146,7 +146,7 @@ def bench_index(articles_file: Path | None, quick: bool, log: Log = print) -> di
         return {
             "articles_file": str(source), "articles": len(items), "chunks": chunks,
             "chunk_tokens_mean": round(sum(tokens) / max(1, len(tokens)), 1),
-            "settings": settings.shape(), "threads": settings.threads, "batch_size": settings.embed_batch_size,
+            "index_settings": settings.shape(), "threads": settings.threads, "batch_size": settings.embed_batch_size,
             "model_load_s": round(load_s, 3),
             "build_s": round(build_s, 3),
             "articles_per_s": round(len(items) / build_s, 2),
@@ -295,7 +295,8 @@ def bench_answer(model: str | None, seeds: Path | None, quick: bool, log: Log = 
                          "first_token_s": _round(answer.timings.first_token_s),
                          "total_s": round(answer.timings.total_s, 3), "abstained": answer.abstained,
                          "citations": len(answer.citations), "answer_chars": len(answer.text),
-                         "prompt_chars": len(prompt), "prompt_tokens_estimate": estimate_tokens(prompt) if prompt else 0,
+                         "prompt_chars": len(prompt),
+                         "prompt_tokens_estimate": estimate_tokens(prompt) if prompt else 0,
                          "passages": len(chosen), "answer": answer.text})
             log(f"  {rows[-1]['total_s']:.1f} s: {question}")
 

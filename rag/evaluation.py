@@ -20,7 +20,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from rag import scoring
 from rag.config import Settings
@@ -30,7 +30,7 @@ MODES = ("dense", "lexical", "hybrid")
 RETRIEVAL_K = 10
 ARTICLES_FILE = "articles.jsonl"
 ID_PREFIX = ARTICLES_FILE + "#"
-Log = Callable[[str], None]
+EXTRAS = ("question_date", "question_type")  # kept in the records for later breakdowns
 
 
 # --- helpers shared with rag.benchmark ---------------------------------------------------------------------
@@ -158,8 +158,9 @@ def load_questions(path: Path) -> list[dict]:
                             "gold": [str(g) for g in item.get("gold_article_ids") or []]}
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
                 raise RagError(f"{path} line {lineno} is not a question in the shared schema ({exc})") from None
-            if "question_date" in item:
-                question["question_date"] = item["question_date"]
+            for extra in EXTRAS:
+                if extra in item:
+                    question[extra] = item[extra]
             questions.append(question)
     ids = [q["id"] for q in questions]
     if len(set(ids)) != len(ids):
@@ -242,7 +243,8 @@ def retrieval_record(question: dict, mode: str, config: str, hits: Sequence, sec
     return {"key": Records.key("retrieval", question["id"], config, mode), "kind": "retrieval", "mode": mode,
             "id": question["id"], "config": config, "gold": question["gold"], "answerable": question["answerable"],
             "retrieved": ranked, "similarities": [round(h.similarity, 4) for h in hits],
-            "seconds": round(seconds, 5), **scoring.score_retrieval(ranked, question["gold"])}
+            "seconds": round(seconds, 5), **scoring.score_retrieval(ranked, question["gold"]),
+            **{k: question[k] for k in EXTRAS if k in question}}
 
 
 def answer_record(question: dict, config: str, answer: object | None, error: str | None = None) -> dict:
@@ -250,7 +252,8 @@ def answer_record(question: dict, config: str, answer: object | None, error: str
 
     record = {"key": Records.key("answer", question["id"], config), "kind": "answer", "id": question["id"],
               "config": config, "question": question["question"], "answers": question["answers"],
-              "answerable": question["answerable"], "gold": question["gold"]}
+              "answerable": question["answerable"], "gold": question["gold"],
+              **{k: question[k] for k in EXTRAS if k in question}}
     if answer is None:
         record.update(text="", abstained=False, citations=[], invalid_citations=0, sentences=0,
                       uncited_sentences=[], timings={}, retrieved=[], error=error)
@@ -268,6 +271,16 @@ def answer_record(question: dict, config: str, answer: object | None, error: str
                                        record["abstained"]))
     record["citations_gold"] = [c["article_id"] in set(question["gold"]) for c in record["citations"]]
     return record
+
+
+def rescore(record: dict) -> dict:
+    """The record with its scores recomputed by the current scoring code (records may come from older runs)."""
+    if record["kind"] == "retrieval":
+        return {**record, **scoring.score_retrieval(record["retrieved"], record["gold"])}
+    gold = set(record["gold"])
+    return {**record, **scoring.score_answer(record["text"], record["answers"], record["answerable"],
+                                             record["abstained"]),
+            "citations_gold": [c["article_id"] in gold for c in record["citations"]]}
 
 
 # --- the run -----------------------------------------------------------------------------------------------
@@ -309,9 +322,14 @@ def run_from_cli(args: argparse.Namespace) -> int:
     if already:
         print(f"resuming: {already} of {len(wanted)} records already in {records.path}, not recomputed")
 
+    loading: dict[str, float] = {}
     try:
         todo = [q for q in questions
                 if any(Records.key("retrieval", q["id"], retrieval_config, m) not in records.done for m in MODES)]
+        if todo:  # load the embedder outside the timed searches
+            t0 = time.perf_counter()
+            embedder.encode(["warm-up question"])
+            loading["embedder_s"] = round(time.perf_counter() - t0, 2)
         for question in tqdm(todo, desc="retrieval", unit="q", disable=not todo):
             for mode in MODES:
                 key = Records.key("retrieval", question["id"], retrieval_config, mode)
@@ -322,6 +340,10 @@ def run_from_cli(args: argparse.Namespace) -> int:
                 records.add(retrieval_record(question, mode, retrieval_config, hits, time.perf_counter() - t0))
         if not args.retrieval_only:
             todo = [q for q in questions if Records.key("answer", q["id"], answer_config) not in records.done]
+            if todo:  # load the answering model outside the timed answers
+                t0 = time.perf_counter()
+                qa.generator
+                loading["answer_model_s"] = round(time.perf_counter() - t0, 2)
             for question in tqdm(todo, desc="answers", unit="q", disable=not todo):
                 try:
                     answer = qa.answer(question["question"])
@@ -331,7 +353,7 @@ def run_from_cli(args: argparse.Namespace) -> int:
     finally:
         records.close()
 
-    current = [records.done[key] for key in wanted]
+    current = [rescore(records.done[key]) for key in wanted]
     summary = scoring.summarize(current)
     manifest = retriever.store.manifest
     result = {
@@ -351,6 +373,7 @@ def run_from_cli(args: argparse.Namespace) -> int:
                              "min_similarity": -1.0, "modes": list(MODES)},
         "answer_config": None if args.retrieval_only else {"key": answer_config, **answer_settings},
         "seconds": round(time.perf_counter() - started, 1),
+        "model_load_s": loading,
         "summary": summary,
         "records": current,
     }
@@ -394,8 +417,8 @@ def summary_tables(summary: Mapping) -> str:
     return text
 
 
-def _ms(seconds: float | None) -> float | None:
-    return None if seconds is None else seconds * 1000
+def _ms(seconds: float | None) -> str | None:
+    return None if seconds is None else f"{seconds * 1000:.1f}"
 
 
 def make_plots(out: Path, summary: Mapping, records: Sequence[Mapping]) -> list[str]:
@@ -417,7 +440,7 @@ def make_plots(out: Path, summary: Mapping, records: Sequence[Mapping]) -> list[
         ax.set_xticks(range(1, scoring.CURVE_KS[-1] + 1))
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(loc="lower right")
         ax.set_title("Gold article among the top-k passages")
         fig.tight_layout()
         fig.savefig(out / "recall_at_k.png", dpi=100)
@@ -428,7 +451,9 @@ def make_plots(out: Path, summary: Mapping, records: Sequence[Mapping]) -> list[
         fig, ax = plt.subplots(figsize=(6, 4))
         total = [r["timings"]["total_s"] for r in answers]
         first = [r["timings"]["first_token_s"] for r in answers if r["timings"].get("first_token_s") is not None]
-        bins = min(30, max(5, len(total) // 3))
+        import numpy as np
+
+        bins = np.histogram_bin_edges(total + first, bins=min(30, max(5, len(total) // 3)))
         ax.hist(total, bins=bins, alpha=0.6, label="total")
         if first:
             ax.hist(first, bins=bins, alpha=0.6, label="first token")
@@ -476,9 +501,9 @@ def report_markdown(result: Mapping, tables: str, plots: Sequence[str]) -> str:
         "top-k retrieved passages; MRR@10: 1/rank of the first gold article among the articles of the top-10 "
         "passages, articles ranked by first occurrence; gold coverage@10: share of a question's gold articles "
         "found in the top 10.",
-        "- EM, token F1 (best accepted answer) and contains (a normalised accepted answer is a substring of the "
-        "normalised answer) over answerable questions; an abstention scores 0. Normalisation: lowercase, no "
-        "punctuation, no a/an/the, single spaces.",
+        "- EM, token F1 (best accepted answer) and contains (a normalised accepted answer occurs as whole words in "
+        "the normalised answer) over answerable questions, after removing the answer's [n] markers; an abstention "
+        "scores 0. Normalisation: lowercase, no punctuation, no a/an/the, single spaces.",
         "- Abstention: abstaining is right exactly on unanswerable questions; precision = right abstentions / "
         "abstentions, recall = right abstentions / unanswerable questions; false abstain = abstentions on "
         "answerable questions.",

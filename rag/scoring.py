@@ -18,6 +18,7 @@ from typing import Iterable, Mapping, Sequence
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = set(string.punctuation) | set("‘’“”«»–—…")
+_CITATION = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
 RECALL_KS = (1, 5, 10)
 CURVE_KS = tuple(range(1, 11))
 
@@ -56,13 +57,14 @@ def token_f1(prediction: str, answers: Sequence[str]) -> float:
 
 
 def contains(prediction: str, answers: Sequence[str]) -> float:
-    """1.0 when a normalised accepted answer is a substring of the normalised prediction, else 0.0.
+    """1.0 when a normalised accepted answer appears in the normalised prediction as whole words, else 0.0.
 
-    Plain substring, as the README says ("an accepted answer appears in the answer text"): "Europe" counts in
-    "the European Union"; an answer that normalises to nothing never counts.
+    Matching is on word boundaries so that short answers are not found inside other words: "no" does not
+    appear in "not known", "Europe" does not appear in "European Union", "Tampa Florida" appears in "in Tampa,
+    Florida, on". An answer that normalises to nothing never counts.
     """
-    norm = normalize_answer(prediction)
-    return float(any((n := normalize_answer(a)) and n in norm for a in answers))
+    norm = f" {normalize_answer(prediction)} "
+    return float(any((n := normalize_answer(a)) and f" {n} " in norm for a in answers))
 
 
 # --- retrieval -------------------------------------------------------------------------------------------
@@ -171,12 +173,21 @@ def score_retrieval(ranked: Sequence[str], gold: Sequence[str]) -> dict[str, flo
     return scores
 
 
+def strip_citations(text: str) -> str:
+    """The answer without its [n] citation markers ("Europe [1]." -> "Europe .")."""
+    return _CITATION.sub(" ", text)
+
+
 def score_answer(text: str, answers: Sequence[str], answerable: bool, abstained: bool) -> dict[str, float | None]:
-    """EM, F1 and contains of one answer; None on unanswerable questions (they are scored by abstention)."""
+    """EM, F1 and contains of one answer, its [n] markers removed first; an abstention scores 0.
+
+    None on unanswerable questions (they are scored by abstention instead).
+    """
     if not answerable or not answers:
         return {"em": None, "f1": None, "contains": None}
     if abstained:
         return {"em": 0.0, "f1": 0.0, "contains": 0.0}
+    text = strip_citations(text)
     return {"em": exact_match(text, answers), "f1": token_f1(text, answers), "contains": contains(text, answers)}
 
 

@@ -44,7 +44,11 @@ def test_contains():
     assert contains("It will be played in Tampa, Florida [1].", ["Tampa, Florida"]) == 1.0
     assert contains("Squid Game is back", ["“Squid Game”"]) == 1.0
     assert contains("The indexed articles do not say.", ["Europe"]) == 0.0
-    assert contains("the European Union", ["Europe"]) == 1.0  # plain substring, as the README says
+    assert contains("The answer is: No.", ["no"]) == 1.0
+    # whole words only: a short answer is not found inside another word
+    assert contains("It is not known.", ["no"]) == 0.0
+    assert contains("the European Union", ["Europe"]) == 0.0
+    assert contains("played in Tampa, Florida, on Sunday", ["Tampa Florida"]) == 1.0
     assert contains("anything", ["the"]) == 0.0  # an answer that normalises to nothing never counts
 
 
@@ -132,3 +136,9 @@ def test_summarize():
     assert answers["invalid_citations"] == 1
     assert answers["total_s"]["median"] == 2.0
     assert answers["first_token_s"]["n"] == 2
+
+
+def test_citation_markers_do_not_count_as_answer_words():
+    assert score_answer("Tampa, Florida [1][2].", ["Tampa, Florida"], True, False) == {
+        "em": 1.0, "f1": 1.0, "contains": 1.0}
+    assert score_answer("In 2021 [3, 4].", ["2021"], True, False)["f1"] == pytest.approx(2 * 0.5 * 1 / 1.5)
