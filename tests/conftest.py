@@ -91,3 +91,70 @@ def make_settings(tmp_path):
         return Settings(**values)
 
     return make
+
+
+# ---- a real chat server for the UI tests (python -m ui over a copy of seeds/, the default answering model) ----
+
+REPO = Path(__file__).resolve().parent.parent
+SERVER_START_SECONDS = 240  # index build + embedder and model loading, on 2 busy cores
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _http_status(url: str) -> int | None:
+    import urllib.error
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
+    try:
+        with opener.open(url, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return None
+
+
+@pytest.fixture(scope="session")
+def ui_server(tmp_path_factory):
+    """Start `python -m ui` on a free loopback port; yield its url, folders, log and pid; stop it by pid."""
+    import shutil
+    import subprocess
+    import sys
+    import time
+    from types import SimpleNamespace
+
+    base = tmp_path_factory.mktemp("ui-server")
+    seeds, index, log_path = base / "seeds", base / "index", base / "server.log"
+    shutil.copytree(REPO / "seeds", seeds)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(RAG_GENERATOR="default", GRADIO_TEMP_DIR=str(base / "gradio-tmp"), PYTHONUNBUFFERED="1",
+               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NO_PROXY="127.0.0.1,localhost")
+    url = f"http://127.0.0.1:{port}/"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "ui", "--port", str(port), "--seeds", str(seeds),
+                                 "--index", str(index)], cwd=base, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + SERVER_START_SECONDS
+            while _http_status(url) != 200:
+                if proc.poll() is not None:
+                    pytest.fail(f"the server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+                if time.monotonic() > deadline:
+                    pytest.fail(f"no HTTP 200 from {url} in {SERVER_START_SECONDS} s:\n"
+                                f"{log_path.read_text()[-3000:]}")
+                time.sleep(1)
+            yield SimpleNamespace(url=url, port=port, seeds=seeds, index=index, log=log_path, pid=proc.pid)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=20)

@@ -26,6 +26,8 @@ OFFLINE_ENV = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "HF_H
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 MODEL_QUEUE = "model"  # one concurrency group: one generation or index build at a time on the CPU
 _URL_SAFE = ":/?#@!$&'*+,;=%~-._()[]"  # kept as is in links; spaces, quotes and <> are percent-encoded
+WRITING = "_Reading the passages and writing the answer…_"
+STOPPED_PANEL = "### Sources\nStopped: the answer was not finished, so it has no checked sources."
 EMPTY_PANEL = "### Sources\nThe sources of the latest answer appear here, with the quoted passages."
 CSS = """
 #sources-panel { max-height: 60vh; overflow-y: auto; }
@@ -53,6 +55,10 @@ def _link(url: str) -> str:
 def _details(source: str, published: str | None, url: str = "") -> str:
     parts = [_escape(source) if source else "", _escape(published) if published else "", _link(url)]
     return " · ".join(p for p in parts if p)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _answer_text(text: str) -> str:
@@ -88,7 +94,9 @@ def _notes(answer: Answer) -> str:
         notes.append(f"{count} sentence{'s' if count != 1 else ''} of the answer cite{'s' if count == 1 else ''}"
                      f" no source; check {'them' if count != 1 else 'it'} against the articles.")
     if answer.invalid_citations:
-        notes.append(f"{answer.invalid_citations} citation number(s) that pointed to no passage were removed.")
+        count = answer.invalid_citations
+        notes.append(f"{_count(count, 'citation')} that pointed to no passage {'was' if count == 1 else 'were'} "
+                     "removed.")
     return "\n\n".join(f"_{n}_" for n in notes)
 
 
@@ -104,7 +112,7 @@ def panel_markdown(answer: Answer) -> str:
     """The side panel for the latest answer: the question, then every cited passage in full."""
     head = f"### Sources\n**Question:** {_escape(answer.question)}\n\n"
     if not answer.done:
-        return head + (f"Retrieved {len(answer.hits)} passages; writing the answer…\n\n"
+        return head + (f"Retrieved {_count(len(answer.hits), 'passage')}; writing the answer…\n\n"
                        + retrieved_markdown(answer.hits))
     if answer.abstained:
         return head + "No sources: the indexed articles do not say." + (
@@ -129,11 +137,25 @@ def answer_messages(answer: Answer) -> list[dict[str, Any]]:
         return messages
     articles = len({h.article_id for h in answer.hits})
     step = {"role": "assistant", "content": retrieved_markdown(answer.hits),
-            "metadata": {"title": f"Retrieved {len(answer.hits)} passages from {articles} "
-                                  f"article{'s' if articles != 1 else ''}",
+            "metadata": {"title": f"Retrieved {_count(len(answer.hits), 'passage')} from {_count(articles, 'article')}",
                          "status": "done", "duration": round(answer.timings.retrieve_s, 2)}}
-    text = _answer_text(answer.text) if answer.text else "_Reading the passages and writing the answer…_"
+    text = _answer_text(answer.text) if answer.text else WRITING
     return [step, {"role": "assistant", "content": text}]
+
+
+def mark_stopped(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The chat after Stop: the unfinished answer says it was stopped."""
+    history = list(history or [])
+    last_is_text = bool(history) and not (history[-1].get("metadata") or {}).get("title")
+    if last_is_text and history[-1].get("role") == "assistant":
+        last = dict(history[-1])
+        parts = last.get("content")
+        texts = [p.get("text", "") for p in parts if isinstance(p, dict)] if isinstance(parts, list) else [parts]
+        text = "\n".join(t for t in texts if isinstance(t, str))
+        last["content"] = ("_Stopped before the answer began._" if text.strip() in ("", WRITING)
+                           else f"{text}\n\n_(stopped)_")
+        history[-1] = last
+    return history
 
 
 def index_status(settings: Settings) -> str:
@@ -149,7 +171,8 @@ def index_status(settings: Settings) -> str:
     articles = manifest.get("articles", {})
     chunks = sum(len(a.get("chunk_ids", [])) for a in articles.values())
     updated = str(manifest.get("updated", "?")).replace("T", " ")[:16]
-    return f"**Index:** {len(articles)} articles, {chunks} passages · last build {_escape(updated)}"
+    return (f"**Index:** {_count(len(articles), 'article')}, {_count(chunks, 'passage')} · "
+            f"last build {_escape(updated)}")
 
 
 def example_questions(settings: Settings, limit: int = 3) -> list[str]:
@@ -193,36 +216,33 @@ def build_app(qa: QA, settings: Settings) -> gr.Blocks:
             yield [{"role": "assistant", "content": f"**Error:** {_escape(str(exc))}"}], EMPTY_PANEL
         except Exception as exc:  # never a traceback in the page; the server log keeps it
             traceback.print_exc(file=sys.stderr)
-            yield [{"role": "assistant",
-                    "content": f"**Unexpected error:** {_escape(type(exc).__name__)}: {_escape(str(exc))}"}], EMPTY_PANEL
+            text = f"**Unexpected error:** {_escape(type(exc).__name__)}: {_escape(str(exc))}"
+            yield [{"role": "assistant", "content": text}], EMPTY_PANEL
         finally:
             stop.set()  # the Stop button (or a closed page) closes this generator: stop the model too
             if stream is not None:
                 stream.close()
 
     def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str, Any]:
+        """Save the uploaded files into the articles folder, update the index, report what happened."""
         if not files:
             return "Choose one or more article files first.", index_status(settings), gr.update()
         progress(0.05, desc="Saving the files")
         saved, problems = save_uploads([Path(f) for f in files], settings.seeds_dir, settings.max_file_bytes)
-        lines = []
-        if saved:
-            names = ", ".join(p.name for p in saved)
-            progress(0.2, desc=f"Indexing {len(saved)} new file{'s' if len(saved) != 1 else ''}")
+        if not saved:
+            head = ["**Nothing was added.**"]
+        else:
+            names = _escape(", ".join(p.name for p in saved))
+            progress(0.2, desc=f"Indexing {_count(len(saved), 'new file')}")
             try:
                 report = qa.build(log=lambda _: None, progress=False)
             except RagError as exc:
-                lines.append(f"Saved {_escape(names)} to the articles folder, but the index update failed: "
-                             f"{_escape(str(exc))}")
+                head = [f"Saved {names} to the articles folder, but the index update failed: {_escape(str(exc))}"]
             else:
-                lines.append(f"**Added {_escape(names)} to the index.**")
-                lines.append(f"Index update: {_escape(report.summary())}")
+                head = [f"**Added {names} to the index.**", f"Index update: {_escape(report.summary())}"]
                 problems += [p for p in report.problems if p not in problems]
-        else:
-            lines.append("**Nothing was added.**")
-        lines += [f"- {_escape(str(problem))}" for problem in problems]
-        return "\n\n".join(lines[:2]) + ("\n\n" + "\n".join(lines[2:]) if lines[2:] else ""), \
-            index_status(settings), None
+        notes = "\n".join(f"- {_escape(str(problem))}" for problem in problems)
+        return "\n\n".join(head + ([notes] if notes else [])), index_status(settings), None
 
     panel = gr.Markdown(EMPTY_PANEL, elem_id="sources-panel", render=False, latex_delimiters=[])
     with gr.Blocks(title="News questions") as demo:
@@ -234,10 +254,11 @@ def build_app(qa: QA, settings: Settings) -> gr.Blocks:
             with gr.Column(scale=3):
                 chat = gr.ChatInterface(
                     respond,
-                    chatbot=gr.Chatbot(label="Answers", height=600, buttons=["copy", "copy_all"],
+                    chatbot=gr.Chatbot(label="Answers", show_label=False, height=600, buttons=["copy", "copy_all"],
                                        latex_delimiters=[], feedback_options=None,
                                        placeholder="Ask about the news in the indexed articles."),
                     textbox=gr.Textbox(placeholder="Ask a question about the articles", show_label=False,
+                                       elem_id="question",
                                        submit_btn=True, stop_btn=True, max_length=settings.max_question_chars),
                     additional_outputs=[panel],
                     examples=example_questions(settings) or None,
@@ -256,7 +277,10 @@ def build_app(qa: QA, settings: Settings) -> gr.Blocks:
         add.click(add_files, [files], [upload_status, status, files], api_name="add_articles",
                   concurrency_id=MODEL_QUEUE, concurrency_limit=1)
         chat.chatbot.clear(lambda: EMPTY_PANEL, None, panel, api_visibility="undocumented", queue=False)
-        demo.load(lambda: index_status(settings), None, status, api_visibility="undocumented", queue=False)
+        chat.textbox.stop(lambda history: (mark_stopped(history), STOPPED_PANEL), [chat.chatbot],
+                          [chat.chatbot, panel], api_visibility="undocumented", queue=False)
+        demo.load(lambda: index_status(settings), None, status, api_visibility="undocumented", queue=False,
+                  show_progress="hidden")
     # The chat (typed, example, retry and API calls) and index builds share one queue: the CPU runs one
     # model at a time, and waiting users see their position in the queue.
     for block_fn in demo.fns.values():

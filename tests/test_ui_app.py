@@ -1,0 +1,104 @@
+"""The chat page without a browser: start-up checks, rendering of answers (escaped), the app's endpoints."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from rag.config import Settings
+from rag.errors import RagError
+from rag.prompting import ABSTAIN
+from rag.qa import Answer, Citation, Timings
+from rag.retrieval import Hit
+from ui import app
+
+EVIL_TITLE = 'Mayor <script>alert("x")</script> wins *big* [1](javascript:alert(1))'
+
+
+def hit(n: int, article: str = "a.txt", title: str = EVIL_TITLE) -> Hit:
+    return Hit(n, article, title, "Daily <b>News</b>", "2026-03-03", "https://news.example/a b", f"Passage {n} <img "
+               "src=x onerror=alert(1)> text.", 0, 40, 1.0 / n, 0.8 - n / 10)
+
+
+def citation(n: int) -> Citation:
+    h = hit(n)
+    return Citation(n, h.title, h.source, h.published, h.url, h.text, h.score, h.article_id, h.chunk_id)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "example.org"])
+def test_serve_refuses_a_public_address_without_a_login(monkeypatch, tmp_path, host):
+    monkeypatch.delenv("RAG_UI_USER", raising=False)
+    monkeypatch.setenv("RAG_UI_PASSWORD", "secret")
+    with pytest.raises(RagError, match="RAG_UI_USER and RAG_UI_PASSWORD.*--host 127.0.0.1"):
+        app.serve(Settings(seeds_dir=tmp_path, index_dir=tmp_path / "index"), host=host, port=1, build=True)
+    assert not (tmp_path / "index").exists()  # refused before building anything
+
+
+def test_login_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("RAG_UI_USER", "ann")
+    monkeypatch.setenv("RAG_UI_PASSWORD", "pw")
+    assert app._credentials("0.0.0.0") == ("ann", "pw")
+    assert app._credentials("127.0.0.1") is None and app._credentials("localhost") is None
+
+
+def test_article_text_is_escaped_everywhere():
+    final = Answer("Who won?", "The mayor won [1].", [citation(1)], [hit(1), hit(2)], timings=Timings(0.1, 9, 20))
+    rendered = [m["content"] for m in app.answer_messages(final)] + [app.panel_markdown(final)]
+    for text in rendered:
+        assert "<script" not in text and "<img" not in text and "<b>" not in text
+        assert not re.search(r"(?<!\\)\]\(javascript", text)  # the brackets are escaped: no link
+    assert "&lt;script&gt;" in rendered[1] and "\\*big\\*" in rendered[1]
+    assert "[open article](<https://news.example/a%20b>)" in rendered[1]
+    assert app._link("javascript:alert(1)") == "" and app._link("file:///etc/passwd") == ""
+
+
+def test_messages_for_each_stage_of_an_answer():
+    partial = Answer("Who won?", "", hits=[hit(1), hit(2), hit(3, "b.txt", "Other")], done=False,
+                     timings=Timings(0.25))
+    step, text = app.answer_messages(partial)
+    assert step["metadata"] == {"title": "Retrieved 3 passages from 2 articles", "status": "done", "duration": 0.25}
+    assert "Other" in step["content"] and "writing the answer" in text["content"]
+
+    final = Answer("Who won?", "The mayor won [1].", [citation(1)], [hit(1)], uncited_sentences=["x"])
+    answer, sources = app.answer_messages(final)
+    assert answer == {"role": "assistant", "content": "The mayor won [1]."}
+    assert sources["metadata"] == {"title": "Sources (1)", "status": "done"}
+    assert sources["content"].startswith("**[1] Mayor &lt;script&gt;")
+    assert "1 sentence of the answer cites no source" in sources["content"]
+
+    abstained = Answer("Who won?", ABSTAIN, [], [hit(1)], abstained=True)
+    assert app.answer_messages(abstained) == [{"role": "assistant", "content": "The indexed articles do not say."}]
+    assert "No sources" in app.panel_markdown(abstained)
+
+
+def test_app_has_the_chat_and_upload_endpoints_in_one_queue(tmp_path):
+    from rag.qa import QA
+
+    settings = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index")
+    demo = app.build_app(QA(settings), settings)  # models load on first use only: nothing loads here
+    named = {fn.api_name: fn for fn in demo.fns.values() if fn.api_name}
+    assert {"chat", "add_articles"} <= set(named)
+    assert named["chat"].concurrency_id == named["add_articles"].concurrency_id == app.MODEL_QUEUE
+    assert "none yet" in app.index_status(settings)
+    assert app.example_questions(settings) == []
+
+
+def test_python_m_ui_takes_the_serve_options():
+    result = subprocess.run([sys.executable, "-m", "ui", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    for option in ("--host", "--port", "--seeds", "--index", "--model", "--no-build"):
+        assert option in result.stdout
+
+
+def test_a_stopped_answer_says_so():
+    step = {"role": "assistant", "content": [{"type": "text", "text": "x"}], "metadata": {"title": "Retrieved 1"}}
+    waiting = {"role": "assistant", "content": [{"type": "text", "text": app.WRITING}], "metadata": None}
+    partial = {"role": "assistant", "content": [{"type": "text", "text": "The mayor"}], "metadata": None}
+    assert app.mark_stopped([step, waiting])[-1]["content"] == "_Stopped before the answer began._"
+    assert app.mark_stopped([step, partial])[-1]["content"] == "The mayor\n\n_(stopped)_"
+    user_last = [{"role": "user", "content": [{"type": "text", "text": "Who?"}], "metadata": None}]
+    assert app.mark_stopped(user_last) == user_last
+    assert app.mark_stopped([]) == []

@@ -1,0 +1,158 @@
+"""The chat page in Debian chromium, against a real server with the default answering model.
+
+One journey, because every answer costs 15-40 s on two cores: ask about the seed article, read the cited
+sources, upload a new article, stop a generation, ask about the new article. Screenshots go to test-output/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+CHROMIUM = "/usr/bin/chromium"
+if not Path(CHROMIUM).exists() and not os.environ.get("RAG_REQUIRE_BROWSER"):
+    pytest.skip("Debian chromium is missing: apt-get install chromium chromium-driver", allow_module_level=True)
+
+OUT = Path(__file__).resolve().parent.parent / "test-output"
+SEED_TITLE = "Washington cools contact with Moscow"
+NEW_TITLE = "Lumora Bridge opens in Vellmar"
+NEW_ARTICLE = f"""{NEW_TITLE}
+March 3, 2026
+The new Lumora Bridge over the river Senn opened in the town of Vellmar on 3 March 2026.
+Mayor Anika Holt cut the ribbon at the opening ceremony on Tuesday morning.
+The bridge is 240 metres long and took three years to build.
+Holt said the bridge would shorten the drive to the regional hospital by twenty minutes.
+About two thousand residents walked across the bridge on its first day.
+"""
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ANSWER_SECONDS = 300  # queue wait + prompt + generation (+ a second attempt after a decline) on busy cores
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(OUT / name), full_page=True)
+
+
+def bot_texts(page) -> list[str]:
+    return page.locator('[data-testid="bot"]').all_inner_texts()
+
+
+def ask(page, question: str, stop_after_retrieval: bool = False, screenshot: str | None = None) -> list[str]:
+    """Type a question, wait for the answer to finish (the Stop button vanishes); the new bot messages."""
+    before = page.locator('[data-testid="bot"]').count()
+    step = page.locator(".thought-group .title", has_text=re.compile(r"Retrieved \d+ passages? from"))
+    steps_before = step.count()  # a stopped answer keeps its step
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+    stop = page.locator("button.stop-button")
+    stop.wait_for(state="visible", timeout=30_000)
+    # as soon as retrieval is done, a step lists the retrieved passages
+    step.nth(steps_before).wait_for(timeout=ANSWER_SECONDS * 1000)
+    if screenshot:
+        shot(page, screenshot)
+    if stop_after_retrieval:
+        stop.click()
+        stop.wait_for(state="detached", timeout=15_000)
+    else:
+        stop.wait_for(state="detached", timeout=ANSWER_SECONDS * 1000)
+    page.wait_for_timeout(500)  # the last update renders
+    return bot_texts(page)[before:]
+
+
+def open_last_sources(page) -> str:
+    """Open the newest "Sources (n)" accordion in the chat, scroll its answer to the top; its text."""
+    group = page.locator(".thought-group").filter(has_text=re.compile(r"Sources \(\d+\)")).last
+    group.locator(".title").first.click()
+    group.get_by_text(re.compile(r"^\[\d+\] ")).first.wait_for(timeout=10_000)
+    page.wait_for_timeout(1000)  # the accordion opens, the chat settles its scrolling
+    page.locator(".bot-row").last.evaluate("row => row.scrollIntoView({block: 'start'})")  # answer + sources
+    page.wait_for_timeout(300)
+    return group.inner_text()
+
+
+def test_chat_journey_in_chromium(ui_server, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    OUT.mkdir(exist_ok=True)
+    outside: list[str] = []
+    console: list[str] = []
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM,
+                                                       headless=True, args=CHROMIUM_ARGS,
+                                                       viewport={"width": 1280, "height": 900})
+        try:
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            page.on("request", lambda r: outside.append(r.url) if urlsplit(r.url).scheme in ("http", "https")
+                    and urlsplit(r.url).hostname not in ("127.0.0.1", "localhost") else None)
+            page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning")
+                    else None)
+            page.goto(ui_server.url)
+            page.locator("#question textarea").wait_for()
+            expect(page.locator("#index-status")).to_contain_text("1 article,")
+            expect(page.get_by_text(f"What does the article '{SEED_TITLE}")).to_be_visible()  # an example
+            shot(page, "ui-1-start.png")
+
+            # 1. a question the seed article answers: cited answer, sources with the article's title
+            messages = ask(page, "Where did Trump say the meeting with Putin would happen?",
+                           screenshot="ui-2-retrieved.png")
+            answer = messages[0]
+            assert re.search(r"\[\d+\]", answer), messages
+            assert "Budapest" in answer, messages
+            assert any(m.startswith("Sources (") for m in messages), messages
+            sources = open_last_sources(page)
+            assert SEED_TITLE in sources, sources
+            assert "2025-10-21" in sources
+            expect(page.locator("#sources-panel")).to_contain_text(SEED_TITLE)
+            expect(page.locator("#sources-panel")).to_contain_text("Budapest")  # the quoted passage
+            shot(page, "ui-3-answer-sources.png")
+
+            # 2. upload a new article through the file input and add it to the index
+            article = tmp_path / "lumora-bridge.txt"
+            article.write_text(NEW_ARTICLE, encoding="utf-8")
+            page.locator('input[type="file"]').set_input_files(str(article))
+            expect(page.get_by_text("lumora-bridge.txt").first).to_be_visible()
+            page.get_by_role("button", name="Add to index").click()
+            expect(page.locator("#upload-status")).to_contain_text("Added lumora-bridge.txt to the index",
+                                                                   timeout=180_000)
+            expect(page.locator("#upload-status")).to_contain_text("added 1, changed 0, removed 0, unchanged 1")
+            expect(page.locator("#index-status")).to_contain_text("2 articles,")
+            assert (ui_server.seeds / "lumora-bridge.txt").read_text(encoding="utf-8") == NEW_ARTICLE
+            shot(page, "ui-4-uploaded.png")
+
+            # the same file again is refused, and the index is unchanged
+            page.locator('input[type="file"]').set_input_files(str(article))
+            expect(page.get_by_text("lumora-bridge.txt").first).to_be_visible()
+            page.get_by_role("button", name="Add to index").click()
+            expect(page.locator("#upload-status")).to_contain_text("Nothing was added", timeout=60_000)
+            expect(page.locator("#upload-status")).to_contain_text("already in the articles folder")
+
+            # 3. Stop: the generation ends, no sources are attached, the box takes a new question
+            stopped = ask(page, "What did Lavrov say about the talks?", stop_after_retrieval=True)
+            assert not any(m.startswith("Sources (") for m in stopped), stopped
+            assert re.search(r"\(stopped\)|Stopped before the answer began", stopped[-1]), stopped
+            expect(page.locator("#sources-panel")).to_contain_text("Stopped: the answer was not finished")
+            expect(page.locator("#question textarea")).to_be_editable(timeout=10_000)
+            shot(page, "ui-5-stopped.png")
+
+            # 4. a question only the uploaded article answers
+            messages = ask(page, "Who opened the Lumora Bridge?")
+            answer = messages[0]
+            assert "Holt" in answer, messages
+            assert re.search(r"\[\d+\]", answer), messages
+            sources = open_last_sources(page)
+            assert NEW_TITLE in sources, sources
+            expect(page.locator("#sources-panel")).to_contain_text(NEW_TITLE)
+            shot(page, "ui-6-new-article-answer.png")
+
+            # no error badge anywhere; nothing was fetched from outside this machine (fonts, scripts, analytics)
+            assert page.get_by_text("Error", exact=True).count() == 0, console
+            assert outside == []
+        finally:
+            context.close()
