@@ -11,7 +11,7 @@ from typing import Callable, Generator as Gen, Iterator
 from rag.citations import attach_missing, parse_citations
 from rag.config import Settings
 from rag.embedding import Embedder
-from rag.errors import QuestionError
+from rag.errors import QuestionError, RagError
 from rag.generation import Generator, load_generator
 from rag.indexing import BuildReport, build_index, make_embedder
 from rag.prompting import ABSTAIN, RECHECK_SYSTEM, SYSTEM, build_messages, is_grounded, select_sources
@@ -133,8 +133,15 @@ class QA:
             return self._retriever
 
     def build(self, full: bool = False, log: Callable[[str], None] = print, progress: bool = True) -> BuildReport:
-        """Update the index from the articles folder, reusing the loaded embedder."""
-        return build_index(self.settings, full=full, embedder=self._embedder, log=log, progress=progress)
+        """Update the index from the articles folder, sharing the query embedder when the model is the same."""
+        try:
+            manifest = read_manifest(self.settings.index_dir)
+        except RagError:
+            manifest = None  # the build reports or repairs it
+        wanted = self.settings.shape()["embedding_model"]
+        same_model = manifest is None or manifest["settings"]["embedding_model"] == wanted
+        embedder = self.embedder if same_model else None
+        return build_index(self.settings, full=full, embedder=embedder, log=log, progress=progress)
 
     def retrieve(self, question: str, k: int | None = None, filters: Filters = Filters()) -> list[Hit]:
         question = validate_question(question, self.settings.max_question_chars)
