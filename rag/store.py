@@ -223,23 +223,22 @@ def _live_generation(folder: Path) -> int | None:
     return None if manifest is None else manifest.get("generation")
 
 
+def _generation_of(path: Path) -> int | None:
+    """The generation number in an index file name (vectors-N.faiss, chunks-N.jsonl, lexical-N), else None."""
+    prefix, _, number = path.name.split(".")[0].partition("-")
+    return int(number) if prefix in ("vectors", "chunks", "lexical") and number.isdigit() else None
+
+
 def _highest_generation(folder: Path) -> int:
     """The highest generation number of any index file in folder (0 when there is none)."""
-    numbers = [0]
-    for path in folder.iterdir():
-        prefix, _, number = path.name.split(".")[0].partition("-")
-        if prefix in ("vectors", "chunks", "lexical") and number.isdigit():
-            numbers.append(int(number))
-    return max(numbers)
+    return max((g for g in map(_generation_of, folder.iterdir()) if g is not None), default=0)
 
 
 def _remove_stale(folder: Path, keep: set[int | None]) -> None:
     """Delete generations other than those kept, and leftovers of interrupted builds."""
     for path in folder.iterdir():
-        stem = path.name.split(".")[0]
-        prefix, _, number = stem.partition("-")
-        if path.name.startswith(".tmp-") or (prefix in ("vectors", "chunks", "lexical") and number.isdigit()
-                                              and int(number) not in keep):
+        generation = _generation_of(path)
+        if path.name.startswith(".tmp-") or (generation is not None and generation not in keep):
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             else:
