@@ -53,7 +53,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from rag.qa import QA
 
     qa = QA(_settings(args, generator=args.model))
-    options = {"k": args.k, "since": args.since, "until": args.until, "sources": tuple(args.source or ())}
+    options = {"k": args.k, "since": args.since, "until": args.until, "sources": tuple(args.source or ()),
+               "reference_date": args.as_of}
     if args.json:
         print(json.dumps(qa.answer(args.question, **options).to_dict(), ensure_ascii=False, indent=1))
         return 0
@@ -69,12 +70,21 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(final.text)
     else:
         print()
+    if final.standalone_question:
+        print(f"\nSearched as: {final.standalone_question}")
+    if final.time_frame:
+        print(f"Dates: {final.time_frame['description']}")
+    if final.relies_on:
+        print(f"Relies on: {final.relies_on}")
     if final.citations:
         print("\nSources:")
         for citation in final.citations:
             details = ", ".join(p for p in (citation.source, citation.published) if p)
             print(f"  [{citation.number}] {citation.title}" + (f" ({details})" if details else "")
                   + (f" {citation.url}" if citation.url else ""))
+            for copy in citation.also_reported_by:
+                print(f"      also reported by {copy['source'] or copy['title']}"
+                      + (f" ({copy['published']})" if copy["published"] else ""))
     return 0
 
 
@@ -123,6 +133,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--since", help="only articles published on or after this date (YYYY-MM-DD)")
     ask.add_argument("--until", help="only articles published on or before this date (YYYY-MM-DD)")
     ask.add_argument("--source", action="append", help="only articles from this source (repeatable)")
+    ask.add_argument("--as-of", metavar="DATE", help="the day the question is asked, for 'this week', 'latest' "
+                                                     "(default: the newest article's date)")
     ask.set_defaults(func=cmd_ask)
 
     serve = sub.add_parser("serve", parents=[common, model], help="update the index and open the chat page")
@@ -139,6 +151,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--retrieval-only", action="store_true", help="skip answering")
     evaluate.add_argument("--out", type=Path, help="output folder (default eval-output/<set name>)")
     evaluate.add_argument("--model", help="answering model (default, fast, or a path)")
+    evaluate.add_argument("--question-type", help="only questions with this question_type (e.g. temporal_query)")
+    evaluate.add_argument("--no-news", action="store_true",
+                          help="turn off time words, recency, duplicate merging and diversity (to measure them)")
     evaluate.set_defaults(func=cmd_eval)
 
     bench = sub.add_parser("bench", help="measure indexing, query and answer speed")

@@ -27,6 +27,10 @@ class Settings:
     min_score: float = 0.25  # minimum cosine similarity of the best passage; below it the answer abstains
     candidates: int = 50
     recheck_similarity: float = 0.6  # a declined answer is asked again when the best passage is this similar
+    max_per_article: int = 1  # passages of one article among the top k (news_aware)
+    # News awareness: time words in questions, newer articles first for "latest", one copy of near-duplicate
+    # articles, diverse passages, follow-up questions made standalone. Off only to measure its effect.
+    news_aware: bool = True
     # Answering.
     generator: str = "default"  # "default" (Qwen2.5-Coder-1.5B), "fast" (SmolLM2-135M) or a local model path
     max_new_tokens: int = 200
@@ -63,6 +67,12 @@ class Settings:
 
 
 def _parse(name: str, raw: str, type_name: str) -> object:
+    if type_name == "bool":
+        if raw.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.strip().lower() in ("0", "false", "no", "off"):
+            return False
+        raise RagError(f"RAG_{name.upper()}={raw!r} is not a yes/no value; use 1 or 0")
     try:
         if type_name == "int":
             return int(raw)

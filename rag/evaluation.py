@@ -238,12 +238,13 @@ class Records:
         self._handle.close()
 
 
-def retrieval_record(question: dict, mode: str, config: str, hits: Sequence, seconds: float) -> dict:
+def retrieval_record(question: dict, mode: str, config: str, hits: Sequence, seconds: float,
+                     time_frame: dict | None = None) -> dict:
     ranked = [article_id(h.article_id) for h in hits]
     return {"key": Records.key("retrieval", question["id"], config, mode), "kind": "retrieval", "mode": mode,
             "id": question["id"], "config": config, "gold": question["gold"], "answerable": question["answerable"],
             "retrieved": ranked, "similarities": [round(h.similarity, 4) for h in hits],
-            "seconds": round(seconds, 5), **scoring.score_retrieval(ranked, question["gold"]),
+            "seconds": round(seconds, 5), "time_frame": time_frame, **scoring.score_retrieval(ranked, question["gold"]),
             **{k: question[k] for k in EXTRAS if k in question}}
 
 
@@ -265,7 +266,7 @@ def answer_record(question: dict, config: str, answer: object | None, error: str
             invalid_citations=answer.invalid_citations,
             sentences=0 if answer.abstained else len(answer_sentences(answer.text)),
             uncited_sentences=list(answer.uncited_sentences),
-            timings=dataclasses.asdict(answer.timings),
+            timings=dataclasses.asdict(answer.timings), time_frame=answer.time_frame,
             retrieved=[article_id(h.article_id) for h in answer.hits])
     record.update(scoring.score_answer(record["text"], question["answers"], question["answerable"],
                                        record["abstained"]))
@@ -297,8 +298,14 @@ def run_from_cli(args: argparse.Namespace) -> int:
             raise RagError(f"{path} does not exist; pass the set's articles.jsonl and questions.jsonl")
     set_name = args.questions.resolve().parent.name
     out: Path = args.out or Path("eval-output") / set_name
-    questions = sample_questions(load_questions(args.questions), args.sample, args.seed)
-    base = Settings.from_env(generator=getattr(args, "model", None))
+    questions = load_questions(args.questions)
+    if getattr(args, "question_type", None):
+        questions = [q for q in questions if q.get("question_type") == args.question_type]
+        if not questions:
+            raise RagError(f"{args.questions} has no questions of type {args.question_type!r}")
+    questions = sample_questions(questions, args.sample, args.seed)
+    base = Settings.from_env(generator=getattr(args, "model", None),
+                             news_aware=False if getattr(args, "no_news", False) else None)
     settings, index_key = eval_index_settings(args.articles, base)
     print(f"{len(questions)} questions from {args.questions}; index of {args.articles} in {settings.index_dir}")
 
@@ -308,10 +315,11 @@ def run_from_cli(args: argparse.Namespace) -> int:
 
     qa = QA(settings, embedder=embedder)
     retriever = qa.retriever()
-    retrieval_config = fingerprint({"index": index_key, "k": RETRIEVAL_K, "candidates": settings.candidates})
+    retrieval_config = fingerprint({"index": index_key, "k": RETRIEVAL_K, "candidates": settings.candidates,
+                                    "news_aware": settings.news_aware, "max_per_article": settings.max_per_article})
     answer_settings = {"index": index_key, **{k: getattr(settings, k) for k in (
         "generator", "top_k", "min_score", "candidates", "recheck_similarity", "max_new_tokens", "prompt_tokens",
-        "context_tokens")}}
+        "context_tokens", "news_aware", "max_per_article")}}
     answer_config = fingerprint(answer_settings)
 
     records = Records(out / "records.jsonl")
@@ -336,8 +344,10 @@ def run_from_cli(args: argparse.Namespace) -> int:
                 if key in records.done:
                     continue
                 t0 = time.perf_counter()
-                hits = retriever.search(question["question"], k=RETRIEVAL_K, mode=mode, min_similarity=-1.0)
-                records.add(retrieval_record(question, mode, retrieval_config, hits, time.perf_counter() - t0))
+                plan = qa.plan(question["question"], reference_date=question.get("question_date"))
+                hits, plan = qa.search(plan, k=RETRIEVAL_K, mode=mode, min_similarity=-1.0)
+                records.add(retrieval_record(question, mode, retrieval_config, hits, time.perf_counter() - t0,
+                                             plan.frame.to_dict() if plan.frame and plan.frame.applies else None))
         if not args.retrieval_only:
             todo = [q for q in questions if Records.key("answer", q["id"], answer_config) not in records.done]
             if todo:  # load the answering model outside the timed answers
@@ -346,7 +356,7 @@ def run_from_cli(args: argparse.Namespace) -> int:
                 loading["answer_model_s"] = round(time.perf_counter() - t0, 2)
             for question in tqdm(todo, desc="answers", unit="q", disable=not todo):
                 try:
-                    answer = qa.answer(question["question"])
+                    answer = qa.answer(question["question"], reference_date=question.get("question_date"))
                     records.add(answer_record(question, answer_config, answer))
                 except QuestionError as exc:
                     records.add(answer_record(question, answer_config, None, str(exc)))

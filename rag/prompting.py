@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import date
 from typing import Sequence
 
 from rag.lexical import tokenize
@@ -11,7 +12,8 @@ from rag.retrieval import Hit
 
 ABSTAIN = "The indexed articles do not say."
 _BASE = ("Answer the question using only the numbered news passages, in one or two short sentences. "
-         "End every sentence with the number of the passage it comes from, like [1].")
+         "End every sentence with the number of the passage it comes from, like [1]. "
+         "If passages disagree, say which source reported what and when.")
 SYSTEM = f"{_BASE} If the passages do not contain the answer, reply exactly: {ABSTAIN}"
 RECHECK_SYSTEM = _BASE  # small models over-abstain with the clause above; see QA.stream
 
@@ -21,8 +23,17 @@ def estimate_tokens(text: str) -> int:
     return len(text) // 4 + 1
 
 
+def readable_date(iso: str | None) -> str:
+    """"2025-10-21" -> "21 October 2025" (other text unchanged)."""
+    try:
+        day = date.fromisoformat(iso or "")
+    except ValueError:
+        return iso or ""
+    return f"{day.day} {day:%B %Y}"
+
+
 def source_header(number: int, hit: Hit) -> str:
-    details = ", ".join(part for part in (hit.source, hit.published) if part)
+    details = ", ".join(part for part in (hit.source, readable_date(hit.published)) if part)
     return f"[{number}] {hit.title}" + (f" ({details})" if details else "")
 
 

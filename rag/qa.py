@@ -6,17 +6,22 @@ import re
 import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
-from typing import Callable, Generator as Gen, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Generator as Gen, Iterator, Mapping, Sequence
 
 from rag.citations import attach_missing, parse_citations
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import QuestionError, RagError
+from rag.followup import standalone_question
 from rag.generation import Generator, load_generator
 from rag.indexing import BuildReport, build_index, make_embedder
-from rag.prompting import ABSTAIN, RECHECK_SYSTEM, SYSTEM, build_messages, is_grounded, select_sources
-from rag.retrieval import Filters, Hit, Retriever
-from rag.store import IndexStore, read_manifest
+from rag.prompting import (ABSTAIN, RECHECK_SYSTEM, SYSTEM, build_messages, is_grounded, readable_date,
+                           select_sources)
+from rag.retrieval import Filters, Hit, Mode, Retriever
+from rag.store import MANIFEST, IndexStore, read_manifest
+from rag.timeframe import TimeFrame, resolve_time
 
 _ABSTAIN_PATTERNS = re.compile(r"indexed articles do not say|passages do not (?:contain|say|mention|provide)",
                                re.I)
@@ -35,6 +40,7 @@ class Citation:
     score: float
     article_id: str
     chunk_id: int
+    also_reported_by: tuple[dict[str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,9 +64,29 @@ class Answer:
     uncited_sentences: list[str] = field(default_factory=list)
     timings: Timings = Timings()
     filters: dict[str, object] = field(default_factory=dict)
+    standalone_question: str | None = None  # a follow-up question rewritten with the turn it depends on
+    time_frame: dict[str, object] | None = None  # how time words were read (TimeFrame.to_dict())
+    relies_on: str = ""  # the dates and sources of the cited passages, e.g. "CNN, 21 October 2025 [1]"
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """Identity of a file version (inode, size, mtime); None when it does not exist."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return False
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text))
 
 
 def validate_question(question: str, max_chars: int) -> str:
@@ -77,19 +103,43 @@ def validate_question(question: str, max_chars: int) -> str:
     return cleaned
 
 
+def relies_on(citations: list[Citation]) -> str:
+    """The dates and sources the answer relies on, e.g. "CNN, 21 October 2025 [1]; BBC, undated [2]"."""
+    return "; ".join(f"{', '.join(p for p in (c.source, readable_date(c.published) or 'undated') if p)} "
+                     f"[{c.number}]" for c in citations)
+
+
 def finish_answer(question: str, reply: str, sources: list[Hit], hits: list[Hit], timings: Timings,
-                  filters: dict[str, object]) -> Answer:
+                  plan: SearchPlan) -> Answer:
     """Turn the model's full reply into an Answer: abstention, citations, flags (pure)."""
+    context = plan.answer_fields()
     if not reply.strip() or _ABSTAIN_PATTERNS.search(reply):
-        return Answer(question, ABSTAIN, [], hits, True, True, 0, [], timings, filters)
+        return Answer(question, ABSTAIN, [], hits, True, True, 0, [], timings, **context)
     check = parse_citations(reply, len(sources))
     invalid = check.invalid
     if check.uncited_sentences:
         check = parse_citations(attach_missing(check.text, [s.text for s in sources]), len(sources))
-    citations = [Citation(n, h.title, h.source, h.published, h.url, h.text, h.score, h.article_id, h.chunk_id)
+    citations = [Citation(n, h.title, h.source, h.published, h.url, h.text, h.score, h.article_id, h.chunk_id,
+                          h.also_reported_by)
                  for n in check.cited for h in [sources[n - 1]]]
     return Answer(question, check.text, citations, hits, False, True, invalid, check.uncited_sentences,
-                  timings, filters)
+                  timings, **context, relies_on=relies_on(citations))
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """What retrieval will look for: the (standalone) question, the filters and how time words were read."""
+
+    question: str
+    filters: Filters
+    rewritten: str | None = None
+    frame: TimeFrame | None = None
+
+    def answer_fields(self) -> dict[str, object]:
+        return {"filters": {key: value for key, value in asdict(self.filters).items()
+                            if value and key != "keep_undated"},
+                "standalone_question": self.rewritten,
+                "time_frame": self.frame.to_dict() if self.frame and self.frame.applies else None}
 
 
 class QA:
@@ -102,6 +152,7 @@ class QA:
         self._embedder = embedder
         self._retriever: Retriever | None = None
         self._generation: int | None = None
+        self._manifest_stamp: tuple[int, int, int] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -124,12 +175,17 @@ class QA:
     def retriever(self) -> Retriever:
         """The retriever over the newest complete index generation (reloaded after a rebuild)."""
         with self._lock:
+            stamp = _file_stamp(self.settings.index_dir / MANIFEST)
+            if self._retriever is not None and stamp == self._manifest_stamp:
+                return self._retriever  # the manifest file was not replaced: same generation
             manifest = read_manifest(self.settings.index_dir)
             generation = None if manifest is None else manifest.get("generation")
             if self._retriever is None or generation != self._generation:
                 store = IndexStore.load(self.settings.index_dir)
-                self._retriever = Retriever(store, self.embedder, self.settings.candidates)
+                self._retriever = Retriever(store, self.embedder, self.settings.candidates,
+                                            self.settings.max_per_article)
                 self._generation = store.manifest.get("generation")
+            self._manifest_stamp = stamp
             return self._retriever
 
     def build(self, full: bool = False, log: Callable[[str], None] = print, progress: bool = True) -> BuildReport:
@@ -143,51 +199,102 @@ class QA:
         embedder = self.embedder if same_model else None
         return build_index(self.settings, full=full, embedder=embedder, log=log, progress=progress)
 
-    def retrieve(self, question: str, k: int | None = None, filters: Filters = Filters()) -> list[Hit]:
+    def plan(self, question: str, history: Sequence[Mapping[str, Any]] | None = None,
+             reference_date: str | None = None, since: str | None = None, until: str | None = None,
+             sources: Sequence[str] = ()) -> SearchPlan:
+        """What to search for: with news_aware, a follow-up made standalone and its time words read into
+        filters (dates the caller gives win). reference_date is the day the question was asked (YYYY-MM-DD)."""
+        for name, value in (("since", since), ("until", until), ("reference date", reference_date)):
+            if value and not _is_iso_date(value):
+                raise QuestionError(f"the {name} {value!r} is not a date; write it as YYYY-MM-DD")
+        filters = Filters(since or None, until or None, tuple(sources))
+        if not self.settings.news_aware:
+            return SearchPlan(question, filters)
+        rewritten = standalone_question(question, history)
+        searched = rewritten or question
+        frame = resolve_time(searched, *self._reference(reference_date), cap_at_reference=bool(reference_date))
+        if (frame.since and not since) or (frame.until and not until):
+            filters = replace(filters, since=since or frame.since, until=until or frame.until, keep_undated=True)
+        return SearchPlan(searched, filters, rewritten, frame)
+
+    def _reference(self, reference_date: str | None) -> tuple[date, str]:
+        """The date "today" means: the question's date, else the newest article's, else today."""
+        if reference_date:
+            return date.fromisoformat(reference_date), "the question's date"
+        dates = [a["published"] for a in self.retriever().store.manifest["articles"].values() if a.get("published")]
+        if dates:
+            return date.fromisoformat(max(dates)), "the newest article's date"
+        return date.today(), "today's date"
+
+    def search(self, plan: SearchPlan, k: int | None = None, mode: Mode = "hybrid",
+               min_similarity: float | None = None) -> tuple[list[Hit], SearchPlan]:
+        """The passages for a plan. When the question's time words leave nothing relevant, every earlier date
+        is searched instead and the plan says so."""
+        retriever = self.retriever()
+        frame = plan.frame
+        recent = date.fromisoformat(frame.reference) if frame and frame.prefer_recent else None
+
+        def run(filters: Filters) -> list[Hit]:
+            return retriever.search(plan.question, k or self.settings.top_k, mode, filters,
+                                    self.settings.min_score if min_similarity is None else min_similarity,
+                                    recent, self.settings.news_aware)
+
+        hits = run(plan.filters)
+        if not hits and frame and frame.since and plan.filters.since == frame.since:
+            plan = replace(plan, filters=replace(plan.filters, since=None), frame=replace(frame, widened=True))
+            hits = run(plan.filters)
+        return hits, plan
+
+    def retrieve(self, question: str, k: int | None = None, filters: Filters = Filters(),
+                 history: Sequence[Mapping[str, Any]] | None = None) -> list[Hit]:
+        """The passages retrieval finds for a question (what the answer would be based on)."""
         question = validate_question(question, self.settings.max_question_chars)
-        return self.retriever().search(question, k or self.settings.top_k, filters=filters,
-                                       min_similarity=self.settings.min_score)
+        plan = self.plan(question, history, None, filters.since, filters.until, filters.sources)
+        return self.search(plan, k)[0]
 
     def stream(self, question: str, k: int | None = None, since: str | None = None, until: str | None = None,
-               sources: tuple[str, ...] = (), should_stop: Callable[[], bool] = lambda: False) -> Iterator[Answer]:
-        """Yield partial answers: first the retrieved sources (empty text), then growing text, then the final."""
+               sources: Sequence[str] = (), history: Sequence[Mapping[str, Any]] | None = None,
+               reference_date: str | None = None, should_stop: Callable[[], bool] = lambda: False
+               ) -> Iterator[Answer]:
+        """Yield partial answers: first the retrieved sources (empty text), then growing text, then the final.
+
+        history holds the earlier chat turns ({"role", "content"} messages) so follow-ups can be understood."""
         started = time.perf_counter()
         question = validate_question(question, self.settings.max_question_chars)
-        filters = Filters(since, until, tuple(sources))
-        hits = self.retrieve(question, k, filters)
-        applied = {key: value for key, value in asdict(filters).items() if value}
+        plan = self.plan(question, history, reference_date, since, until, sources)
+        hits, plan = self.search(plan, k)
         retrieve_s = time.perf_counter() - started
         if not hits:
             yield Answer(question, ABSTAIN, [], [], True, True,
-                         timings=Timings(retrieve_s, None, time.perf_counter() - started), filters=applied)
+                         timings=Timings(retrieve_s, None, time.perf_counter() - started), **plan.answer_fields())
             return
-        yield Answer(question, "", hits=hits, done=False, timings=Timings(retrieve_s), filters=applied)
+        yield Answer(question, "", hits=hits, done=False, timings=Timings(retrieve_s), **plan.answer_fields())
         chosen = select_sources(hits, self.settings.prompt_tokens)
         first: list[float] = []
-        reply = yield from self._generate(question, chosen, hits, applied, retrieve_s, started, first, should_stop)
+        reply = yield from self._generate(question, plan, chosen, hits, retrieve_s, started, first, should_stop)
         if (_ABSTAIN_PATTERNS.search(reply) and hits[0].similarity >= self.settings.recheck_similarity
                 and not should_stop()):
             # Small models often decline when the answer is worded differently from the question; when
             # retrieval is confident, ask again without the decline option and keep only a grounded answer.
-            retry = yield from self._generate(question, chosen, hits, applied, retrieve_s, started, first,
+            retry = yield from self._generate(question, plan, chosen, hits, retrieve_s, started, first,
                                               should_stop, RECHECK_SYSTEM)
-            if is_grounded(retry, question, chosen):
+            if is_grounded(retry, plan.question, chosen):
                 reply = retry
         timings = Timings(retrieve_s, first[0] if first else None, time.perf_counter() - started)
-        yield finish_answer(question, reply, chosen, hits, timings, applied)
+        yield finish_answer(question, reply, chosen, hits, timings, plan)
 
-    def _generate(self, question: str, sources: list[Hit], hits: list[Hit], applied: dict[str, object],
-                  retrieve_s: float, started: float, first: list[float], should_stop: Callable[[], bool],
+    def _generate(self, question: str, plan: SearchPlan, sources: list[Hit], hits: list[Hit], retrieve_s: float,
+                  started: float, first: list[float], should_stop: Callable[[], bool],
                   system: str = SYSTEM) -> Gen[Answer, None, str]:
-        """Stream one model reply as partial answers; return the full reply."""
+        """Stream one model reply to the plan's (standalone) question as partial answers; return the reply."""
         reply = ""
-        for piece in self.generator.stream(build_messages(question, sources, system),
+        for piece in self.generator.stream(build_messages(plan.question, sources, system),
                                            self.settings.max_new_tokens, should_stop):
             if not first:
                 first.append(time.perf_counter() - started)
             reply += piece
             yield Answer(question, reply, hits=hits, done=False, timings=Timings(retrieve_s, first[0]),
-                         filters=applied)
+                         **plan.answer_fields())
         return reply
 
     def answer(self, question: str, **options: object) -> Answer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Literal, Sequence
 
 import numpy as np
@@ -12,6 +13,8 @@ from rag.store import IndexStore
 
 Mode = Literal["hybrid", "dense", "lexical"]
 RRF_K = 60
+RECENCY_HALF_LIFE_DAYS = 14.0
+SAME_STORY_MARGIN = 0.1  # candidates this close (cosine) to the best one count as the same story
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class Hit:
     end: int
     score: float  # fused rank score (higher is better)
     similarity: float  # cosine similarity of question and passage
+    also_reported_by: tuple[dict[str, str | None], ...] = ()  # near-duplicate copies (title, source, date, url)
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -36,19 +40,20 @@ class Hit:
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrict retrieval to articles published in [since, until] (ISO dates) and/or from some sources."""
+    """Restrict retrieval to articles published in [since, until] (ISO dates) and/or from some sources.
+    Undated articles pass a date range only with keep_undated (set when the range comes from the question)."""
 
     since: str | None = None
     until: str | None = None
     sources: tuple[str, ...] = ()
+    keep_undated: bool = False
 
     def allows(self, article: dict) -> bool:
         published = article.get("published")
-        if (self.since or self.until) and not published:
-            return False
-        if self.since and published < self.since:
-            return False
-        if self.until and published > self.until:
+        if not published:
+            if (self.since or self.until) and not self.keep_undated:
+                return False
+        elif (self.since and published < self.since) or (self.until and published > self.until):
             return False
         if self.sources and article.get("source", "").lower() not in {s.lower() for s in self.sources}:
             return False
@@ -68,20 +73,49 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) ->
     return sorted(scores.items(), key=lambda pair: -pair[1])
 
 
+def boost_recent(candidates: Sequence[tuple[int, float, float, str | None]], reference: date,
+                 half_life_days: float = RECENCY_HALF_LIFE_DAYS, margin: float = SAME_STORY_MARGIN
+                 ) -> list[tuple[int, float, float, str | None]]:
+    """Re-rank (chunk id, score, similarity, published) so newer articles on the story come first: candidates
+    within `margin` cosine of the best one get score * (1 + 0.5 ** (age / half_life)); others keep theirs."""
+    if not candidates:
+        return []
+    floor = max(c[2] for c in candidates) - margin
+    boosted = []
+    for chunk_id, score, similarity, published in candidates:
+        if published and similarity >= floor:
+            age = max(0, (reference - date.fromisoformat(published)).days)
+            score *= 1 + 0.5 ** (age / half_life_days)
+        boosted.append((chunk_id, score, similarity, published))
+    return sorted(boosted, key=lambda c: -c[1])
+
+
 class Retriever:
     """Searches one loaded index generation."""
 
-    def __init__(self, store: IndexStore, embedder: Embedder, candidates: int = 50) -> None:
+    def __init__(self, store: IndexStore, embedder: Embedder, candidates: int = 50, max_per_article: int = 1
+                 ) -> None:
         import faiss
 
         faiss.omp_set_num_threads(1)
         self.store = store
         self.embedder = embedder
         self.candidates = candidates
+        self.max_per_article = max_per_article
+        articles = store.manifest["articles"]
+        self.story_of = {aid: a.get("duplicate_of", aid) for aid, a in articles.items()}
+        self.copies: dict[str, list[str]] = {}
+        for aid, story in self.story_of.items():
+            self.copies.setdefault(story, []).append(aid)
 
     def search(self, question: str, k: int = 5, mode: Mode = "hybrid", filters: Filters = Filters(),
-               min_similarity: float = -1.0) -> list[Hit]:
-        """Top-k passages for the question, best first; passages below min_similarity are dropped."""
+               min_similarity: float = -1.0, recent_first: date | None = None, news_aware: bool = True
+               ) -> list[Hit]:
+        """Top-k passages for the question, best first; passages below min_similarity are dropped.
+
+        recent_first (a reference date) ranks newer articles on the story first. news_aware keeps one copy of
+        near-duplicate articles (the others become also_reported_by) and fills the slots with up to
+        max_per_article passages an article before any article gets more, so one story does not fill them all."""
         query = self.embedder.encode([question])[0]
         allowed = self._allowed(filters)
         rankings: list[list[int]] = []
@@ -89,14 +123,27 @@ class Retriever:
             rankings.append([cid for cid, _ in self.store.search(query, self.candidates, allowed)])
         if mode in ("hybrid", "lexical"):
             rankings.append(self._lexical(question, allowed))
-        hits = []
-        for chunk_id, score in reciprocal_rank_fusion(rankings):
-            similarity = float(self.store.vectors.reconstruct(chunk_id) @ query)
-            if similarity >= min_similarity:
-                hits.append(self._hit(chunk_id, score, similarity))
-            if len(hits) == k:
-                break
-        return hits
+        candidates = [(cid, score, float(self.store.vectors.reconstruct(cid) @ query),
+                       self.store.article_of(cid).get("published"))
+                      for cid, score in reciprocal_rank_fusion(rankings)]
+        if recent_first is not None:
+            candidates = boost_recent(candidates, recent_first)
+        kept = []  # (candidate, its article's count so far); one copy of each near-duplicate story
+        taken: dict[str, int] = {}
+        story_article: dict[str, str] = {}
+        for candidate in candidates:
+            article_id = self.store.chunks[candidate[0]].article_id
+            if candidate[2] < min_similarity:
+                continue
+            if news_aware and story_article.setdefault(self.story_of.get(article_id, article_id),
+                                                       article_id) != article_id:
+                continue
+            kept.append((candidate, taken.get(article_id, 0)))
+            taken[article_id] = taken.get(article_id, 0) + 1
+        if news_aware:  # diverse first: up to max_per_article passages an article, then the rest in order
+            kept.sort(key=lambda pair: pair[1] >= self.max_per_article)
+        return [self._hit(chunk_id, score, similarity, news_aware)
+                for (chunk_id, score, similarity, _), _ in kept[:k]]
 
     def _allowed(self, filters: Filters) -> set[int] | None:
         if not filters.active:
@@ -112,9 +159,15 @@ class Retriever:
         top = np.argsort(-scores, kind="stable")[: self.candidates]
         return [int(lexical.ids[i]) for i in top if scores[i] > 0]
 
-    def _hit(self, chunk_id: int, score: float, similarity: float) -> Hit:
+    def _hit(self, chunk_id: int, score: float, similarity: float, with_copies: bool) -> Hit:
         record = self.store.chunks[chunk_id]
         article = self.store.article_of(chunk_id)
+        copies = ()
+        if with_copies:
+            story = self.story_of.get(record.article_id, record.article_id)
+            copies = tuple({key: self.store.manifest["articles"][aid].get(key) for key in ("title", "source",
+                                                                                           "published", "url")}
+                           for aid in self.copies.get(story, []) if aid != record.article_id)
         return Hit(chunk_id, record.article_id, article["title"], article.get("source", ""),
                    article.get("published"), article.get("url", ""), record.text, record.start, record.end,
-                   score, similarity)
+                   score, similarity, copies)

@@ -80,6 +80,14 @@ def embedder():
     return SentenceTransformerEmbedder()
 
 
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A tiny random transformers chat model in a local folder (exercises the transformers backend)."""
+    from tests.tiny_models import build_tiny_causal_lm
+
+    return build_tiny_causal_lm(tmp_path_factory.mktemp("tiny-lm"))
+
+
 @pytest.fixture
 def make_settings(tmp_path):
     """make_settings(name="", **overrides) -> Settings with small chunks under tmp_path/name."""

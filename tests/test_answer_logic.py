@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rag.citations import attach_missing, parse_citations
 from rag.prompting import ABSTAIN, build_messages, is_grounded, merge_by_article, select_sources
-from rag.qa import Timings, finish_answer
+from rag.qa import SearchPlan, Timings, finish_answer
 from rag.retrieval import Filters, Hit, reciprocal_rank_fusion
 
 
@@ -42,7 +42,7 @@ def test_prompt_numbers_passages_with_title_source_and_date():
     messages = build_messages("Where?", [hit(0, "a", "Alpha text.", title="First"),
                                          hit(1, "b", "Beta text.", title="Second", source="", published=None)])
     user = messages[1]["content"]
-    assert "[1] First (Wire, 2025-10-21)\nAlpha text." in user
+    assert "[1] First (Wire, 21 October 2025)\nAlpha text." in user
     assert "[2] Second\nBeta text." in user
     assert user.rstrip().endswith("Question: Where?")
     assert ABSTAIN in messages[0]["content"]
@@ -91,9 +91,9 @@ def test_attach_missing_adds_the_passage_a_sentence_came_from():
 
 def test_finish_answer_abstention_and_citations():
     sources = [hit(0, "a", "The meeting will be in Budapest.", title="Summit")]
-    abstained = finish_answer("Q", ABSTAIN, sources, sources, Timings(), {})
+    abstained = finish_answer("Q", ABSTAIN, sources, sources, Timings(), SearchPlan("Q", Filters()))
     assert abstained.abstained and abstained.citations == [] and abstained.text == ABSTAIN
-    cited = finish_answer("Q", "It is in Budapest [1].", sources, sources, Timings(), {})
+    cited = finish_answer("Q", "It is in Budapest [1].", sources, sources, Timings(), SearchPlan("Q", Filters()))
     assert not cited.abstained and cited.citations[0].title == "Summit"
     assert cited.citations[0].passage == "The meeting will be in Budapest."
 

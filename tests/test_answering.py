@@ -14,14 +14,8 @@ from rag.errors import IndexNotFoundError, ModelNotFoundError, QuestionError
 from rag.indexing import build_index
 from rag.prompting import ABSTAIN
 from rag.qa import QA, Answer
-from tests.tiny_models import build_tiny_causal_lm
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory) -> Path:
-    return build_tiny_causal_lm(tmp_path_factory.mktemp("tiny-lm"))
 
 
 @pytest.fixture

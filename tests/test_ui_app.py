@@ -55,6 +55,27 @@ def test_article_text_is_escaped_everywhere():
     assert app._link("javascript:alert(1)") == "" and app._link("file:///etc/passwd") == ""
 
 
+def test_follow_up_dates_and_copies_are_shown_escaped():
+    copy = {"title": "Copy", "source": "Echo <i>", "published": "2026-03-04", "url": ""}
+    cited = Citation(1, "Bridge", "Wire", "2026-03-03", "", "The bridge opened.", 1.0, "a.txt", 0, (copy,))
+    final = Answer("Who opened it?", "The mayor did [1].", [cited], [hit(1)],
+                   standalone_question="Who opened it? (about: <b>bridge</b>)",
+                   time_frame={"description": "'latest': newer articles ranked first"},
+                   relies_on="Wire, 3 March 2026 [1]")
+    _, sources = app.answer_messages(final)
+    assert sources["content"].startswith("_Searched as: Who opened it? (about: &lt;b&gt;bridge&lt;/b&gt;)_")
+    assert "_Relies on: Wire, 3 March 2026 \\[1\\]_" in sources["content"]
+    assert "_Also reported by: Echo &lt;i&gt; (2026-03-04)_" in sources["content"]
+    panel = app.panel_markdown(final)
+    assert "Searched as: Who opened it? (about: &lt;b&gt;bridge&lt;/b&gt;)" in panel
+    assert "Dates: 'latest': newer articles ranked first" in panel
+    step, _ = app.answer_messages(Answer("Who opened it?", "", hits=[hit(1)], done=False,
+                                         standalone_question="Who opened it? (about: the bridge)"))
+    assert step["content"].startswith("_Searched as: Who opened it? (about: the bridge)_")
+    assert app._day("2026-03-04 00:00:00") == "2026-03-04" and app._day("") is None
+    assert app._day("March 4") == "March 4"  # reported back by the library as not a date
+
+
 def test_messages_for_each_stage_of_an_answer():
     partial = Answer("Who won?", "", hits=[hit(1), hit(2), hit(3, "b.txt", "Other")], done=False,
                      timings=Timings(0.25))

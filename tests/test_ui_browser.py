@@ -151,6 +151,26 @@ def test_chat_journey_in_chromium(ui_server, tmp_path):
             expect(page.locator("#sources-panel")).to_contain_text(NEW_TITLE)
             shot(page, "ui-6-new-article-answer.png")
 
+            # 5. a follow-up that leans on the previous question is searched with it
+            messages = ask(page, "When did it open?")
+            expect(page.locator("#sources-panel")).to_contain_text(
+                "Searched as: When did it open? (about: Who opened the Lumora Bridge?")
+            if not messages[0].startswith("The indexed articles do not say"):
+                assert NEW_TITLE in open_last_sources(page), messages
+            shot(page, "ui-7-follow-up.png")
+
+            # 6. the date range: nothing was published before 2020, so the answer says the articles do not say
+            page.get_by_text("Date range").click()
+            until = page.locator("#until input").first
+            until.fill("2020-01-01")
+            until.press("Enter")
+            before = page.locator('[data-testid="bot"]').count()
+            page.locator("#question textarea").fill("Who opened the Lumora Bridge?")
+            page.locator("#question textarea").press("Enter")
+            expect(page.locator('[data-testid="bot"]').nth(before)).to_contain_text(
+                "The indexed articles do not say.", timeout=60_000)
+            shot(page, "ui-8-date-range.png")
+
             # no error badge anywhere; nothing was fetched from outside this machine (fonts, scripts, analytics)
             assert page.get_by_text("Error", exact=True).count() == 0, console
             assert outside == []

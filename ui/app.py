@@ -57,6 +57,12 @@ def _details(source: str, published: str | None, url: str = "") -> str:
     return " · ".join(p for p in parts if p)
 
 
+def _day(value: str | None) -> str | None:
+    """A date control's value as YYYY-MM-DD (None when empty); other text is passed on to be reported."""
+    value = (value or "").strip()
+    return value[:10] if re.match(r"\d{4}-\d{2}-\d{2}( |T|$)", value) else value or None
+
+
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
@@ -83,8 +89,22 @@ def retrieved_markdown(hits: list[Hit]) -> str:
 
 def citation_markdown(citation: Citation) -> str:
     details = _details(citation.source, citation.published, citation.url)
+    copies = "; ".join(_escape(c.get("source") or c.get("title") or "?")
+                       + (f" ({_escape(c['published'])})" if c.get("published") else "")
+                       for c in citation.also_reported_by)
     return (f"**[{citation.number}] {_escape(citation.title)}**" + (f" — {details}" if details else "")
+            + (f"\n\n_Also reported by: {copies}_" if copies else "")
             + f"\n\n> {_escape(citation.passage)}")
+
+
+def search_notes(answer: Answer) -> str:
+    """How the question was searched: the standalone form of a follow-up and how its time words were read."""
+    notes = []
+    if answer.standalone_question:
+        notes.append(f"Searched as: {_escape(answer.standalone_question)}")
+    if answer.time_frame:
+        notes.append(f"Dates: {_escape(str(answer.time_frame['description']))}")
+    return "\n\n".join(f"_{n}_" for n in notes)
 
 
 def _notes(answer: Answer) -> str:
@@ -102,7 +122,9 @@ def _notes(answer: Answer) -> str:
 
 def sources_markdown(answer: Answer) -> str:
     """The cited passages of a final answer, numbered as in the answer text."""
-    blocks = [citation_markdown(c) for c in answer.citations]
+    blocks = [search_notes(answer)] if search_notes(answer) else []
+    blocks += [f"_Relies on: {_escape(answer.relies_on)}_"] if answer.relies_on else []
+    blocks += [citation_markdown(c) for c in answer.citations]
     if _notes(answer):
         blocks.append(_notes(answer))
     return "\n\n".join(blocks)
@@ -111,6 +133,8 @@ def sources_markdown(answer: Answer) -> str:
 def panel_markdown(answer: Answer) -> str:
     """The side panel for the latest answer: the question, then every cited passage in full."""
     head = f"### Sources\n**Question:** {_escape(answer.question)}\n\n"
+    if search_notes(answer):
+        head += search_notes(answer) + "\n\n"
     if not answer.done:
         return head + (f"Retrieved {_count(len(answer.hits), 'passage')}; writing the answer…\n\n"
                        + retrieved_markdown(answer.hits))
@@ -136,7 +160,8 @@ def answer_messages(answer: Answer) -> list[dict[str, Any]]:
             messages.append({"role": "assistant", "content": _notes(answer)})
         return messages
     articles = len({h.article_id for h in answer.hits})
-    step = {"role": "assistant", "content": retrieved_markdown(answer.hits),
+    notes = search_notes(answer)
+    step = {"role": "assistant", "content": (notes + "\n\n" if notes else "") + retrieved_markdown(answer.hits),
             "metadata": {"title": f"Retrieved {_count(len(answer.hits), 'passage')} from {_count(articles, 'article')}",
                          "status": "done", "duration": round(answer.timings.retrieve_s, 2)}}
     text = _answer_text(answer.text) if answer.text else WRITING
@@ -204,12 +229,14 @@ def build_app(qa: QA, settings: Settings) -> gr.Blocks:
     from rag.documents import SUPPORTED_SUFFIXES
     from rag.uploads import save_uploads
 
-    def respond(message: str, history: list[dict]) -> Iterator[tuple[list[dict[str, Any]], str]]:
-        """Answer one question from the articles (earlier turns are not used)."""
+    def respond(message: str, history: list[dict], since: str | None = None, until: str | None = None
+                ) -> Iterator[tuple[list[dict[str, Any]], str]]:
+        """Answer a question from the articles; earlier turns make follow-ups understandable."""
         stop = threading.Event()
         stream = None
         try:
-            stream = qa.stream(message, should_stop=stop.is_set)
+            stream = qa.stream(message, since=_day(since), until=_day(until), history=history,
+                               should_stop=stop.is_set)
             for answer in stream:
                 yield answer_messages(answer), panel_markdown(answer)
         except RagError as exc:
@@ -248,7 +275,8 @@ def build_app(qa: QA, settings: Settings) -> gr.Blocks:
     with gr.Blocks(title="News questions") as demo:
         gr.Markdown("## Ask the news articles\nAnswers come only from the indexed articles, run on this "
                     "computer. Each sentence cites its sources as [n]; open **Sources** under an answer to "
-                    "read the quoted passages. Each question is answered on its own.")
+                    "read the quoted passages. Follow-up questions can refer to earlier ones; time words such as "
+                    "*this week* or *latest* are read against the newest article's date.")
         status = gr.Markdown(index_status(settings), elem_id="index-status")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
@@ -261,7 +289,13 @@ def build_app(qa: QA, settings: Settings) -> gr.Blocks:
                                        elem_id="question",
                                        submit_btn=True, stop_btn=True, max_length=settings.max_question_chars),
                     additional_outputs=[panel],
-                    examples=example_questions(settings) or None,
+                    examples=[[q] for q in example_questions(settings)] or None,
+                    additional_inputs=[
+                        gr.DateTime(label="Published since", include_time=False, type="string", render=False,
+                                    elem_id="since", info="YYYY-MM-DD; empty: any date"),
+                        gr.DateTime(label="Published until", include_time=False, type="string", render=False,
+                                    elem_id="until", info="YYYY-MM-DD; empty: any date")],
+                    additional_inputs_accordion=gr.Accordion("Date range", open=False, render=False),
                     api_name="chat",
                     api_description="Answer a question from the indexed articles: returns the answer messages "
                                     "(text, then the cited sources) and the sources panel as Markdown.",

@@ -1,0 +1,57 @@
+"""Follow-up questions: detect a question that leans on earlier turns and make it standalone (pure)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping, Sequence
+
+from rag.prompting import ABSTAIN
+
+_REFERRING = re.compile(r"\b(he|she|him|her|his|hers|it|its|they|them|their|theirs|there|those|these)\b|"
+                        r"\b(that|this|then)\s*[?.!]*$", re.I)
+_CONTINUING = re.compile(r"^\s*(and|also|but|what about|how about|why|who said|when was that)\b", re.I)
+_CITATION = re.compile(r"\s*\[\d+\]")
+SHORT_WORDS = 4  # questions this short are follow-ups whenever there is an earlier turn
+
+
+def _text(content: Any) -> str:
+    """Message content as text: a string, or the text parts of a list of content parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Mapping):
+        return str(content.get("text") or "")
+    if isinstance(content, Sequence):
+        return " ".join(_text(part) for part in content)
+    return ""
+
+
+def last_turn(history: Sequence[Mapping[str, Any]] | None) -> tuple[str, str] | None:
+    """The latest user question and the answer text that followed it, from chat messages
+    ({"role": "user" | "assistant", "content": ...}); source lists and other titled messages are skipped."""
+    question, answer = "", ""
+    for message in history or []:
+        if (message.get("metadata") or {}).get("title"):
+            continue
+        text = _text(message.get("content")).strip()
+        if message.get("role") == "user" and text:
+            question, answer = text, ""
+        elif message.get("role") == "assistant" and question and not answer:
+            answer = text
+    return (question, answer) if question else None
+
+
+def is_follow_up(question: str) -> bool:
+    """True when the question points back at something said before ("Who said that?", "What about him?")."""
+    return (bool(_REFERRING.search(question) or _CONTINUING.search(question))
+            or len(re.findall(r"\w+", question)) <= SHORT_WORDS)
+
+
+def standalone_question(question: str, history: Sequence[Mapping[str, Any]] | None) -> str | None:
+    """The question with the earlier turn it depends on spelled out, or None when it stands on its own."""
+    turn = last_turn(history)
+    if turn is None or not is_follow_up(question):
+        return None
+    earlier, answer = turn
+    answer = _CITATION.sub("", answer).strip()
+    context = earlier if not answer or answer == ABSTAIN else f"{earlier} {answer}"
+    return f"{question.strip()} (about: {context[:400].strip()})"

@@ -1,0 +1,137 @@
+"""Relative time in questions ("this week", "yesterday", "latest", "in October") -> a date range (pure)."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from typing import Callable
+
+MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
+_MONTH = "|".join(MONTHS)
+_RECENT = re.compile(r"\b(latest|most recent|newest|recent(?:ly)?|currently|current|right now|so far|"
+                     r"now|lately|these days|still)\b", re.I)
+_DAYS_AGO = re.compile(r"\b(\d{1,2}|a|one|two|three|four|five|six|seven) days? ago\b", re.I)
+_WORD_NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
+
+
+@dataclass(frozen=True)
+class TimeFrame:
+    """How a question's time words were read: a date range (ISO, inclusive) and/or a preference for new articles.
+
+    reference is the date "today" meant, and reference_from says where it came from."""
+
+    reference: str
+    reference_from: str
+    phrase: str = ""
+    since: str | None = None
+    until: str | None = None
+    prefer_recent: bool = False
+    widened: bool = False  # nothing relevant was published in the range, so all earlier dates were searched
+
+    @property
+    def applies(self) -> bool:
+        return bool(self.since or self.until or self.prefer_recent)
+
+    def describe(self) -> str:
+        """One line a user can read, e.g. "'this week': articles published 2025-10-14 to 2025-10-21 ..."."""
+        parts = []
+        if self.since or self.until:
+            span = (f"from {self.since} to {self.until}" if self.since and self.until
+                    else f"from {self.since} on" if self.since else f"up to {self.until}")
+            parts.append((f"'{self.phrase}': " if self.since else "") + f"articles published {span}")
+        if self.prefer_recent:
+            parts.append(f"'{self.phrase}': newer articles ranked first")
+        widened = "; nothing relevant was published then, so earlier articles were searched" if self.widened else ""
+        return "; ".join(parts) + widened + f" (today taken as {self.reference}, {self.reference_from})"
+
+    def to_dict(self) -> dict[str, object]:
+        return {**asdict(self), "description": self.describe()}
+
+
+def _month_range(year: int, month: int) -> tuple[date, date]:
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _last_month_named(month: int, reference: date) -> int:
+    """The year of the latest month `month` that is not after the reference date."""
+    return reference.year if month <= reference.month else reference.year - 1
+
+
+_ABSOLUTE_DATE = re.compile(rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b(?:{_MONTH})\.? \d{{1,2}}(?:st|nd|rd|th)?\b|"
+                            rf"\b\d{{1,2}}(?:st|nd|rd|th)? (?:of )?(?:{_MONTH})\b", re.I)
+
+
+def _rules(ref: date) -> list[tuple[str, Callable[[re.Match], tuple[date, date]]]]:
+    """Time phrases and the dates they span, relative to the reference date."""
+    last_month = (ref.year, ref.month - 1) if ref.month > 1 else (ref.year - 1, 12)
+    return [
+        (r"\btoday\b|\bthis morning\b|\btonight\b", lambda m: (ref, ref)),
+        (r"\byesterday\b", lambda m: (ref - timedelta(1), ref - timedelta(1))),
+        (r"\b(?:this|the past|the last) week\b", lambda m: (ref - timedelta(7), ref)),
+        (r"\blast week\b", lambda m: (ref - timedelta(14), ref - timedelta(7))),
+        (r"\b(?:this|the past|the last) month\b", lambda m: (ref - timedelta(31), ref)),
+        (r"\blast month\b", lambda m: _month_range(*last_month)),
+        (r"\bthis year\b", lambda m: (date(ref.year, 1, 1), ref)),
+        (r"\blast year\b", lambda m: (date(ref.year - 1, 1, 1), date(ref.year - 1, 12, 31))),
+        (_DAYS_AGO.pattern, lambda m: _days_ago(m, ref)),
+        (rf"\b(?:in|during|since|from) (?:early |late |mid-)?({_MONTH})(?:,? (\d{{4}}))?\b",
+         lambda m: _in_month(m, ref)),
+        (r"\bin (\d{4})\b", lambda m: (date(int(m.group(1)), 1, 1), date(int(m.group(1)), 12, 31))),
+    ]
+
+
+def _first_phrase(text: str, ref: date) -> tuple[str, date] | None:
+    """The first time phrase in the text that points at or before the reference date, with its first day.
+
+    Phrases capitalised inside a sentence are names ("Business Today"), not dates, and are skipped."""
+    found = []
+    for pattern, span in _rules(ref):
+        for match in re.finditer(pattern, text, re.I):
+            if match.start() > 0 and match.group(0)[0].isupper():
+                continue
+            start, _ = span(match)
+            if start <= ref:
+                found.append((match.start(), match.group(0), start))
+                break
+    if not found:
+        return None
+    _, phrase, start = min(found, key=lambda item: item[0])
+    return phrase, start
+
+
+def _days_ago(match: re.Match, ref: date) -> tuple[date, date]:
+    raw = match.group(1).lower()
+    days = _WORD_NUMBERS.get(raw) or int(raw)
+    day = ref - timedelta(days)
+    return day, day
+
+
+def _in_month(match: re.Match, ref: date) -> tuple[date, date]:
+    month = MONTHS[match.group(1).lower()]
+    year = int(match.group(2)) if match.group(2) else _last_month_named(month, ref)
+    start, end = _month_range(year, month)
+    if match.group(0).lower().startswith(("since", "from")):
+        end = ref
+    return start, end
+
+
+def resolve_time(question: str, reference: date, reference_from: str, cap_at_reference: bool = False) -> TimeFrame:
+    """Read the question's time words against the reference date.
+
+    News about a time is published during or after it, so a phrase ("this week", "in October", "last year")
+    keeps articles published from the start of its span on. A question that names its own dates ("on
+    October 7") is left alone. "latest", "recent" and the like ask for newer articles first. With
+    cap_at_reference (the question carries the date it was asked), articles published after that date are
+    left out: they did not exist when the question was asked."""
+    until = reference.isoformat() if cap_at_reference else None
+    if _ABSOLUTE_DATE.search(question):
+        return TimeFrame(reference.isoformat(), reference_from, "", None, until)
+    explicit = _first_phrase(question, reference)
+    recent = _RECENT.search(question)
+    if explicit:
+        phrase, start = explicit
+        return TimeFrame(reference.isoformat(), reference_from, phrase, start.isoformat(), until)
+    return TimeFrame(reference.isoformat(), reference_from, recent.group(0) if recent else "", None, until,
+                     bool(recent))

@@ -1,0 +1,197 @@
+"""News awareness: time words, recency, near-duplicate stories and follow-up questions, on small dated sets."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+
+from rag.duplicates import group_duplicates, signature
+from rag.followup import last_turn, standalone_question
+from rag.indexing import build_index
+from rag.qa import QA
+from rag.retrieval import boost_recent
+from rag.timeframe import resolve_time
+
+REF = date(2026, 3, 20)
+
+STORM = ("Heavy rain from the storm sent the river over its banks on Thursday night and flooded the old town of "
+         "Vellmar. The water rose to 1.4 metres in Market Street, the fire service said, and 300 residents spent "
+         "the night in the sports hall. Shops along the quay were closed on Friday while crews pumped out cellars. "
+         "The mayor said the flood defences ordered last year would not be finished before the autumn, and asked "
+         "residents to keep sandbags ready for the next storm expected on Sunday.")
+DATED = [
+    {"id": "bridge-1", "title": "Cracks found in Harbor Bridge", "source": "Vellmar Courier",
+     "published": "2026-03-01",
+     "text": "Engineers found cracks in the Harbor Bridge in Vellmar during an inspection. The bridge will close "
+             "to traffic for repairs, the city said, and the repairs should take two weeks."},
+    {"id": "bridge-2", "title": "Harbor Bridge repairs delayed", "source": "Vellmar Courier",
+     "published": "2026-03-10",
+     "text": "Repairs to the Harbor Bridge in Vellmar are delayed because steel parts arrived late. The city now "
+             "expects the bridge to stay closed to traffic until the end of March."},
+    {"id": "bridge-3", "title": "Harbor Bridge reopens", "source": "Northern Post", "published": "2026-03-19",
+     "text": "The Harbor Bridge in Vellmar reopened to traffic on Thursday after the repairs were finished "
+             "early, city engineer Tomas Rand said."},
+    {"id": "summit", "title": "Ministers agree on a spring summit", "source": "Wire", "published": "2026-03-18",
+     "text": "Foreign minister Mara Lind said the regional summit will take place in Tallinn in May. Delegations "
+             "from nine countries are expected to attend the two-day meeting."},
+    {"id": "storm", "title": "Storm floods Vellmar old town", "source": "Wire", "published": "2026-03-05",
+     "text": STORM},
+    {"id": "storm-copy", "title": "Flooding in Vellmar", "source": "Daily Echo", "published": "2026-03-06",
+     "text": STORM.replace("the fire service said", "according to the fire service")},
+    {"id": "budget", "title": "Council passes budget", "source": "Vellmar Courier", "published": "2026-02-12",
+     "text": "The city council passed a budget that raises spending on schools and roads by four percent."},
+]
+
+
+@pytest.fixture
+def dated(make_settings, embedder, tiny_model):
+    """An index over the dated articles above (one JSONL file), answered by the tiny test model."""
+    settings = make_settings(generator=str(tiny_model), max_new_tokens=8)
+    settings.seeds_dir.mkdir(parents=True)
+    (settings.seeds_dir / "news.jsonl").write_text("\n".join(json.dumps(a) for a in DATED), encoding="utf-8")
+    build_index(settings, embedder=embedder, log=lambda _: None, progress=False)
+    return settings
+
+
+def _ids(hits):
+    return [h.article_id.split("#")[-1] for h in hits]
+
+
+# ---- pure logic ----
+
+@pytest.mark.parametrize("question, since, until, recent", [
+    ("What happened this week?", "2026-03-13", None, False),
+    ("What did the council decide yesterday?", "2026-03-19", None, False),
+    ("Who won the vote last month?", "2026-02-01", None, False),
+    ("What was decided in October?", "2025-10-01", None, False),
+    ("What is the latest on the bridge?", None, None, True),
+    ("Is the bridge still closed?", None, None, True),
+    ("Where will the summit take place?", None, None, False),
+    ("What did Business Today report about rates?", None, None, False),  # a name, not a date
+    ("Did the Verge report on October 7, 2023 agree with Wired this week?", None, None, False),  # own dates
+    ("Who will run for president in 2028?", None, None, False),  # a future year is about plans, not articles
+])
+def test_time_words_become_date_ranges(question, since, until, recent):
+    frame = resolve_time(question, REF, "the newest article's date")
+    assert (frame.since, frame.until, frame.prefer_recent) == (since, until, recent)
+    assert frame.applies == bool(since or until or recent)
+
+
+def test_question_date_caps_the_range_and_is_described():
+    frame = resolve_time("Which park flooded this week?", date(2022, 6, 16), "the question's date",
+                         cap_at_reference=True)
+    assert (frame.since, frame.until) == ("2022-06-09", "2022-06-16")
+    assert frame.describe() == ("'this week': articles published from 2022-06-09 to 2022-06-16 "
+                                "(today taken as 2022-06-16, the question's date)")
+    january = resolve_time("What was decided in October?", date(2026, 1, 5), "x")
+    assert january.since == "2025-10-01"  # the latest October before the reference date
+
+
+def test_recency_boost_reorders_only_the_same_story():
+    candidates = [(1, 0.030, 0.80, "2026-03-01"), (2, 0.029, 0.78, "2026-03-19"), (3, 0.028, 0.40, "2026-03-20")]
+    assert [c[0] for c in boost_recent(candidates, REF)] == [2, 1, 3]  # 3 is newest but off the story
+    assert boost_recent([], REF) == []
+
+
+def test_follow_up_questions_are_made_standalone():
+    history = [{"role": "user", "content": "Where will the summit take place?"},
+               {"role": "assistant", "content": "In Tallinn [1]."},
+               {"role": "assistant", "content": "sources...", "metadata": {"title": "Sources (1)"}}]
+    assert last_turn(history) == ("Where will the summit take place?", "In Tallinn [1].")
+    assert standalone_question("Who said that?", history) == \
+        "Who said that? (about: Where will the summit take place? In Tallinn.)"
+    assert standalone_question("Where is the Harbor Bridge in Vellmar?", history) is None
+    assert standalone_question("Who said that?", []) is None
+    parts = [{"role": "user", "content": [{"type": "text", "text": "Is the bridge open?"}]}]
+    assert standalone_question("And when did it close?", parts) == "And when did it close? (about: Is the bridge open?)"
+
+
+def test_near_duplicates_group_under_the_earliest_copy():
+    rng = random.Random(0)
+    text = " ".join(rng.choice(["river", "bridge", "mayor", "vote", "storm", "city", "road", "said", "new", "old"])
+                    for _ in range(400))
+    articles = {"late": {"minhash": signature(text.replace("mayor", "Mayor Holt", 1)), "published": "2026-03-06"},
+                "early": {"minhash": signature(text), "published": "2026-03-05"},
+                "other": {"minhash": signature(STORM), "published": "2026-03-01"}}
+    assert group_duplicates(articles) == {"late": "early"}
+
+
+# ---- the real pipeline: packaged embedder, index on disk, tiny answering model ----
+
+def test_latest_question_ranks_the_newest_article_on_the_story_first(dated, embedder):
+    qa = QA(dated, embedder=embedder)
+    result = qa.answer("What is the latest news on the Harbor Bridge?")
+    assert _ids(result.hits)[0] == "bridge-3"
+    assert result.time_frame["prefer_recent"] and result.time_frame["reference"] == "2026-03-19"
+    assert "newer articles ranked first" in result.time_frame["description"]
+    plain = qa.plan("Where are the cracks in the Harbor Bridge?")  # no time words: no range, no boost
+    assert plain.frame is not None and not plain.frame.applies
+
+
+def _ask(settings, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(HF_HUB_OFFLINE="1", RAG_MAX_NEW_TOKENS="8")
+    return subprocess.run([sys.executable, "-m", "rag", "ask", *args, "--seeds", str(settings.seeds_dir),
+                           "--index", str(settings.index_dir), "--model", settings.generator],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_since_excludes_older_articles_in_the_cli(dated):
+    result = _ask(dated, "What happened to the Harbor Bridge?", "--since", "2026-03-09", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["hits"] and all(hit["published"] >= "2026-03-09" for hit in data["hits"])
+    assert {"bridge-1", "budget"}.isdisjoint(_ids_of(data["hits"]))
+    assert data["filters"]["since"] == "2026-03-09"
+
+    bad = _ask(dated, "Harbor Bridge?", "--since", "9 March")
+    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+
+    week = _ask(dated, "What happened to the Harbor Bridge this week?", "--as-of", "2026-03-12", "--json")
+    assert week.returncode == 0, week.stderr
+    data = json.loads(week.stdout)
+    assert data["time_frame"]["since"] == "2026-03-05" and data["time_frame"]["until"] == "2026-03-12"
+    assert data["hits"] and all("2026-03-05" <= hit["published"] <= "2026-03-12" for hit in data["hits"])
+
+
+def _ids_of(hits):
+    return {h["article_id"].split("#")[-1] for h in hits}
+
+
+def test_follow_up_retrieves_the_passage_of_the_earlier_turn(dated, embedder):
+    qa = QA(dated, embedder=embedder)
+    history = [{"role": "user", "content": "Where will the summit take place?"},
+               {"role": "assistant", "content": "The summit will take place in Tallinn in May [1]."}]
+    result = qa.answer("Who said that?", history=history)
+    assert result.standalone_question.startswith("Who said that? (about: Where will the summit take place?")
+    assert _ids(result.hits)[0] == "summit"
+    assert "Mara Lind" in result.hits[0].text
+
+
+def test_near_identical_articles_give_one_passage_and_an_also_reported_by(dated, embedder):
+    qa = QA(dated, embedder=embedder)
+    hits = qa.retrieve("How high did the flood water rise in Market Street?")
+    ids = _ids(hits)
+    copies = {"storm": ("Wire", "2026-03-05"), "storm-copy": ("Daily Echo", "2026-03-06")}
+    [kept] = {i for i in ids if i in copies}  # one copy of the story, the best-matching one
+    [other] = set(copies) - {kept}
+    assert ids[0] == kept
+    assert [(c["source"], c["published"]) for c in hits[0].also_reported_by] == [copies[other]]
+    distinct = len(set(ids))
+    assert len(set(ids[:distinct])) == distinct  # diversified: every article once before any article twice
+
+    answer = qa.answer("How high did the flood water rise in Market Street?")
+    for citation in answer.citations:
+        if citation.article_id.endswith(f"#{kept}"):
+            assert citation.also_reported_by[0]["source"] == copies[other][0]
+
+    manifest = json.loads((dated.index_dir / "manifest.json").read_text())
+    duplicates = {aid.split("#")[-1]: a.get("duplicate_of", "").split("#")[-1]
+                  for aid, a in manifest["articles"].items() if a.get("duplicate_of")}
+    assert duplicates == {"storm-copy": "storm"}
