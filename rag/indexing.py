@@ -82,9 +82,20 @@ def plan_update(articles: list[Article], manifest: dict | None, shape: dict[str,
     )
 
 
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextmanager
-def build_lock(index_dir: Path) -> Iterator[None]:
-    """Exclusive lock on the index folder; released by the OS if the process dies."""
+def build_lock(index_dir: Path, log: Log = lambda _: None) -> Iterator[None]:
+    """Exclusive lock on the index folder. The OS releases it when the holder dies, so a killed build never
+    blocks the next one; the pid it left in the lock file is reported and cleared."""
     index_dir.mkdir(parents=True, exist_ok=True)
     handle = (index_dir / ".lock").open("a+")
     try:
@@ -96,11 +107,16 @@ def build_lock(index_dir: Path) -> Iterator[None]:
         raise IndexLockedError(f"another build of {index_dir} is running (pid {holder}); "
                                "wait for it to finish and run the command again") from None
     try:
+        handle.seek(0)
+        left = handle.read().strip()
+        if left.isdigit() and int(left) != os.getpid() and not _running(int(left)):
+            log(f"cleared a stale lock: build {left} stopped without finishing; its unfinished files are ignored")
         handle.truncate(0)
         handle.write(str(os.getpid()))
         handle.flush()
         yield
     finally:
+        handle.truncate(0)  # a clean exit leaves no pid behind; only an interrupted build does
         fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()
 
@@ -127,7 +143,7 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
     started = time.perf_counter()
     if not settings.seeds_dir.is_dir():
         raise RagError(f"articles folder {settings.seeds_dir} does not exist; create it or pass --seeds DIR")
-    with build_lock(settings.index_dir):
+    with build_lock(settings.index_dir, log):
         articles, problems = load_articles(settings.seeds_dir, settings.max_file_bytes)
         for problem in problems:
             log(str(problem))

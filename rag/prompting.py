@@ -74,9 +74,16 @@ def select_sources(hits: Sequence[Hit], budget_tokens: int) -> list[Hit]:
     return chosen
 
 
+def inert(text: str) -> str:
+    """Article text that cannot pose as a numbered source or a citation: "[2]" becomes "(2)"."""
+    return re.sub(r"\[(\d+)\]", r"(\1)", text)
+
+
 def build_messages(question: str, sources: Sequence[Hit], system: str = SYSTEM) -> list[dict[str, str]]:
-    """Instructions, then the numbered passages and the question."""
-    passages = "\n\n".join(f"{source_header(i, hit)}\n{hit.text}" for i, hit in enumerate(sources, start=1))
+    """Instructions, then the numbered passages and the question. Article text only ever sits inside the
+    passages, below the fixed instructions."""
+    passages = "\n\n".join(f"{source_header(i, replace(hit, title=inert(hit.title)))}\n{inert(hit.text)}"
+                             for i, hit in enumerate(sources, start=1))
     return [
         {"role": "system", "content": system},
         {"role": "user", "content": f"{passages}\n\nQuestion: {question}"},

@@ -7,6 +7,7 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
+from contextlib import contextmanager
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -129,22 +130,23 @@ def _http_status(url: str) -> int | None:
         return None
 
 
-@pytest.fixture(scope="session")
-def ui_server(tmp_path_factory):
-    """Start `python -m ui` on a free loopback port; yield its url, folders, log and pid; stop it by pid."""
+@contextmanager
+def running_server(base: Path, **env_extra: str):
+    """`python -m ui` over a copy of seeds/ on a free loopback port; its url, folders, log and pid; stopped by
+    pid on exit."""
     import shutil
     import subprocess
     import sys
     import time
     from types import SimpleNamespace
 
-    base = tmp_path_factory.mktemp("ui-server")
     seeds, index, log_path = base / "seeds", base / "index", base / "server.log"
     shutil.copytree(REPO / "seeds", seeds)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env.update(RAG_GENERATOR="default", GRADIO_TEMP_DIR=str(base / "gradio-tmp"), PYTHONUNBUFFERED="1",
                HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NO_PROXY="127.0.0.1,localhost")
+    env.update(env_extra)
     url = f"http://127.0.0.1:{port}/"
     with log_path.open("w") as log:
         proc = subprocess.Popen([sys.executable, "-m", "ui", "--port", str(port), "--seeds", str(seeds),
@@ -166,3 +168,10 @@ def ui_server(tmp_path_factory):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def ui_server(tmp_path_factory):
+    """The chat server with the default answering model."""
+    with running_server(tmp_path_factory.mktemp("ui-server")) as server:
+        yield server

@@ -114,11 +114,19 @@ def test_date_and_source_filters(indexed, embedder):
     assert qa.retrieve("summit in Budapest", k=5, filters=Filters(sources=("nowhere",))) == []
 
 
-@pytest.mark.parametrize("question, fix", [("   ", "empty"), ("x" * 5000, "limit")])
+@pytest.mark.parametrize("question, fix", [("   ", "empty"), ("\t\n ", "empty"), ("\x00\x01\x7f", "empty"),
+                                           ("x" * 5000, "limit"), ("y" * 100_000, "100,000 characters")],
+                         ids=["spaces", "whitespace", "control", "5k", "100k"])
 def test_bad_questions_get_clear_errors(indexed, embedder, question, fix):
     qa = QA(indexed, generator=ScriptedGenerator("x"), embedder=embedder)
     with pytest.raises(QuestionError, match=fix):
         qa.answer(question)
+
+
+def test_control_characters_and_broken_unicode_in_a_question_are_cleaned(indexed, embedder):
+    qa = QA(indexed, generator=ScriptedGenerator("x [1]."), embedder=embedder)
+    hits = qa.retrieve("summit\x00 in \ud800Budapest\x1b?")
+    assert hits[0].article_id == "budapest.txt"
 
 
 def test_missing_index_names_the_build_command(make_settings, embedder):

@@ -139,6 +139,7 @@ HTML = """<!doctype html>
   <p>Manchester City won the final at Wembley on Saturday.</p>
   <p>The goalkeeper saved the <b>decisive</b> penalty.</p>
   <script>alert("inline script text")</script>
+  <iframe src="https://evil.example/frame">iframe fallback text</iframe>
 </article>
 <aside>Related: other stories</aside>
 <footer>Copyright footer</footer>
@@ -159,7 +160,8 @@ def test_html_title_date_and_clean_text(tmp_path):
     assert "Manchester City won the final at Wembley on Saturday." in a.text
     assert "The goalkeeper saved the decisive penalty." in a.text
     for junk in ("trackingSecret", "do-not-index", "color: red", "NavigationLinkText", "inline script text",
-                 "Site header banner", "Copyright footer", "Related: other stories"):
+                 "Site header banner", "Copyright footer", "Related: other stories", "evil.example",
+                 "iframe fallback text"):
         assert junk not in a.text
 
 

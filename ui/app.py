@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # gradio is imported lazily, after the offline environment is
 
 OFFLINE_ENV = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+QUEUE_SIZE = 64  # waiting requests beyond this get Gradio's "queue is full" message instead of piling up
 MODEL_QUEUE = "model"  # one concurrency group: one generation or index build at a time on the CPU
 _URL_SAFE = ":/?#@!$&'*+,;=%~-._()[]"  # kept as is in links; spaces, quotes and <> are percent-encoded
 WRITING = "_Reading the passages and writing the answer…_"
@@ -354,7 +355,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, build: 
     _ = qa.generator  # load the answering model now, not during the first question
     print(f"models loaded in {time.perf_counter() - started:.0f} s", flush=True)
     demo = build_app(qa, settings)
-    demo.queue(default_concurrency_limit=1)
+    demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE)
     demo.launch(server_name=host, server_port=port, share=False, auth=auth, prevent_thread_lock=True, quiet=True,
                 show_error=False, ssr_mode=False, max_file_size=settings.max_file_bytes,
                 theme=gr.themes.Default(), css=CSS, footer_links=["api"])
