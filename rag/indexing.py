@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 from rag.chunking import chunk_text, embedding_text
 from rag.config import Settings
 from rag.documents import Article, Problem, load_articles
-from rag.duplicates import group_duplicates, signature
+from rag import duplicates
 from rag.embedding import Embedder, SentenceTransformerEmbedder
 from rag.errors import IndexLockedError, RagError
 from rag.store import ChunkRecord, IndexStore, read_manifest
@@ -154,15 +154,16 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
             log(f"rebuilding the whole index: {plan.full_reason}")
         if plan.is_noop:
             total = sum(len(a["chunk_ids"]) for a in manifest["articles"].values()) if manifest else 0
-            if manifest and any("minhash" not in a for a in manifest["articles"].values()):
-                log("recording near-duplicate articles (index built by an older version)")
+            if manifest and manifest.get("duplicates") != duplicates.VERSION:
+                log("working out near-duplicate articles again (the index was built by an older version)")
                 store = IndexStore.load(settings.index_dir)
-                mark_duplicates(store.manifest["articles"], articles)
+                mark_duplicates(store, articles)
                 store.save(settings.index_dir)
             return BuildReport(plan, 0, time.perf_counter() - started, len(articles), total, problems)
         embedder = embedder or make_embedder(settings)
         if plan.full_reason or manifest is None:
             store = IndexStore.empty(embedder.dim, shape)
+            store.manifest["duplicates"] = duplicates.VERSION  # every entry gets today's fingerprint
         else:
             store = IndexStore.load(settings.index_dir)
         for article_id in plan.changed + plan.removed:
@@ -170,22 +171,25 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
         wanted = set(plan.added) | set(plan.changed)
         todo = [a for a in articles if a.id in wanted]
         embedded = _embed_articles(store, todo, embedder, settings, progress)
-        mark_duplicates(store.manifest["articles"], articles)
+        mark_duplicates(store, articles)
         store.save(settings.index_dir)
         return BuildReport(plan, embedded, time.perf_counter() - started, len(articles), len(store.chunks), problems)
 
 
-def mark_duplicates(entries: dict[str, dict], articles: list[Article]) -> None:
+def mark_duplicates(store: IndexStore, articles: list[Article]) -> None:
     """Record in each manifest entry which earlier article it near-duplicates ("duplicate_of"), if any."""
+    entries = store.manifest["articles"]
+    current = store.manifest.get("duplicates") == duplicates.VERSION
     texts = {a.id: a.text for a in articles}
     for article_id, entry in entries.items():
-        if not entry.get("minhash") and article_id in texts:  # indexed before signatures were kept
-            entry["minhash"] = signature(texts[article_id])
-    original_of = group_duplicates(entries)
+        if not (current and "facts" in entry) and article_id in texts:  # fingerprinted by an older rule
+            entry.update(duplicates.fingerprint(texts[article_id]))
+    original_of = duplicates.group_duplicates(entries)
     for article_id, entry in entries.items():
         entry.pop("duplicate_of", None)
         if article_id in original_of:
             entry["duplicate_of"] = original_of[article_id]
+    store.manifest["duplicates"] = duplicates.VERSION
 
 
 def _embed_articles(store: IndexStore, articles: list[Article], embedder: Embedder, settings: Settings,
@@ -200,7 +204,7 @@ def _embed_articles(store: IndexStore, articles: list[Article], embedder: Embedd
                    for n, (cid, (text, start, end)) in enumerate(zip(ids, chunks))]
         entry = {"id": article.id, "sha256": article.sha256, "title": article.title, "source": article.source,
                  "published": article.published, "url": article.url, "path": article.path,
-                 "minhash": signature(article.text)}
+                 **duplicates.fingerprint(article.text)}
         store.add_article(entry, records, vectors[offset:offset + len(chunks)])
         offset += len(chunks)
     return len(texts)

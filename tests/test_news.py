@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-from rag.duplicates import group_duplicates, signature
+from rag.duplicates import fingerprint, group_duplicates
 from rag.followup import last_turn, standalone_question
 from rag.indexing import build_index
 from rag.qa import QA
@@ -112,13 +112,19 @@ def test_follow_up_questions_are_made_standalone():
     assert standalone_question("And when did it close?", parts) == "And when did it close? (about: Is the bridge open?)"
 
 
-def test_near_duplicates_group_under_the_earliest_copy():
+def test_near_duplicates_group_under_the_earliest_copy_but_changed_facts_stay_apart():
     rng = random.Random(0)
     text = " ".join(rng.choice(["river", "bridge", "mayor", "vote", "storm", "city", "road", "said", "new", "old"])
                     for _ in range(400))
-    articles = {"late": {"minhash": signature(text.replace("mayor", "Mayor Holt", 1)), "published": "2026-03-06"},
-                "early": {"minhash": signature(text), "published": "2026-03-05"},
-                "other": {"minhash": signature(STORM), "published": "2026-03-01"}}
+    articles = {"late": {**fingerprint(text.replace("mayor", "the mayor", 1)), "published": "2026-03-06"},
+                "early": {**fingerprint(text), "published": "2026-03-05"},
+                "other": {**fingerprint(STORM), "published": "2026-03-01"},
+                "counterfactual": {**fingerprint(STORM.replace("1.4 metres", "2.9 metres")),
+                                   "published": "2026-03-02"},
+                "renamed": {**fingerprint(STORM.replace("Market Street", "Harbour Street")),
+                            "published": "2026-03-03"},
+                "snippet": {**fingerprint(" ".join(STORM.split()[:40])), "published": "2026-03-01"},
+                "snippet-copy": {**fingerprint(" ".join(STORM.split()[:40])), "published": "2026-03-02"}}
     assert group_duplicates(articles) == {"late": "early"}
 
 
@@ -195,3 +201,19 @@ def test_near_identical_articles_give_one_passage_and_an_also_reported_by(dated,
     duplicates = {aid.split("#")[-1]: a.get("duplicate_of", "").split("#")[-1]
                   for aid, a in manifest["articles"].items() if a.get("duplicate_of")}
     assert duplicates == {"storm-copy": "storm"}
+
+
+def test_an_index_from_an_older_duplicate_rule_is_updated_without_reembedding(dated, embedder):
+    path = dated.index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    del manifest["duplicates"]
+    for entry in manifest["articles"].values():
+        for key in ("duplicate_of", "facts", "words"):
+            entry.pop(key, None)
+    path.write_text(json.dumps(manifest))
+    messages: list[str] = []
+    report = build_index(dated, embedder=embedder, log=messages.append, progress=False)
+    assert report.chunks_embedded == 0 and any("near-duplicate articles again" in m for m in messages)
+    copies = {aid.split("#")[-1]: a.get("duplicate_of", "").split("#")[-1]
+              for aid, a in json.loads(path.read_text())["articles"].items() if a.get("duplicate_of")}
+    assert copies == {"storm-copy": "storm"}
