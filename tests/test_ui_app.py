@@ -68,7 +68,9 @@ def test_follow_up_dates_and_copies_are_shown_escaped():
     assert "_Also reported by: Echo &lt;i&gt; (2026-03-04)_" in sources["content"]
     panel = app.panel_markdown(final)
     assert "Searched as: Who opened it? (about: &lt;b&gt;bridge&lt;/b&gt;)" in panel
-    assert "Dates: 'latest': newer articles ranked first" in panel
+    assert "Dates: 'latest': newer articles ranked first" in panel and panel.count("Searched as") == 1
+    filtered = Answer("Who?", ABSTAIN, [], [], abstained=True, filters={"until": "2020-01-01"})
+    assert "_Only articles published up to 2020-01-01_" in app.panel_markdown(filtered)
     step, _ = app.answer_messages(Answer("Who opened it?", "", hits=[hit(1)], done=False,
                                          standalone_question="Who opened it? (about: the bridge)"))
     assert step["content"].startswith("_Searched as: Who opened it? (about: the bridge)_")

@@ -105,6 +105,11 @@ def search_notes(answer: Answer) -> str:
         notes.append(f"Searched as: {_escape(answer.standalone_question)}")
     if answer.time_frame:
         notes.append(f"Dates: {_escape(str(answer.time_frame['description']))}")
+    elif answer.filters:
+        since, until, sources = (answer.filters.get(k) for k in ("since", "until", "sources"))
+        parts = [f"from {since}" if since else "", f"up to {until}" if until else "",
+                 f"from {', '.join(sources)}" if sources else ""]
+        notes.append("Only articles published " + " ".join(_escape(str(p)) for p in parts if p))
     return "\n\n".join(f"_{n}_" for n in notes)
 
 
@@ -121,9 +126,9 @@ def _notes(answer: Answer) -> str:
     return "\n\n".join(f"_{n}_" for n in notes)
 
 
-def sources_markdown(answer: Answer) -> str:
+def sources_markdown(answer: Answer, with_search_notes: bool = True) -> str:
     """The cited passages of a final answer, numbered as in the answer text."""
-    blocks = [search_notes(answer)] if search_notes(answer) else []
+    blocks = [search_notes(answer)] if with_search_notes and search_notes(answer) else []
     blocks += [f"_Relies on: {_escape(answer.relies_on)}_"] if answer.relies_on else []
     blocks += [citation_markdown(c) for c in answer.citations]
     if _notes(answer):
@@ -145,7 +150,7 @@ def panel_markdown(answer: Answer) -> str:
     if not answer.citations:
         return head + "The answer cites no passage.\n\n" + retrieved_markdown(answer.hits)
     timing = f"\n\n_Answered in {answer.timings.total_s:.0f} s._" if answer.timings.total_s else ""
-    return head + sources_markdown(answer) + timing
+    return head + sources_markdown(answer, with_search_notes=False) + timing
 
 
 def answer_messages(answer: Answer) -> list[dict[str, Any]]:
