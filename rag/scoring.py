@@ -25,10 +25,13 @@ CURVE_KS = tuple(range(1, 11))
 
 # --- answers ---------------------------------------------------------------------------------------------
 
-def normalize_answer(text: str) -> str:
-    """SQuAD normalisation: lowercase, strip punctuation, drop the articles a/an/the, collapse whitespace."""
+def normalize_answer(text: str, punctuation: str = "") -> str:
+    """SQuAD normalisation: lowercase, strip punctuation, drop the articles a/an/the, collapse whitespace.
+
+    `punctuation` replaces each punctuation mark (" " reads "Brazil's" as "brazil s"); the default removes it.
+    """
     text = text.lower()
-    text = "".join(ch for ch in text if ch not in _PUNCTUATION)
+    text = "".join(punctuation if ch in _PUNCTUATION else ch for ch in text)
     text = _ARTICLES.sub(" ", text)
     return " ".join(text.split())
 
@@ -61,10 +64,14 @@ def contains(prediction: str, answers: Sequence[str]) -> float:
 
     Matching is on word boundaries so that short answers are not found inside other words: "no" does not
     appear in "not known", "Europe" does not appear in "European Union", "Tampa Florida" appears in "in Tampa,
-    Florida, on". An answer that normalises to nothing never counts.
+    Florida, on". Punctuation is read both ways, removed ("U.S." is "us") and as a space ("Brazil's" holds
+    "Brazil", "17-year-old" holds "17"). An answer that normalises to nothing never counts.
     """
-    norm = f" {normalize_answer(prediction)} "
-    return float(any((n := normalize_answer(a)) and f" {n} " in norm for a in answers))
+    for punctuation in ("", " "):
+        norm = f" {normalize_answer(prediction, punctuation)} "
+        if any((n := normalize_answer(a, punctuation)) and f" {n} " in norm for a in answers):
+            return 1.0
+    return 0.0
 
 
 # --- retrieval -------------------------------------------------------------------------------------------

@@ -49,6 +49,10 @@ def test_contains():
     assert contains("It is not known.", ["no"]) == 0.0
     assert contains("the European Union", ["Europe"]) == 0.0
     assert contains("played in Tampa, Florida, on Sunday", ["Tampa Florida"]) == 1.0
+    assert contains("Brazil's race goes to a run-off", ["Brazil"]) == 1.0  # punctuation read as a space
+    assert contains("a 17-year-old pilot", ["17"]) == 1.0
+    assert contains("in the U.S. today", ["US"]) == 1.0  # punctuation removed
+    assert contains("Brazilian voters", ["Brazil"]) == 0.0
     assert contains("anything", ["the"]) == 0.0  # an answer that normalises to nothing never counts
 
 
