@@ -18,6 +18,7 @@ from typing import Iterable, Mapping, Sequence
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = set(string.punctuation) | set("‘’“”«»–—…")
+_NUMBER_MARK = re.compile(r"(?<=\d)[.,](?=\d)")  # "5.25", "2,900": one number, never split
 _CITATION = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
 RECALL_KS = (1, 5, 10)
 CURVE_KS = tuple(range(1, 11))
@@ -29,8 +30,9 @@ def normalize_answer(text: str, punctuation: str = "") -> str:
     """SQuAD normalisation: lowercase, strip punctuation, drop the articles a/an/the, collapse whitespace.
 
     `punctuation` replaces each punctuation mark (" " reads "Brazil's" as "brazil s"); the default removes it.
+    Points and commas inside numbers are always removed, so "$5.25" never holds "5".
     """
-    text = text.lower()
+    text = _NUMBER_MARK.sub("", text.lower())
     text = "".join(punctuation if ch in _PUNCTUATION else ch for ch in text)
     text = _ARTICLES.sub(" ", text)
     return " ".join(text.split())

@@ -53,6 +53,8 @@ def test_contains():
     assert contains("a 17-year-old pilot", ["17"]) == 1.0
     assert contains("in the U.S. today", ["US"]) == 1.0  # punctuation removed
     assert contains("Brazilian voters", ["Brazil"]) == 0.0
+    assert contains("around $5.25 today", ["$5"]) == 0.0  # a number is never split at its point
+    assert contains("costs $5 a gallon", ["$5.00", "$5"]) == 1.0
     assert contains("anything", ["the"]) == 0.0  # an answer that normalises to nothing never counts
 
 
