@@ -262,7 +262,7 @@ def bench_query(quick: bool, log: Log = print) -> dict[str, object]:
 
 def bench_answer(model: str | None, seeds: Path | None, quick: bool, log: Log = print) -> dict[str, object]:
     from rag.indexing import build_index
-    from rag.prompting import build_messages, estimate_tokens, select_sources
+    from rag.prompting import build_messages, estimate_tokens
     from rag.qa import QA
 
     seeds = seeds or REPO / "seeds"
@@ -289,7 +289,8 @@ def bench_answer(model: str | None, seeds: Path | None, quick: bool, log: Log = 
         rows = []
         for question in questions:
             answer = qa.answer(question)
-            chosen = select_sources(answer.hits, settings.prompt_tokens) if answer.hits else []
+            ranked, _ = qa.search(qa.plan(question), max(settings.top_k, settings.candidates))
+            chosen = qa.prompt_sources(ranked, settings.top_k) if answer.hits else []
             prompt = "\n".join(m["content"] for m in build_messages(question, chosen)) if chosen else ""
             rows.append({"question": question, "sources_s": round(answer.timings.retrieve_s, 4),
                          "first_token_s": _round(answer.timings.first_token_s),

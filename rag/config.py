@@ -28,6 +28,7 @@ class Settings:
     candidates: int = 50
     recheck_similarity: float = 0.6  # a declined answer is asked again when the best passage is this similar
     max_per_article: int = 1  # passages of one article among the top k (news_aware)
+    best_article_chunks: int = 5  # most retrieved chunks of the best article in the prompt (news_aware)
     # News awareness: time words in questions, newer articles first for "latest", one copy of near-duplicate
     # articles, diverse passages, follow-up questions made standalone. Off only to measure its effect.
     news_aware: bool = True

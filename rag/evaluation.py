@@ -320,6 +320,8 @@ def run_from_cli(args: argparse.Namespace) -> int:
     answer_settings = {"index": index_key, **{k: getattr(settings, k) for k in (
         "generator", "top_k", "min_score", "candidates", "recheck_similarity", "max_new_tokens", "prompt_tokens",
         "context_tokens", "news_aware", "max_per_article")}}
+    if settings.news_aware:  # without news awareness it changes nothing (keeps earlier records valid)
+        answer_settings["best_article_chunks"] = settings.best_article_chunks
     answer_config = fingerprint(answer_settings)
 
     records = Records(out / "records.jsonl")

@@ -57,12 +57,25 @@ def merge_by_article(hits: Sequence[Hit]) -> list[Hit]:
     return merged
 
 
-def select_sources(hits: Sequence[Hit], budget_tokens: int) -> list[Hit]:
-    """The best article passages that fit in the prompt budget (at least one, cut to fit)."""
-    chosen: list[Hit] = []
+def passage_cost(hit: Hit) -> int:
+    """Estimated prompt tokens of one numbered passage."""
+    return estimate_tokens(source_header(1, hit) + hit.text) + 4
+
+
+def select_sources(hits: Sequence[Hit], budget_tokens: int, more_of_best: Sequence[Hit] = ()) -> list[Hit]:
+    """The best article passages that fit in the prompt budget (at least one, cut to fit).
+
+    more_of_best are further retrieved chunks of the best article, best first: each joins its passage (in
+    reading order) while it fits, so the passage the answer most likely comes from reads whole."""
     used = estimate_tokens(SYSTEM) + 20
-    for hit in merge_by_article(hits):
-        cost = estimate_tokens(source_header(1, hit) + hit.text) + 4
+    best = [h for h in hits if h.article_id == hits[0].article_id] if hits else []
+    for extra in more_of_best:
+        if extra.article_id == best[0].article_id and \
+                used + passage_cost(merge_by_article([*best, extra])[0]) <= budget_tokens:
+            best.append(extra)
+    chosen: list[Hit] = []
+    for hit in merge_by_article([*best, *(h for h in hits if h.article_id != best[0].article_id)] if hits else []):
+        cost = passage_cost(hit)
         if used + cost > budget_tokens:
             room = (budget_tokens - used) * 4
             if chosen or room <= 0:

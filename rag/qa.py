@@ -262,14 +262,16 @@ class QA:
         started = time.perf_counter()
         question = validate_question(question, self.settings.max_question_chars)
         plan = self.plan(question, history, reference_date, since, until, sources)
-        hits, plan = self.search(plan, k)
+        top = k or self.settings.top_k
+        ranked, plan = self.search(plan, max(top, self.settings.candidates))
+        hits = ranked[:top]
         retrieve_s = time.perf_counter() - started
         if not hits:
             yield Answer(question, ABSTAIN, [], [], True, True,
                          timings=Timings(retrieve_s, None, time.perf_counter() - started), **plan.answer_fields())
             return
         yield Answer(question, "", hits=hits, done=False, timings=Timings(retrieve_s), **plan.answer_fields())
-        chosen = select_sources(hits, self.settings.prompt_tokens)
+        chosen = self.prompt_sources(ranked, top)
         first: list[float] = []
         reply = yield from self._generate(question, plan, chosen, hits, retrieve_s, started, first, should_stop)
         if (_ABSTAIN_PATTERNS.search(reply) and hits[0].similarity >= self.settings.recheck_similarity
@@ -282,6 +284,17 @@ class QA:
                 reply = retry
         timings = Timings(retrieve_s, first[0] if first else None, time.perf_counter() - started)
         yield finish_answer(question, reply, chosen, hits, timings, plan)
+
+    def prompt_sources(self, ranked: Sequence[Hit], top: int) -> list[Hit]:
+        """The passages the model reads: the top hits within the prompt budget; with news_aware the best
+        article also brings its next best retrieved chunks (the diverse ranking gave it one slot)."""
+        more: list[Hit] = []
+        if self.settings.news_aware and ranked:
+            best = ranked[0].article_id
+            already = sum(h.article_id == best for h in ranked[:top])
+            more = [h for h in ranked[top:] if h.article_id == best][:max(0, self.settings.best_article_chunks
+                                                                           - already)]
+        return select_sources(ranked[:top], self.settings.prompt_tokens, more)
 
     def _generate(self, question: str, plan: SearchPlan, sources: list[Hit], hits: list[Hit], retrieve_s: float,
                   started: float, first: list[float], should_stop: Callable[[], bool],

@@ -65,6 +65,19 @@ def test_prompt_budget_keeps_best_sources():
     assert len(huge) == 1 and len(huge[0].text) < 5000 * 5
 
 
+def test_best_article_reads_whole_before_other_articles():
+    hits = [hit(7, "best", "Lavrov objected.", start=300), hit(9, "other", "Unrelated story.")]
+    more = [hit(5, "best", "The summit is in Budapest.", start=0), hit(8, "other", "More of it.", start=50)]
+    chosen = select_sources(hits, budget_tokens=700, more_of_best=more)
+    assert [h.article_id for h in chosen] == ["best", "other"]
+    assert chosen[0].text == "The summit is in Budapest. … Lavrov objected.", "reading order, gap marked"
+    assert chosen[0].chunk_id == 7 and chosen[1].text == "Unrelated story.", "only the best article grows"
+    assert select_sources(hits, budget_tokens=700) == hits
+    too_long = hit(6, "best", "word " * 600, start=100)
+    chosen = select_sources(hits, budget_tokens=700, more_of_best=[too_long, *more])
+    assert chosen[0].text == "The summit is in Budapest. … Lavrov objected.", "a chunk that does not fit is left out"
+
+
 def test_citation_parsing_out_of_range_repeated_and_missing():
     check = parse_citations("Budapest [1]. Lavrov said so [2, 9]. Uncited claim. Again [1][1] and [Passage 3].", 3)
     assert check.cited == [1, 2, 3]

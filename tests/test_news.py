@@ -203,6 +203,21 @@ def test_near_identical_articles_give_one_passage_and_an_also_reported_by(dated,
     assert duplicates == {"storm-copy": "storm"}
 
 
+def test_the_best_article_reads_whole_though_it_has_one_slot_in_the_ranking(dated, embedder):
+    qa = QA(dated, embedder=embedder)
+    question = "How high did the flood water rise in Market Street?"
+    ranked, _ = qa.search(qa.plan(question), k=50, min_similarity=-1.0)
+    best = ranked[0].article_id
+    chunks = [h for h in ranked if h.article_id == best]
+    assert [h.article_id for h in ranked[:5]].count(best) == 1 and len(chunks) >= 2
+    passages = qa.prompt_sources(ranked, 5)
+    assert passages[0].article_id == best
+    assert all(chunk.text[:60] in passages[0].text for chunk in chunks[:dated.best_article_chunks])
+    assert [p.article_id for p in passages[1:]] == [h.article_id for h in ranked[1:1 + len(passages) - 1]]
+    answer = qa.answer(question)
+    assert {c.passage for c in answer.citations if c.article_id == best} <= {passages[0].text}
+
+
 def test_an_index_from_an_older_duplicate_rule_is_updated_without_reembedding(dated, embedder):
     path = dated.index_dir / "manifest.json"
     manifest = json.loads(path.read_text())
