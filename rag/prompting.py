@@ -67,14 +67,16 @@ def select_sources(hits: Sequence[Hit], budget_tokens: int, more_of_best: Sequen
 
     more_of_best are further retrieved chunks of the best article, best first: each joins its passage (in
     reading order) while it fits, so the passage the answer most likely comes from reads whole."""
+    if not hits:
+        return []
     used = estimate_tokens(SYSTEM) + 20
-    best = [h for h in hits if h.article_id == hits[0].article_id] if hits else []
+    best_id = hits[0].article_id
+    best = [h for h in hits if h.article_id == best_id]
     for extra in more_of_best:
-        if extra.article_id == best[0].article_id and \
-                used + passage_cost(merge_by_article([*best, extra])[0]) <= budget_tokens:
+        if extra.article_id == best_id and used + passage_cost(merge_by_article([*best, extra])[0]) <= budget_tokens:
             best.append(extra)
     chosen: list[Hit] = []
-    for hit in merge_by_article([*best, *(h for h in hits if h.article_id != best[0].article_id)] if hits else []):
+    for hit in merge_by_article([*best, *(h for h in hits if h.article_id != best_id)]):
         cost = passage_cost(hit)
         if used + cost > budget_tokens:
             room = (budget_tokens - used) * 4
