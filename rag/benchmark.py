@@ -241,7 +241,7 @@ def bench_query(quick: bool, log: Log = print) -> dict[str, object]:
         build_s = time.perf_counter() - t0
         row: dict[str, object] = {"chunks": size, "synthetic_build_s": round(build_s, 2)}
         for label, used in (("excluded", PrecomputedEmbedder(precomputed, embedder.dim)), ("included", embedder)):
-            retriever = Retriever(store, used, settings.candidates)
+            retriever = Retriever(store, used, settings.candidates, dense_weight=settings.dense_weight)
             for mode in MODES:
                 retriever.search(questions[0], k=settings.top_k, mode=mode)  # warm-up
                 times = []

@@ -26,6 +26,7 @@ class Settings:
     top_k: int = 5
     min_score: float = 0.25  # minimum cosine similarity of the best passage; below it the answer abstains
     candidates: int = 50
+    dense_weight: float = 0.6  # share of the dense score in the hybrid score; BM25 has the rest
     recheck_similarity: float = 0.6  # a declined answer is asked again when the best passage is this similar
     max_per_article: int = 1  # passages of one article among the top k (news_aware)
     best_article_chunks: int = 5  # most retrieved chunks of the best article in the prompt (news_aware)

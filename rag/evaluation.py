@@ -316,10 +316,11 @@ def run_from_cli(args: argparse.Namespace) -> int:
     qa = QA(settings, embedder=embedder)
     retriever = qa.retriever()
     retrieval_config = fingerprint({"index": index_key, "k": RETRIEVAL_K, "candidates": settings.candidates,
-                                    "news_aware": settings.news_aware, "max_per_article": settings.max_per_article})
+                                    "dense_weight": settings.dense_weight, "news_aware": settings.news_aware,
+                                    "max_per_article": settings.max_per_article})
     answer_settings = {"index": index_key, **{k: getattr(settings, k) for k in (
-        "generator", "top_k", "min_score", "candidates", "recheck_similarity", "max_new_tokens", "prompt_tokens",
-        "context_tokens", "news_aware", "max_per_article")}}
+        "generator", "top_k", "min_score", "candidates", "dense_weight", "recheck_similarity", "max_new_tokens",
+        "prompt_tokens", "context_tokens", "news_aware", "max_per_article")}}
     if settings.news_aware:  # without news awareness it changes nothing (keeps earlier records valid)
         answer_settings["best_article_chunks"] = settings.best_article_chunks
     answer_config = fingerprint(answer_settings)

@@ -183,7 +183,7 @@ class QA:
             if self._retriever is None or generation != self._generation:
                 store = IndexStore.load(self.settings.index_dir)
                 self._retriever = Retriever(store, self.embedder, self.settings.candidates,
-                                            self.settings.max_per_article)
+                                            self.settings.max_per_article, self.settings.dense_weight)
                 self._generation = store.manifest.get("generation")
             self._manifest_stamp = stamp
             return self._retriever

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates fused by reciprocal rank, with filters."""
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates fused by weighted, scaled scores, with filters."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from rag.embedding import Embedder
 from rag.store import IndexStore
 
 Mode = Literal["hybrid", "dense", "lexical"]
-RRF_K = 60
+DENSE_WEIGHT = 0.6  # share of the dense score in the hybrid score; the lexical score has the rest
 RECENCY_HALF_LIFE_DAYS = 14.0
 SAME_STORY_MARGIN = 0.1  # candidates this close (cosine) to the best one count as the same story
 
@@ -30,7 +30,7 @@ class Hit:
     text: str
     start: int
     end: int
-    score: float  # fused rank score (higher is better)
+    score: float  # fused score in [0, 1] before any recency boost (higher is better)
     similarity: float  # cosine similarity of question and passage
     also_reported_by: tuple[dict[str, str | None], ...] = ()  # near-duplicate copies (title, source, date, url)
 
@@ -64,13 +64,21 @@ class Filters:
         return bool(self.since or self.until or self.sources)
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, float]]:
-    """Fuse ranked id lists: score(id) = sum of 1 / (k + rank). Ties keep first-seen order."""
-    scores: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, item in enumerate(ranking, start=1):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
-    return sorted(scores.items(), key=lambda pair: -pair[1])
+def score_fusion(scored: Sequence[Sequence[tuple[int, float]]], weights: Sequence[float]
+                 ) -> list[tuple[int, float]]:
+    """Fuse (id, score) lists: each list's scores are min-max scaled to [0, 1] (an id missing from a list gets 0
+    there) and summed with the list's weight. Best first; ties keep first-seen order."""
+    fused: dict[int, float] = {}
+    for pairs, weight in zip(scored, weights):
+        for item, _ in pairs:
+            fused.setdefault(item, 0.0)
+        if not pairs:
+            continue
+        low, high = min(s for _, s in pairs), max(s for _, s in pairs)
+        span = high - low or 1.0
+        for item, score in pairs:
+            fused[item] += weight * (score - low) / span
+    return sorted(fused.items(), key=lambda pair: -pair[1])
 
 
 def boost_recent(candidates: Sequence[tuple[int, float, float, str | None]], reference: date,
@@ -93,8 +101,8 @@ def boost_recent(candidates: Sequence[tuple[int, float, float, str | None]], ref
 class Retriever:
     """Searches one loaded index generation."""
 
-    def __init__(self, store: IndexStore, embedder: Embedder, candidates: int = 50, max_per_article: int = 1
-                 ) -> None:
+    def __init__(self, store: IndexStore, embedder: Embedder, candidates: int = 50, max_per_article: int = 1,
+                 dense_weight: float = DENSE_WEIGHT) -> None:
         import faiss
 
         faiss.omp_set_num_threads(1)
@@ -102,6 +110,7 @@ class Retriever:
         self.embedder = embedder
         self.candidates = candidates
         self.max_per_article = max_per_article
+        self.dense_weight = dense_weight
         articles = store.manifest["articles"]
         self.story_of = {aid: a.get("duplicate_of", aid) for aid, a in articles.items()}
         self.copies: dict[str, list[str]] = {}
@@ -118,14 +127,15 @@ class Retriever:
         max_per_article passages an article before any article gets more, so one story does not fill them all."""
         query = self.embedder.encode([question])[0]
         allowed = self._allowed(filters)
-        rankings: list[list[int]] = []
+        scored: list[list[tuple[int, float]]] = []
         if mode in ("hybrid", "dense"):
-            rankings.append([cid for cid, _ in self.store.search(query, self.candidates, allowed)])
+            scored.append(self.store.search(query, self.candidates, allowed))
         if mode in ("hybrid", "lexical"):
-            rankings.append(self._lexical(question, allowed))
+            scored.append(self._lexical(question, allowed))
+        weights = (self.dense_weight, 1 - self.dense_weight) if mode == "hybrid" else (1.0,)
         candidates = [(cid, score, float(self.store.vectors.reconstruct(cid) @ query),
                        self.store.article_of(cid).get("published"))
-                      for cid, score in reciprocal_rank_fusion(rankings)]
+                      for cid, score in score_fusion(scored, weights)]
         if recent_first is not None:
             candidates = boost_recent(candidates, recent_first)
         kept = []  # (candidate, its article's count so far); one copy of each near-duplicate story
@@ -151,13 +161,13 @@ class Retriever:
         return {cid for article in self.store.manifest["articles"].values() if filters.allows(article)
                 for cid in article["chunk_ids"]}
 
-    def _lexical(self, question: str, allowed: set[int] | None) -> list[int]:
+    def _lexical(self, question: str, allowed: set[int] | None) -> list[tuple[int, float]]:
         lexical = self.store.lexical
         scores = lexical.scores(question)
         if allowed is not None:
             scores = np.where(np.isin(lexical.ids, list(allowed)), scores, 0.0)
         top = np.argsort(-scores, kind="stable")[: self.candidates]
-        return [int(lexical.ids[i]) for i in top if scores[i] > 0]
+        return [(int(lexical.ids[i]), float(scores[i])) for i in top if scores[i] > 0]
 
     def _hit(self, chunk_id: int, score: float, similarity: float, with_copies: bool) -> Hit:
         record = self.store.chunks[chunk_id]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rag.citations import attach_missing, parse_citations
 from rag.prompting import ABSTAIN, build_messages, is_grounded, merge_by_article, select_sources
 from rag.qa import SearchPlan, Timings, finish_answer
-from rag.retrieval import Filters, Hit, reciprocal_rank_fusion
+from rag.retrieval import Filters, Hit, score_fusion
 
 
 def hit(chunk_id: int, article: str = "a", text: str = "text", start: int = 0, title: str = "T", **kw) -> Hit:
@@ -16,14 +18,23 @@ def hit(chunk_id: int, article: str = "a", text: str = "text", start: int = 0, t
                values["end"], values["score"], values["similarity"])
 
 
-def test_rrf_rewards_agreement_between_rankings():
-    fused = reciprocal_rank_fusion([[1, 2, 3], [3, 1, 4]])
-    assert [i for i, _ in fused] == [1, 3, 2, 4]
-    assert abs(fused[0][1] - (1 / 61 + 1 / 62)) < 1e-12
+def test_score_fusion_scales_each_list_and_weighs_them():
+    dense = [(1, 0.9), (2, 0.8), (3, 0.5)]  # cosines: 1.0, 0.75, 0.0 once scaled
+    lexical = [(3, 12.0), (1, 4.0), (4, 2.0)]  # BM25: 1.0, 0.2, 0.0 once scaled
+    fused = dict(score_fusion([dense, lexical], (0.6, 0.4)))
+    assert fused[1] == pytest.approx(0.6 * 1.0 + 0.4 * 0.2)
+    assert fused[2] == pytest.approx(0.6 * 0.75)  # absent from the lexical list: 0 there
+    assert fused[3] == pytest.approx(0.4 * 1.0)
+    assert fused[4] == pytest.approx(0.0)
+    assert [i for i, _ in score_fusion([dense, lexical], (0.6, 0.4))] == [1, 2, 3, 4]
+    # a lexical match strong enough overtakes when BM25 weighs more
+    assert [i for i, _ in score_fusion([dense, lexical], (0.3, 0.7))][0] == 3
 
 
-def test_rrf_single_ranking_keeps_order():
-    assert [i for i, _ in reciprocal_rank_fusion([[5, 9, 2]])] == [5, 9, 2]
+def test_score_fusion_keeps_a_single_list_in_order_and_handles_empty_lists():
+    assert [i for i, _ in score_fusion([[(5, 3.0), (9, 2.0), (2, 2.0)]], (1.0,))] == [5, 9, 2]
+    assert [i for i, _ in score_fusion([[(7, 0.4)], []], (0.6, 0.4))] == [7]
+    assert score_fusion([[], []], (0.6, 0.4)) == []
 
 
 def test_filters_on_date_and_source():
