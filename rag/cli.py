@@ -76,6 +76,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"Dates: {final.time_frame['description']}")
     if final.relies_on:
         print(f"Relies on: {final.relies_on}")
+    if final.reports:
+        print("What each report says, oldest first:")
+        for report in final.reports:
+            print(f"  {report.describe()}")
     if final.citations:
         print("\nSources:")
         for citation in final.citations:

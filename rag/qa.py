@@ -19,6 +19,7 @@ from rag.generation import Generator, load_generator
 from rag.indexing import BuildReport, build_index, make_embedder
 from rag.prompting import (ABSTAIN, RECHECK_SYSTEM, SYSTEM, build_messages, is_grounded, readable_date,
                            select_sources)
+from rag.reports import Report, dated_reports
 from rag.retrieval import Filters, Hit, Mode, Retriever
 from rag.store import MANIFEST, IndexStore, read_manifest
 from rag.timeframe import TimeFrame, resolve_time
@@ -67,6 +68,7 @@ class Answer:
     standalone_question: str | None = None  # a follow-up question rewritten with the turn it depends on
     time_frame: dict[str, object] | None = None  # how time words were read (TimeFrame.to_dict())
     relies_on: str = ""  # the dates and sources of the cited passages, e.g. "CNN, 21 October 2025 [1]"
+    reports: list[Report] = field(default_factory=list)  # what each dated article on the story says, oldest first
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -282,8 +284,12 @@ class QA:
                                               should_stop, RECHECK_SYSTEM)
             if is_grounded(retry, plan.question, chosen):
                 reply = retry
-        timings = Timings(retrieve_s, first[0] if first else None, time.perf_counter() - started)
-        yield finish_answer(question, reply, chosen, hits, timings, plan)
+        final = finish_answer(question, reply, chosen, hits, Timings(), plan)
+        if self.settings.news_aware and not final.abstained:
+            stored = self.retriever().store.vectors
+            vectors = [stored.reconstruct(hit.chunk_id) for hit in chosen]
+            final = replace(final, reports=dated_reports(plan.question, chosen, vectors, self.embedder))
+        yield replace(final, timings=Timings(retrieve_s, first[0] if first else None, time.perf_counter() - started))
 
     def prompt_sources(self, ranked: Sequence[Hit], top: int) -> list[Hit]:
         """The passages the model reads: the top hits within the prompt budget; with news_aware the best

@@ -9,13 +9,15 @@ import subprocess
 import sys
 from datetime import date
 
+import numpy as np
 import pytest
 
 from rag.duplicates import fingerprint, group_duplicates
 from rag.followup import last_turn, standalone_question
 from rag.indexing import build_index
 from rag.qa import QA
-from rag.retrieval import boost_recent
+from rag.reports import same_story_dated
+from rag.retrieval import Hit, boost_recent
 from rag.timeframe import resolve_time
 
 REF = date(2026, 3, 20)
@@ -128,6 +130,21 @@ def test_near_duplicates_group_under_the_earliest_copy_but_changed_facts_stay_ap
     assert group_duplicates(articles) == {"late": "early"}
 
 
+def _passage(n: int, published: str | None) -> Hit:
+    return Hit(n, f"a{n}", f"Title {n}", f"Source {n}", published, "", f"Sentence {n}.", 0, 11, 1.0, 0.5)
+
+
+def test_reports_are_set_side_by_side_only_for_one_story_on_several_dates():
+    story = [_passage(1, "2026-03-10"), _passage(2, "2026-03-19"), _passage(3, "2026-03-01"), _passage(4, None),
+             _passage(5, "2026-02-01")]
+    # cosine to the first: 1, .8, .28 (but .8 to the second), 1, 0 (and below .6 to every other)
+    vectors = [np.array(v) for v in ([1.0, 0.0], [0.8, 0.6], [0.28, 0.96], [1.0, 0.0], [0.0, -1.0])]
+    assert same_story_dated(story, vectors) == [0, 1, 2]  # linked through the second; undated and far left out
+    assert same_story_dated(story[:1] + story[3:], vectors[:1] + vectors[3:]) == []  # one date on the story
+    assert same_story_dated([_passage(1, "2026-03-10"), _passage(2, "2026-03-10")], vectors[:2]) == []
+    assert same_story_dated([], []) == []
+
+
 # ---- the real pipeline: packaged embedder, index on disk, tiny answering model ----
 
 def test_latest_question_ranks_the_newest_article_on_the_story_first(dated, embedder):
@@ -232,3 +249,22 @@ def test_an_index_from_an_older_duplicate_rule_is_updated_without_reembedding(da
     copies = {aid.split("#")[-1]: a.get("duplicate_of", "").split("#")[-1]
               for aid, a in json.loads(path.read_text())["articles"].items() if a.get("duplicate_of")}
     assert copies == {"storm-copy": "storm"}
+
+
+def test_an_answer_from_reports_of_different_dates_says_who_said_what_and_when(dated, embedder):
+    qa = QA(dated, embedder=embedder)
+    answer = qa.answer("When will the Harbor Bridge reopen to traffic?")
+    assert not answer.abstained
+    said = {(r.source, r.published): r for r in answer.reports}
+    assert [r.published for r in answer.reports] == sorted(r.published for r in answer.reports)
+    assert "until the end of March" in said["Vellmar Courier", "2026-03-10"].sentence
+    assert "reopened to traffic on Thursday" in said["Northern Post", "2026-03-19"].sentence
+    assert all(r.source != "Wire" for r in answer.reports)  # other stories stay out
+    ranked, _ = qa.search(qa.plan(answer.question), k=50, min_similarity=-1.0)
+    passages = qa.prompt_sources(ranked, dated.top_k)
+    for report in answer.reports:  # numbered as the passages the model read
+        assert report.sentence in " ".join(passages[report.number - 1].text.split())
+    assert answer.to_dict()["reports"][0]["published"] == answer.reports[0].published
+
+    single = qa.answer("Where will the summit take place?")  # one article on the story: nothing to compare
+    assert single.reports == []

@@ -12,6 +12,7 @@ from rag.config import Settings
 from rag.errors import RagError
 from rag.prompting import ABSTAIN
 from rag.qa import Answer, Citation, Timings
+from rag.reports import Report
 from rag.retrieval import Hit
 from ui import app
 
@@ -61,11 +62,16 @@ def test_follow_up_dates_and_copies_are_shown_escaped():
     final = Answer("Who opened it?", "The mayor did [1].", [cited], [hit(1)],
                    standalone_question="Who opened it? (about: <b>bridge</b>)",
                    time_frame={"description": "'latest': newer articles ranked first"},
-                   relies_on="Wire, 3 March 2026 [1]")
+                   relies_on="Wire, 3 March 2026 [1]",
+                   reports=[Report(2, "Courier", "2026-03-01", "Closed", "It stays *closed* <b>until</b> May."),
+                            Report(1, "Wire", "2026-03-03", "Bridge", "The bridge opened.")])
     _, sources = app.answer_messages(final)
     assert sources["content"].startswith("_Searched as: Who opened it? (about: &lt;b&gt;bridge&lt;/b&gt;)_")
     assert "_Relies on: Wire, 3 March 2026 \\[1\\]_" in sources["content"]
     assert "_Also reported by: Echo &lt;i&gt; (2026-03-04)_" in sources["content"]
+    assert ('**What each report says, oldest first:**\n\n'
+            '- Courier, 1 March 2026 \\[2\\]: "It stays \\*closed\\* &lt;b&gt;until&lt;/b&gt; May."\n'
+            '- Wire, 3 March 2026 \\[1\\]: "The bridge opened."') in sources["content"]
     panel = app.panel_markdown(final)
     assert "Searched as: Who opened it? (about: &lt;b&gt;bridge&lt;/b&gt;)" in panel
     assert "Dates: 'latest': newer articles ranked first" in panel and panel.count("Searched as") == 1

@@ -130,6 +130,9 @@ def sources_markdown(answer: Answer, with_search_notes: bool = True) -> str:
     """The cited passages of a final answer, numbered as in the answer text."""
     blocks = [search_notes(answer)] if with_search_notes and search_notes(answer) else []
     blocks += [f"_Relies on: {_escape(answer.relies_on)}_"] if answer.relies_on else []
+    if answer.reports:
+        blocks.append("**What each report says, oldest first:**\n\n"
+                      + "\n".join(f"- {_escape(report.describe())}" for report in answer.reports))
     blocks += [citation_markdown(c) for c in answer.citations]
     if _notes(answer):
         blocks.append(_notes(answer))

@@ -1,0 +1,72 @@
+"""Who said what, and when: when the passages behind an answer come from articles on one story published on
+different dates, the sentence of each that best answers the question, oldest first. Reports that differ
+are shown side by side instead of being merged into one answer."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Sequence
+
+import numpy as np
+
+from rag.chunking import sentence_spans
+from rag.embedding import Embedder
+from rag.prompting import readable_date
+from rag.retrieval import Hit
+
+MAX_SENTENCE_CHARS = 300
+STORY_SIMILARITY = 0.6  # cosine of two passages' vectors from which they tell the same story
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one dated article says about the question: its passage number, source, date and best sentence."""
+
+    number: int
+    source: str
+    published: str
+    title: str
+    sentence: str
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def describe(self) -> str:
+        """One line, e.g. 'Vellmar Courier, 10 March 2026 [1]: "The bridge reopens at the end of March."'."""
+        who = ", ".join(p for p in (self.source or self.title, readable_date(self.published)) if p)
+        return f'{who} [{self.number}]: "{self.sentence}"'
+
+
+def same_story_dated(sources: Sequence[Hit], vectors: Sequence[np.ndarray], threshold: float = STORY_SIMILARITY
+                     ) -> list[int]:
+    """Positions of the dated passages on the story of the first (best) one: linked to it by a chain of
+    passages whose vectors are at least `threshold` cosine apart. None unless they span two or more dates."""
+    story = [0] if len(sources) else []
+    for member in story:  # grows while it is read: each new member may link further passages
+        story += [i for i in range(len(sources))
+                  if i not in story and float(vectors[i] @ vectors[member]) >= threshold]
+    dated = sorted(i for i in story if sources[i].published)
+    return dated if len({sources[i].published for i in dated}) > 1 else []
+
+
+def dated_reports(question: str, sources: Sequence[Hit], vectors: Sequence[np.ndarray], embedder: Embedder
+                  ) -> list[Report]:
+    """For each dated article on the best passage's story (numbered as in the prompt), the sentence most similar
+    to the question, oldest report first. vectors holds each passage's stored (normalized) vector."""
+    sentences = {i: [sources[i].text[start:end] for start, end in sentence_spans(sources[i].text)]
+                 for i in same_story_dated(sources, vectors)}
+    positions = [i for i, group in sentences.items() if group]
+    if len(positions) < 2:
+        return []
+    vectors = embedder.encode([question] + [s for i in positions for s in sentences[i]])
+    question_vector, offset, reports = vectors[0], 1, []
+    for i in positions:
+        group = sentences[i]
+        scores = vectors[offset:offset + len(group)] @ question_vector
+        offset += len(group)
+        best = " ".join(group[int(scores.argmax())].split())
+        if len(best) > MAX_SENTENCE_CHARS:
+            best = best[:MAX_SENTENCE_CHARS].rsplit(" ", 1)[0] + " …"
+        hit = sources[i]
+        reports.append(Report(i + 1, hit.source, hit.published or "", hit.title, best))
+    return sorted(reports, key=lambda r: (r.published, r.number))
