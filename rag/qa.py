@@ -274,6 +274,8 @@ class QA:
             return
         yield Answer(question, "", hits=hits, done=False, timings=Timings(retrieve_s), **plan.answer_fields())
         chosen = self.prompt_sources(ranked, top)
+        stored = self.retriever().store.vectors  # the generation just searched (a rebuild may follow)
+        vectors = [stored.reconstruct(hit.chunk_id) for hit in chosen]
         first: list[float] = []
         reply = yield from self._generate(question, plan, chosen, hits, retrieve_s, started, first, should_stop)
         if (_ABSTAIN_PATTERNS.search(reply) and hits[0].similarity >= self.settings.recheck_similarity
@@ -286,8 +288,6 @@ class QA:
                 reply = retry
         final = finish_answer(question, reply, chosen, hits, Timings(), plan)
         if self.settings.news_aware and not final.abstained:
-            stored = self.retriever().store.vectors
-            vectors = [stored.reconstruct(hit.chunk_id) for hit in chosen]
             final = replace(final, reports=dated_reports(plan.question, chosen, vectors, self.embedder))
         yield replace(final, timings=Timings(retrieve_s, first[0] if first else None, time.perf_counter() - started))
 

@@ -70,14 +70,12 @@ def score_fusion(scored: Sequence[Sequence[tuple[int, float]]], weights: Sequenc
     there) and summed with the list's weight. Best first; ties keep first-seen order."""
     fused: dict[int, float] = {}
     for pairs, weight in zip(scored, weights):
-        for item, _ in pairs:
-            fused.setdefault(item, 0.0)
         if not pairs:
             continue
         low, high = min(s for _, s in pairs), max(s for _, s in pairs)
         span = high - low or 1.0
         for item, score in pairs:
-            fused[item] += weight * (score - low) / span
+            fused[item] = fused.get(item, 0.0) + weight * (score - low) / span
     return sorted(fused.items(), key=lambda pair: -pair[1])
 
 
