@@ -4,7 +4,7 @@ are shown side by side instead of being merged into one answer."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -27,9 +27,6 @@ class Report:
     published: str
     title: str
     sentence: str
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
 
     def describe(self) -> str:
         """One line, e.g. 'Vellmar Courier, 10 March 2026 [1]: "The bridge reopens at the end of March."'."""
