@@ -55,11 +55,11 @@ def dated_reports(question: str, sources: Sequence[Hit], vectors: Sequence[np.nd
     positions = [i for i, group in sentences.items() if group]
     if len(positions) < 2:
         return []
-    vectors = embedder.encode([question] + [s for i in positions for s in sentences[i]])
-    question_vector, offset, reports = vectors[0], 1, []
+    encoded = embedder.encode([question] + [s for i in positions for s in sentences[i]])
+    question_vector, offset, reports = encoded[0], 1, []
     for i in positions:
         group = sentences[i]
-        scores = vectors[offset:offset + len(group)] @ question_vector
+        scores = encoded[offset:offset + len(group)] @ question_vector
         offset += len(group)
         best = " ".join(group[int(scores.argmax())].split())
         if len(best) > MAX_SENTENCE_CHARS:
