@@ -11,11 +11,17 @@ from rag.lexical import tokenize
 from rag.retrieval import Hit
 
 ABSTAIN = "The indexed articles do not say."
-_BASE = ("Answer the question using only the numbered news passages, in one or two short sentences. "
-         "End every sentence with the number of the passage it comes from, like [1]. "
-         "If passages disagree, say which source reported what and when.")
-SYSTEM = f"{_BASE} If the passages do not contain the answer, reply exactly: {ABSTAIN}"
-RECHECK_SYSTEM = _BASE  # small models over-abstain with the clause above; see QA.stream
+_CITE_MANY = "End every sentence with the number of the passage it comes from, like [1]."
+_CITE_ONE = "End every sentence with [1], the only passage."  # "like [1]" alone drew [2] from the model
+
+
+def instructions(passages: int, decline: bool = True) -> str:
+    """The system prompt for a number of passages; decline=False leaves out the abstention clause (small
+    models over-abstain with it, see QA.stream)."""
+    text = ("Answer the question using only the numbered news passages, in one or two short sentences. "
+            f"{_CITE_ONE if passages == 1 else _CITE_MANY} "
+            "If passages disagree, say which source reported what and when.")
+    return f"{text} If the passages do not contain the answer, reply exactly: {ABSTAIN}" if decline else text
 
 
 def estimate_tokens(text: str) -> int:
@@ -69,7 +75,7 @@ def select_sources(hits: Sequence[Hit], budget_tokens: int, more_of_best: Sequen
     reading order) while it fits, so the passage the answer most likely comes from reads whole."""
     if not hits:
         return []
-    used = estimate_tokens(SYSTEM) + 20
+    used = estimate_tokens(instructions(2)) + 20
     best_id = hits[0].article_id
     best = [h for h in hits if h.article_id == best_id]
     for extra in more_of_best:
@@ -94,13 +100,13 @@ def inert(text: str) -> str:
     return re.sub(r"\[(\d+)\]", r"(\1)", text)
 
 
-def build_messages(question: str, sources: Sequence[Hit], system: str = SYSTEM) -> list[dict[str, str]]:
+def build_messages(question: str, sources: Sequence[Hit], decline: bool = True) -> list[dict[str, str]]:
     """Instructions, then the numbered passages and the question. Article text only ever sits inside the
     passages, below the fixed instructions."""
     passages = "\n\n".join(f"{source_header(i, replace(hit, title=inert(hit.title)))}\n{inert(hit.text)}"
                              for i, hit in enumerate(sources, start=1))
     return [
-        {"role": "system", "content": system},
+        {"role": "system", "content": instructions(len(sources), decline)},
         {"role": "user", "content": f"{passages}\n\nQuestion: {question}"},
     ]
 

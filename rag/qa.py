@@ -17,7 +17,7 @@ from rag.errors import QuestionError, RagError
 from rag.followup import standalone_question
 from rag.generation import Generator, load_generator
 from rag.indexing import BuildReport, build_index, make_embedder
-from rag.prompting import (ABSTAIN, RECHECK_SYSTEM, SYSTEM, build_messages, is_grounded, readable_date,
+from rag.prompting import (ABSTAIN, build_messages, is_grounded, readable_date,
                            select_sources)
 from rag.reports import Report, dated_reports
 from rag.retrieval import Filters, Hit, Mode, Retriever
@@ -283,7 +283,7 @@ class QA:
             # Small models often decline when the answer is worded differently from the question; when
             # retrieval is confident, ask again without the decline option and keep only a grounded answer.
             retry = yield from self._generate(question, plan, chosen, hits, retrieve_s, started, first,
-                                              should_stop, RECHECK_SYSTEM)
+                                              should_stop, decline=False)
             if is_grounded(retry, plan.question, chosen):
                 reply = retry
         final = finish_answer(question, reply, chosen, hits, Timings(), plan)
@@ -304,10 +304,10 @@ class QA:
 
     def _generate(self, question: str, plan: SearchPlan, sources: list[Hit], hits: list[Hit], retrieve_s: float,
                   started: float, first: list[float], should_stop: Callable[[], bool],
-                  system: str = SYSTEM) -> Gen[Answer, None, str]:
+                  decline: bool = True) -> Gen[Answer, None, str]:
         """Stream one model reply to the plan's (standalone) question as partial answers; return the reply."""
         reply = ""
-        for piece in self.generator.stream(build_messages(plan.question, sources, system),
+        for piece in self.generator.stream(build_messages(plan.question, sources, decline),
                                            self.settings.max_new_tokens, should_stop):
             if not first:
                 first.append(time.perf_counter() - started)

@@ -56,7 +56,13 @@ def test_prompt_numbers_passages_with_title_source_and_date():
     assert "[1] First (Wire, 21 October 2025)\nAlpha text." in user
     assert "[2] Second\nBeta text." in user
     assert user.rstrip().endswith("Question: Where?")
-    assert ABSTAIN in messages[0]["content"]
+    assert ABSTAIN in messages[0]["content"] and "like [1]" in messages[0]["content"]
+
+
+def test_one_passage_prompt_names_its_only_number_and_recheck_drops_the_decline_clause():
+    one = build_messages("Where?", [hit(0, "a", "Alpha text.")])[0]["content"]
+    assert "with [1], the only passage" in one and "like [1]" not in one
+    assert ABSTAIN not in build_messages("Where?", [hit(0, "a", "Alpha text.")], decline=False)[0]["content"]
 
 
 def test_neighbouring_chunks_of_one_article_merge_in_reading_order():
