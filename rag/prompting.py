@@ -111,6 +111,20 @@ def build_messages(question: str, sources: Sequence[Hit], decline: bool = True) 
     ]
 
 
+_ABOUT_PASSAGES = frozenset("according passage passages article articles news source sources report reports "
+                            "reported indexed".split())
+
+
+def restates_question(reply: str, question: str) -> bool:
+    """True when the reply adds nothing to the question but words about the passages ("Two supermarkets plan
+    to merge in 2024, according to the news passages."): no answer at all."""
+    body = re.sub(r"\[\d+\]", " ", reply)
+    if re.search(r"\b(?:yes|no|not)\b", body, re.IGNORECASE):
+        return False
+    asked = set(tokenize(question))
+    return all(word in asked or word in _ABOUT_PASSAGES for word in tokenize(body))
+
+
 def is_grounded(reply: str, question: str, sources: Sequence[Hit]) -> bool:
     """True when the reply adds words beyond the question, most of them and all its numbers from the passages."""
     body = re.sub(r"\[\d+\]", " ", reply)

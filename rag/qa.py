@@ -17,7 +17,7 @@ from rag.errors import QuestionError, RagError
 from rag.followup import standalone_question
 from rag.generation import Generator, load_generator
 from rag.indexing import BuildReport, build_index, make_embedder
-from rag.prompting import (ABSTAIN, build_messages, is_grounded, readable_date,
+from rag.prompting import (ABSTAIN, build_messages, is_grounded, readable_date, restates_question,
                            select_sources)
 from rag.reports import Report, dated_reports
 from rag.retrieval import Filters, Hit, Mode, Retriever
@@ -111,11 +111,16 @@ def relies_on(citations: list[Citation]) -> str:
                      f"[{c.number}]" for c in citations)
 
 
+def declines(reply: str, question: str) -> bool:
+    """True when the reply is no answer: it declines, is empty or only restates the question."""
+    return bool(_ABSTAIN_PATTERNS.search(reply)) or restates_question(reply, question)
+
+
 def finish_answer(question: str, reply: str, sources: list[Hit], hits: list[Hit], timings: Timings,
                   plan: SearchPlan) -> Answer:
-    """Turn the model's full reply into an Answer: abstention, citations, flags (pure)."""
+    """Turn the model's full reply into an Answer: abstention (see declines), citations, flags (pure)."""
     context = plan.answer_fields()
-    if not reply.strip() or _ABSTAIN_PATTERNS.search(reply):
+    if declines(reply, plan.question):
         return Answer(question, ABSTAIN, [], hits, True, True, 0, [], timings, **context)
     check = parse_citations(reply, len(sources))
     invalid = check.invalid
@@ -278,7 +283,7 @@ class QA:
         vectors = [stored.reconstruct(hit.chunk_id) for hit in chosen]
         first: list[float] = []
         reply = yield from self._generate(question, plan, chosen, hits, retrieve_s, started, first, should_stop)
-        if (_ABSTAIN_PATTERNS.search(reply) and hits[0].similarity >= self.settings.recheck_similarity
+        if (declines(reply, plan.question) and hits[0].similarity >= self.settings.recheck_similarity
                 and not should_stop()):
             # Small models often decline when the answer is worded differently from the question; when
             # retrieval is confident, ask again without the decline option and keep only a grounded answer.

@@ -119,6 +119,21 @@ def test_attach_missing_adds_the_passage_a_sentence_came_from():
     assert text == "Trump said they would meet in Budapest [2]. Unrelated words entirely."
 
 
+def test_a_reply_that_only_restates_the_question_is_an_abstention():
+    sources = [hit(0, "a", "Tesco and Asda agreed to merge in 2024.")]
+    question = "Which two major supermarkets plan to merge in 2024?"
+
+    def finish(reply: str):
+        return finish_answer(question, reply, sources, sources, Timings(), SearchPlan(question, Filters()))
+
+    vacuous = finish("The two major supermarkets plan to merge in 2024, according to the news passages.")
+    assert vacuous.abstained and vacuous.text == ABSTAIN and not vacuous.citations
+    assert not finish("Tesco and Asda plan to merge [1].").abstained
+    did = "Did the supermarkets plan to merge in 2024?"
+    for reply in ("No [1].", "Yes, they did [1].", "The supermarkets did not plan to merge in 2024 [1]."):
+        assert not finish_answer(did, reply, sources, sources, Timings(), SearchPlan(did, Filters())).abstained
+
+
 def test_finish_answer_abstention_and_citations():
     sources = [hit(0, "a", "The meeting will be in Budapest.", title="Summit")]
     abstained = finish_answer("Q", ABSTAIN, sources, sources, Timings(), SearchPlan("Q", Filters()))
