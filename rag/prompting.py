@@ -117,9 +117,10 @@ _ABOUT_PASSAGES = frozenset("according passage passages article articles news so
 
 def restates_question(reply: str, question: str) -> bool:
     """True when the reply adds nothing to the question but words about the passages ("Two supermarkets plan
-    to merge in 2024, according to the news passages."): no answer at all."""
+    to merge in 2024, according to the news passages."): no answer at all. Yes/no replies and replies to
+    either-or questions (which pick the question's own words) are answers."""
     body = re.sub(r"\[\d+\]", " ", reply)
-    if re.search(r"\b(?:yes|no|not)\b", body, re.IGNORECASE):
+    if re.search(r"\b(?:yes|no|not)\b", body, re.IGNORECASE) or re.search(r"\bor\b", question, re.IGNORECASE):
         return False
     asked = set(tokenize(question))
     return all(word in asked or word in _ABOUT_PASSAGES for word in tokenize(body))

@@ -130,8 +130,11 @@ def test_a_reply_that_only_restates_the_question_is_an_abstention():
     assert vacuous.abstained and vacuous.text == ABSTAIN and not vacuous.citations
     assert not finish("Tesco and Asda plan to merge [1].").abstained
     did = "Did the supermarkets plan to merge in 2024?"
-    for reply in ("No [1].", "Yes, they did [1].", "The supermarkets did not plan to merge in 2024 [1]."):
-        assert not finish_answer(did, reply, sources, sources, Timings(), SearchPlan(did, Filters())).abstained
+    either = "Did the supermarkets plan to merge or to close?"
+    for asked, reply in ((did, "No [1]."), (did, "Yes, they did [1]."),
+                         (did, "The supermarkets did not plan to merge in 2024 [1]."),
+                         (either, "The supermarkets plan to merge [1].")):
+        assert not finish_answer(asked, reply, sources, sources, Timings(), SearchPlan(asked, Filters())).abstained
 
 
 def test_finish_answer_abstention_and_citations():
