@@ -115,12 +115,21 @@ _ABOUT_PASSAGES = frozenset("according passage passages article articles news so
                             "reported indexed".split())
 
 
+_WH_WORD = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
+_CLOSED = re.compile(r"^\W*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b"
+                     r"|\b(?:or|between|whether)\b", re.IGNORECASE)
+
+
+def closed_question(question: str) -> bool:
+    """True for yes/no and either-or questions, whose answers may use only the question's own words."""
+    return bool(_CLOSED.search(question)) or not _WH_WORD.search(question)
+
+
 def restates_question(reply: str, question: str) -> bool:
-    """True when the reply adds nothing to the question but words about the passages ("Two supermarkets plan
-    to merge in 2024, according to the news passages."): no answer at all. Yes/no replies and replies to
-    either-or questions (which pick the question's own words) are answers."""
+    """True when the reply to an open question adds nothing to it but words about the passages ("Two
+    supermarkets plan to merge in 2024, according to the news passages."): no answer at all."""
     body = re.sub(r"\[\d+\]", " ", reply)
-    if re.search(r"\b(?:yes|no|not)\b", body, re.IGNORECASE) or re.search(r"\bor\b", question, re.IGNORECASE):
+    if closed_question(question) or re.search(r"\b(?:yes|no|not)\b", body, re.IGNORECASE):
         return False
     asked = set(tokenize(question))
     return all(word in asked or word in _ABOUT_PASSAGES for word in tokenize(body))

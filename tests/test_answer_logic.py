@@ -131,9 +131,14 @@ def test_a_reply_that_only_restates_the_question_is_an_abstention():
     assert not finish("Tesco and Asda plan to merge [1].").abstained
     did = "Did the supermarkets plan to merge in 2024?"
     either = "Did the supermarkets plan to merge or to close?"
+    between = "Between the Monday and the Friday report, which one says the supermarkets plan to merge?"
+    after = "After the Monday report, did the Friday report say the supermarkets plan to merge?"
     for asked, reply in ((did, "No [1]."), (did, "Yes, they did [1]."),
                          (did, "The supermarkets did not plan to merge in 2024 [1]."),
-                         (either, "The supermarkets plan to merge [1].")):
+                         (did, "The supermarkets did plan to merge in 2024 [1]."),
+                         (either, "The supermarkets plan to merge [1]."),
+                         (between, "The Friday report says the supermarkets plan to merge [1]."),
+                         (after, "The Friday report did say the supermarkets plan to merge [1].")):
         assert not finish_answer(asked, reply, sources, sources, Timings(), SearchPlan(asked, Filters())).abstained
 
 
