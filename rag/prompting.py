@@ -113,8 +113,6 @@ def build_messages(question: str, sources: Sequence[Hit], decline: bool = True) 
 
 _ABOUT_PASSAGES = frozenset("according passage passages article articles news source sources report reports "
                             "reported indexed".split())
-
-
 _WH_WORD = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
 _CLOSED = re.compile(r"^\W*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b"
                      r"|\b(?:or|between|whether)\b", re.IGNORECASE)
@@ -126,13 +124,20 @@ def closed_question(question: str) -> bool:
 
 
 def restates_question(reply: str, question: str) -> bool:
-    """True when the reply to an open question adds nothing to it but words about the passages ("Two
-    supermarkets plan to merge in 2024, according to the news passages."): no answer at all."""
+    """True when the reply to an open question adds nothing to it but word forms of the question and words
+    about the passages ("Two supermarkets plan to merge in 2024, according to the news passages."; "The
+    United States agreed to send Tomahawk missiles" to "How many Tomahawk missiles did the United States
+    agree to send?"): no answer at all."""
     body = re.sub(r"\[\d+\]", " ", reply)
     if closed_question(question) or re.search(r"\b(?:yes|no|not)\b", body, re.IGNORECASE):
         return False
-    asked = set(tokenize(question))
-    return all(word in asked or word in _ABOUT_PASSAGES for word in tokenize(body))
+    asked = {_stem(word) for word in tokenize(question)}
+    return all(_stem(word) in asked or word in _ABOUT_PASSAGES for word in tokenize(body))
+
+
+def _stem(word: str) -> str:
+    """"agreed", "agree" -> "agre"; "missiles", "missile" -> "missil" (enough to tell a restated question)."""
+    return re.sub(r"(?:ing|ed|es|e|s|d)$", "", word)
 
 
 def is_grounded(reply: str, question: str, sources: Sequence[Hit]) -> bool:

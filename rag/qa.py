@@ -289,7 +289,7 @@ class QA:
             # retrieval is confident, ask again without the decline option and keep only a grounded answer.
             retry = yield from self._generate(question, plan, chosen, hits, retrieve_s, started, first,
                                               should_stop, decline=False)
-            if is_grounded(retry, plan.question, chosen):
+            if not declines(retry, plan.question) and is_grounded(retry, plan.question, chosen):
                 reply = retry
         final = finish_answer(question, reply, chosen, hits, Timings(), plan)
         if self.settings.news_aware and not final.abstained:

@@ -129,6 +129,10 @@ def test_a_reply_that_only_restates_the_question_is_an_abstention():
     vacuous = finish("The two major supermarkets plan to merge in 2024, according to the news passages.")
     assert vacuous.abstained and vacuous.text == ABSTAIN and not vacuous.citations
     assert not finish("Tesco and Asda plan to merge [1].").abstained
+    assert finish("Two major supermarkets planned a merger in 2024 [1].").abstained is False  # "merger" is new
+    many = "How many missiles did the United States agree to send?"
+    assert finish_answer(many, "The United States agreed to send missiles [1].", sources, sources, Timings(),
+                         SearchPlan(many, Filters())).abstained  # only word forms differ, no number
     did = "Did the supermarkets plan to merge in 2024?"
     either = "Did the supermarkets plan to merge or to close?"
     between = "Between the Monday and the Friday report, which one says the supermarkets plan to merge?"
