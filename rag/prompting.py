@@ -13,6 +13,9 @@ from rag.retrieval import Hit
 ABSTAIN = "The indexed articles do not say."
 _CITE_MANY = "End every sentence with the number of the passage it comes from, like [1]."
 _CITE_ONE = "End every sentence with [1], the only passage."  # "like [1]" alone drew [2] from the model
+# Asked again without the decline option, the model often replied with a bare "[1]"; this line after the
+# question makes it write the answer out.
+_NAME_THE_ANSWER = "Answer with a full sentence that names the answer."
 
 
 def instructions(passages: int, decline: bool = True) -> str:
@@ -102,25 +105,37 @@ def inert(text: str) -> str:
 
 def build_messages(question: str, sources: Sequence[Hit], decline: bool = True) -> list[dict[str, str]]:
     """Instructions, then the numbered passages and the question. Article text only ever sits inside the
-    passages, below the fixed instructions."""
+    passages, below the fixed instructions. decline=False (the second attempt) asks for a full sentence,
+    except for a yes/no question."""
     passages = "\n\n".join(f"{source_header(i, replace(hit, title=inert(hit.title)))}\n{inert(hit.text)}"
                              for i, hit in enumerate(sources, start=1))
+    ask = f"Question: {question}"
+    if not decline and not yes_no_question(question):  # a yes/no reply names nothing; it declined when asked to
+        ask += f"\n{_NAME_THE_ANSWER}"
     return [
         {"role": "system", "content": instructions(len(sources), decline)},
-        {"role": "user", "content": f"{passages}\n\nQuestion: {question}"},
+        {"role": "user", "content": f"{passages}\n\n{ask}"},
     ]
 
 
 _ABOUT_PASSAGES = frozenset("according passage passages article articles news source sources report reports "
                             "reported indexed".split())
 _WH_WORD = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
-_CLOSED = re.compile(r"^\W*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b"
-                     r"|\b(?:or|between|whether)\b", re.IGNORECASE)
+_AUXILIARY = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)"
+_YES_NO = re.compile(  # "Did X ...?"; "After the report on 1 May, did X ...?" (no wh-word before the verb)
+    rf"^\W*{_AUXILIARY}\b|^\W*(?:between|after|before|following|according|considering|given|since|while|in|on"
+    rf"|from|based|as|by|during|with)\b(?:(?!{_WH_WORD.pattern})[^?])*?,\s*{_AUXILIARY}\b", re.IGNORECASE)
+
+
+def yes_no_question(question: str) -> bool:
+    """True for a question answered yes or no: it opens with an auxiliary verb, or with a clause and then one
+    ("According to Fortune, has ... changed?"), or it has no wh-word at all."""
+    return bool(_YES_NO.match(question)) or not _WH_WORD.search(question)
 
 
 def closed_question(question: str) -> bool:
     """True for yes/no and either-or questions, whose answers may use only the question's own words."""
-    return bool(_CLOSED.search(question)) or not _WH_WORD.search(question)
+    return yes_no_question(question) or bool(re.search(r"\b(?:or|between|whether)\b", question, re.IGNORECASE))
 
 
 def restates_question(reply: str, question: str) -> bool:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rag.citations import attach_missing, parse_citations
-from rag.prompting import ABSTAIN, build_messages, is_grounded, merge_by_article, select_sources
+from rag.prompting import (ABSTAIN, build_messages, is_grounded, merge_by_article, select_sources,
+                           yes_no_question)
 from rag.qa import SearchPlan, Timings, finish_answer
 from rag.retrieval import Filters, Hit, score_fusion
 
@@ -62,7 +63,13 @@ def test_prompt_numbers_passages_with_title_source_and_date():
 def test_one_passage_prompt_names_its_only_number_and_recheck_drops_the_decline_clause():
     one = build_messages("Where?", [hit(0, "a", "Alpha text.")])[0]["content"]
     assert "with [1], the only passage" in one and "like [1]" not in one
-    assert ABSTAIN not in build_messages("Where?", [hit(0, "a", "Alpha text.")], decline=False)[0]["content"]
+    again = build_messages("Where?", [hit(0, "a", "Alpha text.")], decline=False)
+    assert ABSTAIN not in again[0]["content"]
+    assert again[1]["content"].endswith("Question: Where?\nAnswer with a full sentence that names the answer."), \
+        "asked again, the model must write the answer out, not a bare [1]"
+    yes_no = build_messages("Did the report change?", [hit(0, "a", "Alpha text.")], decline=False)
+    assert yes_no[1]["content"].endswith("Question: Did the report change?"), \
+        "a yes/no question has no answer to name; asked to name one, the model declined"
 
 
 def test_neighbouring_chunks_of_one_article_merge_in_reading_order():
@@ -144,6 +151,19 @@ def test_a_reply_that_only_restates_the_question_is_an_abstention():
                          (between, "The Friday report says the supermarkets plan to merge [1]."),
                          (after, "The Friday report did say the supermarkets plan to merge [1].")):
         assert not finish_answer(asked, reply, sources, sources, Timings(), SearchPlan(asked, Filters())).abstained
+
+
+def test_yes_no_questions_are_told_from_open_ones():
+    for asked in ("Did the report change?", "Was the reporting on Valve inconsistent after the Polygon report?",
+                  "According to Fortune, has the perspective on housing changed between the two articles?",
+                  "Between the report from The Verge on 2023-11-24 and the report from Wired, is there consistency?",
+                  "After the Monday report, did the Friday report say the supermarkets plan to merge?"):
+        assert yes_no_question(asked), asked
+    for asked in ("Which company said it will seek approval for the vaccine against RSV, or RSV?",
+                  "Benzene, a chemical, was recently detected in batches of which household product?",
+                  "Between the two reports, which one names the company?",
+                  "Considering the articles from the BBC and CNN, which country, a rising power, is named?"):
+        assert not yes_no_question(asked), asked
 
 
 def test_finish_answer_abstention_and_citations():
