@@ -42,7 +42,8 @@ class TimeFrame:
                     else f"from {self.since} on" if self.since else f"up to {self.until}")
             parts.append((f"'{self.phrase}': " if self.since else "") + f"articles published {span}")
         if self.prefer_recent:
-            parts.append(f"'{self.phrase}': newer articles ranked first")
+            reason = f"'{self.phrase}'" if self.phrase and not self.since else f"asked on {self.reference}"
+            parts.append(f"{reason}: newer articles ranked first")
         widened = "; nothing relevant was published then, so earlier articles were searched" if self.widened else ""
         return "; ".join(parts) + widened + f" (today taken as {self.reference}, {self.reference_from})"
 
@@ -124,14 +125,14 @@ def resolve_time(question: str, reference: date, reference_from: str, cap_at_ref
     keeps articles published from the start of its span on. A question that names its own dates ("on
     October 7") is left alone. "latest", "recent" and the like ask for newer articles first. With
     cap_at_reference (the question carries the date it was asked), articles published after that date are
-    left out: they did not exist when the question was asked."""
+    left out, since they did not exist then, and newer articles on the story come first: the question asks
+    about the news as of that date."""
     until = reference.isoformat() if cap_at_reference else None
     if _ABSOLUTE_DATE.search(question):
         return TimeFrame(reference.isoformat(), reference_from, "", None, until)
     explicit = _first_phrase(question, reference)
     recent = _RECENT.search(question)
-    if explicit:
-        phrase, start = explicit
-        return TimeFrame(reference.isoformat(), reference_from, phrase, start.isoformat(), until)
-    return TimeFrame(reference.isoformat(), reference_from, recent.group(0) if recent else "", None, until,
-                     bool(recent))
+    phrase = explicit[0] if explicit else recent.group(0) if recent else ""
+    since = explicit[1].isoformat() if explicit else None
+    return TimeFrame(reference.isoformat(), reference_from, phrase, since, until,
+                     cap_at_reference or (bool(recent) and not explicit))

@@ -88,9 +88,13 @@ def test_time_words_become_date_ranges(question, since, until, recent):
 def test_question_date_caps_the_range_and_is_described():
     frame = resolve_time("Which park flooded this week?", date(2022, 6, 16), "the question's date",
                          cap_at_reference=True)
-    assert (frame.since, frame.until) == ("2022-06-09", "2022-06-16")
-    assert frame.describe() == ("'this week': articles published from 2022-06-09 to 2022-06-16 "
-                                "(today taken as 2022-06-16, the question's date)")
+    assert (frame.since, frame.until, frame.prefer_recent) == ("2022-06-09", "2022-06-16", True)
+    assert frame.describe() == ("'this week': articles published from 2022-06-09 to 2022-06-16; asked on "
+                                "2022-06-16: newer articles ranked first (today taken as 2022-06-16, the question's date)")
+    asked = resolve_time("Which team won the Stanley Cup?", date(2022, 7, 1), "the question's date", True)
+    assert (asked.since, asked.until, asked.prefer_recent) == (None, "2022-07-01", True)  # the news as of then
+    dated = resolve_time("What did the Verge report on October 7?", date(2023, 11, 1), "the question's date", True)
+    assert not dated.prefer_recent  # a question that names its own date is not about the newest news
     january = resolve_time("What was decided in October?", date(2026, 1, 5), "x")
     assert january.since == "2025-10-01"  # the latest October before the reference date
 
@@ -155,6 +159,16 @@ def test_latest_question_ranks_the_newest_article_on_the_story_first(dated, embe
     assert "newer articles ranked first" in result.time_frame["description"]
     plain = qa.plan("Where are the cracks in the Harbor Bridge?")  # no time words: no range, no boost
     assert plain.frame is not None and not plain.frame.applies
+
+
+def test_a_question_asked_on_a_date_ranks_the_newest_report_before_it_first(dated, embedder):
+    qa = QA(dated, embedder=embedder)
+    question = "Will the Harbor Bridge in Vellmar close for repairs?"
+    undated, _ = qa.search(qa.plan(question))
+    asked, plan = qa.search(qa.plan(question, reference_date="2026-03-12"))
+    assert _ids(undated)[0] == "bridge-1"  # the report that matches the words best
+    assert _ids(asked)[0] == "bridge-2"  # the newest report on the bridge by 12 March
+    assert "bridge-3" not in _ids(asked) and plan.frame.prefer_recent  # published after the question was asked
 
 
 def _ask(settings, *args):
