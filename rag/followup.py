@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, Sequence
 
+from rag.citations import MARKER
 from rag.prompting import ABSTAIN
 
 _REFERRING = re.compile(r"\b(he|she|him|her|his|hers|it|its|they|them|their|theirs|there|those|these)\b|"
                         r"\b(that|this|then)\s*[?.!]*$", re.I)
 _CONTINUING = re.compile(r"^\s*(and|also|but|what about|how about|why|who said|when was that)\b", re.I)
-_CITATION = re.compile(r"\s*\[\d+\]")
+_CITATION = re.compile(r"\s*" + MARKER.pattern, MARKER.flags)
 SHORT_WORDS = 4  # questions this short are follow-ups whenever there is an earlier turn
 
 

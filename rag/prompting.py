@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Sequence
 
+from rag.citations import MARKER
 from rag.lexical import tokenize
 from rag.retrieval import Hit
 
@@ -143,7 +144,7 @@ def restates_question(reply: str, question: str) -> bool:
     about the passages ("Two supermarkets plan to merge in 2024, according to the news passages."; "The
     United States agreed to send Tomahawk missiles" to "How many Tomahawk missiles did the United States
     agree to send?"): no answer at all."""
-    body = re.sub(r"\[\d+\]", " ", reply)
+    body = MARKER.sub(" ", reply)
     if closed_question(question) or re.search(r"\b(?:yes|no|not)\b", body, re.IGNORECASE):
         return False
     asked = {_stem(word) for word in tokenize(question)}
@@ -157,7 +158,7 @@ def _stem(word: str) -> str:
 
 def is_grounded(reply: str, question: str, sources: Sequence[Hit]) -> bool:
     """True when the reply adds words beyond the question, most of them and all its numbers from the passages."""
-    body = re.sub(r"\[\d+\]", " ", reply)
+    body = MARKER.sub(" ", reply)
     passage_words = set(tokenize(" ".join(s.text + " " + s.title for s in sources)))
     new_words = [w for w in tokenize(body) if w not in set(tokenize(question))]
     if not new_words:

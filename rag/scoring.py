@@ -16,10 +16,11 @@ import string
 from collections import Counter
 from typing import Iterable, Mapping, Sequence
 
+from rag.citations import MARKER
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = set(string.punctuation) | set("‘’“”«»–—…")
 _NUMBER_MARK = re.compile(r"(?<=\d)[.,](?=\d)")  # "5.25", "2,900": one number, never split
-_CITATION = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
 RECALL_KS = (1, 5, 10)
 CURVE_KS = tuple(range(1, 11))
 
@@ -184,7 +185,7 @@ def score_retrieval(ranked: Sequence[str], gold: Sequence[str]) -> dict[str, flo
 
 def strip_citations(text: str) -> str:
     """The answer without its [n] citation markers ("Europe [1]." -> "Europe .")."""
-    return _CITATION.sub(" ", text)
+    return MARKER.sub(" ", text)
 
 
 def score_answer(text: str, answers: Sequence[str], answerable: bool, abstained: bool) -> dict[str, float | None]:

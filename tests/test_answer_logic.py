@@ -180,3 +180,5 @@ def test_grounding_check_rejects_invented_numbers_and_empty_replies():
     assert is_grounded("Trump said they would meet in Budapest [1].", "Where would they meet?", sources)
     assert not is_grounded("[1]", "Where would they meet?", sources)
     assert not is_grounded("They agreed on 10 missiles [1].", "How many missiles?", sources)
+    # marker numbers are not claims: "[1, 2]" is a citation, not the numbers 1 and 2
+    assert is_grounded("Trump said they would meet in Budapest [1, 2].", "Where would they meet?", sources)

@@ -113,6 +113,9 @@ def test_follow_up_questions_are_made_standalone():
     assert standalone_question("Who said that?", history) == \
         "Who said that? (about: Where will the summit take place? In Tallinn.)"
     assert standalone_question("Where is the Harbor Bridge in Vellmar?", history) is None
+    cited_twice = [history[0], {"role": "assistant", "content": "In Tallinn [1, 2] in May [passage 3]."}]
+    assert standalone_question("Who said that?", cited_twice) == \
+        "Who said that? (about: Where will the summit take place? In Tallinn in May.)"
     assert standalone_question("Who said that?", []) is None
     parts = [{"role": "user", "content": [{"type": "text", "text": "Is the bridge open?"}]}]
     assert standalone_question("And when did it close?", parts) == "And when did it close? (about: Is the bridge open?)"

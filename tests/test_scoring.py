@@ -6,7 +6,7 @@ import pytest
 
 from rag.scoring import (abstention_scores, citation_precision, cited_sentence_share, contains, exact_match,
                          gold_coverage_at_k, mrr_at_k, normalize_answer, percentile, recall_at_k, score_answer,
-                         summarize, token_f1)
+                         strip_citations, summarize, token_f1)
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -56,6 +56,10 @@ def test_contains():
     assert contains("around $5.25 today", ["$5"]) == 0.0  # a number is never split at its point
     assert contains("costs $5 a gallon", ["$5.00", "$5"]) == 1.0
     assert contains("anything", ["the"]) == 0.0  # an answer that normalises to nothing never counts
+
+
+def test_every_marker_form_the_answer_parser_reads_is_stripped_before_scoring():
+    assert strip_citations("Europe [1, 2] and Asia [passage 3].").split() == ["Europe", "and", "Asia", "."]
 
 
 def test_recall_and_mrr_on_hand_made_rankings():
