@@ -89,8 +89,8 @@ def test_question_date_caps_the_range_and_is_described():
     frame = resolve_time("Which park flooded this week?", date(2022, 6, 16), "the question's date",
                          cap_at_reference=True)
     assert (frame.since, frame.until, frame.prefer_recent) == ("2022-06-09", "2022-06-16", True)
-    assert frame.describe() == ("'this week': articles published from 2022-06-09 to 2022-06-16; asked on "
-                                "2022-06-16: newer articles ranked first (today taken as 2022-06-16, the question's date)")
+    assert frame.describe() == ("'this week': articles published from 2022-06-09 to 2022-06-16; asked on 2022-06-16: "
+                                "newer articles ranked first (today taken as 2022-06-16, the question's date)")
     asked = resolve_time("Which team won the Stanley Cup?", date(2022, 7, 1), "the question's date", True)
     assert (asked.since, asked.until, asked.prefer_recent) == (None, "2022-07-01", True)  # the news as of then
     dated = resolve_time("What did the Verge report on October 7?", date(2023, 11, 1), "the question's date", True)
