@@ -160,7 +160,8 @@ def is_grounded(reply: str, question: str, sources: Sequence[Hit]) -> bool:
     """True when the reply adds words beyond the question, most of them and all its numbers from the passages."""
     body = MARKER.sub(" ", reply)
     passage_words = set(tokenize(" ".join(s.text + " " + s.title for s in sources)))
-    new_words = [w for w in tokenize(body) if w not in set(tokenize(question))]
+    asked = set(tokenize(question))
+    new_words = [w for w in tokenize(body) if w not in asked]
     if not new_words:
         return False
     numbers = [w for w in new_words if w.isdigit()]
