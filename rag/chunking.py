@@ -31,8 +31,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     pos = 0
     for match in _SENTENCE_END.finditer(text):
         word = re.search(r"(\S+)$", text[pos:match.start()])
-        if match.group().startswith(".") and word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
-            continue
+        name = word.group(1).lower().rstrip(".") if word else ""
+        if match.group().startswith(".") and (name in _ABBREVIATIONS or (len(name) == 1 and name.isalpha())):
+            continue  # "Dr. Smith", "John F. Kennedy", "Epic v. Google"
         spans.append((pos, match.end()))
         pos = match.end()
     spans.append((pos, len(text)))

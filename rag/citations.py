@@ -60,7 +60,8 @@ def answer_sentences(text: str) -> list[str]:
 
 
 def attach_missing(text: str, passages: Sequence[str], min_overlap: float = 0.5) -> str:
-    """Append [n] to each uncited sentence whose words mostly come from passage n; others stay uncited."""
+    """Append [n] to each uncited sentence whose words mostly come from passage n (its text, or whatever else the
+    caller describes it with: title, source, date); others stay uncited."""
     passage_words = [set(tokenize(p)) for p in passages]
     result = []
     for sentence in answer_sentences(text):

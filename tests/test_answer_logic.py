@@ -126,6 +126,17 @@ def test_attach_missing_adds_the_passage_a_sentence_came_from():
     assert text == "Trump said they would meet in Budapest [2]. Unrelated words entirely."
 
 
+def test_a_sentence_naming_a_passages_source_and_date_gets_that_passage():
+    sources = [hit(0, "a", "Google pays browsers to be their default search engine.", title="Apple defends deal",
+                   source="The Verge", published="2023-09-26"),
+               hit(1, "b", "A publisher sued Google over news revenue.", title="Class action", source="TechCrunch",
+                   published="2023-12-15")]
+    reply = "Google paid browsers, The Verge said [1]. TechCrunch reported the suit on December 15, 2023."
+    answer = finish_answer("Q", reply, sources, sources, Timings(), SearchPlan("Q", Filters()))
+    assert answer.text.endswith("on December 15, 2023 [2].") and answer.uncited_sentences == []
+    assert [c.source for c in answer.citations] == ["The Verge", "TechCrunch"]
+
+
 def test_a_reply_that_only_restates_the_question_is_an_abstention():
     sources = [hit(0, "a", "Tesco and Asda agreed to merge in 2024.")]
     question = "Which two major supermarkets plan to merge in 2024?"

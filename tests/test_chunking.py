@@ -147,6 +147,8 @@ def test_abbreviations_do_not_end_sentences():
         "The U.K. and the U.N. were present, e.g. France.",
         "Dr. Lee spoke last.",
     ]
+    assert sentences("John F. Kennedy won. The Epic v. Google trial began.") == [
+        "John F. Kennedy won.", "The Epic v. Google trial began."]
 
 
 def test_sentence_ends_on_other_punctuation_quotes_and_newlines():
