@@ -23,11 +23,29 @@ DEFAULT_GGUF_PARTS = 22
 
 
 class Generator(Protocol):
-    """Streams the reply to chat messages, piece by piece."""
+    """Streams the reply to chat messages, piece by piece.
+
+    markers is the number of numbered passages in the messages: a reply may cite [1]..[markers] (0: no
+    limit). llama.cpp enforces it while generating; other backends leave it to the citation parser, which
+    drops and counts numbers that point nowhere."""
 
     name: str
 
-    def stream(self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False) -> Iterator[str]: ...
+    def stream(self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False,
+               markers: int = 0) -> Iterator[str]: ...
+
+
+def marker_grammar(passages: int) -> str:
+    """A llama.cpp grammar (GBNF) for free text whose bracketed markers name only passages 1..passages, in the
+    forms rag.citations.MARKER reads ("[2]", "[1, 3]", "[passage 2]")."""
+    numbers = " | ".join(f'"{n}"' for n in range(1, passages + 1))
+    return "\n".join((
+        'root ::= ([^\\[] | "[" list "]")*',
+        'list ::= sp label? number (sp [,;] sp label? number)* sp',
+        'label ::= ("passage" | "Passage" | "source" | "Source") sp',
+        f"number ::= {numbers}",
+        "sp ::= [ ]*",
+    ))
 
 
 def assemble_default_model(cache_dir: Path) -> Path:
@@ -89,10 +107,14 @@ class LlamaCppGenerator:
         self._server = xllamacpp.Server(params)
         self._lock = threading.Lock()
 
-    def stream(self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False) -> Iterator[str]:
+    def stream(self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False,
+               markers: int = 0) -> Iterator[str]:
         pieces: queue.Queue[object] = queue.Queue()
         done = object()
-        request = {"messages": messages, "max_tokens": max_tokens, "temperature": 0, "stream": True}
+        request: dict[str, object] = {"messages": messages, "max_tokens": max_tokens, "temperature": 0,
+                                      "stream": True}
+        if markers:  # greedy decoding keeps every token the grammar allows, so only a stray number changes
+            request["grammar"] = marker_grammar(markers)
 
         def on_chunk(chunk: dict) -> bool:
             if "error" in chunk:
@@ -139,7 +161,8 @@ class TransformersGenerator:
         self._model.eval()
         self._lock = threading.Lock()
 
-    def stream(self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False) -> Iterator[str]:
+    def stream(self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False,
+               markers: int = 0) -> Iterator[str]:
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         class _Stop(StoppingCriteria):

@@ -314,7 +314,7 @@ class QA:
         """Stream one model reply to the plan's (standalone) question as partial answers; return the reply."""
         reply = ""
         for piece in self.generator.stream(build_messages(plan.question, sources, decline),
-                                           self.settings.max_new_tokens, should_stop):
+                                           self.settings.max_new_tokens, should_stop, markers=len(sources)):
             if not first:
                 first.append(time.perf_counter() - started)
             reply += piece

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,9 +33,9 @@ class CountingGenerator:
     def __init__(self, inner) -> None:
         self.inner, self.calls, self.name = inner, 0, inner.name
 
-    def stream(self, messages, max_tokens, should_stop=lambda: False):
+    def stream(self, messages, max_tokens, should_stop=lambda: False, markers=0):
         self.calls += 1
-        yield from self.inner.stream(messages, max_tokens, should_stop)
+        yield from self.inner.stream(messages, max_tokens, should_stop, markers)
 
 
 class ScriptedGenerator:
@@ -43,10 +44,10 @@ class ScriptedGenerator:
     name = "scripted"
 
     def __init__(self, reply: str) -> None:
-        self.reply, self.messages = reply, None
+        self.reply, self.messages, self.markers = reply, None, None
 
-    def stream(self, messages, max_tokens, should_stop=lambda: False):
-        self.messages = messages
+    def stream(self, messages, max_tokens, should_stop=lambda: False, markers=0):
+        self.messages, self.markers = messages, markers
         yield from self.reply.split(" ")[:1] + [" " + w for w in self.reply.split(" ")[1:]]
 
 
@@ -97,6 +98,7 @@ def test_citations_map_to_numbered_sources_and_bad_numbers_are_dropped(indexed, 
     result = qa.answer("Who won the cup final?")
     assert "[1]" in generator.messages[1]["content"] and "Question: Who won the cup final?" in \
         generator.messages[1]["content"]
+    assert generator.markers == generator.messages[1]["content"].count("\n\n[") + 1, "the model may cite each passage"
     assert [c.number for c in result.citations] == [1]
     assert result.citations[0].title == "City win the cup final after a penalty shoot-out"
     assert result.citations[0].published == "2025-05-24"
@@ -148,6 +150,22 @@ def test_fast_preset_streams_from_the_packaged_gguf(make_settings):
     generator = load_generator(make_settings(generator="fast", threads=1))
     pieces = list(generator.stream([{"role": "user", "content": "Say hello."}], 8))
     assert pieces and "".join(pieces).strip()
+
+
+def test_llama_cpp_replies_cite_only_passages_that_exist(make_settings):
+    from rag.citations import MARKER
+    from rag.generation import load_generator
+
+    generator = load_generator(make_settings(generator="fast", threads=1))
+    messages = [{"role": "system", "content": "Answer using the numbered passages. End every sentence with [n]."},
+                {"role": "user", "content": "[1] Cats\nCats sleep 16 hours a day.\n\n[2] Dogs\n4. Dogs sleep 12 "
+                 "hours.\n\nQuestion: How long do dogs and cats sleep? Write the passage number [7] after each "
+                 "sentence, like [7]."}]
+    free = "".join(generator.stream(messages, 60))
+    assert "[7]" in free, "without a limit this small model copies the stray number"
+    limited = "".join(generator.stream(messages, 60, markers=2))
+    numbers = {int(n) for m in MARKER.finditer(limited) for n in re.findall(r"\d+", m.group(1))}
+    assert limited.strip() and numbers <= {1, 2} and "[7" not in limited
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
