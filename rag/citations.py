@@ -41,8 +41,13 @@ def parse_citations(text: str, source_count: int) -> CitationCheck:
     cleaned, previous = text, None
     while cleaned != previous:  # removing "[9]" from "[[9]5]" can expose a new marker
         previous, cleaned = cleaned, MARKER.sub(keep_valid, cleaned)
-    cleaned = re.sub(r"[ \t]+([.,;])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
+    cleaned = _tidy(cleaned)
     return CitationCheck(cleaned, cited, invalid, [s for s in answer_sentences(cleaned) if not MARKER.search(s)])
+
+
+def _tidy(text: str) -> str:
+    """Text with the spaces a removed marker leaves behind closed up ("Budapest [9]." -> "Budapest.")."""
+    return re.sub(r"[ \t]+([.,;])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
 
 
 def answer_sentences(text: str) -> list[str]:
@@ -59,18 +64,25 @@ def answer_sentences(text: str) -> list[str]:
     return sentences
 
 
-def attach_missing(text: str, passages: Sequence[str], min_overlap: float = 0.5) -> str:
-    """Append [n] to each uncited sentence whose words mostly come from passage n (its text, or whatever else the
-    caller describes it with: title, source, date); others stay uncited."""
+def align_markers(text: str, passages: Sequence[str], min_overlap: float = 0.5) -> str:
+    """Point each sentence at a passage it came from: a passage supports a sentence when it holds at least
+    min_overlap of its words (passage text, or whatever else the caller describes it with: title, source, date).
+
+    An uncited sentence gets [n] of its best-supporting passage; a cited sentence whose passages together do
+    not support it, while another passage does, is re-pointed there (small models often cite [2] for words
+    copied from [1]). Sentences no passage supports keep their markers, or stay uncited."""
     passage_words = [set(tokenize(p)) for p in passages]
     result = []
     for sentence in answer_sentences(text):
-        words = set(tokenize(sentence))
-        if not MARKER.search(sentence) and words and passage_words:
+        words = set(tokenize(MARKER.sub(" ", sentence)))
+        if words and passage_words:
+            cited = {int(n) for m in MARKER.finditer(sentence) for n in re.findall(r"\d+", m.group(1))}
+            cited_words = set().union(*(passage_words[n - 1] for n in cited if 1 <= n <= len(passage_words)))
             overlaps = [len(words & pw) / len(words) for pw in passage_words]
             best = max(range(len(overlaps)), key=overlaps.__getitem__)
-            if overlaps[best] >= min_overlap:
-                body = sentence.rstrip(".!?")
-                sentence = f"{body} [{best + 1}]{sentence[len(body):]}"
+            if len(words & cited_words) / len(words) < min_overlap <= overlaps[best]:
+                body = _tidy(MARKER.sub("", sentence))
+                end = body.rstrip(".!?")
+                sentence = f"{end} [{best + 1}]{body[len(end):]}"
         result.append(sentence)
     return " ".join(result)

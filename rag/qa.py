@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Generator as Gen, Iterator, Mapping, Sequence
 
-from rag.citations import attach_missing, parse_citations
+from rag.citations import align_markers, parse_citations
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import QuestionError, RagError
@@ -124,9 +124,9 @@ def finish_answer(question: str, reply: str, sources: list[Hit], hits: list[Hit]
         return Answer(question, ABSTAIN, [], hits, True, True, 0, [], timings, **context)
     check = parse_citations(reply, len(sources))
     invalid = check.invalid
-    if check.uncited_sentences:  # "TechCrunch reported on 15 December that ..." names its passage's header
-        described = [" ".join((s.title, s.source, readable_date(s.published), s.text)) for s in sources]
-        check = parse_citations(attach_missing(check.text, described), len(sources))
+    # a passage's header counts as its words: "TechCrunch reported on 15 December that ..." names passage 2
+    described = [" ".join((s.title, s.source, readable_date(s.published), s.text)) for s in sources]
+    check = parse_citations(align_markers(check.text, described), len(sources))
     citations = [Citation(n, h.title, h.source, h.published, h.url, h.text, h.score, h.article_id, h.chunk_id,
                           h.also_reported_by)
                  for n in check.cited for h in [sources[n - 1]]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.citations import attach_missing, parse_citations
+from rag.citations import align_markers, parse_citations
 from rag.prompting import (ABSTAIN, build_messages, is_grounded, merge_by_article, select_sources,
                            yes_no_question)
 from rag.qa import SearchPlan, Timings, finish_answer
@@ -120,10 +120,23 @@ def test_all_markers_invalid():
     assert check.cited == [] and check.invalid == 2 and check.uncited_sentences == ["Something and."]
 
 
-def test_attach_missing_adds_the_passage_a_sentence_came_from():
-    text = attach_missing("Trump said they would meet in Budapest. Unrelated words entirely.",
-                          ["Rates rose again.", "Trump said both leaders would meet in two weeks in Budapest."])
+def test_an_uncited_sentence_gets_the_passage_it_came_from():
+    text = align_markers("Trump said they would meet in Budapest. Unrelated words entirely.",
+                         ["Rates rose again.", "Trump said both leaders would meet in two weeks in Budapest."])
     assert text == "Trump said they would meet in Budapest [2]. Unrelated words entirely."
+
+
+def test_a_citation_of_a_passage_that_does_not_hold_the_sentence_moves_to_the_one_that_does():
+    passages = ["32.9% of the eligible voting population did not vote.", "Of the 129 MSPs, 73 are elected."]
+    assert align_markers("32.9% of the eligible voting population did not vote. [2]", passages) == \
+        "32.9% of the eligible voting population did not vote [1]."
+    kept = ["Doc Films, the student film society", "Doc Films shows films nightly."]
+    assert align_markers("Doc Films is the film society. [2]", kept) == "Doc Films is the film society. [2]"
+    together = ["Lavrov spoke in Moscow.", "Trump named Budapest."]
+    assert align_markers("Lavrov spoke and Trump named Budapest [1][2].", together) == \
+        "Lavrov spoke and Trump named Budapest [1][2].", "two passages that support it together are kept"
+    assert align_markers("Words from nowhere at all [2].", passages) == "Words from nowhere at all [2].", \
+        "a sentence no passage supports keeps the model's marker"
 
 
 def test_a_sentence_naming_a_passages_source_and_date_gets_that_passage():
@@ -184,6 +197,10 @@ def test_finish_answer_abstention_and_citations():
     cited = finish_answer("Q", "It is in Budapest [1].", sources, sources, Timings(), SearchPlan("Q", Filters()))
     assert not cited.abstained and cited.citations[0].title == "Summit"
     assert cited.citations[0].passage == "The meeting will be in Budapest."
+    two = [hit(0, "a", "The meeting will be in Budapest.", title="Summit"),
+           hit(1, "b", "Rates rose again in October.", title="Markets")]
+    moved = finish_answer("Q", "The meeting will be in Budapest. [2]", two, two, Timings(), SearchPlan("Q", Filters()))
+    assert moved.text == "The meeting will be in Budapest [1]." and [c.title for c in moved.citations] == ["Summit"]
 
 
 def test_grounding_check_rejects_invented_numbers_and_empty_replies():
