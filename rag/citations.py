@@ -50,18 +50,22 @@ def _tidy(text: str) -> str:
     return re.sub(r"[ \t]+([.,;])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
 
 
-def answer_sentences(text: str) -> list[str]:
-    """Sentences of an answer; markers that open a piece ("Budapest. [1] Next...") belong to the sentence before."""
-    sentences: list[str] = []
+def sentence_ranges(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each answer sentence; markers that open a piece ("Budapest. [1] Next...") end the one before."""
+    ranges: list[tuple[int, int]] = []
     for start, end in sentence_spans(text):
-        piece = text[start:end]
-        lead = _LEADING_MARKERS.match(piece)
-        if sentences and lead:
-            sentences[-1] += " " + lead.group().strip()
-            piece = piece[lead.end():].strip()
-        if piece:
-            sentences.append(piece)
-    return sentences
+        lead = _LEADING_MARKERS.match(text[start:end])
+        if ranges and lead:
+            ranges[-1] = (ranges[-1][0], start + len(lead.group().rstrip()))
+            start += len(lead.group())
+        if start < end:
+            ranges.append((start, end))
+    return ranges
+
+
+def answer_sentences(text: str) -> list[str]:
+    """The sentences of an answer, each with its markers (see sentence_ranges)."""
+    return [text[start:end] for start, end in sentence_ranges(text)]
 
 
 def align_markers(text: str, passages: Sequence[str], min_overlap: float = 0.5) -> str:
@@ -70,10 +74,12 @@ def align_markers(text: str, passages: Sequence[str], min_overlap: float = 0.5) 
 
     An uncited sentence gets [n] of its best-supporting passage; a cited sentence whose passages together do
     not support it, while another passage does, is re-pointed there (small models often cite [2] for words
-    copied from [1]). Sentences no passage supports keep their markers, or stay uncited."""
+    copied from [1]). Sentences no passage supports keep their markers, or stay uncited. Text between
+    sentences (line breaks, list dashes) is kept."""
     passage_words = [set(tokenize(p)) for p in passages]
-    result = []
-    for sentence in answer_sentences(text):
+    pieces, done = [], 0
+    for start, end in sentence_ranges(text):
+        sentence = text[start:end]
         words = set(tokenize(MARKER.sub(" ", sentence)))
         if words and passage_words:
             cited = {int(n) for m in MARKER.finditer(sentence) for n in re.findall(r"\d+", m.group(1))}
@@ -82,7 +88,8 @@ def align_markers(text: str, passages: Sequence[str], min_overlap: float = 0.5) 
             best = max(range(len(overlaps)), key=overlaps.__getitem__)
             if len(words & cited_words) / len(words) < min_overlap <= overlaps[best]:
                 body = _tidy(MARKER.sub("", sentence))
-                end = body.rstrip(".!?")
-                sentence = f"{end} [{best + 1}]{body[len(end):]}"
-        result.append(sentence)
-    return " ".join(result)
+                end_of_words = body.rstrip(".!?")
+                sentence = f"{end_of_words} [{best + 1}]{body[len(end_of_words):]}"
+        pieces += [text[done:start], sentence]
+        done = end
+    return "".join(pieces) + text[done:]

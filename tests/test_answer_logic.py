@@ -124,6 +124,9 @@ def test_an_uncited_sentence_gets_the_passage_it_came_from():
     text = align_markers("Trump said they would meet in Budapest. Unrelated words entirely.",
                          ["Rates rose again.", "Trump said both leaders would meet in two weeks in Budapest."])
     assert text == "Trump said they would meet in Budapest [2]. Unrelated words entirely."
+    listed = align_markers("In short:\n- Rates rose again [2].\n- Trump named Budapest. [1]",
+                           ["Rates rose again.", "Trump said both leaders would meet in two weeks in Budapest."])
+    assert listed == "In short:\n- Rates rose again [1].\n- Trump named Budapest [2].", "line breaks are kept"
 
 
 def test_a_citation_of_a_passage_that_does_not_hold_the_sentence_moves_to_the_one_that_does():
