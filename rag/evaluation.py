@@ -261,8 +261,8 @@ def answer_record(question: dict, config: str, answer: object | None, error: str
     else:
         record.update(
             text=answer.text, abstained=answer.abstained,
-            citations=[{"number": c.number, "article_id": article_id(c.article_id), "title": c.title}
-                       for c in answer.citations],
+            citations=[{"number": c.number, "article_id": article_id(c.article_id), "title": c.title,
+                        "passage": c.passage} for c in answer.citations],
             invalid_citations=answer.invalid_citations,
             sentences=0 if answer.abstained else len(answer_sentences(answer.text)),
             uncited_sentences=list(answer.uncited_sentences),
@@ -418,11 +418,12 @@ def summary_tables(summary: Mapping) -> str:
         text += "\n\nAnswers (EM / F1 / contains over answerable questions)\n\n"
         text += markdown_table(
             ["questions", "EM", "F1", "contains", "abstain P", "abstain R", "false abstain", "citation P",
-             "cited sentences", "invalid cites", "retrieve s (med)", "first token s (med)", "total s (med)",
-             "total s (p95)"],
+             "citation holds answer", "cited sentences", "invalid cites", "retrieve s (med)",
+             "first token s (med)", "total s (med)", "total s (p95)"],
             [[answers["questions"], answers["em"], answers["f1"], answers["contains"],
               answers["abstention_precision"], answers["abstention_recall"], answers["false_abstention_rate"],
-              answers["citation_precision"], answers["cited_sentence_share"], answers["invalid_citations"],
+              answers["citation_precision"], answers["answer_citation_precision"],
+              answers["cited_sentence_share"], answers["invalid_citations"],
               answers["retrieve_s"]["median"], answers["first_token_s"]["median"], answers["total_s"]["median"],
               answers["total_s"]["p95"]]])
         if answers["errors"]:
@@ -521,6 +522,8 @@ def report_markdown(result: Mapping, tables: str, plots: Sequence[str]) -> str:
         "abstentions, recall = right abstentions / unanswerable questions; false abstain = abstentions on "
         "answerable questions.",
         "- Citation precision: cited passages from a gold article / all citations, over answerable questions; "
+        "citation holds answer: cited passages that contain an accepted answer / all citations, over answerable "
+        "questions not answered yes or no (another article reporting the same fact counts); "
         "cited sentences: share of answer sentences with a [n] marker (answers that did not abstain).",
         "",
     ]

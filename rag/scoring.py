@@ -5,7 +5,7 @@ Per-question records (dicts written by rag.evaluation) are aggregated by `summar
 * retrieval records: {"kind": "retrieval", "mode", "retrieved": [article id of each retrieved passage, best
   first], "gold": [gold article ids], "seconds"}; questions without gold articles are not scored.
 * answer records: {"kind": "answer", "answers", "answerable", "abstained", "text", "citations": [{"article_id",
-  ...}], "invalid_citations", "sentences", "uncited_sentences", "timings": {...}, "gold"}.
+  "passage", ...}], "invalid_citations", "sentences", "uncited_sentences", "timings": {...}, "gold"}.
 """
 
 from __future__ import annotations
@@ -146,6 +146,22 @@ def citation_precision(cited: Sequence[Sequence[str]], gold: Sequence[Iterable[s
     return correct / total if total else None
 
 
+def answer_citation_precision(cited: Sequence[Sequence[str]], answers: Sequence[Sequence[str]]) -> float | None:
+    """Share of all citations (pooled over questions) whose quoted passage holds an accepted answer (see contains).
+
+    cited[i] holds the passage text of each citation of the answer to question i; pass answerable questions
+    only. Unlike citation_precision it also counts another article that reports the same fact. Questions
+    answered yes or no are left out (no passage states the verdict). None when there is no such citation.
+    """
+    total = correct = 0
+    for passages, accepted in zip(cited, answers, strict=True):
+        if all(normalize_answer(a) in ("yes", "no") for a in accepted):
+            continue
+        total += len(passages)
+        correct += sum(contains(p, accepted) == 1.0 for p in passages)
+    return correct / total if total else None
+
+
 def cited_sentence_share(sentences: int, uncited: int) -> float | None:
     """Share of the answer's sentences that carry a citation marker (None for an empty answer)."""
     return (sentences - uncited) / sentences if sentences else None
@@ -227,6 +243,7 @@ def summarize_answers(records: Sequence[Mapping]) -> dict[str, object]:
     scored = [r for r in answerable if r.get("answers")]
     abstention = abstention_scores([r["abstained"] for r in records], [r["answerable"] for r in records])
     timings = [r.get("timings") or {} for r in records]
+    quoted = [r for r in scored if all("passage" in c for c in r.get("citations", []))]  # older records lack it
     shares = [cited_sentence_share(r.get("sentences", 0), len(r.get("uncited_sentences", [])))
               for r in records if not r["abstained"]]
     return {
@@ -242,6 +259,8 @@ def summarize_answers(records: Sequence[Mapping]) -> dict[str, object]:
         "false_abstention_rate": mean(float(r["abstained"]) for r in answerable),
         "citation_precision": citation_precision([[c["article_id"] for c in r.get("citations", [])]
                                                   for r in answerable], [r.get("gold", []) for r in answerable]),
+        "answer_citation_precision": answer_citation_precision(
+            [[c["passage"] for c in r.get("citations", [])] for r in quoted], [r["answers"] for r in quoted]),
         "citations": sum(len(r.get("citations", [])) for r in records),
         "cited_sentence_share": mean(shares),
         "invalid_citations": sum(r.get("invalid_citations", 0) for r in records),

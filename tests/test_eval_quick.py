@@ -122,3 +122,24 @@ def test_bench_index_quick_writes_json(tmp_path):
     assert index["noop_rebuild_s"] < index["build_s"]
     assert 0.2 < index["build_vs_raw_encode"] < 2.0
     assert "Index build (30 articles" in result.stdout
+
+
+def test_eval_with_answers_scores_them_and_keeps_each_cited_passage(tmp_path):
+    """The answer half of `rag eval`, with the packaged fast model (SmolLM2-135M via llama.cpp)."""
+    articles = write_jsonl(tmp_path / "articles.jsonl", ARTICLES)
+    questions = write_jsonl(tmp_path / "questions.jsonl", QUESTIONS)
+    out = tmp_path / "out"
+    done = run("eval", "--articles", str(articles), "--questions", str(questions), "--model", "fast",
+               "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+
+    results = json.loads((out / "results.json").read_text())
+    answers = [r for r in results["records"] if r["kind"] == "answer"]
+    assert len(answers) == 4 and results["summary"]["answers"]["questions"] == 4
+    cited = [c for r in answers for c in r["citations"]]
+    passages = {a["id"]: a["text"] for a in ARTICLES}
+    for citation in cited:  # each citation quotes a passage of the article it names
+        assert citation["passage"] and citation["passage"] in passages[citation["article_id"]]
+    holding = results["summary"]["answers"]["answer_citation_precision"]
+    assert (holding is None) == (not any(r["answerable"] and r["citations"] for r in answers))
+    assert "citation holds answer" in (out / "report.md").read_text()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.scoring import (abstention_scores, citation_precision, cited_sentence_share, contains, exact_match,
-                         gold_coverage_at_k, mrr_at_k, normalize_answer, percentile, recall_at_k, score_answer,
-                         strip_citations, summarize, token_f1)
+from rag.scoring import (abstention_scores, answer_citation_precision, citation_precision, cited_sentence_share,
+                         contains, exact_match, gold_coverage_at_k, mrr_at_k, normalize_answer, percentile,
+                         recall_at_k, score_answer, strip_citations, summarize, token_f1)
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -96,6 +96,15 @@ def test_citation_precision_pools_citations():
     assert citation_precision([[], []], [["a"], ["b"]]) is None
 
 
+def test_a_citation_holds_the_answer_when_its_passage_states_it():
+    cited = [["Ford recalled 2.9 million vehicles.", "Gas prices rose."], ["Sweden and Finland were invited."],
+             ["The two reports agree."]]
+    answers = [["Ford"], ["Finland"], ["Yes"]]
+    assert answer_citation_precision(cited, answers) == pytest.approx(2 / 3), "a yes/no answer is left out"
+    assert answer_citation_precision([["Fordham University"]], [["Ford"]]) == 0.0, "whole words only"
+    assert answer_citation_precision([[]], [["Ford"]]) is None
+
+
 def test_cited_sentence_share_and_percentile():
     assert cited_sentence_share(4, 1) == 0.75
     assert cited_sentence_share(0, 0) is None
@@ -118,7 +127,8 @@ def test_summarize():
         {"kind": "retrieval", "mode": "dense", "retrieved": ["b", "b", "a"], "gold": ["a"], "seconds": 0.03},
         {"kind": "retrieval", "mode": "dense", "retrieved": ["a"], "gold": [], "seconds": 0.02},  # unscored
         {"kind": "answer", "answers": ["Europe"], "answerable": True, "abstained": False, "text": "Europe [1].",
-         "citations": [{"article_id": "a"}], "gold": ["a"], "sentences": 1, "uncited_sentences": [],
+         "citations": [{"article_id": "a", "passage": "Europe agreed."}], "gold": ["a"], "sentences": 1,
+         "uncited_sentences": [],
          "invalid_citations": 0, "timings": {"retrieve_s": 0.1, "first_token_s": 1.0, "total_s": 2.0}},
         {"kind": "answer", "answers": ["Paris"], "answerable": True, "abstained": False,
          "text": "London [1]. It rains.", "citations": [{"article_id": "b"}], "gold": ["a"], "sentences": 2,
@@ -142,6 +152,7 @@ def test_summarize():
     assert answers["abstention_precision"] == 1.0 and answers["abstention_recall"] == 1.0
     assert answers["false_abstention_rate"] == 0.0
     assert answers["citation_precision"] == 0.5
+    assert answers["answer_citation_precision"] == 1.0, "a record without quoted passages is left out"
     assert answers["cited_sentence_share"] == pytest.approx((1.0 + 0.5) / 2)
     assert answers["invalid_citations"] == 1
     assert answers["total_s"]["median"] == 2.0
