@@ -30,7 +30,7 @@ def parse_citations(text: str, source_count: int) -> CitationCheck:
 
     def keep_valid(match: re.Match[str]) -> str:
         nonlocal invalid
-        numbers = [int(n) for n in re.findall(r"\d+", match.group(1))]
+        numbers = _numbers(match)
         valid = [n for n in numbers if 1 <= n <= source_count]
         invalid += len(numbers) - len(valid)
         for n in valid:
@@ -43,6 +43,11 @@ def parse_citations(text: str, source_count: int) -> CitationCheck:
         previous, cleaned = cleaned, MARKER.sub(keep_valid, cleaned)
     cleaned = _tidy(cleaned)
     return CitationCheck(cleaned, cited, invalid, [s for s in answer_sentences(cleaned) if not MARKER.search(s)])
+
+
+def _numbers(marker: re.Match[str]) -> list[int]:
+    """The passage numbers one MARKER match names ("[1, passage 3]" -> [1, 3])."""
+    return [int(n) for n in re.findall(r"\d+", marker.group(1))]
 
 
 def _tidy(text: str) -> str:
@@ -82,7 +87,7 @@ def align_markers(text: str, passages: Sequence[str], min_overlap: float = 0.5) 
         sentence = text[start:end]
         words = set(tokenize(MARKER.sub(" ", sentence)))
         if words and passage_words:
-            cited = {int(n) for m in MARKER.finditer(sentence) for n in re.findall(r"\d+", m.group(1))}
+            cited = {n for match in MARKER.finditer(sentence) for n in _numbers(match)}
             cited_words = set().union(*(passage_words[n - 1] for n in cited if 1 <= n <= len(passage_words)))
             overlaps = [len(words & pw) / len(words) for pw in passage_words]
             best = max(range(len(overlaps)), key=overlaps.__getitem__)
