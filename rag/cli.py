@@ -61,6 +61,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     streamed, final = "", None
     for final in qa.stream(args.question, **options):
         if not final.done and sys.stdout.isatty():
+            if not final.text.startswith(streamed):  # a declined reply is followed by a second attempt
+                print("\n\nAsked again:")
+                streamed = ""
             print(final.text[len(streamed):], end="", flush=True)
             streamed = final.text
     assert final is not None
@@ -111,6 +114,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_from_cli(args)
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return number
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="Offline question answering over news articles.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -133,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", parents=[common, model], help="answer a question from the indexed articles")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the whole answer as JSON")
-    ask.add_argument("-k", type=int, help="passages to retrieve (default 5)")
+    ask.add_argument("-k", type=_positive, help="passages to retrieve (default 5)")
     ask.add_argument("--since", help="only articles published on or after this date (YYYY-MM-DD)")
     ask.add_argument("--until", help="only articles published on or before this date (YYYY-MM-DD)")
     ask.add_argument("--source", action="append", help="only articles from this source (repeatable)")
@@ -150,7 +164,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("eval", help="measure retrieval and answers on a question set")
     evaluate.add_argument("--articles", type=Path, required=True, help="articles.jsonl of the set")
     evaluate.add_argument("--questions", type=Path, required=True, help="questions.jsonl of the set")
-    evaluate.add_argument("--sample", type=int, help="evaluate a random sample of N questions")
+    evaluate.add_argument("--sample", type=_positive, help="evaluate a random sample of N questions")
     evaluate.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     evaluate.add_argument("--retrieval-only", action="store_true", help="skip answering")
     evaluate.add_argument("--out", type=Path, help="output folder (default eval-output/<set name>)")

@@ -8,9 +8,11 @@ from typing import Any, Mapping, Sequence
 from rag.citations import MARKER
 from rag.prompting import ABSTAIN
 
-_REFERRING = re.compile(r"\b(he|she|him|her|his|hers|it|its|they|them|their|theirs|there|those|these)\b|"
+_REFERRING = re.compile(r"\b(he|she|him|her|hers|it|they|them|theirs|there|those|these)\b|"
                         r"\b(that|this|then)\s*[?.!]*$", re.I)
-_CONTINUING = re.compile(r"^\s*(and|also|but|what about|how about|why|who said|when was that)\b", re.I)
+_POSSESSIVE = re.compile(r"\b(his|its|their)\b", re.I)
+_NAME = re.compile(r"(?<=\w )[A-Z][\w'-]*")  # a capitalised word that does not open the question
+_CONTINUING = re.compile(r"^\s*(and|also|but|what about|how about|who said|when was that)\b", re.I)
 _CITATION = re.compile(r"\s*" + MARKER.pattern, MARKER.flags)
 SHORT_WORDS = 4  # questions this short are follow-ups whenever there is an earlier turn
 
@@ -42,8 +44,13 @@ def last_turn(history: Sequence[Mapping[str, Any]] | None) -> tuple[str, str] | 
 
 
 def is_follow_up(question: str) -> bool:
-    """True when the question points back at something said before ("Who said that?", "What about him?")."""
+    """True when the question points back at something said before ("Who said that?", "What about him?").
+
+    "his / its / their" point back only when the question names no one before them: in "Why did the
+    European Central Bank raise its rate?" "its" is the bank."""
+    possessive = _POSSESSIVE.search(question)
     return (bool(_REFERRING.search(question) or _CONTINUING.search(question))
+            or bool(possessive and not _NAME.search(question[:possessive.start()]))
             or len(re.findall(r"\w+", question)) <= SHORT_WORDS)
 
 

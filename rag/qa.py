@@ -14,7 +14,7 @@ from rag.citations import align_markers, parse_citations
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import QuestionError, RagError
-from rag.followup import standalone_question
+from rag.followup import last_turn, standalone_question
 from rag.generation import Generator, load_generator
 from rag.indexing import BuildReport, build_index, make_embedder
 from rag.prompting import (ABSTAIN, build_messages, is_grounded, readable_date, restates_question,
@@ -22,7 +22,7 @@ from rag.prompting import (ABSTAIN, build_messages, is_grounded, readable_date, 
 from rag.reports import Report, dated_reports
 from rag.retrieval import Filters, Hit, Mode, Retriever
 from rag.store import MANIFEST, IndexStore, read_manifest
-from rag.timeframe import TimeFrame, resolve_time
+from rag.timeframe import TimeFrame, names_dates, resolve_time
 
 _ABSTAIN_PATTERNS = re.compile(r"indexed articles do not say|passages do not (?:contain|say|mention|provide)",
                                re.I)
@@ -91,6 +91,12 @@ def _is_iso_date(text: str) -> bool:
     return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text))
 
 
+def _check_k(k: int | None) -> None:
+    """QuestionError unless k is None (the default) or a whole number of at least 1."""
+    if k is not None and (not isinstance(k, int) or k < 1):
+        raise QuestionError(f"k={k!r} passages: ask for at least 1 (or leave it out for the default)")
+
+
 def validate_question(question: str, max_chars: int) -> str:
     """The question without control characters; QuestionError when empty or too long."""
     if not isinstance(question, str):
@@ -120,7 +126,7 @@ def finish_answer(question: str, reply: str, sources: list[Hit], hits: list[Hit]
                   plan: SearchPlan) -> Answer:
     """Turn the model's full reply into an Answer: abstention (see declines), citations, flags (pure)."""
     context = plan.answer_fields()
-    if declines(reply, plan.question):
+    if declines(reply, question):
         return Answer(question, ABSTAIN, [], hits, True, True, 0, [], timings, **context)
     check = parse_citations(reply, len(sources))
     invalid = check.invalid
@@ -219,8 +225,13 @@ class QA:
         if not self.settings.news_aware:
             return SearchPlan(question, filters)
         rewritten = standalone_question(question, history)
+        reference = self._reference(reference_date)
+        frame = resolve_time(question, *reference, cap_at_reference=bool(reference_date))
+        if rewritten and not frame.phrase and not names_dates(question):
+            # a follow-up without time words of its own keeps those of the question it follows
+            earlier = resolve_time(last_turn(history)[0], *reference, cap_at_reference=bool(reference_date))
+            frame = earlier if earlier.phrase else frame
         searched = rewritten or question
-        frame = resolve_time(searched, *self._reference(reference_date), cap_at_reference=bool(reference_date))
         if (frame.since and not since) or (frame.until and not until):
             filters = replace(filters, since=since or frame.since, until=until or frame.until, keep_undated=True)
         return SearchPlan(searched, filters, rewritten, frame)
@@ -235,10 +246,11 @@ class QA:
         return date.today(), "today's date"
 
     def search(self, plan: SearchPlan, k: int | None = None, mode: Mode = "hybrid",
-               min_similarity: float | None = None) -> tuple[list[Hit], SearchPlan]:
+               min_similarity: float | None = None, retriever: Retriever | None = None
+               ) -> tuple[list[Hit], SearchPlan]:
         """The passages for a plan. When the question's time words leave nothing relevant, every earlier date
         is searched instead and the plan says so."""
-        retriever = self.retriever()
+        retriever = retriever or self.retriever()
         frame = plan.frame
         recent = date.fromisoformat(frame.reference) if frame and frame.prefer_recent else None
 
@@ -257,6 +269,7 @@ class QA:
                  history: Sequence[Mapping[str, Any]] | None = None) -> list[Hit]:
         """The passages retrieval finds for a question (what the answer would be based on)."""
         question = validate_question(question, self.settings.max_question_chars)
+        _check_k(k)
         plan = self.plan(question, history, None, filters.since, filters.until, filters.sources)
         return self.search(plan, k)[0]
 
@@ -269,9 +282,11 @@ class QA:
         history holds the earlier chat turns ({"role", "content"} messages) so follow-ups can be understood."""
         started = time.perf_counter()
         question = validate_question(question, self.settings.max_question_chars)
+        _check_k(k)
         plan = self.plan(question, history, reference_date, since, until, sources)
         top = k or self.settings.top_k
-        ranked, plan = self.search(plan, max(top, self.settings.candidates))
+        retriever = self.retriever()  # one index generation for the whole answer, even if a build lands meanwhile
+        ranked, plan = self.search(plan, max(top, self.settings.candidates), retriever=retriever)
         hits = ranked[:top]
         retrieve_s = time.perf_counter() - started
         if not hits:
@@ -280,17 +295,16 @@ class QA:
             return
         yield Answer(question, "", hits=hits, done=False, timings=Timings(retrieve_s), **plan.answer_fields())
         chosen = self.prompt_sources(ranked, top)
-        stored = self.retriever().store.vectors  # the generation just searched (a rebuild may follow)
-        vectors = [stored.reconstruct(hit.chunk_id) for hit in chosen]
+        vectors = [retriever.store.vectors.reconstruct(hit.chunk_id) for hit in chosen]
         first: list[float] = []
         reply = yield from self._generate(question, plan, chosen, hits, retrieve_s, started, first, should_stop)
-        if (declines(reply, plan.question) and hits[0].similarity >= self.settings.recheck_similarity
+        if (declines(reply, question) and hits[0].similarity >= self.settings.recheck_similarity
                 and not should_stop()):
             # Small models often decline when the answer is worded differently from the question; when
             # retrieval is confident, ask again without the decline option and keep only a grounded answer.
             retry = yield from self._generate(question, plan, chosen, hits, retrieve_s, started, first,
                                               should_stop, decline=False)
-            if not declines(retry, plan.question) and is_grounded(retry, plan.question, chosen):
+            if not declines(retry, question) and is_grounded(retry, question, chosen):
                 reply = retry
         final = finish_answer(question, reply, chosen, hits, Timings(), plan)
         if self.settings.news_aware and not final.abstained:

@@ -118,6 +118,11 @@ def _in_month(match: re.Match, ref: date) -> tuple[date, date]:
     return start, end
 
 
+def names_dates(question: str) -> bool:
+    """True when the question names its own dates ("on October 7", "2025-10-21")."""
+    return bool(_ABSOLUTE_DATE.search(question))
+
+
 def resolve_time(question: str, reference: date, reference_from: str, cap_at_reference: bool = False) -> TimeFrame:
     """Read the question's time words against the reference date.
 
@@ -128,7 +133,7 @@ def resolve_time(question: str, reference: date, reference_from: str, cap_at_ref
     left out, since they did not exist then, and newer articles on the story come first: the question asks
     about the news as of that date."""
     until = reference.isoformat() if cap_at_reference else None
-    if _ABSOLUTE_DATE.search(question):
+    if names_dates(question):
         return TimeFrame(reference.isoformat(), reference_from, "", None, until)
     explicit = _first_phrase(question, reference)
     recent = _RECENT.search(question)

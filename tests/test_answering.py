@@ -124,6 +124,54 @@ def test_bad_questions_get_clear_errors(indexed, embedder, question, fix):
         qa.answer(question)
 
 
+def test_k_must_be_at_least_one(indexed, embedder):
+    qa = QA(indexed, generator=ScriptedGenerator("x [1]."), embedder=embedder)
+    for k in (0, -2):
+        with pytest.raises(QuestionError, match="at least 1"):
+            qa.answer("Which city hosted the security summit?", k=k)
+        with pytest.raises(QuestionError, match="at least 1"):
+            qa.retrieve("Which city hosted the security summit?", k=k)
+    assert len(qa.retrieve("Which city hosted the security summit?", k=1)) == 1
+
+
+def test_a_follow_up_answer_is_judged_against_the_users_own_question(indexed, embedder):
+    qa = QA(indexed, generator=ScriptedGenerator("Twelve countries [1]."), embedder=embedder)
+    history = [{"role": "user", "content": "Who met in Budapest for the security summit?"},
+               {"role": "assistant", "content": "Heads of government from twelve European countries met [1]."}]
+    result = qa.answer("How many countries?", history=history)
+    assert result.standalone_question.startswith("How many countries? (about: Who met in Budapest")
+    assert not result.abstained and result.text == "Twelve countries [1]."  # words of the earlier answer are new
+
+
+def test_the_terminal_shows_a_second_attempt_on_its_own_line(indexed, monkeypatch, capsys):
+    from rag import cli
+
+    replies = iter([ABSTAIN, "Heads of government met in Budapest for a security summit [1]."])
+
+    class DeclinesFirst(ScriptedGenerator):
+        def stream(self, messages, max_tokens, should_stop=lambda: False, markers=0):
+            self.reply = next(replies)
+            yield from super().stream(messages, max_tokens, should_stop, markers)
+
+    monkeypatch.setattr("rag.qa.load_generator", lambda settings: DeclinesFirst(""))
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    code = cli.main(["ask", "--seeds", str(indexed.seeds_dir), "--index", str(indexed.index_dir),
+                     "Where did heads of government meet for a security summit?"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith(f"{ABSTAIN}\n\nAsked again:\nHeads of government met in Budapest for a security summit [1].")
+
+
+def test_a_rebuild_while_an_answer_is_written_does_not_break_it(indexed, embedder):
+    qa = QA(indexed, generator=ScriptedGenerator("Heads of government met in Budapest [1]."), embedder=embedder)
+    stream = qa.stream("Where did heads of government meet for a security summit?")
+    first = next(stream)
+    (indexed.seeds_dir / first.hits[0].article_id).unlink()  # `rag build` in another shell removes it
+    build_index(indexed, embedder=embedder, log=lambda _: None, progress=False)
+    final = list(stream)[-1]
+    assert final.done and final.citations[0].title == "Leaders gather in Budapest for a security summit"
+
+
 def test_control_characters_and_broken_unicode_in_a_question_are_cleaned(indexed, embedder):
     qa = QA(indexed, generator=ScriptedGenerator("x [1]."), embedder=embedder)
     hits = qa.retrieve("summit\x00 in \ud800Budapest\x1b?")
@@ -180,6 +228,8 @@ def test_cli_ask_prints_answer_sources_and_json(indexed):
     data = json.loads(result.stdout)
     assert data["hits"][0]["title"] == "Leaders gather in Budapest for a security summit"
     assert data["done"] is True
+    few = _cli("ask", "Who?", "-k", "0", *common, env=env)
+    assert few.returncode == 2 and "at least 1" in few.stderr
     empty = _cli("ask", " ", *common, env=env)
     assert empty.returncode == 2 and "question is empty" in empty.stderr
     missing = _cli("ask", "Who?", "--seeds", str(indexed.seeds_dir), "--index", str(indexed.index_dir / "none"),

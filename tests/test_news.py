@@ -12,6 +12,7 @@ from datetime import date
 import numpy as np
 import pytest
 
+from rag.config import Settings
 from rag.duplicates import fingerprint, group_duplicates
 from rag.followup import last_turn, standalone_question
 from rag.indexing import build_index
@@ -119,6 +120,29 @@ def test_follow_up_questions_are_made_standalone():
     assert standalone_question("Who said that?", []) is None
     parts = [{"role": "user", "content": [{"type": "text", "text": "Is the bridge open?"}]}]
     assert standalone_question("And when did it close?", parts) == "And when did it close? (about: Is the bridge open?)"
+
+
+def test_a_question_that_names_what_its_pronouns_mean_is_not_a_follow_up():
+    history = [{"role": "user", "content": "What happened in Budapest today?"},
+               {"role": "assistant", "content": "Leaders met for a security summit [1]."}]
+    assert standalone_question("Why did the European Central Bank raise its interest rate?", history) is None
+    assert standalone_question("Why did Putin cancel his trip?", history) is None
+    assert standalone_question("What were their demands?", history) is not None
+    assert standalone_question("Why?", history) is not None
+
+
+def test_a_follow_up_reads_its_own_time_words_and_keeps_the_earlier_question_s_otherwise():
+    qa = QA(Settings())  # the reference date is given, so no index is read
+    summit = [{"role": "user", "content": "What did the leaders agree this week?"},
+              {"role": "assistant", "content": "They agreed to meet again on October 30 [1]."}]
+    inherited = qa.plan("Who said that?", summit, reference_date="2025-10-21").frame
+    assert (inherited.phrase, inherited.since) == ("this week", "2025-10-14")
+    own = qa.plan("What happened there yesterday?", summit, reference_date="2025-10-21").frame
+    assert (own.phrase, own.since) == ("yesterday", "2025-10-20")  # the answer's "October 30" is not the question's
+    today = [{"role": "user", "content": "What happened in Budapest today?"},
+             {"role": "assistant", "content": "Leaders met [1]."}]
+    alone = qa.plan("Why did the European Central Bank raise its interest rate?", today, reference_date="2025-10-21")
+    assert alone.rewritten is None and alone.filters.since is None
 
 
 def test_near_duplicates_group_under_the_earliest_copy_but_changed_facts_stay_apart():

@@ -10,6 +10,7 @@ import pytest
 
 from rag.config import Settings
 from rag.errors import RagError
+from rag.followup import standalone_question
 from rag.prompting import ABSTAIN
 from rag.qa import Answer, Citation, Timings
 from rag.reports import Report
@@ -131,3 +132,17 @@ def test_a_stopped_answer_says_so():
     user_last = [{"role": "user", "content": [{"type": "text", "text": "Who?"}], "metadata": None}]
     assert app.mark_stopped(user_last) == user_last
     assert app.mark_stopped([]) == []
+
+
+def test_follow_ups_read_answers_as_plain_text_without_errors_or_unstarted_answers():
+    def said(role: str, text: str) -> dict:
+        return {"role": role, "content": [{"type": "text", "text": text}], "metadata": None}
+
+    chat = [said("user", "Who bought the network?"), said("assistant", "AT&amp;T bought it [1]."),
+            said("user", "When?"), said("assistant", "**Error:** the since 'x' is not a date"),
+            said("user", "Where?"), said("assistant", "_Stopped before the answer began._")]
+    turns = app.conversation(chat)
+    assert [t["content"] for t in turns if t["role"] == "assistant"] == ["AT&T bought it [1]."]
+    assert standalone_question("Who sold it?", turns[:2]) == \
+        "Who sold it? (about: Who bought the network? AT&T bought it.)"
+    assert standalone_question("Who said that?", turns) == "Who said that? (about: Where?)"

@@ -177,16 +177,39 @@ def answer_messages(answer: Answer) -> list[dict[str, Any]]:
     return [step, {"role": "assistant", "content": text}]
 
 
+def _message_text(content: Any) -> str:
+    """A chat message's text: a string, or the text parts of a list of parts."""
+    parts = content if isinstance(content, list) else [content]
+    return "\n".join(p.get("text", "") if isinstance(p, dict) else p for p in parts if isinstance(p, (dict, str)))
+
+
+UNSTARTED = "_Stopped before the answer began._"
+_NOT_ANSWERS = ("**Error:**", "**Unexpected error:**", UNSTARTED)
+
+
+def conversation(history: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The chat as the library reads it for follow-ups: answers as plain text (not escaped), and error
+    messages and answers stopped before they began left out."""
+    turns = []
+    for message in history or []:
+        content = message.get("content")
+        if message.get("role") == "assistant":
+            text = _message_text(content)
+            if text.startswith(_NOT_ANSWERS):
+                continue
+            message = {**message, "content": html.unescape(text)}
+        turns.append(message)
+    return turns
+
+
 def mark_stopped(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The chat after Stop: the unfinished answer says it was stopped."""
     history = list(history or [])
     last_is_text = bool(history) and not (history[-1].get("metadata") or {}).get("title")
     if last_is_text and history[-1].get("role") == "assistant":
         last = dict(history[-1])
-        parts = last.get("content")
-        texts = [p.get("text", "") for p in parts if isinstance(p, dict)] if isinstance(parts, list) else [parts]
-        text = "\n".join(t for t in texts if isinstance(t, str))
-        last["content"] = ("_Stopped before the answer began._" if text.strip() in ("", WRITING)
+        text = _message_text(last.get("content"))
+        last["content"] = (UNSTARTED if text.strip() in ("", WRITING)
                            else f"{text}\n\n_(stopped)_")
         history[-1] = last
     return history
@@ -244,7 +267,7 @@ def build_app(qa: QA, settings: Settings) -> gr.Blocks:
         stop = threading.Event()
         stream = None
         try:
-            stream = qa.stream(message, since=_day(since), until=_day(until), history=history,
+            stream = qa.stream(message, since=_day(since), until=_day(until), history=conversation(history),
                                should_stop=stop.is_set)
             for answer in stream:
                 yield answer_messages(answer), panel_markdown(answer)
