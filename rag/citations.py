@@ -9,7 +9,9 @@ from typing import Sequence
 from rag.chunking import sentence_spans
 from rag.lexical import tokenize
 
-MARKER = re.compile(r"\[\s*(?:passage\s*|source\s*)?(\d+(?:\s*[,;]\s*(?:passage\s*|source\s*)?\d+)*)\s*\]", re.I)
+MARKER = re.compile(r"\[\s*(?:passages?\s*|sources?\s*)?(\d+(?:\s*(?:[,;\-–]|and)\s*(?:passage\s*|source\s*)?\d+)*)\s*\]",
+                    re.I)
+_MAX_RANGE = 20  # "[1-3]" is 1, 2 and 3; a wider span is read as its two ends
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[[^\]]*\]\s*[.,;]?)+")
 
 
@@ -46,8 +48,12 @@ def parse_citations(text: str, source_count: int) -> CitationCheck:
 
 
 def _numbers(marker: re.Match[str]) -> list[int]:
-    """The passage numbers one MARKER match names ("[1, passage 3]" -> [1, 3])."""
-    return [int(n) for n in re.findall(r"\d+", marker.group(1))]
+    """The passage numbers one MARKER match names ("[1, passage 3]" -> [1, 3]; "[2-4]" -> [2, 3, 4])."""
+    numbers: list[int] = []
+    for first, last in re.findall(r"(\d+)(?:\s*[-–]\s*(\d+))?", marker.group(1)):
+        low, high = int(first), int(last or first)
+        numbers += list(range(low, high + 1)) if low <= high <= low + _MAX_RANGE else [low, high]
+    return numbers
 
 
 def _tidy(text: str) -> str:

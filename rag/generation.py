@@ -197,13 +197,15 @@ class TransformersGenerator:
 def load_generator(settings: Settings) -> Generator:
     """The generator settings.generator names: default, fast, a .gguf file or a Hugging Face folder."""
     choice = settings.generator
-    if choice == "default":
+    if choice.lower() == "default":
         return LlamaCppGenerator(assemble_default_model(settings.cache_dir), settings.threads,
                                  settings.context_tokens)
-    if choice == "fast":
+    if choice.lower() == "fast":
         return LlamaCppGenerator(fast_model_path(), settings.threads, settings.context_tokens)
     path = Path(choice).expanduser()
-    if path.suffix == ".gguf" and path.is_file():
+    if path.suffix.lower() == ".gguf":
+        if not path.is_file():
+            raise ModelNotFoundError(f"model file {path} not found; check the path (RAG_GENERATOR / --model)")
         return LlamaCppGenerator(path, settings.threads, settings.context_tokens)
     if path.is_dir():
         return TransformersGenerator(path, settings.threads)

@@ -17,6 +17,7 @@ _CITE_ONE = "End every sentence with [1], the only passage."  # "like [1]" alone
 # Asked again without the decline option, the model often replied with a bare "[1]"; this line after the
 # question makes it write the answer out.
 _NAME_THE_ANSWER = "Answer with a full sentence that names the answer."
+MIN_PASSAGE_TOKENS = 100  # the best passage is cut to fit the budget, but never shorter than this
 
 
 def instructions(passages: int, decline: bool = True) -> str:
@@ -73,7 +74,7 @@ def passage_cost(hit: Hit) -> int:
 
 
 def select_sources(hits: Sequence[Hit], budget_tokens: int, more_of_best: Sequence[Hit] = ()) -> list[Hit]:
-    """The best article passages that fit in the prompt budget (at least one, cut to fit).
+    """The best article passages that fit in the prompt budget (the best one always, cut to fit).
 
     more_of_best are further retrieved chunks of the best article, best first: each joins its passage (in
     reading order) while it fits, so the passage the answer most likely comes from reads whole."""
@@ -89,11 +90,11 @@ def select_sources(hits: Sequence[Hit], budget_tokens: int, more_of_best: Sequen
     for hit in merge_by_article([*best, *(h for h in hits if h.article_id != best_id)]):
         cost = passage_cost(hit)
         if used + cost > budget_tokens:
-            room = (budget_tokens - used) * 4
-            if chosen or room <= 0:
+            if chosen:
                 break
-            hit = replace(hit, text=hit.text[:room])
-            cost = budget_tokens - used
+            room = max(budget_tokens - used, MIN_PASSAGE_TOKENS)  # the best passage always goes in
+            hit = replace(hit, text=hit.text[:room * 4])
+            cost = room
         chosen.append(hit)
         used += cost
     return chosen

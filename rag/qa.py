@@ -218,9 +218,11 @@ class QA:
              sources: Sequence[str] = ()) -> SearchPlan:
         """What to search for: with news_aware, a follow-up made standalone and its time words read into
         filters (dates the caller gives win). reference_date is the day the question was asked (YYYY-MM-DD)."""
-        for name, value in (("since", since), ("until", until), ("reference date", reference_date)):
+        for name, value in (("'since' date", since), ("'until' date", until), ("reference date", reference_date)):
             if value and not _is_iso_date(value):
                 raise QuestionError(f"the {name} {value!r} is not a date; write it as YYYY-MM-DD")
+        if since and until and since > until:
+            raise QuestionError(f"the 'since' date {since} is after the 'until' date {until}; swap them")
         filters = Filters(since or None, until or None, tuple(sources))
         if not self.settings.news_aware:
             return SearchPlan(question, filters)

@@ -87,6 +87,8 @@ def test_prompt_budget_keeps_best_sources():
     assert 1 <= len(chosen) < 6 and [h.article_id for h in chosen] == [f"art{i}" for i in range(len(chosen))]
     huge = select_sources([hit(0, "a", "word " * 5000)], budget_tokens=700)
     assert len(huge) == 1 and len(huge[0].text) < 5000 * 5
+    tiny_budget = select_sources([hit(0, "a", "word " * 500)], budget_tokens=10)
+    assert len(tiny_budget) == 1 and tiny_budget[0].text.startswith("word word")  # the best passage always goes in
 
 
 def test_best_article_reads_whole_before_other_articles():
@@ -108,6 +110,12 @@ def test_citation_parsing_out_of_range_repeated_and_missing():
     assert check.invalid == 1
     assert "[9]" not in check.text and "[2]" in check.text
     assert check.uncited_sentences == ["Uncited claim."]
+
+
+def test_citation_ranges_and_lists_in_words_name_each_passage():
+    check = parse_citations("Both met [1-3]. Lavrov objected [2 and 4]. Talks ended [passages 1, 5-9].", 5)
+    assert check.text == "Both met [1][2][3]. Lavrov objected [2][4]. Talks ended [1][5]."
+    assert check.cited == [1, 2, 3, 4, 5] and check.invalid == 4
 
 
 def test_citation_after_full_stop_counts_for_its_sentence():

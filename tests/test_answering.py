@@ -189,12 +189,14 @@ def test_unknown_model_names_the_choices(make_settings):
 
     with pytest.raises(ModelNotFoundError, match="default"):
         load_generator(make_settings(generator="/no/such/model"))
+    with pytest.raises(ModelNotFoundError, match="model file /no/such/model.gguf not found"):
+        load_generator(make_settings(generator="/no/such/model.gguf"))
 
 
 def test_fast_preset_streams_from_the_packaged_gguf(make_settings):
     from rag.generation import load_generator
 
-    generator = load_generator(make_settings(generator="fast", threads=1))
+    generator = load_generator(make_settings(generator="Fast", threads=1))
     pieces = list(generator.stream([{"role": "user", "content": "Say hello."}], 8))
     assert pieces and "".join(pieces).strip()
 

@@ -14,6 +14,7 @@ import pytest
 
 from rag.config import Settings
 from rag.duplicates import fingerprint, group_duplicates
+from rag.errors import QuestionError
 from rag.followup import last_turn, standalone_question
 from rag.indexing import build_index
 from rag.qa import QA
@@ -129,6 +130,11 @@ def test_a_question_that_names_what_its_pronouns_mean_is_not_a_follow_up():
     assert standalone_question("Why did Putin cancel his trip?", history) is None
     assert standalone_question("What were their demands?", history) is not None
     assert standalone_question("Why?", history) is not None
+
+
+def test_a_date_range_that_ends_before_it_starts_is_refused_with_the_fix():
+    with pytest.raises(QuestionError, match="'since' date 2026-03-10 is after the 'until' date 2026-03-01; swap"):
+        QA(Settings()).plan("What happened to the bridge?", since="2026-03-10", until="2026-03-01")
 
 
 def test_a_follow_up_reads_its_own_time_words_and_keeps_the_earlier_question_s_otherwise():
