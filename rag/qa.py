@@ -224,6 +224,8 @@ class QA:
         if since and until and since > until:
             raise QuestionError(f"the 'since' date {since} is after the 'until' date {until}; swap them")
         filters = Filters(since or None, until or None, tuple(sources))
+        if sources:
+            self._check_sources(sources)
         if not self.settings.news_aware:
             return SearchPlan(question, filters)
         rewritten = standalone_question(question, history)
@@ -237,6 +239,15 @@ class QA:
         if (frame.since and not since) or (frame.until and not until):
             filters = replace(filters, since=since or frame.since, until=until or frame.until, keep_undated=True)
         return SearchPlan(searched, filters, rewritten, frame)
+
+    def _check_sources(self, sources: Sequence[str]) -> None:
+        """QuestionError naming the sources the index holds when a source filter matches none of its articles."""
+        known = sorted({a.get("source") or "" for a in self.retriever().store.manifest["articles"].values()} - {""})
+        unknown = [s for s in sources if s.lower() not in {k.lower() for k in known}]
+        if unknown:
+            held = f"its sources are: {', '.join(known[:20])}{' ...' if len(known) > 20 else ''}" if known \
+                else "its articles name no source"
+            raise QuestionError(f"no article in the index is from {', '.join(map(repr, unknown))}; {held}")
 
     def _reference(self, reference_date: str | None) -> tuple[date, str]:
         """The date "today" means: the question's date, else the newest article's, else today."""

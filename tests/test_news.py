@@ -244,6 +244,16 @@ def test_follow_up_retrieves_the_passage_of_the_earlier_turn(dated, embedder):
     assert "Mara Lind" in result.hits[0].text
 
 
+def test_a_source_filter_keeps_that_source_and_an_unknown_source_names_the_known_ones(dated):
+    courier = _ask(dated, "What happened to the Harbor Bridge?", "--source", "vellmar courier", "--json")
+    assert courier.returncode == 0, courier.stderr
+    assert _ids_of(json.loads(courier.stdout)["hits"]) <= {"bridge-1", "bridge-2", "budget"}
+    typo = _ask(dated, "What happened to the Harbor Bridge?", "--source", "Vellmar Currier")
+    assert typo.returncode == 2
+    assert "no article in the index is from 'Vellmar Currier'; its sources are: Daily Echo, Northern Post, " \
+           "Vellmar Courier, Wire" in typo.stderr
+
+
 def test_near_identical_articles_give_one_passage_and_an_also_reported_by(dated, embedder):
     qa = QA(dated, embedder=embedder)
     hits = qa.retrieve("How high did the flood water rise in Market Street?")
