@@ -86,11 +86,14 @@ def _rules(ref: date) -> list[tuple[str, Callable[[re.Match], tuple[date, date]]
 def _first_phrase(text: str, ref: date) -> tuple[str, date] | None:
     """The first time phrase in the text that points at or before the reference date, with its first day.
 
-    Phrases capitalised inside a sentence are names ("Business Today"), not dates, and are skipped."""
+    Phrases capitalised inside a sentence are names ("Business Today"), not dates, and are skipped, unless
+    the whole question is written in capitals ("What Happened Last Week?")."""
+    words = re.findall(r"[A-Za-z]+", text)
+    title_case = sum(w[0].isupper() for w in words) >= 0.7 * len(words)
     found = []
     for pattern, span in _rules(ref):
         for match in re.finditer(pattern, text, re.I):
-            if match.start() > 0 and match.group(0)[0].isupper():
+            if match.start() > 0 and match.group(0)[0].isupper() and not title_case:
                 continue
             start, _ = span(match)
             if start <= ref:

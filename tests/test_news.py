@@ -78,6 +78,8 @@ def _ids(hits):
     ("Is the bridge still closed?", None, None, True),
     ("Where will the summit take place?", None, None, False),
     ("What did Business Today report about rates?", None, None, False),  # a name, not a date
+    ("What Happened Last Week?", "2026-03-06", None, False),  # a headline-style question
+    ("WHAT HAPPENED YESTERDAY?", "2026-03-19", None, False),
     ("Did the Verge report on October 7, 2023 agree with Wired this week?", None, None, False),  # own dates
     ("Who will run for president in 2028?", None, None, False),  # a future year is about plans, not articles
 ])
