@@ -97,11 +97,15 @@ def load_articles(folder: Path, max_bytes: int = 20_000_000) -> tuple[list[Artic
 
 def load_file(path: Path, rel: str, max_bytes: int = 20_000_000) -> Iterator[Article | Problem]:
     """Articles (or Problems) from one file."""
-    size = path.stat().st_size
-    if size > max_bytes:
-        yield Problem(rel, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (RAG_MAX_FILE_BYTES)")
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            yield Problem(rel, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (RAG_MAX_FILE_BYTES)")
+            return
+        raw = path.read_bytes()
+    except OSError as exc:
+        yield Problem(rel, f"cannot read: {exc.strerror or exc}; check the file's permissions")
         return
-    raw = path.read_bytes()
     if b"\x00" in raw[:8192]:
         yield Problem(rel, "looks binary (contains NUL bytes), not a text article")
         return

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -272,6 +274,23 @@ def test_bad_files_become_problems_and_good_files_still_load(tmp_path):
     assert ".pdf" in reasons["report.pdf"] and "(none)" in reasons["README"]
     for p in problems:
         assert str(p).startswith(f"skipped {p.path}: ")
+
+
+def test_unreadable_file_is_a_problem_and_the_others_still_load(tmp_path, monkeypatch):
+    (tmp_path / "good.txt").write_text("Good title\nA real sentence of news.\n", encoding="utf-8")
+    (tmp_path / "private.txt").write_text("Private title\nCopied in by another user.\n", encoding="utf-8")
+    read_bytes = Path.read_bytes
+
+    def denied(path: Path) -> bytes:  # what a mode-600 file of another user does
+        if path.name == "private.txt":
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    articles, problems = load_articles(tmp_path)
+    assert [a.id for a in articles] == ["good.txt"]
+    assert [str(p) for p in problems] == [
+        "skipped private.txt: cannot read: Permission denied; check the file's permissions"]
 
 
 def test_file_over_size_limit_is_a_problem(tmp_path):
