@@ -80,10 +80,6 @@ def load_articles(folder: Path, max_bytes: int = 20_000_000) -> tuple[list[Artic
     seen: set[str] = set()
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
         rel = path.relative_to(folder).as_posix()
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            problems.append(Problem(rel, f"unsupported extension {path.suffix or '(none)'}; "
-                                    f"use one of {', '.join(SUPPORTED_SUFFIXES)}"))
-            continue
         for item in load_file(path, rel, max_bytes):
             if isinstance(item, Problem):
                 problems.append(item)
@@ -97,6 +93,11 @@ def load_articles(folder: Path, max_bytes: int = 20_000_000) -> tuple[list[Artic
 
 def load_file(path: Path, rel: str, max_bytes: int = 20_000_000) -> Iterator[Article | Problem]:
     """Articles (or Problems) from one file."""
+    loader = _LOADERS.get(path.suffix.lower())
+    if loader is None:
+        yield Problem(rel, f"unsupported extension {path.suffix or '(none)'}; "
+                      f"use one of {', '.join(SUPPORTED_SUFFIXES)}")
+        return
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -117,7 +118,6 @@ def load_file(path: Path, rel: str, max_bytes: int = 20_000_000) -> Iterator[Art
     if not content.strip():
         yield Problem(rel, "file is empty")
         return
-    loader = _LOADERS[path.suffix.lower()]
     yield from loader(content, rel)
 
 

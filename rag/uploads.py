@@ -87,7 +87,7 @@ def save_uploads(paths: list[Path], seeds_dir: Path, max_bytes: int) -> tuple[li
         upload = Path(upload)
         display = upload.name or str(upload)
         name = safe_name(display)
-        suffix = Path(name).suffix
+        suffix = Path(display).suffix.lower()  # the name as given: "notes.txt~" is not a .txt file
         if suffix not in SUPPORTED_SUFFIXES:
             problems.append(Problem(display, f"unsupported file type {suffix or '(none)'}; "
                                     f"use one of {', '.join(SUPPORTED_SUFFIXES)}"))

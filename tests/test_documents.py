@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.documents import Article, Problem, load_articles, parse_date
+from rag.documents import Article, Problem, load_articles, load_file, parse_date
 
 REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -274,6 +274,14 @@ def test_bad_files_become_problems_and_good_files_still_load(tmp_path):
     assert ".pdf" in reasons["report.pdf"] and "(none)" in reasons["README"]
     for p in problems:
         assert str(p).startswith(f"skipped {p.path}: ")
+
+
+def test_load_file_reports_an_unknown_extension(tmp_path):
+    path = tmp_path / "notes.txt~"  # an editor's backup copy
+    path.write_text("Title\nBody.\n", encoding="utf-8")
+    [problem] = load_file(path, path.name)
+    assert problem == Problem("notes.txt~", "unsupported extension .txt~; use one of .txt, .md, .html, .htm, "
+                                            ".json, .jsonl")
 
 
 def test_unreadable_file_is_a_problem_and_the_others_still_load(tmp_path, monkeypatch):

@@ -80,14 +80,19 @@ def test_creates_the_folder_and_keeps_permissions_readable(tmp_path):
     assert os.stat(saved[0]).st_mode & 0o444 == 0o444
 
 
-@pytest.mark.parametrize("name", ["report.pdf", "setup.exe", "README", "notes.txt.exe", "archive.tar.gz"])
-def test_refuses_other_file_types(tmp_path, name):
+@pytest.mark.parametrize("name, suffix", [
+    ("report.pdf", ".pdf"), ("setup.exe", ".exe"), ("README", "(none)"), ("notes.txt.exe", ".exe"),
+    ("archive.tar.gz", ".gz"),
+    # made safe these names would end in .txt, .html and .json1: the name as uploaded decides
+    ("notes.txt~", ".txt~"), ("report.h t m l", ".h t m l"), ("story.json-1", ".json-1"),
+])
+def test_refuses_other_file_types(tmp_path, name, suffix):
     seeds = tmp_path / "seeds"
     saved, problems = save_uploads([upload(tmp_path / "in", name)], seeds, max_bytes=10_000)
     assert saved == []
     [problem] = problems
     assert problem.path == name
-    assert "unsupported file type" in problem.reason
+    assert problem.reason.startswith(f"unsupported file type {suffix}; use one of ")
     for suffix in SUPPORTED_SUFFIXES:
         assert suffix in problem.reason
     assert tree(seeds) == set()
