@@ -107,13 +107,14 @@ def load_file(path: Path, rel: str, max_bytes: int = 20_000_000) -> Iterator[Art
     except OSError as exc:
         yield Problem(rel, f"cannot read: {exc.strerror or exc}; check the file's permissions")
         return
-    if b"\x00" in raw[:8192]:
+    encoding = "UTF-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "UTF-8"  # a byte-order mark says UTF-16
+    if encoding == "UTF-8" and b"\x00" in raw[:8192]:
         yield Problem(rel, "looks binary (contains NUL bytes), not a text article")
         return
     try:
-        content = raw.decode("utf-8-sig")
+        content = raw.decode("utf-16" if encoding == "UTF-16" else "utf-8-sig")
     except UnicodeDecodeError as exc:
-        yield Problem(rel, f"not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8")
+        yield Problem(rel, f"not valid {encoding} (byte {exc.start}); re-save the file as UTF-8")
         return
     if not content.strip():
         yield Problem(rel, "file is empty")

@@ -322,6 +322,15 @@ def test_utf8_bom_is_accepted(tmp_path):
     assert problems == [] and a.title == "BOM title"
 
 
+@pytest.mark.parametrize("bom, encoding", [(b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")])
+def test_utf16_with_byte_order_mark_is_decoded(tmp_path, bom, encoding):
+    text = "Budget passes\nMarch 3, 2025\nThe parliament passed the budget, 201 votes to 99.\n"
+    [a], problems = load_one(tmp_path, "notepad.txt", bom + text.encode(encoding))  # Notepad's "Unicode"
+    assert problems == []
+    assert (a.title, a.published) == ("Budget passes", "2025-03-03")
+    assert a.text == "March 3, 2025\nThe parliament passed the budget, 201 votes to 99."
+
+
 def test_sha256_changes_with_text_and_metadata():
     a = Article(id="a", title="T", text="x")
     assert a.sha256 == Article(id="a", title="T", text="x", path="elsewhere").sha256
