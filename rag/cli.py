@@ -40,7 +40,7 @@ def cmd_status(args: argparse.Namespace) -> int:
               f"built {manifest.get('updated', '?')}, model {manifest['settings']['embedding_model']}, "
               f"chunks of {manifest['settings']['chunk_tokens']} tokens")
     if settings.seeds_dir.is_dir():
-        articles, problems = load_articles(settings.seeds_dir, settings.max_file_bytes)
+        articles, problems = load_articles(settings.seeds_dir, settings.max_file_bytes, settings.index_dir)
         plan = plan_update(articles, manifest, settings.shape())
         print(f"articles {settings.seeds_dir}: {len(articles)} readable, {len(problems)} skipped")
         print("a build would do nothing" if plan.is_noop else f"a build would do: {plan.describe()}")

@@ -73,13 +73,19 @@ def parse_date(text: str) -> str | None:
     return None
 
 
-def load_articles(folder: Path, max_bytes: int = 20_000_000) -> tuple[list[Article], list[Problem]]:
-    """Read every supported file below folder. Bad files become Problems; they never abort the load."""
+def load_articles(folder: Path, max_bytes: int = 20_000_000,
+                  index_dir: Path | None = None) -> tuple[list[Article], list[Problem]]:
+    """Read every supported file below folder, except hidden files and folders and the index folder (when
+    it lies inside). Bad files become Problems; they never abort the load."""
     articles: list[Article] = []
     problems: list[Problem] = []
     seen: set[str] = set()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+    index = index_dir.resolve() if index_dir is not None else None
+    for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
+        if (any(part.startswith(".") for part in rel.split("/")) or not path.is_file()
+                or (index is not None and index in path.resolve().parents)):
+            continue
         for item in load_file(path, rel, max_bytes):
             if isinstance(item, Problem):
                 problems.append(item)

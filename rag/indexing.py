@@ -144,7 +144,7 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
     if not settings.seeds_dir.is_dir():
         raise RagError(f"articles folder {settings.seeds_dir} does not exist; create it or pass --seeds DIR")
     with build_lock(settings.index_dir, log):
-        articles, problems = load_articles(settings.seeds_dir, settings.max_file_bytes)
+        articles, problems = load_articles(settings.seeds_dir, settings.max_file_bytes, settings.index_dir)
         for problem in problems:
             log(str(problem))
         shape = settings.shape()

@@ -301,6 +301,15 @@ def test_unreadable_file_is_a_problem_and_the_others_still_load(tmp_path, monkey
         "skipped private.txt: cannot read: Permission denied; check the file's permissions"]
 
 
+def test_hidden_folders_are_not_read(tmp_path):
+    (tmp_path / "story.txt").write_text("Real story\nThe real body.\n", encoding="utf-8")
+    for folder in (".ipynb_checkpoints", "drafts/.git/objects"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "old.txt").write_text("Old draft\nAn old draft body.\n", encoding="utf-8")
+    articles, problems = load_articles(tmp_path)
+    assert [a.id for a in articles] == ["story.txt"] and problems == []
+
+
 def test_file_over_size_limit_is_a_problem(tmp_path):
     (tmp_path / "big.txt").write_text("Big\n" + "word " * 1000, encoding="utf-8")
     articles, problems = load_articles(tmp_path, max_bytes=1000)

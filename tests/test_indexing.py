@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -285,6 +286,18 @@ def test_build_refuses_while_another_build_holds_the_lock(built, embedder):
     assert (built.index_dir / "manifest.json").read_bytes() == before
     report, _ = build(built, embedder)   # the lock is released afterwards
     assert report.plan.added == ["extra.txt"]
+
+
+def test_index_folder_inside_the_articles_folder_is_not_read(make_settings, embedder, write_articles, tmp_path,
+                                                            monkeypatch):
+    news = write_articles(tmp_path / "news")
+    monkeypatch.chdir(news)  # cd news && rag build --seeds . : the index folder ./index lies inside
+    settings = make_settings(seeds_dir=Path("."), index_dir=Path("index"))
+    reports = [build(settings, embedder)[0] for _ in range(3)]
+    assert [r.articles for r in reports] == [4, 4, 4]
+    assert all(r.problems == [] for r in reports)
+    assert reports[1].plan.is_noop and reports[2].plan.is_noop
+    assert sorted(read_manifest(news / "index")["articles"]) == ALL
 
 
 # --- settings change -----------------------------------------------------------------------------------------
