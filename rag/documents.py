@@ -184,14 +184,18 @@ def _load_html(content: str, rel: str) -> Iterator[Article | Problem]:
     time_tag = soup.find("time")
     published = parse_date(meta.get("article:published_time", "") or meta.get("date", "")
                            or (time_tag.get("datetime", "") or time_tag.get_text() if time_tag else ""))
+    h1 = (soup.find("article") or soup.find("main") or soup).find("h1")  # before <header> goes: it may hold it
+    heading = h1.get_text(strip=True) if h1 else ""
     for tag in soup(["script", "style", "nav", "header", "footer", "aside", "noscript", "iframe", "form", "svg"]):
         tag.decompose()
     root = soup.find("article") or soup.find("main") or soup.body or soup
-    h1 = root.find("h1")
-    title = (meta.get("og:title") or (soup.title.get_text(strip=True) if soup.title else "")
-             or (h1.get_text(strip=True) if h1 else ""))
-    blocks = [el.get_text(" ", strip=True) for el in root.find_all(["p", "h2", "h3", "li", "blockquote"])]
-    text = "\n".join(b for b in blocks if b) or root.get_text("\n", strip=True)
+    title = meta.get("og:title") or (soup.title.get_text(strip=True) if soup.title else "") or heading
+    names = ["p", "h2", "h3", "li", "blockquote"]
+    blocks = [el.get_text(" ", strip=True) for el in root.find_all(names) if not el.find_parent(names)]
+    text = "\n".join(b for b in blocks if b)
+    full = root.get_text("\n", strip=True)
+    if len(text) < len(full) / 2:  # most of the text sits outside paragraphs, e.g. in <div>s
+        text = full
     text = _clean(text).strip()
     if not text:
         yield Problem(rel, "no readable text in the HTML page")

@@ -181,6 +181,33 @@ def test_html_time_text_when_no_datetime_attribute(tmp_path):
     assert a.published == "2025-05-26"
 
 
+def test_html_heading_in_header_is_the_title(tmp_path):
+    page = ("<html><body><header><h1>Storm hits coast</h1><p>Site banner</p></header>"
+            "<p>Winds reached 150 km/h on Monday.</p></body></html>")
+    [a], _ = load_one(tmp_path, "storm.html", page)
+    assert a.title == "Storm hits coast"
+    assert a.text == "Winds reached 150 km/h on Monday."
+
+
+def test_html_nested_blocks_are_read_once(tmp_path):
+    page = """<html><head><title>Minister resigns</title></head><body><article>
+<p>The minister resigned on Friday.</p>
+<blockquote><p>"I take full responsibility," she said.</p></blockquote>
+<ul><li><p>Point one of the plan.</p></li><li>Point two.</li></ul>
+</article></body></html>"""
+    [a], _ = load_one(tmp_path, "resigns.html", page)
+    assert a.text.split("\n") == ["The minister resigned on Friday.", '"I take full responsibility," she said.',
+                                  "Point one of the plan.", "Point two."]
+
+
+def test_html_text_in_divs_is_not_lost(tmp_path):
+    page = ("<html><head><title>Port reopens</title></head><body>"
+            "<div>The port reopened on Monday after a week of storms.</div>"
+            "<div>Ferries to the islands run again. <p>Photo: AP</p></div></body></html>")
+    [a], _ = load_one(tmp_path, "port.html", page)
+    assert a.text == "The port reopened on Monday after a week of storms.\nFerries to the islands run again.\nPhoto: AP"
+
+
 def test_html_without_readable_text_is_a_problem(tmp_path):
     articles, problems = load_one(tmp_path, "empty.html",
                                   "<html><head><script>x=1</script></head><body><nav>menu</nav></body></html>")
