@@ -205,17 +205,22 @@ def _load_html(content: str, rel: str) -> Iterator[Article | Problem]:
                   url=meta.get("og:url", ""), author=meta.get("author", ""), path=rel)
 
 
-def _from_record(obj: object, rel: str, where: str, key: str) -> Article | Problem:
+def _from_record(obj: object, rel: str, where: str) -> Article | Problem:
+    """One JSON record. Its id is rel#<id>, else rel#<url>, else rel#<hash of title and text>: never its
+    position, so a record added at the top of a feed does not change the ids of the others."""
     if not isinstance(obj, dict):
         return Problem(where, "expected a JSON object with 'title' and 'text'")
     text = obj.get("text")
     if not isinstance(text, str) or not text.strip():
         return Problem(where, "missing or empty 'text'")
-    title = str(obj.get("title") or text.strip().split("\n")[0][:120])
+    title = _clean(str(obj.get("title") or text.strip().split("\n")[0][:120])).strip()
+    text = _clean(text).strip()
+    url = str(obj.get("url") or "")
+    key = obj.get("id") or url or hashlib.sha256(json.dumps([title, text]).encode("utf-8")).hexdigest()[:16]
     published = obj.get("published") or obj.get("date")
-    return Article(id=f"{rel}#{obj.get('id') or key}", title=_clean(title).strip(), text=_clean(text).strip(),
-                   source=str(obj.get("source") or ""), published=parse_date(str(published)) if published else None,
-                   url=str(obj.get("url") or ""), author=str(obj.get("author") or ""), path=rel)
+    return Article(id=f"{rel}#{key}", title=title, text=text, source=str(obj.get("source") or ""),
+                   published=parse_date(str(published)) if published else None, url=url,
+                   author=str(obj.get("author") or ""), path=rel)
 
 
 def _load_json(content: str, rel: str) -> Iterator[Article | Problem]:
@@ -226,7 +231,7 @@ def _load_json(content: str, rel: str) -> Iterator[Article | Problem]:
         return
     items = data if isinstance(data, list) else [data]
     for i, obj in enumerate(items):
-        yield _from_record(obj, rel, f"{rel} item {i + 1}" if len(items) > 1 else rel, str(i + 1))
+        yield _from_record(obj, rel, f"{rel} item {i + 1}" if len(items) > 1 else rel)
 
 
 def _load_jsonl(content: str, rel: str) -> Iterator[Article | Problem]:
@@ -238,7 +243,7 @@ def _load_jsonl(content: str, rel: str) -> Iterator[Article | Problem]:
         except json.JSONDecodeError as exc:
             yield Problem(f"{rel} line {lineno}", f"invalid JSON: {exc.msg}")
             continue
-        yield _from_record(obj, rel, f"{rel} line {lineno}", f"line{lineno}")
+        yield _from_record(obj, rel, f"{rel} line {lineno}")
 
 
 _LOADERS: dict[str, Callable[[str, str], Iterator[Article | Problem]]] = {

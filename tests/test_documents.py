@@ -235,7 +235,7 @@ def test_json_list_with_date_key_and_missing_title(tmp_path):
                {"text": "Untitled story first line\nMore text."}]
     articles, problems = load_one(tmp_path, "many.json", json.dumps(records))
     assert problems == []
-    assert [a.id for a in articles] == ["many.json#1", "many.json#2"]
+    assert all(a.id.startswith("many.json#") for a in articles) and articles[0].id != articles[1].id
     assert articles[0].published == "2025-08-02"
     assert articles[1].title == "Untitled story first line"
     assert articles[1].published is None
@@ -259,11 +259,29 @@ def test_jsonl_malformed_line_keeps_good_lines(tmp_path):
     ])
     articles, problems = load_one(tmp_path, "feed.jsonl", content)
     assert [a.title for a in articles] == ["Good one", "Good two"]
-    assert [a.id for a in articles] == ["feed.jsonl#line1", "feed.jsonl#line3"]
     paths = [p.path for p in problems]
     assert paths == ["feed.jsonl line 2", "feed.jsonl line 4"]
     assert "invalid JSON" in problems[0].reason
     assert "feed.jsonl line 2" in str(problems[0])
+
+
+def test_json_records_without_id_keep_their_id_when_the_feed_grows(tmp_path):
+    records = [{"title": "Ferry line opens", "text": "The harbour town opened a ferry line."},
+               {"title": "Library reopens", "text": "The library reopened.", "url": "https://example.com/library"}]
+    before, _ = load_one(tmp_path, "feed.jsonl", "\n".join(json.dumps(r) for r in records))
+    assert before[1].id == "feed.jsonl#https://example.com/library"  # the url when there is one
+    newest = {"title": "Breaking", "text": "A new story at the top of the feed."}
+    after, problems = load_one(tmp_path, "feed.jsonl", "\n".join(json.dumps(r) for r in [newest, *records]))
+    assert problems == []
+    assert [a.id for a in after[1:]] == [a.id for a in before]
+    assert len({a.id for a in after}) == 3
+
+
+def test_json_exact_repeated_record_is_a_duplicate(tmp_path):
+    record = {"title": "Ferry line opens", "text": "The harbour town opened a ferry line."}
+    articles, problems = load_one(tmp_path, "feed.jsonl", "\n".join(json.dumps(r) for r in [record, record]))
+    [a] = articles
+    assert [str(p) for p in problems] == [f"skipped feed.jsonl: duplicate article id {a.id!r}"]
 
 
 def test_json_invalid_is_a_problem(tmp_path):

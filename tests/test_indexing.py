@@ -300,6 +300,22 @@ def test_index_folder_inside_the_articles_folder_is_not_read(make_settings, embe
     assert sorted(read_manifest(news / "index")["articles"]) == ALL
 
 
+def test_a_record_added_at_the_top_of_a_feed_embeds_only_that_record(make_settings, embedder):
+    settings = make_settings()
+    settings.seeds_dir.mkdir(parents=True)
+    feed = settings.seeds_dir / "feed.jsonl"
+    records = [{"title": f"Story {i}", "text": f"Body of story {i}. It has two sentences."} for i in range(5)]
+    feed.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    build(settings, embedder)
+    newest = {"title": "Breaking", "text": "A new story. Just one."}
+    feed.write_text(json.dumps(newest) + "\n" + feed.read_text(encoding="utf-8"), encoding="utf-8")
+    counting = CountingEmbedder(embedder)
+    report, _ = build(settings, counting)
+    assert (len(report.plan.added), report.plan.changed, report.plan.removed) == (1, [], [])
+    assert len(report.plan.unchanged) == 5
+    assert report.chunks_embedded == sum(counting.calls) == 1
+
+
 # --- settings change -----------------------------------------------------------------------------------------
 
 def test_changed_chunk_size_triggers_full_rebuild(built, embedder, make_settings):
