@@ -17,6 +17,10 @@ class IndexLockedError(RagError):
     """Another build holds the index lock."""
 
 
+class NoArticlesError(RagError):
+    """The articles folder holds no readable article and there is no index yet."""
+
+
 class ArticleError(RagError):
     """An article file could not be read."""
 

@@ -15,8 +15,8 @@ from rag.config import Settings
 from rag.documents import Article, Problem, load_articles
 from rag import duplicates
 from rag.embedding import Embedder, SentenceTransformerEmbedder
-from rag.errors import IndexLockedError, RagError
-from rag.store import ChunkRecord, IndexStore, read_manifest
+from rag.errors import IndexLockedError, NoArticlesError, RagError
+from rag.store import MANIFEST, ChunkRecord, IndexStore, read_manifest
 
 Log = Callable[[str], None]
 
@@ -147,6 +147,9 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
         articles, problems = load_articles(settings.seeds_dir, settings.max_file_bytes, settings.index_dir)
         for problem in problems:
             log(str(problem))
+        if not articles and not (settings.index_dir / MANIFEST).exists():
+            raise NoArticlesError(f"no readable articles in {settings.seeds_dir}; add .txt, .md, .html, .json or "
+                                  ".jsonl files and run rag build again")
         shape = settings.shape()
         manifest = read_manifest(settings.index_dir) if not full else None
         plan = plan_update(articles, manifest, shape, full=full)

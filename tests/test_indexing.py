@@ -13,7 +13,7 @@ import pytest
 import rag.indexing
 import rag.store
 from rag.chunking import embedding_text
-from rag.errors import IndexFormatError, IndexLockedError
+from rag.errors import IndexFormatError, IndexLockedError, NoArticlesError
 from rag.indexing import build_index, build_lock
 from rag.store import IndexStore, read_manifest
 
@@ -314,6 +314,26 @@ def test_a_record_added_at_the_top_of_a_feed_embeds_only_that_record(make_settin
     assert (len(report.plan.added), report.plan.changed, report.plan.removed) == (1, [], [])
     assert len(report.plan.unchanged) == 5
     assert report.chunks_embedded == sum(counting.calls) == 1
+
+
+def test_no_readable_article_and_no_index_is_an_error(make_settings, embedder):
+    settings = make_settings()
+    settings.seeds_dir.mkdir(parents=True)
+    (settings.seeds_dir / "feed.json").write_text("{not json", encoding="utf-8")
+    logs: list[str] = []
+    with pytest.raises(NoArticlesError) as info:
+        build_index(settings, embedder=embedder, log=logs.append, progress=False)
+    assert str(info.value) == (f"no readable articles in {settings.seeds_dir}; add .txt, .md, .html, .json or "
+                               ".jsonl files and run rag build again")
+    assert [line.split(":")[0] for line in logs] == ["skipped feed.json"]  # the reason the file was skipped
+
+
+def test_deleting_every_article_empties_the_index(built, embedder):
+    for path in built.seeds_dir.iterdir():
+        path.unlink()
+    report, _ = build(built, embedder)
+    assert sorted(report.plan.removed) == ALL and report.articles == report.chunks == 0
+    assert IndexStore.load(built.index_dir).manifest["articles"] == {}
 
 
 # --- settings change -----------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import quote, urlsplit
 
 from rag.config import Settings
-from rag.errors import RagError
+from rag.errors import NoArticlesError, RagError
 
 if TYPE_CHECKING:  # gradio is imported lazily, after the offline environment is set
     import gradio as gr
@@ -377,7 +377,10 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, build: 
 
     qa = QA(settings)
     if build:
-        print(qa.build().summary(), flush=True)
+        try:
+            print(qa.build().summary(), flush=True)
+        except NoArticlesError as exc:  # the page can still take uploads
+            print(f"warning: {exc}", file=sys.stderr)
     started = time.perf_counter()
     try:
         qa.retriever()
