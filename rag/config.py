@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import RagError
+
+_POSITIVE = ("chunk_tokens", "embed_batch_size", "max_file_bytes", "top_k", "candidates", "max_per_article",
+             "best_article_chunks", "max_new_tokens", "prompt_tokens", "threads", "context_tokens",
+             "max_question_chars")
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,25 @@ class Settings:
         default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "news-rag"
     )
 
+    def __post_init__(self) -> None:
+        """Folders become Paths; a value the library cannot work with is refused, naming its RAG_* variable."""
+        for name in ("seeds_dir", "index_dir", "cache_dir"):
+            if getattr(self, name) == "":
+                raise RagError(f"RAG_{name.upper()} is empty; set it to a folder or unset it")
+            object.__setattr__(self, name, Path(getattr(self, name)))
+        for name in _POSITIVE:
+            if getattr(self, name) < 1:
+                raise RagError(f"RAG_{name.upper()}={getattr(self, name)} must be a whole number of 1 or more")
+        if self.chunk_overlap < 0:
+            raise RagError(f"RAG_CHUNK_OVERLAP={self.chunk_overlap} must be 0 or more")
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise RagError(f"RAG_CHUNK_OVERLAP={self.chunk_overlap} must be smaller than "
+                           f"RAG_CHUNK_TOKENS={self.chunk_tokens}")
+        if not 0 <= self.dense_weight <= 1:
+            raise RagError(f"RAG_DENSE_WEIGHT={self.dense_weight} must be between 0 and 1")
+        if not math.isfinite(self.min_score):
+            raise RagError(f"RAG_MIN_SCORE={self.min_score} must be a finite number")
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
         """Build settings from RAG_<FIELD> environment variables, then explicit overrides (None is ignored)."""
@@ -54,9 +78,6 @@ class Settings:
             if raw is not None:
                 values[f.name] = _parse(f.name, raw, cls.__dataclass_fields__[f.name].type)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for key in ("seeds_dir", "index_dir", "cache_dir"):
-            if key in values:
-                values[key] = Path(values[key])  # type: ignore[arg-type]
         return cls(**values)  # type: ignore[arg-type]
 
     def shape(self) -> dict[str, object]:

@@ -83,3 +83,28 @@ def test_bad_environment_value_is_a_one_line_error(tmp_path):
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert "RAG_CHUNK_TOKENS" in line
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"RAG_CHUNK_TOKENS": "20"}, "RAG_CHUNK_OVERLAP=24 must be smaller than RAG_CHUNK_TOKENS=20"),
+    ({"RAG_CHUNK_OVERLAP": "-1"}, "RAG_CHUNK_OVERLAP=-1 must be 0 or more"),
+    ({"RAG_TOP_K": "-3"}, "RAG_TOP_K=-3 must be a whole number of 1 or more"),
+    ({"RAG_EMBED_BATCH_SIZE": "0"}, "RAG_EMBED_BATCH_SIZE=0 must be a whole number of 1 or more"),
+    ({"RAG_DENSE_WEIGHT": "7"}, "RAG_DENSE_WEIGHT=7.0 must be between 0 and 1"),
+    ({"RAG_MIN_SCORE": "nan"}, "RAG_MIN_SCORE=nan must be a finite number"),
+    ({"RAG_SEEDS_DIR": ""}, "RAG_SEEDS_DIR is empty; set it to a folder or unset it"),
+])
+def test_out_of_range_environment_value_is_a_one_line_error(tmp_path, env, message):
+    result = run("status", cwd=tmp_path, env_extra=env, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"error: {message}"]
+
+
+def test_boundary_settings_are_accepted(tmp_path):
+    from rag.config import Settings
+
+    env = {"RAG_CHUNK_TOKENS": "32", "RAG_CHUNK_OVERLAP": "0", "RAG_DENSE_WEIGHT": "1", "RAG_MIN_SCORE": "-1",
+           "RAG_TOP_K": "1", "RAG_THREADS": "1"}
+    settings = Settings.from_env(env, seeds_dir=tmp_path)
+    assert (settings.chunk_tokens, settings.chunk_overlap, settings.dense_weight, settings.min_score) == (32, 0, 1, -1)
+    assert settings.seeds_dir == tmp_path and settings.index_dir.name == "index"
