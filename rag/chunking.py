@@ -90,6 +90,9 @@ def chunk_text(article_id: str, text: str, count_tokens: TokenCounter,
     return chunks
 
 
+TITLE_TOKENS = 64  # what the title and the model's special tokens may take beside a chunk in embedding_text
+
+
 def embedding_text(title: str, chunk_text_: str) -> str:
     """What the embedder sees: the article title, then the passage."""
     return f"{title}\n{chunk_text_}" if title else chunk_text_

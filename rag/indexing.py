@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from rag.chunking import chunk_text, embedding_text
+from rag.chunking import TITLE_TOKENS, chunk_text, embedding_text
 from rag.config import Settings
 from rag.documents import Article, Problem, load_articles
 from rag import duplicates
@@ -164,6 +164,11 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
                 store.save(settings.index_dir)
             return BuildReport(plan, 0, time.perf_counter() - started, len(articles), total, problems)
         embedder = embedder or make_embedder(settings)
+        readable = embedder.max_tokens - TITLE_TOKENS
+        if settings.chunk_tokens > readable:
+            raise RagError(f"RAG_CHUNK_TOKENS={settings.chunk_tokens} is more than the embedding model reads beside "
+                           f"a title ({embedder.max_tokens} - {TITLE_TOKENS} = {readable} tokens); set it to "
+                           f"{readable} or less")
         if plan.full_reason or manifest is None:
             store = IndexStore.empty(embedder.dim, shape)
             store.manifest["duplicates"] = duplicates.VERSION  # every entry gets today's fingerprint

@@ -13,7 +13,7 @@ import pytest
 import rag.indexing
 import rag.store
 from rag.chunking import embedding_text
-from rag.errors import IndexFormatError, IndexLockedError, NoArticlesError
+from rag.errors import IndexFormatError, IndexLockedError, NoArticlesError, RagError
 from rag.indexing import build_index, build_lock
 from rag.store import IndexStore, read_manifest
 
@@ -356,6 +356,18 @@ def test_changed_chunk_size_triggers_full_rebuild(built, embedder, make_settings
                                                                         for c in old.chunks.values())
     report, _ = build(smaller, embedder)
     assert report.plan.is_noop
+
+
+def test_chunks_longer_than_the_model_reads_are_refused(make_settings, embedder, write_articles):
+    settings = make_settings(chunk_tokens=1000, chunk_overlap=10)
+    write_articles(settings.seeds_dir)
+    with pytest.raises(RagError) as info:
+        build(settings, embedder)
+    assert str(info.value) == ("RAG_CHUNK_TOKENS=1000 is more than the embedding model reads beside a title "
+                               "(256 - 64 = 192 tokens); set it to 192 or less")
+    assert read_manifest(settings.index_dir) is None  # nothing was written
+    report, _ = build(make_settings(chunk_tokens=192, chunk_overlap=10), embedder)
+    assert report.articles == 4
 
 
 # --- damaged index -------------------------------------------------------------------------------------------
