@@ -11,7 +11,8 @@ TokenCounter = Callable[[Sequence[str]], list[int]]
 _ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "gen", "gov", "sen", "rep", "lt", "col",
                   "sgt", "capt", "u.s", "u.k", "u.n", "no", "vs", "inc", "co", "corp", "ltd", "jan", "feb",
                   "mar", "apr", "aug", "sept", "sep", "oct", "nov", "dec", "e.g", "i.e", "etc"}
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-Ý])|\n+")
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-Ý])"  # then a space and a capital
+                           r"|[。！？]+[」』”’）)]*|\n+")  # CJK stops need no space after them
 
 
 @dataclass(frozen=True)
@@ -47,16 +48,30 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return trimmed
 
 
-def _split_long(text: str, start: int, end: int, tokens: int, budget: int) -> list[tuple[int, int, int]]:
-    """Split one over-long sentence at word boundaries into pieces of about budget tokens."""
+def _split_long(text: str, start: int, end: int, count_tokens: TokenCounter,
+                budget: int) -> list[tuple[int, int, int]]:
+    """(start, end, tokens) pieces of one over-long sentence: its words, a word longer than the budget cut."""
     words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
-    per_piece = max(1, int(len(words) * budget / tokens * 0.9))
     pieces = []
-    for i in range(0, len(words), per_piece):
-        group = words[i:i + per_piece]
-        share = round(tokens * len(group) / len(words))
-        pieces.append((group[0][0], group[-1][1], max(1, share)))
+    for (s, e), n in zip(words, count_tokens([text[s:e] for s, e in words])):
+        pieces.extend(_cut_word(text, s, e, n, count_tokens, budget) if n > budget else [(s, e, n)])
     return pieces
+
+
+def _cut_word(text: str, start: int, end: int, tokens: int, count_tokens: TokenCounter,
+              budget: int) -> list[tuple[int, int, int]]:
+    """Runs of characters, each within the budget, of a word longer than it (CJK, a long URL or table row)."""
+    runs = []
+    size = max(1, (end - start) * budget // tokens)  # characters of about budget tokens
+    while start < end:
+        stop = min(start + size, end)
+        [n] = count_tokens([text[start:stop]])
+        while n > budget and stop - start > 1:
+            stop = start + max(1, (stop - start) * budget // n)
+            [n] = count_tokens([text[start:stop]])
+        runs.append((start, stop, n))
+        start = stop
+    return runs
 
 
 def chunk_text(article_id: str, text: str, count_tokens: TokenCounter,
@@ -70,7 +85,7 @@ def chunk_text(article_id: str, text: str, count_tokens: TokenCounter,
     counts = count_tokens([text[s:e] for s, e in spans])
     units: list[tuple[int, int, int]] = []
     for (start, end), n in zip(spans, counts):
-        units.extend(_split_long(text, start, end, n, max_tokens) if n > max_tokens else [(start, end, n)])
+        units.extend(_split_long(text, start, end, count_tokens, max_tokens) if n > max_tokens else [(start, end, n)])
     chunks: list[Chunk] = []
     i = 0
     while i < len(units):

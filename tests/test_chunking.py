@@ -138,6 +138,35 @@ def test_over_long_sentence_is_split_into_pieces_within_budget():
         assert not text[c.start - 1].isalnum() and not text[c.end].isalnum()
 
 
+def characters(texts):
+    """Token counter for pure tests: one token per non-space character, as for CJK text."""
+    return [sum(not ch.isspace() for ch in t) for t in texts]
+
+
+@pytest.mark.parametrize("long_word", [
+    "https://example.com/" + "/".join(f"segment{i}" for i in range(60)),  # a URL
+    "|".join(f"item{i}=EUR{i * 3}.50" for i in range(40)),  # a pasted table row
+    "东京电力公司周二宣布将提高明年的电价" * 20,  # CJK without sentence stops
+], ids=["url", "table row", "cjk"])
+def test_word_longer_than_the_budget_is_cut_into_pieces_within_it(long_word):
+    text = f"Prices rose again. See {long_word} for details. Markets closed."
+    chunks = chunk_text("a", text, characters, max_tokens=64, overlap=8)
+    assert all(c.text == text[c.start:c.end] for c in chunks)
+    assert max(characters([c.text for c in chunks])) <= 64
+    covered = {i for c in chunks for i in range(c.start, c.end)}
+    assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())
+    assert chunks[0].text.startswith("Prices rose again.") and chunks[-1].text.endswith("Markets closed.")
+
+
+def test_cjk_sentence_stops_end_sentences():
+    text = "东京电力公司周二宣布，将提高明年的电价。「价格上涨。」他说！真的吗？Prices rose. Then fell."
+    assert sentences(text) == ["东京电力公司周二宣布，将提高明年的电价。", "「价格上涨。」", "他说！", "真的吗？",
+                               "Prices rose.", "Then fell."]
+    article = "东京电力公司周二宣布，将提高明年的电价。" * 12  # 20 characters a sentence
+    chunks = chunk_text("a", article, characters, max_tokens=64, overlap=0)
+    assert [len(c.text) for c in chunks] == [60, 60, 60, 60]  # three whole sentences a chunk
+
+
 def test_abbreviations_do_not_end_sentences():
     text = ("Mr. Smith met U.S. officials in Washington. Mrs. Jones of Acme Inc. agreed. "
             "The U.K. and the U.N. were present, e.g. France. Dr. Lee spoke last.")
@@ -180,6 +209,17 @@ def test_invariants_hold_for_generated_texts(parts, max_tokens, overlap):
     check_invariants(text, chunks, max_tokens)
     for c in chunks:
         assert n_words(c.text) <= max_tokens
+
+
+def test_text_without_spaces_stays_within_the_budget_of_the_real_tokenizer(embedder):
+    cases = ["东京电力公司周二宣布，将提高明年的电价。" * 40, "东京电力公司周二宣布，将提高明年的电价" * 40,
+             "Prices: " + "|".join(f"item{i}=EUR{i * 3}.50" for i in range(300)) + "."]
+    for text in cases:
+        chunks = chunk_text("x", text, embedder.count_tokens, max_tokens=128, overlap=24)
+        assert all(c.text == text[c.start:c.end] for c in chunks)
+        counts = embedder.count_tokens([c.text for c in chunks])
+        assert max(counts) <= 128, counts
+        assert sum(counts) < 1.2 * embedder.count_tokens([text])[0]  # pieces near the budget, not slivers
 
 
 def test_embedding_text_with_real_tokenizer_fits_the_model(embedder, tmp_path, articles):
