@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Generator as Gen, Iterator, Mapping, Sequence
 
-from rag.citations import align_markers, parse_citations
+from rag.citations import MARKER, align_markers, answer_sentences, parse_citations
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import QuestionError, RagError
@@ -118,8 +118,13 @@ def relies_on(citations: list[Citation]) -> str:
 
 
 def declines(reply: str, question: str) -> bool:
-    """True when the reply is no answer: it declines, is empty or only restates the question."""
-    return bool(_ABSTAIN_PATTERNS.search(reply)) or restates_question(reply, question)
+    """True when the reply is no answer: it declines, is empty or only restates the question. A reply that
+    answers in a cited sentence and says what the passages leave out ("Leaders met in Budapest [1]. The
+    passages do not mention the date.") is an answer."""
+    if restates_question(reply, question):
+        return True
+    return bool(_ABSTAIN_PATTERNS.search(reply)) and not any(
+        MARKER.search(sentence) and not _ABSTAIN_PATTERNS.search(sentence) for sentence in answer_sentences(reply))
 
 
 def finish_answer(question: str, reply: str, sources: list[Hit], hits: list[Hit], timings: Timings,

@@ -79,12 +79,25 @@ class IndexStore:
 
     @classmethod
     def load(cls, folder: Path) -> IndexStore:
-        """Load the generation the manifest names; errors name the bad file and the recovery command."""
+        """Load the generation the manifest names; errors name the bad file and the recovery command.
+
+        When builds replace the generation while its files are read (and clean them up), the newer one is read."""
+        manifest = read_manifest(folder)
+        while True:
+            if manifest is None:
+                raise IndexNotFoundError(f"no index in {folder}; build it with: rag build --index {folder}")
+            try:
+                return cls._load_generation(folder, manifest)
+            except IndexFormatError:
+                newer = read_manifest(folder)
+                if newer is None or newer.get("generation") == manifest.get("generation"):
+                    raise
+                manifest = newer
+
+    @classmethod
+    def _load_generation(cls, folder: Path, manifest: dict) -> IndexStore:
         import faiss
 
-        manifest = read_manifest(folder)
-        if manifest is None:
-            raise IndexNotFoundError(f"no index in {folder}; build it with: rag build --index {folder}")
         files = manifest.get("files", {})
         vec_path, chunk_path, lex_path = (folder / files.get(k, "?") for k in ("vectors", "chunks", "lexical"))
         try:

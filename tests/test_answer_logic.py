@@ -201,6 +201,20 @@ def test_yes_no_questions_are_told_from_open_ones():
         assert not yes_no_question(asked), asked
 
 
+def test_an_answer_that_says_what_the_passages_leave_out_is_kept_and_a_cited_decline_is_not():
+    sources = [hit(0, "a", "Leaders met in Budapest on Tuesday for a security summit.", title="Summit")]
+    asked = "Where did the leaders meet, and when is the next summit?"
+
+    def finish(reply: str):
+        return finish_answer(asked, reply, sources, sources, Timings(), SearchPlan(asked, Filters()))
+
+    partial = finish("Leaders met in Budapest [1]. The passages do not mention the next summit.")
+    assert not partial.abstained and [c.number for c in partial.citations] == [1]
+    assert partial.uncited_sentences == ["The passages do not mention the next summit."]
+    for reply in (f"{ABSTAIN} [1]", "The passages do not say where they met [1].", "The passages do not mention it."):
+        assert finish(reply).abstained, reply
+
+
 def test_finish_answer_abstention_and_citations():
     sources = [hit(0, "a", "The meeting will be in Budapest.", title="Summit")]
     abstained = finish_answer("Q", ABSTAIN, sources, sources, Timings(), SearchPlan("Q", Filters()))

@@ -223,6 +223,20 @@ def snapshot(settings, embedder):
     return store.manifest["generation"], chunk_set(store), all_results(store, embedder)
 
 
+def test_a_reader_whose_generation_is_removed_by_two_quick_builds_reads_the_newest(built, embedder, monkeypatch):
+    stale = rag.store.read_manifest(built.index_dir)  # read just before two builds land
+    edit(built, "football.txt", "five to four on penalties", "seven to six on penalties")
+    build(built, embedder)
+    edit(built, "football.txt", "seven to six on penalties", "eight to seven on penalties")
+    build(built, embedder)  # the first generation's files are now removed
+    readings = iter([stale])
+    real = rag.store.read_manifest
+    monkeypatch.setattr(rag.store, "read_manifest", lambda folder: next(readings, None) or real(folder))
+    store = IndexStore.load(built.index_dir)
+    assert store.manifest["generation"] == real(built.index_dir)["generation"] > stale["generation"]
+    assert any("eight to seven" in c.text for c in store.chunks.values())
+
+
 def test_crash_during_incremental_build_keeps_previous_generation(built, embedder, monkeypatch):
     generation, chunks, results = snapshot(built, embedder)
     edit(built, "football.txt", "five to four on penalties", "seven to six on penalties")
