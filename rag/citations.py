@@ -9,8 +9,8 @@ from typing import Sequence
 from rag.chunking import sentence_spans
 from rag.lexical import tokenize
 
-MARKER = re.compile(r"\[\s*(?:passages?\s*|sources?\s*)?(\d+(?:\s*(?:[,;\-–]|and)\s*(?:passage\s*|source\s*)?\d+)*)\s*\]",
-                    re.I)
+_LABEL = r"(?:passages?\s*|sources?\s*)?"  # "[passage 2]", "[sources 1, 3]"
+MARKER = re.compile(rf"\[\s*{_LABEL}(\d+(?:\s*(?:[,;\-–]|and)\s*{_LABEL}\d+)*)\s*\]", re.I)
 _MAX_RANGE = 20  # "[1-3]" is 1, 2 and 3; a wider span is read as its two ends
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[[^\]]*\]\s*[.,;]?)+")
 

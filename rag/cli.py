@@ -147,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", parents=[common, model], help="answer a question from the indexed articles")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the whole answer as JSON")
-    ask.add_argument("-k", type=_positive, help="passages to retrieve (default 5)")
+    ask.add_argument("-k", type=int, help="passages to retrieve (default 5)")
     ask.add_argument("--since", help="only articles published on or after this date (YYYY-MM-DD)")
     ask.add_argument("--until", help="only articles published on or before this date (YYYY-MM-DD)")
     ask.add_argument("--source", action="append", help="only articles from this source (repeatable)")
