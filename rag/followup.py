@@ -17,14 +17,14 @@ _CITATION = re.compile(r"\s*" + MARKER.pattern, MARKER.flags)
 SHORT_WORDS = 4  # questions this short are follow-ups whenever there is an earlier turn
 
 
-def _text(content: Any) -> str:
+def message_text(content: Any) -> str:
     """Message content as text: a string, or the text parts of a list of content parts."""
     if isinstance(content, str):
         return content
     if isinstance(content, Mapping):
         return str(content.get("text") or "")
     if isinstance(content, Sequence):
-        return " ".join(_text(part) for part in content)
+        return " ".join(message_text(part) for part in content)
     return ""
 
 
@@ -35,7 +35,7 @@ def last_turn(history: Sequence[Mapping[str, Any]] | None) -> tuple[str, str] | 
     for message in history or []:
         if (message.get("metadata") or {}).get("title"):
             continue
-        text = _text(message.get("content")).strip()
+        text = message_text(message.get("content")).strip()
         if message.get("role") == "user" and text:
             question, answer = text, ""
         elif message.get("role") == "assistant" and question and not answer:

@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 
 from rag.config import Settings
 from rag.errors import NoArticlesError, RagError
+from rag.followup import message_text
 
 if TYPE_CHECKING:  # gradio is imported lazily, after the offline environment is set
     import gradio as gr
@@ -177,12 +178,6 @@ def answer_messages(answer: Answer) -> list[dict[str, Any]]:
     return [step, {"role": "assistant", "content": text}]
 
 
-def _message_text(content: Any) -> str:
-    """A chat message's text: a string, or the text parts of a list of parts."""
-    parts = content if isinstance(content, list) else [content]
-    return "\n".join(p.get("text", "") if isinstance(p, dict) else p for p in parts if isinstance(p, (dict, str)))
-
-
 UNSTARTED = "_Stopped before the answer began._"
 _NOT_ANSWERS = ("**Error:**", "**Unexpected error:**", UNSTARTED)
 
@@ -194,7 +189,7 @@ def conversation(history: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     for message in history or []:
         content = message.get("content")
         if message.get("role") == "assistant":
-            text = _message_text(content)
+            text = message_text(content)
             if text.startswith(_NOT_ANSWERS):
                 continue
             message = {**message, "content": html.unescape(text)}
@@ -208,7 +203,7 @@ def mark_stopped(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     last_is_text = bool(history) and not (history[-1].get("metadata") or {}).get("title")
     if last_is_text and history[-1].get("role") == "assistant":
         last = dict(history[-1])
-        text = _message_text(last.get("content"))
+        text = message_text(last.get("content"))
         last["content"] = (UNSTARTED if text.strip() in ("", WRITING)
                            else f"{text}\n\n_(stopped)_")
         history[-1] = last
