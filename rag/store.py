@@ -203,6 +203,7 @@ class IndexStore:
             if target.is_dir():
                 shutil.rmtree(target)
             os.replace(tmp / name, target)
+        fsync_dir(folder)  # the moved files survive a power cut before the manifest names them
         manifest = {**self.manifest, "generation": generation, "files": names, "versions": _versions(),
                     "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         _write_manifest(folder, manifest)
@@ -218,6 +219,16 @@ def _write_manifest(folder: Path, manifest: dict) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, folder / MANIFEST)
+    fsync_dir(folder)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make the renames inside folder durable (a file's own fsync does not cover its directory entry)."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def _fsync_tree(folder: Path) -> None:

@@ -10,6 +10,7 @@ import unicodedata
 from pathlib import Path
 
 from rag.documents import SUPPORTED_SUFFIXES, Article, Problem, load_file
+from rag.store import fsync_dir
 
 MAX_NAME_CHARS = 100
 
@@ -128,6 +129,7 @@ def save_uploads(paths: list[Path], seeds_dir: Path, max_bytes: int) -> tuple[li
                 os.fsync(out.fileno())
             os.chmod(tmp, 0o644)
             os.replace(tmp, target)
+            fsync_dir(root)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             problems.append(Problem(display, f"could not be saved ({exc.strerror or exc})"))
