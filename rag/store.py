@@ -56,7 +56,17 @@ def read_manifest(folder: Path) -> dict | None:
         raise IndexFormatError(f"{path} is unreadable ({exc}); {RECOVER}") from None
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
         raise IndexFormatError(f"{path} has an unknown format; {RECOVER}")
+    if not _well_formed(manifest):
+        raise IndexFormatError(f"{path} lacks the articles, settings or chunk ids it should hold; {RECOVER}")
     return manifest
+
+
+def _well_formed(manifest: dict) -> bool:
+    """True when the manifest holds what loading and updating the index read from it."""
+    articles, settings = manifest.get("articles"), manifest.get("settings")
+    return (isinstance(articles, dict) and isinstance(settings, dict) and "embedding_model" in settings
+            and isinstance(manifest.get("next_chunk_id"), int)
+            and all(isinstance(a, dict) and isinstance(a.get("chunk_ids"), list) for a in articles.values()))
 
 
 class IndexStore:

@@ -400,6 +400,19 @@ def test_corrupt_manifest_is_reported_and_full_build_recovers(built, embedder):
     assert top(store, embedder, QUERIES[1], 1)[0][0] == "football.txt"
 
 
+@pytest.mark.parametrize("damage", [lambda m: m.pop("articles"), lambda m: m.pop("next_chunk_id"),
+                                    lambda m: next(iter(m["articles"].values())).pop("chunk_ids"),
+                                    lambda m: m["settings"].pop("embedding_model")],
+                         ids=["articles", "next_chunk_id", "chunk_ids", "embedding_model"])
+def test_a_manifest_missing_what_it_should_hold_is_reported(built, damage):
+    path = built.index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    damage(manifest)
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexFormatError, match="lacks the articles, settings or chunk ids.*rag build --full"):
+        IndexStore.load(built.index_dir)
+
+
 def test_wrong_format_version_is_reported(built):
     path = built.index_dir / "manifest.json"
     manifest = json.loads(path.read_text())
