@@ -59,7 +59,8 @@ class Problem:
 
 
 def parse_date(text: str) -> str | None:
-    """The first date found in text as YYYY-MM-DD, or None."""
+    """The first date in text (by position, in any of the forms read) as YYYY-MM-DD, or None."""
+    found = []
     for pattern in _DATE_PATTERNS:
         for match in pattern.finditer(text):
             parts = match.groupdict()
@@ -67,10 +68,11 @@ def parse_date(text: str) -> str | None:
             if not month:
                 continue
             try:
-                return date(int(parts["y"]), month, int(parts["d"])).isoformat()
+                found.append((match.start(), date(int(parts["y"]), month, int(parts["d"])).isoformat()))
+                break
             except ValueError:
                 continue
-    return None
+    return min(found)[1] if found else None
 
 
 def load_articles(folder: Path, max_bytes: int = 20_000_000,
@@ -113,19 +115,45 @@ def load_file(path: Path, rel: str, max_bytes: int = 20_000_000) -> Iterator[Art
     except OSError as exc:
         yield Problem(rel, f"cannot read: {exc.strerror or exc}; check the file's permissions")
         return
-    encoding = "UTF-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "UTF-8"  # a byte-order mark says UTF-16
-    if encoding == "UTF-8" and b"\x00" in raw[:8192]:
+    utf16 = raw[:2] in _UTF16_MARKS
+    if not utf16 and b"\x00" in raw[:8192]:
         yield Problem(rel, "looks binary (contains NUL bytes), not a text article")
         return
     try:
-        content = raw.decode("utf-16" if encoding == "UTF-16" else "utf-8-sig")
+        content = _decode(raw, html=loader is _load_html)
     except UnicodeDecodeError as exc:
-        yield Problem(rel, f"not valid {encoding} (byte {exc.start}); re-save the file as UTF-8")
+        yield Problem(rel, f"not valid {'UTF-16' if utf16 else 'UTF-8'} (byte {exc.start}); re-save the file as UTF-8")
         return
     if not content.strip():
         yield Problem(rel, "file is empty")
         return
     yield from loader(content, rel)
+
+
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")  # byte-order marks
+
+
+def _decode(raw: bytes, html: bool) -> str:
+    """A file's text: UTF-16 when it starts with a byte-order mark, else UTF-8, else (HTML only) the charset the
+    page declares. UnicodeDecodeError (of the UTF-8 or UTF-16 attempt) when none fits."""
+    if raw[:2] in _UTF16_MARKS:
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        declared = _declared_charset(raw) if html else None
+        if declared:
+            try:
+                return raw.decode(declared)
+            except (LookupError, UnicodeDecodeError):
+                pass
+        raise
+
+
+def _declared_charset(raw: bytes) -> str | None:
+    """The encoding an HTML page declares in its head (<meta charset="windows-1252">), if any."""
+    match = re.search(rb"<meta[^>]+charset\s*=\s*[\"']?([\w.:-]+)", raw[:4096], re.I)
+    return match.group(1).decode("ascii") if match else None
 
 
 def _clean(text: str) -> str:
@@ -210,11 +238,10 @@ def _from_record(obj: object, rel: str, where: str) -> Article | Problem:
     position, so a record added at the top of a feed does not change the ids of the others."""
     if not isinstance(obj, dict):
         return Problem(where, "expected a JSON object with 'title' and 'text'")
-    text = obj.get("text")
-    if not isinstance(text, str) or not text.strip():
+    text = _clean(obj.get("text")).strip() if isinstance(obj.get("text"), str) else ""
+    if not text:
         return Problem(where, "missing or empty 'text'")
-    title = _clean(str(obj.get("title") or text.strip().split("\n")[0][:120])).strip()
-    text = _clean(text).strip()
+    title = _clean(str(obj.get("title") or text.split("\n")[0][:120])).strip()
     url = str(obj.get("url") or "")
     key = obj.get("id") or url or hashlib.sha256(json.dumps([title, text]).encode("utf-8")).hexdigest()[:16]
     published = obj.get("published") or obj.get("date")

@@ -36,6 +36,7 @@ def load_one(folder: Path, name: str, content: str | bytes) -> tuple[list[Articl
     ("2024-2-5", "2024-02-05"),
     ("Tuesday 21, 2025", None),          # not a month name
     ("February 30, 2024", None),         # impossible date
+    ("Published March 3, 2025. Updated 2025-03-05", "2025-03-03"),  # the first date, whatever its form
     ("no date here", None),
     ("", None),
 ])
@@ -149,6 +150,17 @@ HTML = """<!doctype html>
 """
 
 
+def test_html_in_the_charset_it_declares_is_read_and_other_text_in_it_is_not(tmp_path):
+    page = '<html><head><meta charset="windows-1252"><title>Caf\u00e9 closes</title></head>' \
+           '<body><p>The caf\u00e9 on Main Street \u2013 open since 1950 \u2013 closed on Friday.</p></body></html>'
+    articles, problems = load_one(tmp_path, "cafe.html", page.encode("cp1252"))
+    assert not problems and articles[0].title == "Caf\u00e9 closes"
+    assert articles[0].text == "The caf\u00e9 on Main Street \u2013 open since 1950 \u2013 closed on Friday."
+    (tmp_path / "cafe.html").unlink()
+    _, problems = load_one(tmp_path, "cafe.txt", "Caf\u00e9 closes\nThe caf\u00e9 closed.".encode("cp1252"))
+    assert [p.reason for p in problems] == ["not valid UTF-8 (byte 3); re-save the file as UTF-8"]
+
+
 def test_html_title_date_and_clean_text(tmp_path):
     page = HTML.format(meta='<meta property="article:published_time" content="2025-05-24T18:00:00Z">',
                        time="")
@@ -256,11 +268,13 @@ def test_jsonl_malformed_line_keeps_good_lines(tmp_path):
         '{"title": "broken", "text": ',
         json.dumps({"title": "Good two", "text": "Second good story."}),
         json.dumps({"title": "No text"}),
+        json.dumps({"title": "Only control characters", "text": "\u0001\u0002\u007f "}),
     ])
     articles, problems = load_one(tmp_path, "feed.jsonl", content)
     assert [a.title for a in articles] == ["Good one", "Good two"]
     paths = [p.path for p in problems]
-    assert paths == ["feed.jsonl line 2", "feed.jsonl line 4"]
+    assert paths == ["feed.jsonl line 2", "feed.jsonl line 4", "feed.jsonl line 5"]
+    assert problems[2].reason == "missing or empty 'text'"
     assert "invalid JSON" in problems[0].reason
     assert "feed.jsonl line 2" in str(problems[0])
 
