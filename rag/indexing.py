@@ -19,6 +19,8 @@ from rag.errors import IndexLockedError, NoArticlesError, RagError
 from rag.store import MANIFEST, ChunkRecord, IndexStore, read_manifest
 
 Log = Callable[[str], None]
+GROUP_CHUNKS = 1024  # chunks embedded in one call
+CHECKPOINT_SECONDS = 120.0  # a build saves at least this often, so an interrupted one loses little work
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,15 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
             store.remove_article(article_id)
         wanted = set(plan.added) | set(plan.changed)
         todo = [a for a in articles if a.id in wanted]
-        embedded = _embed_articles(store, todo, embedder, settings, progress)
+
+        def checkpoint(done: int, total: int) -> None:
+            mark_duplicates(store, articles)
+            store.save(settings.index_dir)
+            log(f"saved {done:,} of {total:,} new chunks; an interrupted build goes on from here")
+
+        # A rebuild that replaces a usable index keeps it whole until the end; other builds save as they go.
+        replacing = bool(plan.full_reason) and (settings.index_dir / MANIFEST).exists()
+        embedded = _embed_articles(store, todo, embedder, settings, progress, None if replacing else checkpoint)
         mark_duplicates(store, articles)
         store.save(settings.index_dir)
         return BuildReport(plan, embedded, time.perf_counter() - started, len(articles), len(store.chunks), problems)
@@ -201,10 +211,33 @@ def mark_duplicates(store: IndexStore, articles: list[Article]) -> None:
 
 
 def _embed_articles(store: IndexStore, articles: list[Article], embedder: Embedder, settings: Settings,
-                    progress: bool) -> int:
+                    progress: bool, checkpoint: Callable[[int, int], None] | None = None) -> int:
+    """Chunk and embed the articles into the store, a group of about GROUP_CHUNKS chunks at a time; with a
+    checkpoint, save the index whenever CHECKPOINT_SECONDS of embedding have passed since the last save."""
+    from tqdm import tqdm
+
     pieces = chunk_articles(articles, embedder, settings)
+    total = sum(len(chunks) for chunks in pieces)
+    bar = tqdm(total=total, desc="embedding", unit="chunk", disable=not progress or total <= 64)
+    done, start, saved_at = 0, 0, time.perf_counter()
+    for end in range(1, len(articles) + 1):
+        if end < len(articles) and sum(len(chunks) for chunks in pieces[start:end]) < GROUP_CHUNKS:
+            continue
+        done += _embed_group(store, articles[start:end], pieces[start:end], embedder)
+        bar.update(sum(len(chunks) for chunks in pieces[start:end]))
+        start = end
+        if checkpoint and end < len(articles) and time.perf_counter() - saved_at >= CHECKPOINT_SECONDS:
+            checkpoint(done, total)
+            saved_at = time.perf_counter()
+    bar.close()
+    return done
+
+
+def _embed_group(store: IndexStore, articles: list[Article], pieces: list[list[tuple[str, int, int]]],
+                 embedder: Embedder) -> int:
+    """Embed some articles' chunks and add them to the store; the number of chunks embedded."""
     texts = [embedding_text(a.title, text) for a, chunks in zip(articles, pieces) for text, _, _ in chunks]
-    vectors = embedder.encode(texts, progress=progress and len(texts) > 64)
+    vectors = embedder.encode(texts)
     offset = 0
     for article, chunks in zip(articles, pieces):
         ids = store.allocate_ids(len(chunks))

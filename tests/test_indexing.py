@@ -122,6 +122,51 @@ def test_incremental_build_matches_full_build(make_settings, embedder, write_art
                for i, _ in s_inc.search(embedder.encode(["penalty shoot-out score"])[0], 3))
 
 
+class InterruptedEmbedder(CountingEmbedder):
+    """The real embedder, but the build is interrupted (Ctrl-C) at its given call."""
+
+    def __init__(self, inner, interrupt_at: int) -> None:
+        super().__init__(inner)
+        self.interrupt_at = interrupt_at
+
+    def encode(self, texts, progress=False):
+        if len(self.calls) + 1 == self.interrupt_at:
+            raise KeyboardInterrupt
+        return super().encode(texts, progress)
+
+
+def test_an_interrupted_build_keeps_what_it_saved_and_the_next_build_goes_on_from_there(
+        make_settings, embedder, write_articles, monkeypatch):
+    monkeypatch.setattr(rag.indexing, "GROUP_CHUNKS", 1)  # one article a group
+    monkeypatch.setattr(rag.indexing, "CHECKPOINT_SECONDS", 0.0)  # save after every group
+    settings, whole = make_settings("first"), make_settings("whole")
+    write_articles(settings.seeds_dir)
+    logs: list[str] = []
+    with pytest.raises(KeyboardInterrupt):
+        build_index(settings, embedder=InterruptedEmbedder(embedder, 3), log=logs.append, progress=False)
+    saved = IndexStore.load(settings.index_dir)
+    assert len(saved.manifest["articles"]) == 2 and sum("an interrupted build goes on" in line for line in logs) == 2
+
+    resumed = CountingEmbedder(embedder)
+    report, _ = build(settings, resumed)
+    assert len(report.plan.added) == 2 and len(report.plan.unchanged) == 2 and len(resumed.calls) == 2
+    shutil.copytree(settings.seeds_dir, whole.seeds_dir)
+    build(whole, embedder)
+    done, reference = IndexStore.load(settings.index_dir), IndexStore.load(whole.index_dir)
+    assert chunk_set(done) == chunk_set(reference)
+    assert_same_results(all_results(done, embedder), all_results(reference, embedder))
+
+
+def test_a_full_rebuild_keeps_the_index_whole_until_it_is_done(built, embedder, monkeypatch):
+    monkeypatch.setattr(rag.indexing, "GROUP_CHUNKS", 1)
+    monkeypatch.setattr(rag.indexing, "CHECKPOINT_SECONDS", 0.0)
+    generation = read_manifest(built.index_dir)["generation"]
+    with pytest.raises(KeyboardInterrupt):
+        build(built, InterruptedEmbedder(embedder, 3), full=True)
+    assert read_manifest(built.index_dir)["generation"] == generation  # no partial index replaced the whole one
+    assert len(IndexStore.load(built.index_dir).manifest["articles"]) == 4
+
+
 def test_faiss_search_matches_brute_force(built, embedder):
     store = IndexStore.load(built.index_dir)
     ids = sorted(store.chunks)
