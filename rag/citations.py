@@ -10,7 +10,8 @@ from rag.chunking import sentence_spans
 from rag.lexical import tokenize
 
 _LABEL = r"(?:passages?\s*|sources?\s*)?"  # "[passage 2]", "[sources 1, 3]"
-MARKER = re.compile(rf"\[\s*{_LABEL}(\d+(?:\s*(?:[,;\-–]|and)\s*{_LABEL}\d+)*)\s*\]", re.I)
+_NUMBER = r"\d{1,2}(?!\d)"  # passage numbers; "[2021-2022]" or "[1990 and 1991]" is text, not a marker
+MARKER = re.compile(rf"\[\s*{_LABEL}({_NUMBER}(?:\s*(?:[,;\-–]|and)\s*{_LABEL}{_NUMBER})*)\s*\]", re.I)
 _MAX_RANGE = 20  # "[1-3]" is 1, 2 and 3; a wider span is read as its two ends
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[[^\]]*\]\s*[.,;]?)+")
 

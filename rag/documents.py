@@ -83,6 +83,8 @@ def load_articles(folder: Path, max_bytes: int = 20_000_000,
     problems: list[Problem] = []
     seen: set[str] = set()
     index = index_dir.resolve() if index_dir is not None else None
+    if index is not None and folder.resolve() not in index.parents:
+        index = None  # an index beside or above the articles folder holds none of its files
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
         if (any(part.startswith(".") for part in rel.split("/")) or not path.is_file()
@@ -234,8 +236,8 @@ def _load_html(content: str, rel: str) -> Iterator[Article | Problem]:
 
 
 def _from_record(obj: object, rel: str, where: str) -> Article | Problem:
-    """One JSON record. Its id is rel#<id>, else rel#<url>, else rel#<hash of title and text>: never its
-    position, so a record added at the top of a feed does not change the ids of the others."""
+    """One JSON record. Its id is rel#<id>, else rel#<hash of its url, title and text>: never its position, so
+    a record added at the top of a feed does not change the ids of the others."""
     if not isinstance(obj, dict):
         return Problem(where, "expected a JSON object with 'title' and 'text'")
     text = _clean(obj.get("text")).strip() if isinstance(obj.get("text"), str) else ""
@@ -243,7 +245,7 @@ def _from_record(obj: object, rel: str, where: str) -> Article | Problem:
         return Problem(where, "missing or empty 'text'")
     title = _clean(str(obj.get("title") or text.split("\n")[0][:120])).strip()
     url = str(obj.get("url") or "")
-    key = obj.get("id") or url or hashlib.sha256(json.dumps([title, text]).encode("utf-8")).hexdigest()[:16]
+    key = obj.get("id") or hashlib.sha256(json.dumps([url, title, text]).encode("utf-8")).hexdigest()[:16]
     published = obj.get("published") or obj.get("date")
     return Article(id=f"{rel}#{key}", title=title, text=text, source=str(obj.get("source") or ""),
                    published=parse_date(str(published)) if published else None, url=url,

@@ -176,8 +176,6 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
             store.manifest["duplicates"] = duplicates.VERSION  # every entry gets today's fingerprint
         else:
             store = IndexStore.load(settings.index_dir)
-        for article_id in plan.changed + plan.removed:
-            store.remove_article(article_id)
         wanted = set(plan.added) | set(plan.changed)
         todo = [a for a in articles if a.id in wanted]
 
@@ -186,9 +184,12 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
             store.save(settings.index_dir)
             log(f"saved {done:,} of {total:,} new chunks; an interrupted build goes on from here")
 
-        # A rebuild that replaces a usable index keeps it whole until the end; other builds save as they go.
+        # A rebuild that replaces a usable index keeps it whole until the end; other builds save as they go,
+        # each save a whole index: a changed article is swapped for its new version as that is embedded.
         replacing = bool(plan.full_reason) and (settings.index_dir / MANIFEST).exists()
         embedded = _embed_articles(store, todo, embedder, settings, progress, None if replacing else checkpoint)
+        for article_id in plan.removed:  # only now: every save until here answers from them too
+            store.remove_article(article_id)
         mark_duplicates(store, articles)
         store.save(settings.index_dir)
         return BuildReport(plan, embedded, time.perf_counter() - started, len(articles), len(store.chunks), problems)
@@ -235,11 +236,13 @@ def _embed_articles(store: IndexStore, articles: list[Article], embedder: Embedd
 
 def _embed_group(store: IndexStore, articles: list[Article], pieces: list[list[tuple[str, int, int]]],
                  embedder: Embedder) -> int:
-    """Embed some articles' chunks and add them to the store; the number of chunks embedded."""
+    """Embed some articles' chunks into the store, each replacing its older version; the chunks embedded."""
     texts = [embedding_text(a.title, text) for a, chunks in zip(articles, pieces) for text, _, _ in chunks]
     vectors = embedder.encode(texts)
     offset = 0
     for article, chunks in zip(articles, pieces):
+        if article.id in store.manifest["articles"]:
+            store.remove_article(article.id)
         ids = store.allocate_ids(len(chunks))
         records = [ChunkRecord(cid, article.id, n, start, end, text)
                    for n, (cid, (text, start, end)) in enumerate(zip(ids, chunks))]

@@ -116,6 +116,9 @@ def test_citation_ranges_and_lists_in_words_name_each_passage():
     check = parse_citations("Both met [1-3]. Lavrov objected [2 and 4]. Talks ended [passages 1, 5-9].", 5)
     assert check.text == "Both met [1][2][3]. Lavrov objected [2][4]. Talks ended [1][5]."
     assert check.cited == [1, 2, 3, 4, 5] and check.invalid == 4
+    years = parse_citations("Talks ran [2021-2022] and polls [1990 and 1991] came first [1].", 5)
+    assert years.text == "Talks ran [2021-2022] and polls [1990 and 1991] came first [1]." and years.invalid == 0
+    assert parse_citations("Prices rose in [2021].", 5).uncited_sentences == ["Prices rose in [2021]."]
 
 
 def test_citation_after_full_stop_counts_for_its_sentence():

@@ -283,7 +283,9 @@ def test_json_records_without_id_keep_their_id_when_the_feed_grows(tmp_path):
     records = [{"title": "Ferry line opens", "text": "The harbour town opened a ferry line."},
                {"title": "Library reopens", "text": "The library reopened.", "url": "https://example.com/library"}]
     before, _ = load_one(tmp_path, "feed.jsonl", "\n".join(json.dumps(r) for r in records))
-    assert before[1].id == "feed.jsonl#https://example.com/library"  # the url when there is one
+    same_url = {"title": "Live: the vote", "text": "Polls closed.", "url": "https://example.com/library"}
+    shared, problems = load_one(tmp_path, "feed.jsonl", "\n".join(json.dumps(r) for r in [*records, same_url]))
+    assert problems == [] and len({a.id for a in shared}) == 3  # one url, two stories: both are kept
     newest = {"title": "Breaking", "text": "A new story at the top of the feed."}
     after, problems = load_one(tmp_path, "feed.jsonl", "\n".join(json.dumps(r) for r in [newest, *records]))
     assert problems == []

@@ -157,6 +157,27 @@ def test_an_interrupted_build_keeps_what_it_saved_and_the_next_build_goes_on_fro
     assert_same_results(all_results(done, embedder), all_results(reference, embedder))
 
 
+def test_an_interrupted_update_saves_whole_indexes_with_old_or_new_versions(built, embedder, monkeypatch):
+    monkeypatch.setattr(rag.indexing, "GROUP_CHUNKS", 1)
+    monkeypatch.setattr(rag.indexing, "CHECKPOINT_SECONDS", 0.0)
+    old = {aid: a["sha256"] for aid, a in read_manifest(built.index_dir)["articles"].items()}
+    for name in ALL:
+        path = built.seeds_dir / name
+        path.write_text(path.read_text(encoding="utf-8") + "The story was updated on Friday.\n", encoding="utf-8")
+    (built.seeds_dir / "wildfire.txt").unlink()
+    with pytest.raises(KeyboardInterrupt):
+        build(built, InterruptedEmbedder(embedder, 3))
+    saved = read_manifest(built.index_dir)["articles"]
+    assert sorted(saved) == ALL  # nothing missing while the update ran: the deleted one goes at the end
+    assert sum(saved[aid]["sha256"] != old[aid] for aid in saved) == 2  # two new versions so far
+    report, _ = build(built, embedder)
+    assert sorted(report.plan.changed) == [a for a in ALL if a != "wildfire.txt" and saved[a]["sha256"] == old[a]]
+    assert report.plan.removed == ["wildfire.txt"]
+    store = IndexStore.load(built.index_dir)
+    assert sorted(store.manifest["articles"]) == [a for a in ALL if a != "wildfire.txt"]
+    assert sum("updated on Friday" in c.text for c in store.chunks.values()) >= 3
+
+
 def test_a_full_rebuild_keeps_the_index_whole_until_it_is_done(built, embedder, monkeypatch):
     monkeypatch.setattr(rag.indexing, "GROUP_CHUNKS", 1)
     monkeypatch.setattr(rag.indexing, "CHECKPOINT_SECONDS", 0.0)
@@ -357,6 +378,13 @@ def test_index_folder_inside_the_articles_folder_is_not_read(make_settings, embe
     assert all(r.problems == [] for r in reports)
     assert reports[1].plan.is_noop and reports[2].plan.is_noop
     assert sorted(read_manifest(news / "index")["articles"]) == ALL
+
+
+def test_an_articles_folder_inside_the_index_folder_is_read(make_settings, embedder, write_articles, tmp_path):
+    settings = make_settings(seeds_dir=tmp_path / "news" / "articles", index_dir=tmp_path / "news")
+    write_articles(settings.seeds_dir)
+    report, _ = build(settings, embedder)
+    assert report.articles == 4 and sorted(read_manifest(settings.index_dir)["articles"]) == ALL
 
 
 def test_a_record_added_at_the_top_of_a_feed_embeds_only_that_record(make_settings, embedder):
