@@ -220,13 +220,14 @@ def _embed_articles(store: IndexStore, articles: list[Article], embedder: Embedd
     pieces = chunk_articles(articles, embedder, settings)
     total = sum(len(chunks) for chunks in pieces)
     bar = tqdm(total=total, desc="embedding", unit="chunk", disable=not progress or total <= 64)
-    done, start, saved_at = 0, 0, time.perf_counter()
-    for end in range(1, len(articles) + 1):
-        if end < len(articles) and sum(len(chunks) for chunks in pieces[start:end]) < GROUP_CHUNKS:
+    done, start, group, saved_at = 0, 0, 0, time.perf_counter()
+    for end, chunks in enumerate(pieces, start=1):
+        group += len(chunks)
+        if group < GROUP_CHUNKS and end < len(articles):
             continue
         done += _embed_group(store, articles[start:end], pieces[start:end], embedder)
-        bar.update(sum(len(chunks) for chunks in pieces[start:end]))
-        start = end
+        bar.update(group)
+        start, group = end, 0
         if checkpoint and end < len(articles) and time.perf_counter() - saved_at >= CHECKPOINT_SECONDS:
             checkpoint(done, total)
             saved_at = time.perf_counter()
