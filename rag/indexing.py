@@ -20,7 +20,7 @@ from rag.store import MANIFEST, ChunkRecord, IndexStore, read_manifest
 
 Log = Callable[[str], None]
 GROUP_CHUNKS = 1024  # chunks embedded in one call
-CHECKPOINT_SECONDS = 120.0  # a build saves at least this often, so an interrupted one loses little work
+CHECKPOINT_SECONDS = 120.0  # a build saves about this often (after a group), so an interrupted one loses little
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,8 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
         articles, problems = load_articles(settings.seeds_dir, settings.max_file_bytes, settings.index_dir)
         for problem in problems:
             log(str(problem))
-        if not articles and not (settings.index_dir / MANIFEST).exists():
+        has_index = (settings.index_dir / MANIFEST).exists()
+        if not articles and not has_index:
             raise NoArticlesError(f"no readable articles in {settings.seeds_dir}; add .txt, .md, .html, .json or "
                                   ".jsonl files and run rag build again")
         shape = settings.shape()
@@ -186,7 +187,7 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
 
         # A rebuild that replaces a usable index keeps it whole until the end; other builds save as they go,
         # each save a whole index: a changed article is swapped for its new version as that is embedded.
-        replacing = bool(plan.full_reason) and (settings.index_dir / MANIFEST).exists()
+        replacing = bool(plan.full_reason) and has_index
         embedded = _embed_articles(store, todo, embedder, settings, progress, None if replacing else checkpoint)
         for article_id in plan.removed:  # only now: every save until here answers from them too
             store.remove_article(article_id)
