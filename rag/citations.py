@@ -10,8 +10,9 @@ from rag.chunking import sentence_spans
 from rag.lexical import tokenize
 
 _LABEL = r"(?:passages?\s*|sources?\s*)?"  # "[passage 2]", "[sources 1, 3]"
-_NUMBER = r"\d{1,2}(?!\d)"  # passage numbers; "[2021-2022]" or "[1990 and 1991]" is text, not a marker
-MARKER = re.compile(rf"\[\s*{_LABEL}({_NUMBER}(?:\s*(?:[,;\-–]|and)\s*{_LABEL}{_NUMBER})*)\s*\]", re.I)
+_SMALL = r"\d{1,2}(?!\d)"  # a range or "and" joins passage numbers: "[2021-2022]", "[1990 and 1991]" stay text
+_ITEM = rf"(?:{_SMALL}\s*(?:[-–]|and)\s*{_LABEL}{_SMALL}|\d+)"  # "2-4", "2 and 4", or any one number
+MARKER = re.compile(rf"\[\s*{_LABEL}({_ITEM}(?:\s*[,;]\s*{_LABEL}{_ITEM})*)\s*\]", re.I)
 _MAX_RANGE = 20  # "[1-3]" is 1, 2 and 3; a wider span is read as its two ends
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[[^\]]*\]\s*[.,;]?)+")
 
