@@ -77,6 +77,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(f"\nSearched as: {final.standalone_question}")
     if final.time_frame:
         print(f"Dates: {final.time_frame['description']}")
+    if final.named_reports:
+        print(f"Reports: {final.named_reports['description']}")
     if final.relies_on:
         print(f"Relies on: {final.relies_on}")
     if final.reports:

@@ -58,8 +58,8 @@ class Problem:
         return f"skipped {self.path}: {self.reason}"
 
 
-def parse_date(text: str) -> str | None:
-    """The first date in text (by position, in any of the forms read) as YYYY-MM-DD, or None."""
+def dates_in(text: str) -> list[str]:
+    """Every date in text (in any of the forms read) as YYYY-MM-DD, by position."""
     found = []
     for pattern in _DATE_PATTERNS:
         for match in pattern.finditer(text):
@@ -69,10 +69,15 @@ def parse_date(text: str) -> str | None:
                 continue
             try:
                 found.append((match.start(), date(int(parts["y"]), month, int(parts["d"])).isoformat()))
-                break
             except ValueError:
                 continue
-    return min(found)[1] if found else None
+    return [iso for _, iso in sorted(found)]
+
+
+def parse_date(text: str) -> str | None:
+    """The first date in text (by position, in any of the forms read) as YYYY-MM-DD, or None."""
+    dates = dates_in(text)
+    return dates[0] if dates else None
 
 
 def load_articles(folder: Path, max_bytes: int = 20_000_000,

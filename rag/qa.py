@@ -17,6 +17,7 @@ from rag.errors import QuestionError, RagError
 from rag.followup import last_turn, standalone_question
 from rag.generation import Generator, load_generator
 from rag.indexing import BuildReport, build_index, make_embedder
+from rag.named import NamedReports, named_reports
 from rag.prompting import (ABSTAIN, build_messages, is_grounded, readable_date, restates_question,
                            select_sources)
 from rag.reports import Report, dated_reports
@@ -67,6 +68,7 @@ class Answer:
     filters: dict[str, object] = field(default_factory=dict)
     standalone_question: str | None = None  # a follow-up question rewritten with the turn it depends on
     time_frame: dict[str, object] | None = None  # how time words were read (TimeFrame.to_dict())
+    named_reports: dict[str, object] | None = None  # sources and dates the question names (NamedReports.to_dict())
     relies_on: str = ""  # the dates and sources of the cited passages, e.g. "CNN, 21 October 2025 [1]"
     reports: list[Report] = field(default_factory=list)  # what each dated article on the story says, oldest first
 
@@ -153,12 +155,14 @@ class SearchPlan:
     filters: Filters
     rewritten: str | None = None
     frame: TimeFrame | None = None
+    named: NamedReports = NamedReports()
 
     def answer_fields(self) -> dict[str, object]:
         return {"filters": {key: value for key, value in asdict(self.filters).items()
                             if value and key != "keep_undated"},
                 "standalone_question": self.rewritten,
-                "time_frame": self.frame.to_dict() if self.frame and self.frame.applies else None}
+                "time_frame": self.frame.to_dict() if self.frame and self.frame.applies else None,
+                "named_reports": self.named.to_dict() if self.named.any else None}
 
 
 class QA:
@@ -243,11 +247,12 @@ class QA:
         searched = rewritten or question
         if (frame.since and not since) or (frame.until and not until):
             filters = replace(filters, since=since or frame.since, until=until or frame.until, keep_undated=True)
-        return SearchPlan(searched, filters, rewritten, frame)
+        return SearchPlan(searched, filters, rewritten, frame,
+                          named_reports(searched, self.retriever().sources))
 
     def _check_sources(self, sources: Sequence[str]) -> None:
         """QuestionError naming the sources the index holds when a source filter matches none of its articles."""
-        known = sorted({a.get("source") or "" for a in self.retriever().store.manifest["articles"].values()} - {""})
+        known = self.retriever().sources
         unknown = [s for s in sources if s.lower() not in {k.lower() for k in known}]
         if unknown:
             held = f"its sources are: {', '.join(known[:20])}{' ...' if len(known) > 20 else ''}" if known \
@@ -275,7 +280,7 @@ class QA:
         def run(filters: Filters) -> list[Hit]:
             return retriever.search(plan.question, k or self.settings.top_k, mode, filters,
                                     self.settings.min_score if min_similarity is None else min_similarity,
-                                    recent, self.settings.news_aware)
+                                    recent, self.settings.news_aware, plan.named)
 
         hits = run(plan.filters)
         if not hits and frame and frame.since and plan.filters.since == frame.since:

@@ -9,12 +9,14 @@ from typing import Literal, Sequence
 import numpy as np
 
 from rag.embedding import Embedder
+from rag.named import NamedReports
 from rag.store import IndexStore
 
 Mode = Literal["hybrid", "dense", "lexical"]
 DENSE_WEIGHT = 0.6  # share of the dense score in the hybrid score; the lexical score has the rest
 RECENCY_HALF_LIFE_DAYS = 14.0
 SAME_STORY_MARGIN = 0.1  # candidates this close (cosine) to the best one count as the same story
+NAMED_MARGIN = 0.2  # candidates this close to the best one may move up for a source or date the question names
 
 
 @dataclass(frozen=True)
@@ -110,17 +112,19 @@ class Retriever:
         self.max_per_article = max_per_article
         self.dense_weight = dense_weight
         articles = store.manifest["articles"]
+        self.sources = sorted({a.get("source") or "" for a in articles.values()} - {""})
         self.story_of = {aid: a.get("duplicate_of", aid) for aid, a in articles.items()}
         self.copies: dict[str, list[str]] = {}
         for aid, story in self.story_of.items():
             self.copies.setdefault(story, []).append(aid)
 
     def search(self, question: str, k: int = 5, mode: Mode = "hybrid", filters: Filters = Filters(),
-               min_similarity: float = -1.0, recent_first: date | None = None, news_aware: bool = True
-               ) -> list[Hit]:
+               min_similarity: float = -1.0, recent_first: date | None = None, news_aware: bool = True,
+               named: NamedReports = NamedReports()) -> list[Hit]:
         """Top-k passages for the question, best first; passages below min_similarity are dropped.
 
-        recent_first (a reference date) ranks newer articles on the story first. news_aware keeps one copy of
+        recent_first (a reference date) ranks newer articles on the story first. Articles with the sources and
+        dates the question names come first (see pin_named). news_aware keeps one copy of
         near-duplicate articles (the others become also_reported_by) and fills the slots with up to
         max_per_article passages an article before any article gets more, so one story does not fill them all."""
         query = self.embedder.encode([question])[0]
@@ -136,6 +140,8 @@ class Retriever:
                       for cid, score in score_fusion(scored, weights)]
         if recent_first is not None:
             candidates = boost_recent(candidates, recent_first)
+        if named.any:
+            candidates = self.pin_named(candidates, named, query, allowed)
         kept = []  # (candidate, its article's count so far); one copy of each near-duplicate story
         taken: dict[str, int] = {}
         story_article: dict[str, str] = {}
@@ -152,6 +158,27 @@ class Retriever:
             kept.sort(key=lambda pair: pair[1] >= self.max_per_article)
         return [self._hit(chunk_id, score, similarity, news_aware)
                 for (chunk_id, score, similarity, _), _ in kept[:k]]
+
+    def pin_named(self, candidates: list[tuple[int, float, float, str | None]], named: NamedReports,
+                  query: np.ndarray, allowed: set[int] | None) -> list[tuple[int, float, float, str | None]]:
+        """Candidates on the story (within NAMED_MARGIN cosine of the best) that match more of the named sources
+        and dates come first; the order is kept otherwise. When a source and a date are both named, an article
+        matching both is the report the question asks about: it comes first even off the story, and its
+        chunks join the candidates (by similarity) if the search missed them."""
+        floor = max((c[2] for c in candidates), default=0.0) - NAMED_MARGIN
+        if named.both:
+            present = {c[0] for c in candidates}
+            candidates = candidates + sorted(
+                ((cid, 0.0, float(self.store.vectors.reconstruct(cid) @ query), article.get("published"))
+                 for article in self.store.manifest["articles"].values() if named.matches(article) == 2
+                 for cid in article["chunk_ids"] if cid not in present and (allowed is None or cid in allowed)),
+                key=lambda c: -c[2])
+
+        def rank(candidate: tuple[int, float, float, str | None]) -> int:
+            matched = named.matches(self.store.article_of(candidate[0]))
+            return matched if matched == 2 or candidate[2] >= floor else 0
+
+        return sorted(candidates, key=lambda c: -rank(c))
 
     def _allowed(self, filters: Filters) -> set[int] | None:
         if not filters.active:

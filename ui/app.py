@@ -104,6 +104,8 @@ def search_notes(answer: Answer) -> str:
     notes = []
     if answer.standalone_question:
         notes.append(f"Searched as: {_escape(answer.standalone_question)}")
+    if answer.named_reports:
+        notes.append(f"Reports: {_escape(str(answer.named_reports['description']))}")
     if answer.time_frame:
         notes.append(f"Dates: {_escape(str(answer.time_frame['description']))}")
     elif answer.filters:
