@@ -78,7 +78,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if final.time_frame:
         print(f"Dates: {final.time_frame['description']}")
     if final.named_reports:
-        print(f"Reports: {final.named_reports['description']}")
+        print(final.named_reports["description"])
     if final.relies_on:
         print(f"Relies on: {final.relies_on}")
     if final.reports:

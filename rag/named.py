@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Mapping
 
 from rag.documents import dates_in
@@ -31,15 +32,16 @@ class NamedReports:
             (bool(self.dates) and article.get("published") in self.dates)
 
     def describe(self) -> str:
-        """One line a user can read, e.g. "named in the question: TechCrunch on 2023-10-06; ...ranked first"."""
+        """One line a user can read, e.g. "Named in the question: TechCrunch on 2023-10-06; ...ranked first"."""
         named = " or ".join(self.sources) + (" on " if self.sources and self.dates else "") + \
             " or ".join(self.dates)
-        return f"named in the question: {named}; articles that match are ranked first"
+        return f"Named in the question: {named}; articles that match are ranked first"
 
     def to_dict(self) -> dict[str, object]:
         return {"sources": list(self.sources), "dates": list(self.dates), "description": self.describe()}
 
 
+@lru_cache(maxsize=4096)
 def _source_pattern(name: str) -> re.Pattern[str]:
     """The source name as a whole phrase, case as written (so "The Age" is not "the age of 30"), except
     that a leading "The" may be lower case ("the Verge")."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.documents import Article, Problem, load_articles, load_file, parse_date
+from rag.documents import Article, Problem, dates_in, load_articles, load_file, parse_date
 
 REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -42,6 +42,12 @@ def load_one(folder: Path, name: str, content: str | bytes) -> tuple[list[Articl
 ])
 def test_parse_date_formats(text, expected):
     assert parse_date(text) == expected
+
+
+def test_every_date_in_a_text_is_read_in_order():
+    text = "Between the 2023-10-07 report, the one of October 6, 2023 and 1 Nov 2023 (not 2023-02-30)"
+    assert dates_in(text) == ["2023-10-07", "2023-10-06", "2023-11-01"]
+    assert dates_in("no dates here, only 2023") == []
 
 
 # --- .txt --------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import os
 import random
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -17,6 +18,7 @@ from rag.duplicates import fingerprint, group_duplicates
 from rag.errors import QuestionError
 from rag.followup import last_turn, standalone_question
 from rag.indexing import build_index
+from rag.named import NamedReports, named_reports
 from rag.qa import QA
 from rag.reports import same_story_dated
 from rag.retrieval import Hit, boost_recent
@@ -153,6 +155,35 @@ def test_a_follow_up_reads_its_own_time_words_and_keeps_the_earlier_question_s_o
     assert alone.rewritten is None and alone.filters.since is None
 
 
+KNOWN = ("Vellmar Courier", "Northern Post", "Wire", "The Age", "")
+
+
+@pytest.mark.parametrize("question, sources, dates", [
+    ("What did the Vellmar Courier report on 10 March 2026?", ("Vellmar Courier",), ("2026-03-10",)),
+    ("Between the report from 'Northern Post' on 2026-03-19 and the Wire report published on March 18, 2026, "
+     "did the story change?", ("Northern Post", "Wire"), ("2026-03-19", "2026-03-18")),
+    ("What did the Age say about the final?", ("The Age",), ()),  # a leading "The" may be lower case
+    ("Can children under the age of 12 vote?", (), ()),  # a source's words, not its name as written
+    ("Did the wire service confirm it?", (), ()),
+    ("What happened on 2026-03-05, and again on 2026-03-05?", (), ("2026-03-05",)),
+    ("What happened this week?", (), ()),
+])
+def test_sources_and_full_dates_a_question_names_are_read(question, sources, dates):
+    named = named_reports(question, KNOWN)
+    assert (named.sources, named.dates) == (sources, dates)
+    assert named.any == bool(sources or dates)
+
+
+def test_an_article_matches_the_named_sources_and_dates_it_has():
+    named = NamedReports(("Wire",), ("2026-03-18",))
+    assert named.both and named.matches({"source": "Wire", "published": "2026-03-18"}) == 2
+    assert named.matches({"source": "Wire", "published": "2026-03-05"}) == 1
+    assert named.matches({"source": "Northern Post", "published": None}) == 0
+    assert NamedReports((), ("2026-03-18",)).matches({"source": "", "published": "2026-03-18"}) == 1
+    assert named.to_dict()["description"] == ("Named in the question: Wire on 2026-03-18; articles that match are "
+                                              "ranked first")
+
+
 def test_near_duplicates_group_under_the_earliest_copy_but_changed_facts_stay_apart():
     rng = random.Random(0)
     text = " ".join(rng.choice(["river", "bridge", "mayor", "vote", "storm", "city", "road", "said", "new", "old"])
@@ -254,6 +285,30 @@ def test_a_source_filter_keeps_that_source_and_an_unknown_source_names_the_known
     assert typo.returncode == 2
     assert "no article in the index is from 'Vellmar Currier'; its sources are: Daily Echo, Northern Post, " \
            "Vellmar Courier, Wire" in typo.stderr
+
+
+def test_a_report_named_by_source_and_date_comes_first_and_the_cli_says_why(dated, embedder):
+    question = "What did the Vellmar Courier report about the Harbor Bridge on 1 March 2026?"
+    plain = QA(replace(dated, news_aware=False), embedder=embedder).answer(question)
+    assert _ids(plain.hits)[0] == "bridge-2" and plain.named_reports is None  # the search alone ranks the delay first
+    named = QA(dated, embedder=embedder).answer(question)
+    assert _ids(named.hits)[0] == "bridge-1"
+    assert named.named_reports["description"] == ("Named in the question: Vellmar Courier on 2026-03-01; articles "
+                                                  "that match are ranked first")
+    shown = _ask(dated, question)
+    assert shown.returncode == 0, shown.stderr
+    assert "Named in the question: Vellmar Courier on 2026-03-01; articles that match are ranked first" in shown.stdout
+
+
+def test_a_named_report_the_search_missed_is_brought_in(dated, embedder):
+    question = "What did the Vellmar Courier publish on 12 February 2026?"  # no word of the budget story
+    retriever = QA(replace(dated, candidates=1), embedder=embedder).retriever()
+    assert "budget" not in _ids(retriever.search(question))
+    named = named_reports(question, retriever.sources)
+    assert named == NamedReports(("Vellmar Courier",), ("2026-02-12",))
+    assert _ids(retriever.search(question, named=named))[:2] == ["budget", "storm-copy"]
+    # the relevance floor still holds: the budget passage shares too little with the question to answer from
+    assert "budget" not in _ids(QA(dated, embedder=embedder).retrieve(question))
 
 
 def test_near_identical_articles_give_one_passage_and_an_also_reported_by(dated, embedder):

@@ -63,6 +63,7 @@ def test_follow_up_dates_and_copies_are_shown_escaped():
     final = Answer("Who opened it?", "The mayor did [1].", [cited], [hit(1)],
                    standalone_question="Who opened it? (about: <b>bridge</b>)",
                    time_frame={"description": "'latest': newer articles ranked first"},
+                   named_reports={"description": "Named in the question: <i>Wire</i>; articles that match ..."},
                    relies_on="Wire, 3 March 2026 [1]",
                    reports=[Report(2, "Courier", "2026-03-01", "Closed", "It stays *closed* <b>until</b> May."),
                             Report(1, "Wire", "2026-03-03", "Bridge", "The bridge opened.")])
@@ -76,6 +77,7 @@ def test_follow_up_dates_and_copies_are_shown_escaped():
     panel = app.panel_markdown(final)
     assert "Searched as: Who opened it? (about: &lt;b&gt;bridge&lt;/b&gt;)" in panel
     assert "Dates: 'latest': newer articles ranked first" in panel and panel.count("Searched as") == 1
+    assert "_Named in the question: &lt;i&gt;Wire&lt;/i&gt;; articles that match ..._" in panel
     filtered = Answer("Who?", ABSTAIN, [], [], abstained=True, filters={"until": "2020-01-01"})
     assert "_Only articles published up to 2020-01-01_" in app.panel_markdown(filtered)
     step, _ = app.answer_messages(Answer("Who opened it?", "", hits=[hit(1)], done=False,

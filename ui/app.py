@@ -105,7 +105,7 @@ def search_notes(answer: Answer) -> str:
     if answer.standalone_question:
         notes.append(f"Searched as: {_escape(answer.standalone_question)}")
     if answer.named_reports:
-        notes.append(f"Reports: {_escape(str(answer.named_reports['description']))}")
+        notes.append(_escape(str(answer.named_reports["description"])))
     if answer.time_frame:
         notes.append(f"Dates: {_escape(str(answer.time_frame['description']))}")
     elif answer.filters:
