@@ -58,8 +58,8 @@ class Problem:
         return f"skipped {self.path}: {self.reason}"
 
 
-def dates_in(text: str) -> list[str]:
-    """Every date in text (in any of the forms read) as YYYY-MM-DD, by position."""
+def date_mentions(text: str) -> list[tuple[int, str]]:
+    """Every date in text (in any of the forms read): (where it starts, YYYY-MM-DD), by position."""
     found = []
     for pattern in _DATE_PATTERNS:
         for match in pattern.finditer(text):
@@ -71,13 +71,13 @@ def dates_in(text: str) -> list[str]:
                 found.append((match.start(), date(int(parts["y"]), month, int(parts["d"])).isoformat()))
             except ValueError:
                 continue
-    return [iso for _, iso in sorted(found)]
+    return sorted(found)
 
 
 def parse_date(text: str) -> str | None:
     """The first date in text (by position, in any of the forms read) as YYYY-MM-DD, or None."""
-    dates = dates_in(text)
-    return dates[0] if dates else None
+    dates = date_mentions(text)
+    return dates[0][1] if dates else None
 
 
 def load_articles(folder: Path, max_bytes: int = 20_000_000,

@@ -7,38 +7,45 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Mapping
 
-from rag.documents import dates_in
+from rag.documents import date_mentions
+
+# a date right after these words bounds a span of time ("since October 6, 2023"); it names no report
+_RANGE_WORDS = re.compile(r"\b(?:since|after|before|until|till|through|from|between)\s+(?:the\s+)?$", re.I)
+_RANGE_END = re.compile(r",?\s+(?:and|to|through|until)\s+(?:the\s+)?$", re.I)  # "between <date> and <date>"
 
 
 @dataclass(frozen=True)
 class NamedReports:
-    """The article sources (as the index spells them) and the dates (YYYY-MM-DD) a question names."""
+    """The article sources (as the index spells them) and dates (YYYY-MM-DD) a question names, and the
+    (source, date) pairs it names together: each date goes with the nearest source named before it (else
+    the first one after it)."""
 
     sources: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()
+    pairs: tuple[tuple[str, str], ...] = ()
 
     @property
     def any(self) -> bool:
         return bool(self.sources or self.dates)
 
-    @property
-    def both(self) -> bool:
-        """A source and a date are named, so an article matching both is the report meant."""
-        return bool(self.sources and self.dates)
-
     def matches(self, article: Mapping[str, object]) -> int:
-        """How many of the named things (source, date) the article has: 0, 1 or 2."""
-        return (bool(self.sources) and article.get("source") in self.sources) + \
-            (bool(self.dates) and article.get("published") in self.dates)
+        """2 for the source and date of a named pair, 1 for a named source or date alone, else 0."""
+        source, published = article.get("source"), article.get("published")
+        if (source, published) in self.pairs:
+            return 2
+        return int(source in self.sources or published in self.dates)
 
     def describe(self) -> str:
         """One line a user can read, e.g. "Named in the question: TechCrunch on 2023-10-06; ...ranked first"."""
-        named = " or ".join(self.sources) + (" on " if self.sources and self.dates else "") + \
-            " or ".join(self.dates)
-        return f"Named in the question: {named}; articles that match are ranked first"
+        paired_sources = {source for source, _ in self.pairs}
+        paired_dates = {day for _, day in self.pairs}
+        parts = [f"{source} on {day}" for source, day in self.pairs]
+        parts += [s for s in self.sources if s not in paired_sources] + [d for d in self.dates if d not in paired_dates]
+        return f"Named in the question: {', '.join(parts)}; articles that match are ranked first"
 
     def to_dict(self) -> dict[str, object]:
-        return {"sources": list(self.sources), "dates": list(self.dates), "description": self.describe()}
+        return {"sources": list(self.sources), "dates": list(self.dates),
+                "pairs": [list(pair) for pair in self.pairs], "description": self.describe()}
 
 
 @lru_cache(maxsize=4096)
@@ -50,6 +57,24 @@ def _source_pattern(name: str) -> re.Pattern[str]:
 
 
 def named_reports(question: str, known_sources: Iterable[str]) -> NamedReports:
-    """The sources (among those the index holds) and full dates the question names."""
-    sources = tuple(sorted(name for name in set(known_sources) if name and _source_pattern(name).search(question)))
-    return NamedReports(sources, tuple(dict.fromkeys(dates_in(question))))
+    """The sources (among those the index holds) and full dates the question names. A source found only
+    inside a longer one ("Reuters" in "Reuters Health") is not named, nor is a date that bounds a span
+    ("since October 6, 2023", "between October 1, 2023 and October 6, 2023")."""
+    found = [(match.start(), match.end(), name) for name in set(known_sources) if name
+             for match in _source_pattern(name).finditer(question)]
+    mentions = sorted(m for m in found
+                      if not any(o[0] <= m[0] and m[1] <= o[1] and o[1] - o[0] > m[1] - m[0] for o in found))
+    dates, bound = [], False
+    for start, day in date_mentions(question):
+        before = question[:start]
+        bound = bool(_RANGE_WORDS.search(before) or (bound and _RANGE_END.search(before)))
+        if not bound:
+            dates.append((start, day))
+    pairs = []
+    for start, day in dates:
+        before = [m for m in mentions if m[1] <= start]
+        after = [m for m in mentions if m[0] >= start]
+        if before or after:
+            pairs.append(((before[-1] if before else after[0])[2], day))
+    return NamedReports(tuple(sorted({m[2] for m in mentions})), tuple(dict.fromkeys(d for _, d in dates)),
+                        tuple(dict.fromkeys(pairs)))

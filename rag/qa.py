@@ -13,7 +13,7 @@ from typing import Any, Callable, Generator as Gen, Iterator, Mapping, Sequence
 from rag.citations import MARKER, align_markers, answer_sentences, parse_citations
 from rag.config import Settings
 from rag.embedding import Embedder
-from rag.errors import QuestionError, RagError
+from rag.errors import IndexNotFoundError, QuestionError, RagError
 from rag.followup import last_turn, standalone_question
 from rag.generation import Generator, load_generator
 from rag.indexing import BuildReport, build_index, make_embedder
@@ -247,8 +247,17 @@ class QA:
         searched = rewritten or question
         if (frame.since and not since) or (frame.until and not until):
             filters = replace(filters, since=since or frame.since, until=until or frame.until, keep_undated=True)
-        return SearchPlan(searched, filters, rewritten, frame,
-                          named_reports(searched, self.retriever().sources))
+        return SearchPlan(searched, filters, rewritten, frame, self._named(question, history if rewritten else None))
+
+    def _named(self, question: str, history: Sequence[Mapping[str, Any]] | None) -> NamedReports:
+        """The reports the question names; a follow-up (given its history) naming none keeps those of the
+        question it follows, never those of the answer, as with time words."""
+        try:
+            sources = self.retriever().sources
+        except IndexNotFoundError:
+            sources = []  # the search that follows says how to build the index
+        named = named_reports(question, sources)
+        return named if named.any or not history else named_reports(last_turn(history)[0], sources)
 
     def _check_sources(self, sources: Sequence[str]) -> None:
         """QuestionError naming the sources the index holds when a source filter matches none of its articles."""

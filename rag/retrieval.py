@@ -161,12 +161,12 @@ class Retriever:
 
     def pin_named(self, candidates: list[tuple[int, float, float, str | None]], named: NamedReports,
                   query: np.ndarray, allowed: set[int] | None) -> list[tuple[int, float, float, str | None]]:
-        """Candidates on the story (within NAMED_MARGIN cosine of the best) that match more of the named sources
-        and dates come first; the order is kept otherwise. When a source and a date are both named, an article
-        matching both is the report the question asks about: it comes first even off the story, and its
-        chunks join the candidates (by similarity) if the search missed them."""
+        """Candidates on the story (within NAMED_MARGIN cosine of the best) that match a named source or date
+        come first, and before them those that match a named (source, date) pair; the order is kept
+        otherwise. An article matching a pair is the report the question asks about: it comes first even
+        off the story, and its chunks join the candidates (by similarity) if the search missed them."""
         floor = max((c[2] for c in candidates), default=0.0) - NAMED_MARGIN
-        if named.both:
+        if named.pairs:
             present = {c[0] for c in candidates}
             candidates = candidates + sorted(
                 ((cid, 0.0, float(self.store.vectors.reconstruct(cid) @ query), article.get("published"))

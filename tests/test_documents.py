@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.documents import Article, Problem, dates_in, load_articles, load_file, parse_date
+from rag.documents import Article, Problem, date_mentions, load_articles, load_file, parse_date
 
 REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -46,8 +46,9 @@ def test_parse_date_formats(text, expected):
 
 def test_every_date_in_a_text_is_read_in_order():
     text = "Between the 2023-10-07 report, the one of October 6, 2023 and 1 Nov 2023 (not 2023-02-30)"
-    assert dates_in(text) == ["2023-10-07", "2023-10-06", "2023-11-01"]
-    assert dates_in("no dates here, only 2023") == []
+    assert [iso for _, iso in date_mentions(text)] == ["2023-10-07", "2023-10-06", "2023-11-01"]
+    assert date_mentions(text)[0] == (12, "2023-10-07")
+    assert date_mentions("no dates here, only 2023") == []
 
 
 # --- .txt --------------------------------------------------------------------------------------------------

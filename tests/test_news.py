@@ -155,33 +155,41 @@ def test_a_follow_up_reads_its_own_time_words_and_keeps_the_earlier_question_s_o
     assert alone.rewritten is None and alone.filters.since is None
 
 
-KNOWN = ("Vellmar Courier", "Northern Post", "Wire", "The Age", "")
+KNOWN = ("Vellmar Courier", "Northern Post", "Wire", "Wire Health", "The Age", "")
 
 
-@pytest.mark.parametrize("question, sources, dates", [
-    ("What did the Vellmar Courier report on 10 March 2026?", ("Vellmar Courier",), ("2026-03-10",)),
+@pytest.mark.parametrize("question, sources, dates, pairs", [
+    ("What did the Vellmar Courier report on 10 March 2026?", ("Vellmar Courier",), ("2026-03-10",),
+     (("Vellmar Courier", "2026-03-10"),)),
     ("Between the report from 'Northern Post' on 2026-03-19 and the Wire report published on March 18, 2026, "
-     "did the story change?", ("Northern Post", "Wire"), ("2026-03-19", "2026-03-18")),
-    ("What did the Age say about the final?", ("The Age",), ()),  # a leading "The" may be lower case
-    ("Can children under the age of 12 vote?", (), ()),  # a source's words, not its name as written
-    ("Did the wire service confirm it?", (), ()),
-    ("What happened on 2026-03-05, and again on 2026-03-05?", (), ("2026-03-05",)),
-    ("What happened this week?", (), ()),
+     "did the story change?", ("Northern Post", "Wire"), ("2026-03-19", "2026-03-18"),
+     (("Northern Post", "2026-03-19"), ("Wire", "2026-03-18"))),
+    ("On 5 March 2026, what did the Wire Health desk say?", ("Wire Health",), ("2026-03-05",),
+     (("Wire Health", "2026-03-05"),)),  # the nearest source after it; "Wire" inside "Wire Health" is not named
+    ("What did the Age say about the final?", ("The Age",), (), ()),  # a leading "The" may be lower case
+    ("Can children under the age of 12 vote?", (), (), ()),  # a source's words, not its name as written
+    ("Did the wire service confirm it?", (), (), ()),
+    ("What happened on 2026-03-05, and again on 2026-03-05?", (), ("2026-03-05",), ()),
+    ("What has the Wire reported since 1 March 2026?", ("Wire",), (), ()),  # a date that bounds a span
+    ("What happened between 1 March 2026 and 5 March 2026?", (), (), ()),
+    ("What happened this week?", (), (), ()),
 ])
-def test_sources_and_full_dates_a_question_names_are_read(question, sources, dates):
+def test_sources_and_full_dates_a_question_names_are_read(question, sources, dates, pairs):
     named = named_reports(question, KNOWN)
-    assert (named.sources, named.dates) == (sources, dates)
+    assert (named.sources, named.dates, named.pairs) == (sources, dates, pairs)
     assert named.any == bool(sources or dates)
 
 
-def test_an_article_matches_the_named_sources_and_dates_it_has():
-    named = NamedReports(("Wire",), ("2026-03-18",))
-    assert named.both and named.matches({"source": "Wire", "published": "2026-03-18"}) == 2
-    assert named.matches({"source": "Wire", "published": "2026-03-05"}) == 1
-    assert named.matches({"source": "Northern Post", "published": None}) == 0
-    assert NamedReports((), ("2026-03-18",)).matches({"source": "", "published": "2026-03-18"}) == 1
-    assert named.to_dict()["description"] == ("Named in the question: Wire on 2026-03-18; articles that match are "
-                                              "ranked first")
+def test_an_article_matches_a_named_pair_before_a_named_source_or_date():
+    named = named_reports("Between the Northern Post on 2026-03-19 and the Wire on March 18, 2026 ...", KNOWN)
+    assert named.matches({"source": "Wire", "published": "2026-03-18"}) == 2
+    assert named.matches({"source": "Wire", "published": "2026-03-19"}) == 1  # that pair was not named
+    assert named.matches({"source": "Daily Echo", "published": "2026-03-19"}) == 1
+    assert named.matches({"source": "Daily Echo", "published": None}) == 0
+    assert named.to_dict()["description"] == ("Named in the question: Northern Post on 2026-03-19, Wire on "
+                                              "2026-03-18; articles that match are ranked first")
+    assert NamedReports(("Wire",), ("2026-03-01",)).describe() == ("Named in the question: Wire, 2026-03-01; "
+                                                                  "articles that match are ranked first")
 
 
 def test_near_duplicates_group_under_the_earliest_copy_but_changed_facts_stay_apart():
@@ -305,10 +313,18 @@ def test_a_named_report_the_search_missed_is_brought_in(dated, embedder):
     retriever = QA(replace(dated, candidates=1), embedder=embedder).retriever()
     assert "budget" not in _ids(retriever.search(question))
     named = named_reports(question, retriever.sources)
-    assert named == NamedReports(("Vellmar Courier",), ("2026-02-12",))
+    assert named.pairs == (("Vellmar Courier", "2026-02-12"),)
     assert _ids(retriever.search(question, named=named))[:2] == ["budget", "storm-copy"]
     # the relevance floor still holds: the budget passage shares too little with the question to answer from
     assert "budget" not in _ids(QA(dated, embedder=embedder).retrieve(question))
+
+
+def test_a_follow_up_names_its_own_reports_or_keeps_those_of_the_question_it_follows(dated, embedder):
+    qa = QA(dated, embedder=embedder)
+    history = [{"role": "user", "content": "What did the Vellmar Courier report on 1 March 2026?"},
+               {"role": "assistant", "content": "The Wire said on 5 March 2026 that cracks were found [1]."}]
+    assert qa.plan("Who said that?", history).named.pairs == (("Vellmar Courier", "2026-03-01"),)  # not the answer's
+    assert qa.plan("What did the Northern Post say about it?", history).named.sources == ("Northern Post",)
 
 
 def test_near_identical_articles_give_one_passage_and_an_also_reported_by(dated, embedder):
