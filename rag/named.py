@@ -66,8 +66,8 @@ def named_reports(question: str, known_sources: Iterable[str]) -> NamedReports:
                       if not any(o[0] <= m[0] and m[1] <= o[1] and o[1] - o[0] > m[1] - m[0] for o in found))
     dates, bound = [], False
     for start, day in date_mentions(question):
-        before = question[:start]
-        bound = bool(_RANGE_WORDS.search(before) or (bound and _RANGE_END.search(before)))
+        lead = question[:start]
+        bound = bool(_RANGE_WORDS.search(lead) or (bound and _RANGE_END.search(lead)))
         if not bound:
             dates.append((start, day))
     pairs = []
