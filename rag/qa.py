@@ -225,8 +225,9 @@ class QA:
     def plan(self, question: str, history: Sequence[Mapping[str, Any]] | None = None,
              reference_date: str | None = None, since: str | None = None, until: str | None = None,
              sources: Sequence[str] = ()) -> SearchPlan:
-        """What to search for: with news_aware, a follow-up made standalone and its time words read into
-        filters (dates the caller gives win). reference_date is the day the question was asked (YYYY-MM-DD)."""
+        """What to search for: with news_aware, a follow-up made standalone, its time words read into filters
+        (dates the caller gives win) and the reports it names (sources, dates) read for ranking. reference_date
+        is the day the question was asked (YYYY-MM-DD)."""
         for name, value in (("'since' date", since), ("'until' date", until), ("reference date", reference_date)):
             if value and not _is_iso_date(value):
                 raise QuestionError(f"the {name} {value!r} is not a date; write it as YYYY-MM-DD")
