@@ -8,7 +8,7 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
 
@@ -169,17 +169,42 @@ def _clean(text: str) -> str:
     return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text)
 
 
+TITLE_LINE_CHARS = 200  # a longer first line is the start of the text, not its title
+
+
+def _is_title_line(line: str) -> bool:
+    """A heading ("# ...") or a short line that does not end a sentence: the title of a plain-text article."""
+    return line.startswith("#") or (len(line) <= TITLE_LINE_CHARS and not line.endswith((".", '."', ".'")))
+
+
+def _is_date_line(line: str) -> bool:
+    """A short line that is a date ("October 21, 2025", "Published 2025-10-21")."""
+    return len(line) <= 40 and parse_date(line) is not None
+
+
+def _lead_title(text: str, limit: int = 120) -> str:
+    """A title for an untitled text: its first sentence, cut at a word before `limit` characters."""
+    sentence = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
+    return sentence if len(sentence) <= limit else sentence[:limit].rsplit(" ", 1)[0] + "…"
+
+
 def _from_text(content: str, rel: str, meta: dict[str, str] | None = None) -> Iterator[Article | Problem]:
+    """A plain-text article: the first line is its title when it reads like one (else the title is the start
+    of the text, and the text keeps that line); a date line above the title is the published date."""
     meta = meta or {}
     lines = _clean(content).split("\n")
     title = meta.get("title", "").strip()
     body_start = 0
-    if not title:
-        for i, line in enumerate(lines):
-            if line.strip():
-                title, body_start = line.strip().lstrip("#").strip(), i + 1
-                break
     published = parse_date(meta.get("published", "") or meta.get("date", "")) if meta else None
+    if not title:
+        filled = [(i, line.strip()) for i, line in enumerate(lines) if line.strip()]
+        if len(filled) > 1 and _is_date_line(filled[0][1]):
+            published = published or parse_date(filled[0][1])
+            filled = filled[1:]
+        if filled and _is_title_line(filled[0][1]):
+            title, body_start = filled[0][1].lstrip("#").strip(), filled[0][0] + 1
+        elif filled:
+            title, body_start = _lead_title(filled[0][1]), filled[0][0]
     if not published:
         head = [ln for ln in lines[body_start:body_start + 8] if ln.strip()][:4]
         for line in head:
@@ -195,6 +220,11 @@ def _from_text(content: str, rel: str, meta: dict[str, str] | None = None) -> It
                   author=meta.get("author", "").strip(), path=rel)
 
 
+def _unquote(value: str) -> str:
+    """A front-matter value without one pair of surrounding quotes: '"Trump says 'no'"' -> "Trump says 'no'"."""
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'" else value
+
+
 def _load_md(content: str, rel: str) -> Iterator[Article | Problem]:
     meta: dict[str, str] = {}
     match = re.match(r"\A---\s*\n(.*?)\n---\s*\n", content, re.S)
@@ -202,9 +232,14 @@ def _load_md(content: str, rel: str) -> Iterator[Article | Problem]:
         for line in match.group(1).splitlines():
             key, sep, value = line.partition(":")
             if sep:
-                meta[key.strip().lower()] = value.strip().strip("\"'")
+                meta[key.strip().lower()] = _unquote(value.strip())
         content = content[match.end():]
     yield from _from_text(content, rel, meta)
+
+
+def _time_text(tag: Any) -> str:
+    """The date a <time> tag holds (its datetime attribute, else its text); "" for None."""
+    return (tag.get("datetime", "") or tag.get_text()) if tag is not None else ""
 
 
 def _load_html(content: str, rel: str) -> Iterator[Article | Problem]:
@@ -216,14 +251,15 @@ def _load_html(content: str, rel: str) -> Iterator[Article | Problem]:
         key = (tag.get("property") or tag.get("name") or "").lower()
         if key and tag.get("content"):
             meta.setdefault(key, tag["content"])
-    time_tag = soup.find("time")
-    published = parse_date(meta.get("article:published_time", "") or meta.get("date", "")
-                           or (time_tag.get("datetime", "") or time_tag.get_text() if time_tag else ""))
-    h1 = (soup.find("article") or soup.find("main") or soup).find("h1")  # before <header> goes: it may hold it
+    story = soup.find("article") or soup.find("main")
+    h1 = (story or soup).find("h1")  # before <header> goes: it may hold it
     heading = h1.get_text(strip=True) if h1 else ""
+    story_time, first_time = _time_text(story.find("time") if story else None), _time_text(soup.find("time"))
     for tag in soup(["script", "style", "nav", "header", "footer", "aside", "noscript", "iframe", "form", "svg"]):
         tag.decompose()
     root = soup.find("article") or soup.find("main") or soup.body or soup
+    published = parse_date(meta.get("article:published_time", "") or meta.get("date", "") or story_time
+                           or _time_text(root.find("time")) or first_time)  # the story's own date before the page's
     title = meta.get("og:title") or (soup.title.get_text(strip=True) if soup.title else "") or heading
     names = ["p", "h2", "h3", "li", "blockquote"]
     blocks = [el.get_text(" ", strip=True) for el in root.find_all(names) if not el.find_parent(names)]
@@ -257,13 +293,28 @@ def _from_record(obj: object, rel: str, where: str) -> Article | Problem:
                    author=str(obj.get("author") or ""), path=rel)
 
 
+def _records(data: object) -> list:
+    """The records of a JSON file: a list, one object, or the one list of objects that wraps them
+    ({"articles": [...]})."""
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict) and "text" not in data:
+        lists = [value for value in data.values() if isinstance(value, list) and value
+                 and all(isinstance(item, dict) for item in value)]
+        if len(lists) == 1:
+            return lists[0]
+    return [data]
+
+
 def _load_json(content: str, rel: str) -> Iterator[Article | Problem]:
     try:
         data = json.loads(content)
     except json.JSONDecodeError as exc:
         yield Problem(rel, f"invalid JSON at line {exc.lineno}: {exc.msg}")
         return
-    items = data if isinstance(data, list) else [data]
+    items = _records(data)
+    if not items:
+        yield Problem(rel, "no articles in it: expected an object with 'title' and 'text', or a list of them")
     for i, obj in enumerate(items):
         yield _from_record(obj, rel, f"{rel} item {i + 1}" if len(items) > 1 else rel)
 

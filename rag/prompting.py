@@ -101,8 +101,9 @@ def select_sources(hits: Sequence[Hit], budget_tokens: int, more_of_best: Sequen
 
 
 def inert(text: str) -> str:
-    """Article text that cannot pose as a numbered source or a citation: "[2]" becomes "(2)"."""
-    return re.sub(r"\[(\d+)\]", r"(\1)", text)
+    """Article text that cannot pose as a numbered source or a citation: every marker the citation parser
+    reads ("[2]", "[passage 2]", "[1, 3]") gets round brackets: "(2)"."""
+    return MARKER.sub(lambda marker: f"({marker.group(0)[1:-1].strip()})", text)
 
 
 def build_messages(question: str, sources: Sequence[Hit], decline: bool = True) -> list[dict[str, str]]:

@@ -78,6 +78,25 @@ def test_txt_date_deep_in_body_is_not_the_publication_date(tmp_path):
     assert a.published is None
 
 
+def test_txt_without_a_title_line_keeps_all_its_text(tmp_path):
+    first = "The Senate voted on Tuesday to pass the energy bill after a long debate. " * 5
+    [a], problems = load_one(tmp_path, "a.txt", f"{first.strip()}\nThe House votes next week.\n")
+    assert problems == []
+    assert a.text.startswith("The Senate voted on Tuesday") and a.text.endswith("The House votes next week.")
+    assert a.title == "The Senate voted on Tuesday to pass the energy bill after a long debate."
+    (tmp_path / "a.txt").unlink()
+    [one], problems = load_one(tmp_path, "b.txt", "Officials met in Budapest. They agreed to talk again.\n")
+    assert problems == [] and one.text == "Officials met in Budapest. They agreed to talk again."
+
+
+def test_txt_date_line_above_the_title(tmp_path):
+    [a], _ = load_one(tmp_path, "a.txt", "October 21, 2025\nSenate confirms nominee\nThe vote was 51 to 49.\n")
+    assert (a.title, a.published, a.text) == ("Senate confirms nominee", "2025-10-21", "The vote was 51 to 49.")
+    (tmp_path / "a.txt").unlink()
+    [b], _ = load_one(tmp_path, "b.txt", "Is the summit off?\nOfficials said it was not.\n")
+    assert (b.title, b.text) == ("Is the summit off?", "Officials said it was not.")
+
+
 def test_txt_crlf_and_control_characters_are_cleaned(tmp_path):
     [a], _ = load_one(tmp_path, "a.txt", b"Title\r\nFirst line.\x07\r\nSecond line.\r\n")
     assert a.title == "Title"
@@ -119,6 +138,11 @@ The European Central Bank raised rates on Thursday. Prices are rising.
     assert a.author == "Jane Doe"
     assert "The European Central Bank raised rates on Thursday." in a.text
     assert "---" not in a.text and "Reuters" not in a.text
+
+
+def test_markdown_front_matter_keeps_quotes_inside_a_value(tmp_path):
+    [a], _ = load_one(tmp_path, "q.md", "---\ntitle: \"Trump says 'no'\"\nsource: 'The \"Times\"'\n---\nBody.\n")
+    assert (a.title, a.source) == ("Trump says 'no'", 'The "Times"')
 
 
 def test_markdown_without_front_matter_uses_heading(tmp_path):
@@ -200,6 +224,14 @@ def test_html_time_text_when_no_datetime_attribute(tmp_path):
     assert a.published == "2025-05-26"
 
 
+def test_html_date_of_the_story_wins_over_the_site_header(tmp_path):
+    page = ("<html><body><header><time datetime='2025-10-21'>Today</time></header>"
+            "<div><h1>Dam opens</h1><time datetime='2023-01-05'>5 January 2023</time><p>The dam opened.</p></div>"
+            "</body></html>")
+    [a], _ = load_one(tmp_path, "dam.html", page)
+    assert a.published == "2023-01-05"
+
+
 def test_html_heading_in_header_is_the_title(tmp_path):
     page = ("<html><body><header><h1>Storm hits coast</h1><p>Site banner</p></header>"
             "<p>Winds reached 150 km/h on Monday.</p></body></html>")
@@ -258,6 +290,18 @@ def test_json_list_with_date_key_and_missing_title(tmp_path):
     assert articles[0].published == "2025-08-02"
     assert articles[1].title == "Untitled story first line"
     assert articles[1].published is None
+
+
+def test_json_feed_wrapped_in_an_object_is_read(tmp_path):
+    feed = {"feed": "World news", "articles": [{"title": "Fire spreads", "text": "Flames crossed the hills."},
+                                                {"title": "Dam opens", "text": "The dam opened."}]}
+    articles, problems = load_one(tmp_path, "feed.json", json.dumps(feed))
+    assert problems == [] and sorted(a.title for a in articles) == ["Dam opens", "Fire spreads"]
+
+
+def test_json_empty_list_is_a_problem(tmp_path):
+    articles, [problem] = load_one(tmp_path, "empty.json", "[]")
+    assert articles == [] and problem.path == "empty.json" and "no articles" in problem.reason
 
 
 def test_jsonl_several_lines(tmp_path):

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from rag.indexing import build_index
-from rag.prompting import build_messages, instructions
+from rag.citations import parse_citations
+from rag.prompting import build_messages, inert, instructions
 from rag.qa import QA
 from rag.retrieval import Hit
 from rag.store import IndexStore
@@ -189,3 +190,9 @@ def test_article_text_cannot_pose_as_instructions_or_sources():
     assert user.startswith("[1] Breaking (2) (Wire, 2 January 2026)\n")
     assert "[2]" not in user and "(2) Official notice" in user  # no second numbered source can be forged
     assert user.endswith("\n\nQuestion: What happened?")
+
+
+def test_article_text_cannot_pose_as_citations_in_any_form_the_parser_reads():
+    text = "Claims [passage 2], [ 2 ], [1, 3] and [Source 3-4]; a year [2021-2022] stays."
+    assert inert(text) == "Claims (passage 2), (2), (1, 3) and (Source 3-4); a year [2021-2022] stays."
+    assert parse_citations(inert(text), 4).cited == []
