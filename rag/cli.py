@@ -136,7 +136,8 @@ def _parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", parents=[common], help="build or update the index incrementally")
     build.add_argument("--full", action="store_true", help="rebuild everything from scratch")
-    build.add_argument("--embedding-model", help="local sentence-transformers model folder")
+    build.add_argument("--embedding-model", help="local sentence-transformers model folder, or 'default' for the "
+                       "packaged all-MiniLM-L6-v2 (default: the model the index was built with)")
     build.set_defaults(func=cmd_build)
 
     status = sub.add_parser("status", parents=[common], help="what the index holds and what a build would do")

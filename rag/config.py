@@ -55,6 +55,9 @@ class Settings:
             if getattr(self, name) == "":
                 raise RagError(f"RAG_{name.upper()} is empty; set it to a folder or unset it")
             object.__setattr__(self, name, Path(getattr(self, name)))
+        if self.seeds_dir.resolve() == self.index_dir.resolve():
+            raise RagError(f"the articles folder and the index folder are the same ({self.seeds_dir}); give the "
+                           "index a folder of its own with --index DIR or RAG_INDEX_DIR")
         for name in _POSITIVE:
             if getattr(self, name) < 1:
                 raise RagError(f"RAG_{name.upper()}={getattr(self, name)} must be a whole number of 1 or more")

@@ -6,7 +6,7 @@ import fcntl
 import os
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -133,6 +133,23 @@ def chunk_articles(articles: list[Article], embedder: Embedder, settings: Settin
     return result
 
 
+PACKAGED_MODEL = "default"  # --embedding-model default: back to the packaged all-MiniLM-L6-v2
+
+
+def index_model(settings: Settings, manifest: dict | None) -> str:
+    """The embedding model a build uses ("" for the packaged one): the one asked for (RAG_EMBEDDING_MODEL,
+    --embedding-model), else the one the index was built with, so a build that names none keeps it."""
+    if settings.embedding_model:
+        return "" if settings.embedding_model == PACKAGED_MODEL else settings.embedding_model
+    return indexed_model(manifest)
+
+
+def indexed_model(manifest: dict | None) -> str:
+    """The embedding model an index was built with ("" for the packaged one, or for no index)."""
+    named = str((manifest or {}).get("settings", {}).get("embedding_model", ""))
+    return "" if named.startswith("packaged:") else named
+
+
 def make_embedder(settings: Settings, model: str | None = None) -> Embedder:
     return SentenceTransformerEmbedder(settings.embedding_model if model is None else model,
                                        batch_size=settings.embed_batch_size, threads=settings.threads)
@@ -142,6 +159,7 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
                 log: Log = print, progress: bool = True) -> BuildReport:
     """Bring the index in settings.index_dir up to date with the articles in settings.seeds_dir."""
     settings = settings or Settings.from_env()
+    settings = replace(settings, embedding_model=index_model(settings, _readable_manifest(settings.index_dir)))
     started = time.perf_counter()
     if not settings.seeds_dir.is_dir():
         raise RagError(f"articles folder {settings.seeds_dir} does not exist; create it or pass --seeds DIR")
@@ -194,6 +212,14 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
         mark_duplicates(store, articles)
         store.save(settings.index_dir)
         return BuildReport(plan, embedded, time.perf_counter() - started, len(articles), len(store.chunks), problems)
+
+
+def _readable_manifest(folder: Path) -> dict | None:
+    """The index's manifest, None when there is none or it cannot be read (the build reports or repairs it)."""
+    try:
+        return read_manifest(folder)
+    except RagError:
+        return None
 
 
 def mark_duplicates(store: IndexStore, articles: list[Article]) -> None:

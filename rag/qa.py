@@ -16,7 +16,7 @@ from rag.embedding import Embedder
 from rag.errors import IndexNotFoundError, QuestionError, RagError
 from rag.followup import last_turn, standalone_question
 from rag.generation import Generator, load_generator
-from rag.indexing import BuildReport, build_index, make_embedder
+from rag.indexing import BuildReport, build_index, index_model, indexed_model, make_embedder
 from rag.named import NamedReports, named_reports
 from rag.prompting import (ABSTAIN, build_messages, is_grounded, readable_date, restates_question,
                            select_sources)
@@ -182,10 +182,8 @@ class QA:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             manifest = read_manifest(self.settings.index_dir)
-            model = self.settings.embedding_model
-            if manifest is not None:  # the index decides the query embedder
-                named = manifest["settings"]["embedding_model"]
-                model = "" if named.startswith("packaged:") else named
+            # the index decides the query embedder; the settings only when there is no index yet
+            model = index_model(self.settings, None) if manifest is None else indexed_model(manifest)
             self._embedder = make_embedder(self.settings, model)
         return self._embedder
 
@@ -217,10 +215,13 @@ class QA:
             manifest = read_manifest(self.settings.index_dir)
         except RagError:
             manifest = None  # the build reports or repairs it
-        wanted = self.settings.shape()["embedding_model"]
-        same_model = manifest is None or manifest["settings"]["embedding_model"] == wanted
-        embedder = self.embedder if same_model else None
-        return build_index(self.settings, full=full, embedder=embedder, log=log, progress=progress)
+        wanted = index_model(self.settings, manifest)
+        same_model = manifest is None or indexed_model(manifest) == wanted
+        report = build_index(self.settings, full=full, embedder=self.embedder if same_model else None, log=log,
+                             progress=progress)
+        if not same_model:  # queries now go to the new model's vectors
+            self._embedder = self._retriever = None
+        return report
 
     def plan(self, question: str, history: Sequence[Mapping[str, Any]] | None = None,
              reference_date: str | None = None, since: str | None = None, until: str | None = None,
@@ -240,15 +241,19 @@ class QA:
             return SearchPlan(question, filters)
         rewritten = standalone_question(question, history)
         reference = self._reference(reference_date)
-        frame = resolve_time(question, *reference, cap_at_reference=bool(reference_date))
+        named = self._named(question, history if rewritten else None)
+        # "since October 6, 2025" bounds the search, unless it bounds one named report ("the Wired report after")
+        frame = resolve_time(question, *reference, cap_at_reference=bool(reference_date),
+                             date_bounds=not named.sources)
         if rewritten and not frame.phrase and not names_dates(question):
             # a follow-up without time words of its own keeps those of the question it follows
-            earlier = resolve_time(last_turn(history)[0], *reference, cap_at_reference=bool(reference_date))
+            earlier = resolve_time(last_turn(history)[0], *reference, cap_at_reference=bool(reference_date),
+                                   date_bounds=not named.sources)
             frame = earlier if earlier.phrase else frame
         searched = rewritten or question
         if (frame.since and not since) or (frame.until and not until):
             filters = replace(filters, since=since or frame.since, until=until or frame.until, keep_undated=True)
-        return SearchPlan(searched, filters, rewritten, frame, self._named(question, history if rewritten else None))
+        return SearchPlan(searched, filters, rewritten, frame, named)
 
     def _named(self, question: str, history: Sequence[Mapping[str, Any]] | None) -> NamedReports:
         """The reports the question names; a follow-up (given its history) naming none keeps those of the

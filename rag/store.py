@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -257,10 +258,14 @@ def _live_generation(folder: Path) -> int | None:
     return None if manifest is None else manifest.get("generation")
 
 
+_INDEX_FILE = re.compile(r"vectors-(\d{6,})\.faiss|chunks-(\d{6,})\.jsonl|lexical-(\d{6,})")
+
+
 def _generation_of(path: Path) -> int | None:
-    """The generation number in an index file name (vectors-N.faiss, chunks-N.jsonl, lexical-N), else None."""
-    prefix, _, number = path.name.split(".")[0].partition("-")
-    return int(number) if prefix in ("vectors", "chunks", "lexical") and number.isdigit() else None
+    """The generation number of an index file (vectors-N.faiss, chunks-N.jsonl, lexical-N, N of 6 or more
+    digits), else None: other files in the folder are never taken for index files, nor deleted."""
+    match = _INDEX_FILE.fullmatch(path.name)
+    return int(next(group for group in match.groups() if group)) if match else None
 
 
 def _highest_generation(folder: Path) -> int:

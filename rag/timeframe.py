@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Callable
 
+from rag.documents import date_mentions
+
 MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _MONTH = "|".join(MONTHS)
 _RECENT = re.compile(r"\b(latest|most recent|newest|recent(?:ly)?|currently|current|right now|so far|"
@@ -126,16 +128,32 @@ def names_dates(question: str) -> bool:
     return bool(_ABSOLUTE_DATE.search(question))
 
 
-def resolve_time(question: str, reference: date, reference_from: str, cap_at_reference: bool = False) -> TimeFrame:
+def _since_date(question: str) -> tuple[str, str] | None:
+    """The first full date that opens a span ("since October 6, 2025", "after 2025-10-06"): (phrase, ISO date)."""
+    for start, iso in date_mentions(question):
+        lead = re.search(r"\b(since|after)\s+(?:the\s+)?$", question[:start], re.I)
+        if lead:
+            end = re.match(r"\S+(?: \S+,?)*? \d{4}|\d{4}-\d{1,2}-\d{1,2}", question[start:])
+            return question[lead.start():start + (end.end() if end else 0)].rstrip(",."), iso
+    return None
+
+
+def resolve_time(question: str, reference: date, reference_from: str, cap_at_reference: bool = False,
+                 date_bounds: bool = True) -> TimeFrame:
     """Read the question's time words against the reference date.
 
     News about a time is published during or after it, so a phrase ("this week", "in October", "last year")
     keeps articles published from the start of its span on. A question that names its own dates ("on
-    October 7") is left alone. "latest", "recent" and the like ask for newer articles first. With
+    October 7") is left alone, except that with date_bounds a date opening a span ("since October 6, 2025")
+    keeps articles published from that day on (callers turn it off when the question names a source: "the
+    Wired report after October 6" bounds that one report, not the search). "latest", "recent" and the like ask for newer articles first. With
     cap_at_reference (the question carries the date it was asked), articles published after that date are
     left out, since they did not exist then, and newer articles on the story come first: the question asks
     about the news as of that date."""
     until = reference.isoformat() if cap_at_reference else None
+    bound = _since_date(question) if date_bounds else None
+    if bound and bound[1] <= reference.isoformat():
+        return TimeFrame(reference.isoformat(), reference_from, bound[0], bound[1], until, cap_at_reference)
     if names_dates(question):
         return TimeFrame(reference.isoformat(), reference_from, "", None, until)
     explicit = _first_phrase(question, reference)

@@ -41,9 +41,11 @@ def _sha256(path: Path) -> str:
 
 
 def _identical_file(folder: Path, size: int, digest: str) -> Path | None:
-    """A file below folder with the same bytes, if any (sizes are compared before hashing)."""
+    """An article file below folder with the same bytes, if any (sizes are compared before hashing). Files the
+    index never reads (hidden ones, in hidden folders, of other types) do not count."""
     for path in folder.rglob("*"):
-        if path.name.startswith("."):  # temporary and hidden files are not articles
+        if (any(part.startswith(".") for part in path.relative_to(folder).parts)
+                or path.suffix.lower() not in SUPPORTED_SUFFIXES):
             continue
         try:
             if path.is_file() and path.stat().st_size == size and _sha256(path) == digest:

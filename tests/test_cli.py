@@ -108,3 +108,22 @@ def test_boundary_settings_are_accepted(tmp_path):
     settings = Settings.from_env(env, seeds_dir=tmp_path)
     assert (settings.chunk_tokens, settings.chunk_overlap, settings.dense_weight, settings.min_score) == (32, 0, 1, -1)
     assert settings.seeds_dir == tmp_path and settings.index_dir.name == "index"
+
+
+def test_serve_on_a_port_in_use_says_so_before_building(tmp_path, write_articles):
+    import socket
+
+    seeds, index = tmp_path / "articles", tmp_path / "idx"
+    write_articles(seeds, ["budapest.txt"])
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run("serve", "--seeds", str(seeds), "--index", str(index), "--port", str(port), cwd=tmp_path,
+                     timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (f"error: cannot serve on 127.0.0.1:{port} (Address already in use); another "
+                                     "program (the chat already running?) uses it: stop it or pick another port "
+                                     "with --port N")
+    assert not index.exists()  # nothing built
+

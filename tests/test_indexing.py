@@ -13,6 +13,7 @@ import pytest
 import rag.indexing
 import rag.store
 from rag.chunking import embedding_text
+from rag.config import Settings
 from rag.errors import IndexFormatError, IndexLockedError, NoArticlesError, RagError
 from rag.indexing import build_index, build_lock
 from rag.store import IndexStore, read_manifest
@@ -387,6 +388,22 @@ def test_an_articles_folder_inside_the_index_folder_is_read(make_settings, embed
     assert report.articles == 4 and sorted(read_manifest(settings.index_dir)["articles"]) == ALL
 
 
+def test_the_same_folder_for_articles_and_index_is_refused(tmp_path):
+    with pytest.raises(RagError, match="same.*--index DIR"):
+        Settings(seeds_dir=tmp_path / "news", index_dir=tmp_path / "news" / ".." / "news")
+
+
+def test_other_files_in_the_index_folder_survive_builds(built, embedder):
+    keep = ["chunks-2024.txt", "lexical-notes", "vectors-1.faiss.bak", "notes.md"]
+    for name in keep:
+        (built.index_dir / name).write_text("mine\n", encoding="utf-8")
+    edit(built, "budapest.txt", "Budapest", "Vienna")
+    build(built, embedder)
+    build(built, embedder, full=True)
+    assert all((built.index_dir / name).read_text(encoding="utf-8") == "mine\n" for name in keep)
+    assert not (built.index_dir / "vectors-000001.faiss").exists()  # the index's own old files do go
+
+
 def test_a_record_added_at_the_top_of_a_feed_embeds_only_that_record(make_settings, embedder):
     settings = make_settings()
     settings.seeds_dir.mkdir(parents=True)
@@ -424,6 +441,29 @@ def test_deleting_every_article_empties_the_index(built, embedder):
 
 
 # --- settings change -----------------------------------------------------------------------------------------
+
+def test_a_build_that_names_no_model_keeps_the_index_model(built, embedder, tmp_path):
+    from dataclasses import replace
+
+    from rag.embedding import packaged_model_path
+    from rag.qa import QA
+
+    copy = shutil.copytree(packaged_model_path(), tmp_path / "my-model")  # a local model folder of its own
+    custom = replace(built, embedding_model=str(copy))
+    report, _ = build(custom, None)
+    assert report.plan.full_reason and read_manifest(built.index_dir)["settings"]["embedding_model"] == str(copy)
+    qa = QA(built)  # RAG_EMBEDDING_MODEL unset, as for rag serve or an upload
+    assert qa.embedder.model_id == str(copy)
+    assert qa.build(log=lambda line: None, progress=False).plan.is_noop
+    report = qa.build(full=True, log=lambda line: None, progress=False)
+    assert report.chunks_embedded > 0 and read_manifest(built.index_dir)["settings"]["embedding_model"] == str(copy)
+    back = QA(replace(built, embedding_model="default"))
+    back.embedder  # loaded for the custom index it finds ...
+    assert back.build(log=lambda line: None, progress=False).plan.full_reason
+    assert read_manifest(built.index_dir)["settings"]["embedding_model"] == "packaged:all-MiniLM-L6-v2"
+    assert back.embedder.model_id == "packaged:all-MiniLM-L6-v2"  # ... and swapped with the index
+    assert back.retrieve("Where will the summit be held?")  # queries and vectors in one space
+
 
 def test_changed_chunk_size_triggers_full_rebuild(built, embedder, make_settings):
     old = IndexStore.load(built.index_dir)

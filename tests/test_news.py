@@ -84,6 +84,10 @@ def _ids(hits):
     ("WHAT HAPPENED YESTERDAY?", "2026-03-19", None, False),
     ("Did the Verge report on October 7, 2023 agree with Wired this week?", None, None, False),  # own dates
     ("Who will run for president in 2028?", None, None, False),  # a future year is about plans, not articles
+    ("What happened to the bridge since March 9, 2026?", "2026-03-09", None, False),  # a date opening a span
+    ("After 2026-03-09, was the bridge closed?", "2026-03-09", None, False),
+    ("What happened to the bridge before March 9, 2026?", None, None, False),  # news of it comes later too
+    ("What will happen since March 30, 2026?", None, None, False),  # after the reference date: no article yet
 ])
 def test_time_words_become_date_ranges(question, since, until, recent):
     frame = resolve_time(question, REF, "the newest article's date")
@@ -269,6 +273,16 @@ def test_since_excludes_older_articles_in_the_cli(dated):
     data = json.loads(week.stdout)
     assert data["time_frame"]["since"] == "2026-03-05" and data["time_frame"]["until"] == "2026-03-12"
     assert data["hits"] and all("2026-03-05" <= hit["published"] <= "2026-03-12" for hit in data["hits"])
+
+
+def test_a_date_opening_a_span_bounds_the_search_unless_it_bounds_a_named_report(dated, embedder):
+    qa = QA(dated, embedder=embedder)
+    since = qa.answer("What happened to the Harbor Bridge since March 9, 2026?")
+    assert since.time_frame["since"] == "2026-03-09" and since.hits
+    assert all(hit.published >= "2026-03-09" for hit in since.hits) and "bridge-1" not in _ids(since.hits)
+    assert "'since March 9, 2026': articles published from 2026-03-09 on" in since.time_frame["description"]
+    report = qa.plan("Did the Vellmar Courier report after March 9, 2026 say the Harbor Bridge was closed?")
+    assert report.frame.since is None and report.named.sources == ("Vellmar Courier",)
 
 
 def _ids_of(hits):

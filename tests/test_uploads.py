@@ -111,6 +111,15 @@ def test_size_limit(tmp_path):
     assert not (seeds / "big.txt").exists()
 
 
+def test_a_copy_the_index_never_reads_does_not_block_an_upload(tmp_path):
+    seeds = tmp_path / "seeds"
+    (seeds / ".trash").mkdir(parents=True)
+    (seeds / ".trash" / "old.txt").write_text(ARTICLE, encoding="utf-8")
+    (seeds / "story.txt.orig").write_text(ARTICLE, encoding="utf-8")
+    saved, problems = save_uploads([upload(tmp_path / "in", "story.txt")], seeds, max_bytes=10_000)
+    assert problems == [] and [p.name for p in saved] == ["story.txt"]
+
+
 def test_identical_file_is_not_duplicated_and_a_different_one_gets_a_number(tmp_path):
     seeds = tmp_path / "seeds"
     first, _ = save_uploads([upload(tmp_path / "1", "story.txt")], seeds, max_bytes=10_000)

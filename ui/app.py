@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -364,9 +365,22 @@ def _credentials(host: str) -> tuple[str, str] | None:
     return user, password
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """RagError naming the fix when another program already listens on host:port."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
+            probe.bind(address)
+    except OSError as exc:
+        raise RagError(f"cannot serve on {host}:{port} ({exc.strerror or exc}); another program (the chat "
+                       "already running?) uses it: stop it or pick another port with --port N") from None
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, build: bool = True) -> None:
     """Update the index (when build), load the models and serve the chat page until interrupted."""
     auth = _credentials(host)
+    _check_port_free(host, port)  # before minutes of building and loading, not after
     os.environ.update(OFFLINE_ENV)
     import gradio as gr
 
