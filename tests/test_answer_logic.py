@@ -8,7 +8,7 @@ from rag.citations import align_markers, parse_citations
 from rag.prompting import (ABSTAIN, build_messages, is_grounded, merge_by_article, select_sources,
                            yes_no_question)
 from rag.qa import SearchPlan, Timings, finish_answer
-from rag.retrieval import Filters, Hit, score_fusion
+from rag.retrieval import Filters, Hit, boost_numbers, score_fusion
 
 
 def hit(chunk_id: int, article: str = "a", text: str = "text", start: int = 0, title: str = "T", **kw) -> Hit:
@@ -36,6 +36,17 @@ def test_score_fusion_keeps_a_single_list_in_order_and_handles_empty_lists():
     assert [i for i, _ in score_fusion([[(5, 3.0), (9, 2.0), (2, 2.0)]], (1.0,))] == [5, 9, 2]
     assert [i for i, _ in score_fusion([[(7, 0.4)], []], (0.6, 0.4))] == [7]
     assert score_fusion([[], []], (0.6, 0.4)) == []
+
+
+def test_passages_holding_the_numbers_a_question_names_move_up():
+    texts = {1: "The 2019 prize went to Peter Handke.", 2: "The 2018 prize went to Olga Tokarczuk.",
+             3: "The prize of 2018 was delayed to 2019."}
+    fused = [(1, 0.9), (2, 0.6), (3, 0.5)]
+    ranked = boost_numbers(fused, "Who won the 2018 prize?", texts.get)
+    assert ranked == [(2, 1.2), (3, 1.0), (1, 0.9)]
+    assert boost_numbers(fused, "Who won the prize?", texts.get) == fused  # no number named: no change
+    half = dict(boost_numbers(fused, "Did 2,000 people see the 2019 prize?", texts.get))
+    assert half[1] == pytest.approx(0.9 * 1.5)  # one of the two numbers
 
 
 def test_filters_on_date_and_source():

@@ -238,3 +238,19 @@ def test_cli_ask_prints_answer_sources_and_json(indexed):
     missing = _cli("ask", "Who?", "--seeds", str(indexed.seeds_dir), "--index", str(indexed.index_dir / "none"),
                    env=env)
     assert missing.returncode == 2 and "rag build" in missing.stderr
+
+
+def test_hybrid_search_ranks_the_passage_with_the_year_the_question_names_first(make_settings, embedder):
+    settings = make_settings()
+    settings.seeds_dir.mkdir(parents=True)
+    prize = ("The {year} Nobel Prize in Literature was awarded to the writer {name}, the Swedish Academy said in "
+             "Stockholm, praising a narrative imagination that crosses borders.")
+    for year, name in (("2019", "Peter Handke"), ("2018", "Olga Tokarczuk"), ("2017", "Kazuo Ishiguro")):
+        (settings.seeds_dir / f"nobel-{year}.txt").write_text(f"Nobel prize {year}\n{prize.format(year=year, name=name)}\n",
+                                                          encoding="utf-8")
+    build_index(settings, embedder=embedder, log=lambda _: None, progress=False)
+    qa = QA(settings, embedder=embedder)
+    for year in ("2017", "2018", "2019"):
+        [first, *_] = qa.retrieve(f"Who was awarded the {year} Nobel Prize in Literature?", k=3)
+        assert first.article_id == f"nobel-{year}.txt"
+
