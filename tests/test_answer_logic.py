@@ -42,10 +42,10 @@ def test_passages_holding_the_numbers_a_question_names_move_up():
     texts = {1: "The 2019 prize went to Peter Handke.", 2: "The 2018 prize went to Olga Tokarczuk.",
              3: "The prize of 2018 was delayed to 2019."}
     fused = [(1, 0.9), (2, 0.6), (3, 0.5)]
-    ranked = boost_numbers(fused, "Who won the 2018 prize?", texts.get)
+    ranked = boost_numbers(fused, "Who won the 2018 prize?", texts.get, boost=1.0)
     assert ranked == [(2, 1.2), (3, 1.0), (1, 0.9)]
     assert boost_numbers(fused, "Who won the prize?", texts.get) == fused  # no number named: no change
-    half = dict(boost_numbers(fused, "Did 2,000 people see the 2019 prize?", texts.get))
+    half = dict(boost_numbers(fused, "Did 2,000 people see the 2019 prize?", texts.get, boost=1.0))
     assert half[1] == pytest.approx(0.9 * 1.5)  # one of the two numbers
 
 
