@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import asdict, dataclass
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -197,7 +198,7 @@ def _from_text(content: str, rel: str, meta: dict[str, str] | None = None) -> It
     body_start = 0
     published = parse_date(meta.get("published", "") or meta.get("date", "")) if meta else None
     if not title:
-        filled = [(i, line.strip()) for i, line in enumerate(lines) if line.strip()]
+        filled = list(islice(((i, line.strip()) for i, line in enumerate(lines) if line.strip()), 2))
         if len(filled) > 1 and _is_date_line(filled[0][1]):
             published = published or parse_date(filled[0][1])
             filled = filled[1:]
