@@ -59,8 +59,8 @@ class Problem:
         return f"skipped {self.path}: {self.reason}"
 
 
-def date_mentions(text: str) -> list[tuple[int, str]]:
-    """Every date in text (in any of the forms read): (where it starts, YYYY-MM-DD), by position."""
+def date_mentions(text: str) -> list[tuple[int, int, str]]:
+    """Every date in text (in any of the forms read): (where it starts, where it ends, YYYY-MM-DD), by position."""
     found = []
     for pattern in _DATE_PATTERNS:
         for match in pattern.finditer(text):
@@ -69,7 +69,7 @@ def date_mentions(text: str) -> list[tuple[int, str]]:
             if not month:
                 continue
             try:
-                found.append((match.start(), date(int(parts["y"]), month, int(parts["d"])).isoformat()))
+                found.append((match.start(), match.end(), date(int(parts["y"]), month, int(parts["d"])).isoformat()))
             except ValueError:
                 continue
     return sorted(found)
@@ -78,7 +78,7 @@ def date_mentions(text: str) -> list[tuple[int, str]]:
 def parse_date(text: str) -> str | None:
     """The first date in text (by position, in any of the forms read) as YYYY-MM-DD, or None."""
     dates = date_mentions(text)
-    return dates[0][1] if dates else None
+    return dates[0][2] if dates else None
 
 
 def load_articles(folder: Path, max_bytes: int = 20_000_000,

@@ -65,7 +65,7 @@ def named_reports(question: str, known_sources: Iterable[str]) -> NamedReports:
     mentions = sorted(m for m in found
                       if not any(o[0] <= m[0] and m[1] <= o[1] and o[1] - o[0] > m[1] - m[0] for o in found))
     dates, bound = [], False
-    for start, day in date_mentions(question):
+    for start, _, day in date_mentions(question):
         lead = question[:start]
         bound = bool(_RANGE_WORDS.search(lead) or (bound and _RANGE_END.search(lead)))
         if not bound:

@@ -14,6 +14,7 @@ MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name
 _MONTH = "|".join(MONTHS)
 _RECENT = re.compile(r"\b(latest|most recent|newest|recent(?:ly)?|currently|current|right now|so far|"
                      r"now|lately|these days|still)\b", re.I)
+_SINCE_LEAD = re.compile(r"\b(?:since|after)\s+(?:the\s+)?$", re.I)  # a date after these opens a span
 _DAYS_AGO = re.compile(r"\b(\d{1,2}|a|one|two|three|four|five|six|seven) days? ago\b", re.I)
 _WORD_NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
 
@@ -130,11 +131,10 @@ def names_dates(question: str) -> bool:
 
 def _since_date(question: str) -> tuple[str, str] | None:
     """The first full date that opens a span ("since October 6, 2025", "after 2025-10-06"): (phrase, ISO date)."""
-    for start, iso in date_mentions(question):
-        lead = re.search(r"\b(since|after)\s+(?:the\s+)?$", question[:start], re.I)
+    for start, end, iso in date_mentions(question):
+        lead = _SINCE_LEAD.search(question[:start])
         if lead:
-            end = re.match(r"\S+(?: \S+,?)*? \d{4}|\d{4}-\d{1,2}-\d{1,2}", question[start:])
-            return question[lead.start():start + (end.end() if end else 0)].rstrip(",."), iso
+            return question[lead.start():end], iso
     return None
 
 

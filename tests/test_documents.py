@@ -46,8 +46,8 @@ def test_parse_date_formats(text, expected):
 
 def test_every_date_in_a_text_is_read_in_order():
     text = "Between the 2023-10-07 report, the one of October 6, 2023 and 1 Nov 2023 (not 2023-02-30)"
-    assert [iso for _, iso in date_mentions(text)] == ["2023-10-07", "2023-10-06", "2023-11-01"]
-    assert date_mentions(text)[0] == (12, "2023-10-07")
+    assert [iso for _, _, iso in date_mentions(text)] == ["2023-10-07", "2023-10-06", "2023-11-01"]
+    assert date_mentions(text)[0] == (12, 22, "2023-10-07")  # where the date starts and ends
     assert date_mentions("no dates here, only 2023") == []
 
 

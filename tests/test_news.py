@@ -95,6 +95,15 @@ def test_time_words_become_date_ranges(question, since, until, recent):
     assert frame.applies == bool(since or until or recent)
 
 
+@pytest.mark.parametrize("question, phrase", [
+    ("What happened to the bridge since March 9, 2026?", "since March 9, 2026"),
+    ("After 2026-03-09, was the bridge closed?", "After 2026-03-09"),
+    ("Since the 9th March 2026 what changed?", "Since the 9th March 2026"),
+])
+def test_a_date_opening_a_span_is_shown_as_written(question, phrase):
+    assert resolve_time(question, REF, "the newest article's date").phrase == phrase
+
+
 def test_question_date_caps_the_range_and_is_described():
     frame = resolve_time("Which park flooded this week?", date(2022, 6, 16), "the question's date",
                          cap_at_reference=True)
