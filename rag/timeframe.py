@@ -146,10 +146,10 @@ def resolve_time(question: str, reference: date, reference_from: str, cap_at_ref
     keeps articles published from the start of its span on. A question that names its own dates ("on
     October 7") is left alone, except that with date_bounds a date opening a span ("since October 6, 2025")
     keeps articles published from that day on (callers turn it off when the question names a source: "the
-    Wired report after October 6" bounds that one report, not the search). "latest", "recent" and the like ask for newer articles first. With
-    cap_at_reference (the question carries the date it was asked), articles published after that date are
-    left out, since they did not exist then, and newer articles on the story come first: the question asks
-    about the news as of that date."""
+    Wired report after October 6" bounds that one report, not the search). "latest", "recent" and the like
+    ask for newer articles first. With cap_at_reference (the question carries the date it was asked),
+    articles published after that date are left out, since they did not exist then, and newer articles on
+    the story come first: the question asks about the news as of that date."""
     until = reference.isoformat() if cap_at_reference else None
     bound = _since_date(question) if date_bounds else None
     if bound and bound[1] <= reference.isoformat():
