@@ -55,15 +55,28 @@ def _identical_file(folder: Path, size: int, digest: str) -> Path | None:
     return None
 
 
-def _free_target(folder: Path, name: str) -> Path:
-    """folder/name, or folder/stem-2.ext, stem-3.ext, ... when the name is taken."""
-    target = folder / name
+def _place(tmp: Path, folder: Path, name: str) -> Path:
+    """Move the finished file tmp to folder/name, or folder/stem-2.ext, stem-3.ext, ... when the name is taken.
+
+    A name is claimed with a hard link, which fails when the name exists, so a file another upload saved
+    meanwhile is never replaced. On a filesystem without hard links the first free name is taken with
+    os.replace."""
     stem, suffix = Path(name).stem, Path(name).suffix
-    number = 2
-    while target.exists() or target.is_symlink():
-        target = folder / f"{stem}-{number}{suffix}"
+    number = 1
+    while True:
+        target = folder / (name if number == 1 else f"{stem}-{number}{suffix}")
         number += 1
-    return target
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links here
+            if target.exists() or target.is_symlink():
+                continue
+            os.replace(tmp, target)
+            return target
+        tmp.unlink()
+        return target
 
 
 def _unreadable(path: Path, display: str, max_bytes: int) -> list[Problem]:
@@ -80,7 +93,7 @@ def save_uploads(paths: list[Path], seeds_dir: Path, max_bytes: int) -> tuple[li
     A file is refused (a Problem naming it) when its type is not an article type, it is larger than
     max_bytes, it holds no readable article, or the same bytes are already in seeds_dir. A different
     file with a taken name gets a numbered suffix. Each file is written to a temporary file in seeds_dir
-    and moved into place with os.replace, so a reader never sees half a file.
+    and then given its name, so a reader never sees half a file and no file is ever replaced.
     """
     seeds_dir.mkdir(parents=True, exist_ok=True)
     root = seeds_dir.resolve()
@@ -117,8 +130,7 @@ def save_uploads(paths: list[Path], seeds_dir: Path, max_bytes: int) -> tuple[li
             problems.append(Problem(display, f"the same file is already in the articles folder as "
                                     f"{existing.relative_to(root).as_posix()}; not copied again"))
             continue
-        target = _free_target(root, name)
-        if target.parent != root:  # cannot happen with a safe name; never write outside seeds_dir
+        if (root / name).parent != root:  # cannot happen with a safe name; never write outside seeds_dir
             problems.append(Problem(display, "unsafe file name"))
             continue
         handle, tmp_name = tempfile.mkstemp(prefix=".upload-", suffix=".tmp", dir=root)
@@ -130,7 +142,7 @@ def save_uploads(paths: list[Path], seeds_dir: Path, max_bytes: int) -> tuple[li
                 out.flush()
                 os.fsync(out.fileno())
             os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
+            target = _place(tmp, root, name)
             fsync_dir(root)
         except OSError as exc:
             tmp.unlink(missing_ok=True)

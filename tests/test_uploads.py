@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -141,6 +143,36 @@ def test_identical_file_is_not_duplicated_and_a_different_one_gets_a_number(tmp_
     assert (seeds / "story.txt").read_text(encoding="utf-8") == ARTICLE
     assert (seeds / "story-2.txt").read_text(encoding="utf-8") == OTHER
     assert tree(seeds) == {"story.txt", "story-2.txt", "story-3.txt"}
+
+
+def test_uploads_of_one_name_at_the_same_time_all_keep_their_file(tmp_path):
+    seeds, count = tmp_path / "seeds", 8
+    texts = [OTHER.replace("two years", f"{n + 2} years") for n in range(count)]
+    files = [upload(tmp_path / f"in{n}", "story.txt", text) for n, text in enumerate(texts)]
+    start = threading.Barrier(count)
+
+    def save(path: Path) -> list[Path]:
+        start.wait()
+        return save_uploads([path], seeds, max_bytes=10_000)[0]
+
+    with ThreadPoolExecutor(count) as pool:
+        saved = [p for result in pool.map(save, files) for p in result]
+    assert len({p.name for p in saved}) == count
+    assert sorted(p.read_text(encoding="utf-8") for p in seeds.iterdir()) == sorted(texts)
+
+
+def test_without_hard_links_a_taken_name_is_still_never_replaced(tmp_path, monkeypatch):
+    seeds = tmp_path / "seeds"
+    save_uploads([upload(tmp_path / "1", "story.txt")], seeds, max_bytes=10_000)
+
+    def no_links(*_: object) -> None:
+        raise PermissionError(1, "Operation not permitted")  # e.g. a FAT or SMB folder
+
+    monkeypatch.setattr(os, "link", no_links)
+    saved, problems = save_uploads([upload(tmp_path / "2", "story.txt", OTHER)], seeds, max_bytes=10_000)
+    assert problems == [] and [p.name for p in saved] == ["story-2.txt"]
+    assert (seeds / "story.txt").read_text(encoding="utf-8") == ARTICLE
+    assert tree(seeds) == {"story.txt", "story-2.txt"}
 
 
 def test_a_symlink_in_the_folder_is_not_written_through(tmp_path):
