@@ -51,9 +51,10 @@ class NamedReports:
 @lru_cache(maxsize=4096)
 def _source_pattern(name: str) -> re.Pattern[str]:
     """The source name as a whole phrase, case as written (so "The Age" is not "the age of 30"), except
-    that a leading "The" may be lower case ("the Verge")."""
+    that a leading "The" may be lower case ("the Verge"), and not followed by a number other than a year
+    ("Fortune 500" is a list, not a Fortune report)."""
     head, rest = (r"[Tt]he", re.escape(name[3:])) if name.startswith("The ") else ("", re.escape(name))
-    return re.compile(rf"(?<!\w){head}{rest}(?!\w)")
+    return re.compile(rf"(?<!\w){head}{rest}(?!\w)(?!\s+(?!(?:19|20)\d\d\b)\d)")
 
 
 def named_reports(question: str, known_sources: Iterable[str]) -> NamedReports:

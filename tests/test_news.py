@@ -168,7 +168,7 @@ def test_a_follow_up_reads_its_own_time_words_and_keeps_the_earlier_question_s_o
     assert alone.rewritten is None and alone.filters.since is None
 
 
-KNOWN = ("Vellmar Courier", "Northern Post", "Wire", "Wire Health", "The Age", "")
+KNOWN = ("Vellmar Courier", "Northern Post", "Wire", "Wire Health", "The Age", "Fortune", "")
 
 
 @pytest.mark.parametrize("question, sources, dates, pairs", [
@@ -182,6 +182,8 @@ KNOWN = ("Vellmar Courier", "Northern Post", "Wire", "Wire Health", "The Age", "
     ("What did the Age say about the final?", ("The Age",), (), ()),  # a leading "The" may be lower case
     ("Can children under the age of 12 vote?", (), (), ()),  # a source's words, not its name as written
     ("Did the wire service confirm it?", (), (), ()),
+    ("Which Fortune 500 company cut the most jobs?", (), (), ()),  # a list's name, not the magazine's report
+    ("What did Fortune 2026 coverage say about rates?", ("Fortune",), (), ()),  # a year after it still names it
     ("What happened on 2026-03-05, and again on 2026-03-05?", (), ("2026-03-05",), ()),
     ("What has the Wire reported since 1 March 2026?", ("Wire",), (), ()),  # a date that bounds a span
     ("What happened between 1 March 2026 and 5 March 2026?", (), (), ()),
