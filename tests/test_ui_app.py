@@ -118,6 +118,24 @@ def test_app_has_the_chat_and_upload_endpoints_in_one_queue(tmp_path):
     assert app.example_questions(settings) == []
 
 
+def test_a_port_taken_after_the_check_is_one_clear_error(tmp_path):
+    import socket
+
+    from rag.qa import QA
+
+    settings = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index")
+    demo = app.build_app(QA(settings), settings)
+    with socket.socket() as taken:  # another program binds the port between the check and the launch
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        expected = (rf"^cannot serve on 127\.0\.0\.1:{port} \(it could not be opened\); another program .+ "
+                    r"pick another port with --port N$")
+        with pytest.raises(RagError, match=expected):
+            app.launch(demo, "127.0.0.1", port, settings, auth=None)
+    demo.close()
+
+
 def test_python_m_ui_takes_the_serve_options():
     result = subprocess.run([sys.executable, "-m", "ui", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0

@@ -373,8 +373,25 @@ def _check_port_free(host: str, port: int) -> None:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
             probe.bind(address)
     except OSError as exc:
-        raise RagError(f"cannot serve on {host}:{port} ({exc.strerror or exc}); another program (the chat "
-                       "already running?) uses it: stop it or pick another port with --port N") from None
+        raise _port_taken(host, port, exc.strerror or str(exc)) from None
+
+
+def _port_taken(host: str, port: int, reason: str) -> RagError:
+    return RagError(f"cannot serve on {host}:{port} ({reason}); another program (the chat already running?) "
+                    "uses it: stop it or pick another port with --port N")
+
+
+def launch(demo: gr.Blocks, host: str, port: int, settings: Settings, auth: tuple[str, str] | None) -> None:
+    """Start serving demo on host:port without blocking; a port another program took since it was checked is
+    a RagError naming the fix, not Gradio's traceback."""
+    import gradio as gr
+
+    try:
+        demo.launch(server_name=host, server_port=port, share=False, auth=auth, prevent_thread_lock=True,
+                    quiet=True, show_error=False, ssr_mode=False, max_file_size=settings.max_file_bytes,
+                    theme=gr.themes.Default(), css=CSS, footer_links=["api"])
+    except OSError:  # Gradio's message names its own settings, not ours
+        raise _port_taken(host, port, "it could not be opened") from None
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, build: bool = True) -> None:
@@ -382,8 +399,6 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, build: 
     auth = _credentials(host)
     _check_port_free(host, port)  # before minutes of building and loading, not after
     os.environ.update(OFFLINE_ENV)
-    import gradio as gr
-
     from rag.qa import QA
 
     qa = QA(settings)
@@ -401,9 +416,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, build: 
     print(f"models loaded in {time.perf_counter() - started:.0f} s", flush=True)
     demo = build_app(qa, settings)
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE)
-    demo.launch(server_name=host, server_port=port, share=False, auth=auth, prevent_thread_lock=True, quiet=True,
-                show_error=False, ssr_mode=False, max_file_size=settings.max_file_bytes,
-                theme=gr.themes.Default(), css=CSS, footer_links=["api"])
+    launch(demo, host, port, settings, auth)
     shown = f"[{host}]" if ":" in host else host
     print(f"Chat running at http://{shown}:{port}", flush=True)
     try:
