@@ -377,6 +377,7 @@ def _check_port_free(host: str, port: int) -> None:
 
 
 def _port_taken(host: str, port: int, reason: str) -> RagError:
+    """The one-line error for a port that cannot be served on, naming the fix."""
     return RagError(f"cannot serve on {host}:{port} ({reason}); another program (the chat already running?) "
                     "uses it: stop it or pick another port with --port N")
 
