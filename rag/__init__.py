@@ -1,8 +1,8 @@
 """Offline question answering over news articles, with cited answers."""
 
+from rag.answering.qa import QA, Answer, Citation, answer
 from rag.config import Settings
 from rag.errors import RagError
-from rag.indexing import build_index
-from rag.qa import QA, Answer, Citation, answer
+from rag.index.indexing import build_index
 
 __all__ = ["QA", "Answer", "Citation", "Settings", "RagError", "answer", "build_index"]

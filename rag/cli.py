@@ -18,7 +18,7 @@ def _settings(args: argparse.Namespace, **extra: object) -> Settings:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from rag.indexing import build_index
+    from rag.index.indexing import build_index
 
     report = build_index(_settings(args, embedding_model=args.embedding_model), full=args.full)
     print(report.summary())
@@ -26,9 +26,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from rag.documents import load_articles
-    from rag.indexing import plan_update
-    from rag.store import read_manifest
+    from rag.index.indexing import plan_update
+    from rag.index.store import read_manifest
+    from rag.ingest.documents import load_articles
 
     settings = _settings(args)
     manifest = read_manifest(settings.index_dir)
@@ -50,7 +50,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from rag.qa import QA
+    from rag.answering.qa import QA
 
     qa = QA(_settings(args, generator=args.model))
     options = {"k": args.k, "since": args.since, "until": args.until, "sources": tuple(args.source or ()),
@@ -105,13 +105,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from rag.evaluation import run_from_cli
+    from rag.evaluate.evaluation import run_from_cli
 
     return run_from_cli(args)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from rag.benchmark import run_from_cli
+    from rag.evaluate.benchmark import run_from_cli
 
     return run_from_cli(args)
 

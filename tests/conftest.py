@@ -76,7 +76,7 @@ def articles() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def embedder():
-    from rag.embedding import SentenceTransformerEmbedder
+    from rag.index.embedding import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder()
 

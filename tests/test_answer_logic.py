@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from rag.citations import align_markers, parse_citations
-from rag.prompting import (ABSTAIN, build_messages, is_grounded, merge_by_article, select_sources,
-                           yes_no_question)
-from rag.qa import SearchPlan, Timings, finish_answer
-from rag.retrieval import Filters, Hit, boost_numbers, score_fusion
+from rag.answering.citations import align_markers, parse_citations
+from rag.answering.prompting import (ABSTAIN, build_messages, is_grounded, merge_by_article, select_sources,
+                                     yes_no_question)
+from rag.answering.qa import SearchPlan, Timings, finish_answer
+from rag.search.retrieval import Filters, Hit, boost_numbers, score_fusion
 
 
 def hit(chunk_id: int, article: str = "a", text: str = "text", start: int = 0, title: str = "T", **kw) -> Hit:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from rag.answering.prompting import ABSTAIN
+from rag.answering.qa import QA, Answer
 from rag.errors import IndexNotFoundError, ModelNotFoundError, QuestionError
-from rag.indexing import build_index
-from rag.prompting import ABSTAIN
-from rag.qa import QA, Answer
+from rag.index.indexing import build_index
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,7 +74,7 @@ def test_model_loads_once_and_is_reused(indexed, embedder):
 
 
 def test_nothing_relevant_abstains_without_calling_the_model(indexed, embedder, tiny_model):
-    from rag.generation import TransformersGenerator
+    from rag.answering.generation import TransformersGenerator
 
     counting = CountingGenerator(TransformersGenerator(tiny_model, threads=1))
     qa = QA(indexed, generator=counting, embedder=embedder)
@@ -108,7 +108,7 @@ def test_date_and_source_filters(indexed, embedder):
     qa = QA(indexed, generator=ScriptedGenerator("x [1]."), embedder=embedder)
     hits = qa.retrieve("summit in Budapest", k=5)
     assert hits[0].article_id == "budapest.txt"
-    from rag.retrieval import Filters
+    from rag.search.retrieval import Filters
 
     later = qa.retrieve("summit in Budapest", k=5, filters=Filters(since="2025-06-01"))
     assert later and all(h.published >= "2025-06-01" for h in later)
@@ -154,7 +154,7 @@ def test_the_terminal_shows_a_second_attempt_on_its_own_line(indexed, monkeypatc
             self.reply = next(replies)
             yield from super().stream(messages, max_tokens, should_stop, markers)
 
-    monkeypatch.setattr("rag.qa.load_generator", lambda settings: DeclinesFirst(""))
+    monkeypatch.setattr("rag.answering.qa.load_generator", lambda settings: DeclinesFirst(""))
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     code = cli.main(["ask", "--seeds", str(indexed.seeds_dir), "--index", str(indexed.index_dir),
                      "Where did heads of government meet for a security summit?"])
@@ -186,7 +186,7 @@ def test_missing_index_names_the_build_command(make_settings, embedder):
 
 
 def test_unknown_model_names_the_choices(make_settings):
-    from rag.generation import load_generator
+    from rag.answering.generation import load_generator
 
     with pytest.raises(ModelNotFoundError, match="default"):
         load_generator(make_settings(generator="/no/such/model"))
@@ -195,7 +195,7 @@ def test_unknown_model_names_the_choices(make_settings):
 
 
 def test_fast_preset_streams_from_the_packaged_gguf(make_settings):
-    from rag.generation import load_generator
+    from rag.answering.generation import load_generator
 
     generator = load_generator(make_settings(generator="Fast", threads=1))
     pieces = list(generator.stream([{"role": "user", "content": "Say hello."}], 8))
@@ -203,8 +203,8 @@ def test_fast_preset_streams_from_the_packaged_gguf(make_settings):
 
 
 def test_llama_cpp_replies_cite_only_passages_that_exist(make_settings):
-    from rag.citations import parse_citations
-    from rag.generation import load_generator
+    from rag.answering.citations import parse_citations
+    from rag.answering.generation import load_generator
 
     generator = load_generator(make_settings(generator="fast", threads=1))
     messages = [{"role": "system", "content": "Answer using the numbered passages. End every sentence with [n]."},

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from rag.chunking import chunk_text, embedding_text, sentence_spans
-from rag.documents import load_articles
+from rag.ingest.chunking import chunk_text, embedding_text, sentence_spans
+from rag.ingest.documents import load_articles
 
 
 def words(texts):

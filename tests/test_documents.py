@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.documents import Article, Problem, date_mentions, load_articles, load_file, parse_date
+from rag.ingest.documents import Article, Problem, date_mentions, load_articles, load_file, parse_date
 
 REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import rag.indexing
-import rag.store
-from rag.chunking import embedding_text
+import rag.index.indexing
+import rag.index.store
 from rag.config import Settings
 from rag.errors import IndexFormatError, IndexLockedError, NoArticlesError, RagError
-from rag.indexing import build_index, build_lock
-from rag.store import IndexStore, read_manifest
+from rag.index.indexing import build_index, build_lock
+from rag.index.store import IndexStore, read_manifest
+from rag.ingest.chunking import embedding_text
 
 QUERIES = [
     "Where did European leaders meet for the security summit?",
@@ -138,8 +138,8 @@ class InterruptedEmbedder(CountingEmbedder):
 
 def test_an_interrupted_build_keeps_what_it_saved_and_the_next_build_goes_on_from_there(
         make_settings, embedder, write_articles, monkeypatch):
-    monkeypatch.setattr(rag.indexing, "GROUP_CHUNKS", 1)  # one article a group
-    monkeypatch.setattr(rag.indexing, "CHECKPOINT_SECONDS", 0.0)  # save after every group
+    monkeypatch.setattr(rag.index.indexing, "GROUP_CHUNKS", 1)  # one article a group
+    monkeypatch.setattr(rag.index.indexing, "CHECKPOINT_SECONDS", 0.0)  # save after every group
     settings, whole = make_settings("first"), make_settings("whole")
     write_articles(settings.seeds_dir)
     logs: list[str] = []
@@ -159,8 +159,8 @@ def test_an_interrupted_build_keeps_what_it_saved_and_the_next_build_goes_on_fro
 
 
 def test_an_interrupted_update_saves_whole_indexes_with_old_or_new_versions(built, embedder, monkeypatch):
-    monkeypatch.setattr(rag.indexing, "GROUP_CHUNKS", 1)
-    monkeypatch.setattr(rag.indexing, "CHECKPOINT_SECONDS", 0.0)
+    monkeypatch.setattr(rag.index.indexing, "GROUP_CHUNKS", 1)
+    monkeypatch.setattr(rag.index.indexing, "CHECKPOINT_SECONDS", 0.0)
     old = {aid: a["sha256"] for aid, a in read_manifest(built.index_dir)["articles"].items()}
     for name in ALL:
         path = built.seeds_dir / name
@@ -180,8 +180,8 @@ def test_an_interrupted_update_saves_whole_indexes_with_old_or_new_versions(buil
 
 
 def test_a_full_rebuild_keeps_the_index_whole_until_it_is_done(built, embedder, monkeypatch):
-    monkeypatch.setattr(rag.indexing, "GROUP_CHUNKS", 1)
-    monkeypatch.setattr(rag.indexing, "CHECKPOINT_SECONDS", 0.0)
+    monkeypatch.setattr(rag.index.indexing, "GROUP_CHUNKS", 1)
+    monkeypatch.setattr(rag.index.indexing, "CHECKPOINT_SECONDS", 0.0)
     generation = read_manifest(built.index_dir)["generation"]
     with pytest.raises(KeyboardInterrupt):
         build(built, InterruptedEmbedder(embedder, 3), full=True)
@@ -272,7 +272,7 @@ def test_noop_rebuild_embeds_nothing_and_changes_nothing(built, embedder, monkey
     def no_model(*args, **kwargs):
         raise AssertionError("a no-op build must not load the embedding model")
 
-    monkeypatch.setattr(rag.indexing, "make_embedder", no_model)
+    monkeypatch.setattr(rag.index.indexing, "make_embedder", no_model)
     report = build_index(built, log=lambda _: None, progress=False)
     assert report.chunks_embedded == 0
     assert (built.index_dir / "manifest.json").read_bytes() == manifest_bytes
@@ -291,14 +291,14 @@ def snapshot(settings, embedder):
 
 
 def test_a_reader_whose_generation_is_removed_by_two_quick_builds_reads_the_newest(built, embedder, monkeypatch):
-    stale = rag.store.read_manifest(built.index_dir)  # read just before two builds land
+    stale = rag.index.store.read_manifest(built.index_dir)  # read just before two builds land
     edit(built, "football.txt", "five to four on penalties", "seven to six on penalties")
     build(built, embedder)
     edit(built, "football.txt", "seven to six on penalties", "eight to seven on penalties")
     build(built, embedder)  # the first generation's files are now removed
     readings = iter([stale])
-    real = rag.store.read_manifest
-    monkeypatch.setattr(rag.store, "read_manifest", lambda folder: next(readings, None) or real(folder))
+    real = rag.index.store.read_manifest
+    monkeypatch.setattr(rag.index.store, "read_manifest", lambda folder: next(readings, None) or real(folder))
     store = IndexStore.load(built.index_dir)
     assert store.manifest["generation"] == real(built.index_dir)["generation"] > stale["generation"]
     assert any("eight to seven" in c.text for c in store.chunks.values())
@@ -308,7 +308,7 @@ def test_crash_during_incremental_build_keeps_previous_generation(built, embedde
     generation, chunks, results = snapshot(built, embedder)
     edit(built, "football.txt", "five to four on penalties", "seven to six on penalties")
 
-    monkeypatch.setattr(rag.store, "_write_manifest", crash_on_manifest)
+    monkeypatch.setattr(rag.index.store, "_write_manifest", crash_on_manifest)
     with pytest.raises(RuntimeError, match="simulated crash"):
         build(built, embedder)
     monkeypatch.undo()
@@ -338,7 +338,7 @@ def test_crash_during_full_rebuild_keeps_previous_generation(built, embedder, mo
     edit(built, "football.txt", "five to four on penalties", "seven to six on penalties")
     settings = make_settings(chunk_tokens=32, chunk_overlap=6) if how == "settings" else built
 
-    monkeypatch.setattr(rag.store, "_write_manifest", crash_on_manifest)
+    monkeypatch.setattr(rag.index.store, "_write_manifest", crash_on_manifest)
     with pytest.raises(RuntimeError, match="simulated crash"):
         build(settings, embedder, full=(how == "full"))
     monkeypatch.undo()
@@ -445,8 +445,8 @@ def test_deleting_every_article_empties_the_index(built, embedder):
 def test_a_build_that_names_no_model_keeps_the_index_model(built, embedder, tmp_path):
     from dataclasses import replace
 
-    from rag.embedding import packaged_model_path
-    from rag.qa import QA
+    from rag.answering.qa import QA
+    from rag.index.embedding import packaged_model_path
 
     copy = shutil.copytree(packaged_model_path(), tmp_path / "my-model")  # a local model folder of its own
     custom = replace(built, embedding_model=str(copy))

@@ -13,16 +13,16 @@ from datetime import date
 import numpy as np
 import pytest
 
+from rag.answering.qa import QA
+from rag.answering.reports import same_story_dated
 from rag.config import Settings
-from rag.duplicates import fingerprint, group_duplicates
 from rag.errors import QuestionError
-from rag.followup import last_turn, standalone_question
-from rag.indexing import build_index
-from rag.named import NamedReports, named_reports
-from rag.qa import QA
-from rag.reports import same_story_dated
-from rag.retrieval import Hit, boost_recent
-from rag.timeframe import resolve_time
+from rag.index.indexing import build_index
+from rag.ingest.duplicates import fingerprint, group_duplicates
+from rag.search.followup import last_turn, standalone_question
+from rag.search.named import NamedReports, named_reports
+from rag.search.retrieval import Hit, boost_recent
+from rag.search.timeframe import resolve_time
 
 REF = date(2026, 3, 20)
 

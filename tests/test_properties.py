@@ -6,11 +6,10 @@ import re
 import tempfile
 from pathlib import Path
 
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
+from hypothesis import example, given, settings, strategies as st
 
-from rag.citations import parse_citations
-from rag.documents import SUPPORTED_SUFFIXES, Article, Problem, load_file
+from rag.answering.citations import parse_citations
+from rag.ingest.documents import SUPPORTED_SUFFIXES, Article, Problem, load_file
 
 
 @settings(max_examples=150, deadline=None)

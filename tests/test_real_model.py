@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from rag.answering.qa import QA
 from rag.config import Settings
-from rag.indexing import build_index
-from rag.qa import QA
+from rag.index.indexing import build_index
 
 pytestmark = pytest.mark.slow
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"

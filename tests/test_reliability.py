@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from rag.indexing import build_index
-from rag.citations import parse_citations
-from rag.prompting import build_messages, inert, instructions
-from rag.qa import QA
-from rag.retrieval import Hit
-from rag.store import IndexStore
-from rag.uploads import save_uploads
+from rag.answering.citations import parse_citations
+from rag.answering.prompting import build_messages, inert, instructions
+from rag.answering.qa import QA
+from rag.index.indexing import build_index
+from rag.index.store import IndexStore
+from rag.ingest.uploads import save_uploads
+from rag.search.retrieval import Hit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BUILD_CHILD = r"""
 import os, signal, sys, time
 from pathlib import Path
-import rag.store, rag.indexing, rag.embedding
+import rag.index.store, rag.index.indexing, rag.index.embedding
 from rag.config import Settings
 
 point = os.environ.get("RAG_TEST_KILL_AT") or os.environ.get("RAG_TEST_PAUSE_AT", "")
@@ -52,13 +52,13 @@ def before(module, name, when=lambda count: True):
 
 kind, _, number = point.partition(":")
 if kind == "embedding":
-    before(rag.embedding.SentenceTransformerEmbedder, "encode")
+    before(rag.index.embedding.SentenceTransformerEmbedder, "encode")
 elif kind == "replace":  # the n-th file moved into place: 1-3 index files, 4 the manifest
-    before(rag.store.os, "replace", lambda count: count == int(number))
+    before(rag.index.store.os, "replace", lambda count: count == int(number))
 elif kind == "cleanup":
-    before(rag.store, "_remove_stale")
+    before(rag.index.store, "_remove_stale")
 settings = Settings(seeds_dir=Path(sys.argv[1]), index_dir=Path(sys.argv[2]), chunk_tokens=64, chunk_overlap=12)
-print(rag.indexing.build_index(settings, progress=False).summary(), flush=True)
+print(rag.index.indexing.build_index(settings, progress=False).summary(), flush=True)
 """
 
 NEW_ARTICLE = ("Lumora Bridge opens in Vellmar\n2026-03-03\n\nMayor Anika Holt opened the Lumora Bridge over the Vell "

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag.scoring import (abstention_scores, answer_citation_precision, citation_precision, cited_sentence_share,
-                         contains, exact_match, gold_coverage_at_k, mrr_at_k, normalize_answer, percentile,
-                         recall_at_k, score_answer, strip_citations, summarize, token_f1)
+from rag.evaluate.scoring import (abstention_scores, answer_citation_precision, citation_precision,
+                                  cited_sentence_share, contains, exact_match, gold_coverage_at_k, mrr_at_k,
+                                  normalize_answer, percentile, recall_at_k, score_answer, strip_citations, summarize,
+                                  token_f1)
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -8,14 +8,14 @@ import sys
 
 import pytest
 
+from rag.answering.prompting import ABSTAIN
+from rag.answering.qa import Answer, Citation, Timings
+from rag.answering.reports import Report
 from rag.config import Settings
 from rag.errors import RagError
-from rag.followup import standalone_question
-from rag.prompting import ABSTAIN
-from rag.qa import Answer, Citation, Timings
-from rag.reports import Report
-from rag.retrieval import Hit
-from ui import app
+from rag.search.followup import standalone_question
+from rag.search.retrieval import Hit
+from ui import app, render
 
 EVIL_TITLE = 'Mayor <script>alert("x")</script> wins *big* [1](javascript:alert(1))'
 
@@ -48,13 +48,13 @@ def test_login_comes_from_the_environment(monkeypatch):
 
 def test_article_text_is_escaped_everywhere():
     final = Answer("Who won?", "The mayor won [1].", [citation(1)], [hit(1), hit(2)], timings=Timings(0.1, 9, 20))
-    rendered = [m["content"] for m in app.answer_messages(final)] + [app.panel_markdown(final)]
+    rendered = [m["content"] for m in app.answer_messages(final)] + [render.panel_markdown(final)]
     for text in rendered:
         assert "<script" not in text and "<img" not in text and "<b>" not in text
         assert not re.search(r"(?<!\\)\]\(javascript", text)  # the brackets are escaped: no link
     assert "&lt;script&gt;" in rendered[1] and "\\*big\\*" in rendered[1]
     assert "[open article](<https://news.example/a%20b>)" in rendered[1]
-    assert app._link("javascript:alert(1)") == "" and app._link("file:///etc/passwd") == ""
+    assert render._link("javascript:alert(1)") == "" and render._link("file:///etc/passwd") == ""
 
 
 def test_follow_up_dates_and_copies_are_shown_escaped():
@@ -74,12 +74,12 @@ def test_follow_up_dates_and_copies_are_shown_escaped():
     assert ('**What each report says, oldest first:**\n\n'
             '- Courier, 1 March 2026 \\[2\\]: "It stays \\*closed\\* &lt;b&gt;until&lt;/b&gt; May."\n'
             '- Wire, 3 March 2026 \\[1\\]: "The bridge opened."') in sources["content"]
-    panel = app.panel_markdown(final)
+    panel = render.panel_markdown(final)
     assert "Searched as: Who opened it? (about: &lt;b&gt;bridge&lt;/b&gt;)" in panel
     assert "Dates: 'latest': newer articles ranked first" in panel and panel.count("Searched as") == 1
     assert "_Named in the question: &lt;i&gt;Wire&lt;/i&gt;; articles that match ..._" in panel
     filtered = Answer("Who?", ABSTAIN, [], [], abstained=True, filters={"until": "2020-01-01"})
-    assert "_Only articles published up to 2020-01-01_" in app.panel_markdown(filtered)
+    assert "_Only articles published up to 2020-01-01_" in render.panel_markdown(filtered)
     step, _ = app.answer_messages(Answer("Who opened it?", "", hits=[hit(1)], done=False,
                                          standalone_question="Who opened it? (about: the bridge)"))
     assert step["content"].startswith("_Searched as: Who opened it? (about: the bridge)_")
@@ -103,11 +103,11 @@ def test_messages_for_each_stage_of_an_answer():
 
     abstained = Answer("Who won?", ABSTAIN, [], [hit(1)], abstained=True)
     assert app.answer_messages(abstained) == [{"role": "assistant", "content": "The indexed articles do not say."}]
-    assert "No sources" in app.panel_markdown(abstained)
+    assert "No sources" in render.panel_markdown(abstained)
 
 
 def test_app_has_the_chat_and_upload_endpoints_in_one_queue(tmp_path):
-    from rag.qa import QA
+    from rag.answering.qa import QA
 
     settings = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index")
     demo = app.build_app(QA(settings), settings)  # models load on first use only: nothing loads here
@@ -121,7 +121,7 @@ def test_app_has_the_chat_and_upload_endpoints_in_one_queue(tmp_path):
 def test_a_port_taken_after_the_check_is_one_clear_error(tmp_path):
     import socket
 
-    from rag.qa import QA
+    from rag.answering.qa import QA
 
     settings = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index")
     demo = app.build_app(QA(settings), settings)

@@ -1,4 +1,4 @@
-"""rag.uploads.save_uploads: safe names, allowed types, size limit, duplicates, atomic writes inside the folder."""
+"""rag.ingest.uploads.save_uploads: safe names, allowed types, size limit, duplicates, atomic writes inside the folder."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.documents import SUPPORTED_SUFFIXES, load_articles
-from rag.uploads import safe_name, save_uploads
+from rag.ingest.documents import SUPPORTED_SUFFIXES, load_articles
+from rag.ingest.uploads import safe_name, save_uploads
 
 ARTICLE = "A new ferry line opens\nMarch 3, 2026\nThe harbour town opened a ferry line to the islands on Tuesday.\n"
 OTHER = "Library reopens after repairs\nApril 9, 2026\nThe town library reopened after two years of repairs.\n"
@@ -213,7 +213,7 @@ def test_missing_upload_is_a_problem_not_a_crash(tmp_path):
 
 def test_saved_uploads_are_indexed_by_the_next_build(tmp_path, embedder):
     from rag.config import Settings
-    from rag.indexing import build_index
+    from rag.index.indexing import build_index
 
     settings = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index", chunk_tokens=64,
                         chunk_overlap=12)

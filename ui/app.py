@@ -1,4 +1,5 @@
-"""Gradio chat page over rag.qa. It only renders: retrieval, answering, citations and uploads live in rag/."""
+"""Gradio chat page over rag.answering.qa: the page's wiring only (Markdown rendering is ui.render; retrieval,
+answering, citations and uploads live in rag/)."""
 
 from __future__ import annotations
 
@@ -12,23 +13,22 @@ import time
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
-from urllib.parse import quote, urlsplit
 
 from rag.config import Settings
 from rag.errors import NoArticlesError, RagError
-from rag.followup import message_text
+from rag.search.followup import message_text
+from ui.render import (answer_notes, answer_text, counted, escape, panel_markdown, retrieved_markdown,
+                       search_notes, sources_markdown)
 
 if TYPE_CHECKING:  # gradio is imported lazily, after the offline environment is set
     import gradio as gr
 
-    from rag.qa import QA, Answer, Citation
-    from rag.retrieval import Hit
+    from rag.answering.qa import QA, Answer
 
 OFFLINE_ENV = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 QUEUE_SIZE = 64  # waiting requests beyond this get Gradio's "queue is full" message instead of piling up
 MODEL_QUEUE = "model"  # one concurrency group: one generation or index build at a time on the CPU
-_URL_SAFE = ":/?#@!$&'*+,;=%~-._()[]"  # kept as is in links; spaces, quotes and <> are percent-encoded
 WRITING = "_Reading the passages and writing the answer…_"
 STOPPED_PANEL = "### Sources\nStopped: the answer was not finished, so it has no checked sources."
 EMPTY_PANEL = "### Sources\nThe sources of the latest answer appear here, with the quoted passages."
@@ -38,146 +38,30 @@ CSS = """
 """
 
 
-# ---- rendering helpers (text in, Markdown out; everything from an article is escaped) ----
-
-def _escape(text: str) -> str:
-    """Article text as inert Markdown: no HTML, no links, no emphasis, no headings or lists."""
-    text = html.escape(re.sub(r"\s+", " ", text or "").strip(), quote=False)
-    text = re.sub(r"([\\`*_\[\]|~])", r"\\\1", text)
-    return re.sub(r"^([#>+-]|\d+[.)])", r"\\\1", text)
-
-
-def _link(url: str) -> str:
-    """A Markdown link for http(s) URLs only; other schemes (javascript:, file:) are not linked."""
-    url = (url or "").strip()
-    if urlsplit(url).scheme.lower() not in ("http", "https"):
-        return ""
-    return f"[open article](<{quote(url, safe=_URL_SAFE)}>)"
-
-
-def _details(source: str, published: str | None, url: str = "") -> str:
-    parts = [_escape(source) if source else "", _escape(published) if published else "", _link(url)]
-    return " · ".join(p for p in parts if p)
-
-
 def _day(value: str | None) -> str | None:
     """A date control's value as YYYY-MM-DD (None when empty); other text is passed on to be reported."""
     value = (value or "").strip()
     return value[:10] if re.match(r"\d{4}-\d{2}-\d{2}( |T|$)", value) else value or None
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-def _answer_text(text: str) -> str:
-    """The model's text with HTML made inert (its Markdown still renders)."""
-    return html.escape(text, quote=False)
-
-
-def retrieved_markdown(hits: list[Hit]) -> str:
-    """The articles the retrieved passages come from, best first."""
-    by_article: dict[str, list[Hit]] = {}
-    for hit in hits:
-        by_article.setdefault(hit.article_id, []).append(hit)
-    lines = []
-    for group in by_article.values():
-        best = group[0]
-        details = _details(best.source, best.published)
-        lines.append(f"- **{_escape(best.title)}**" + (f" ({details})" if details else "")
-                     + f": {len(group)} passage{'s' if len(group) != 1 else ''}, "
-                     f"best match {max(h.similarity for h in group):.2f}")
-    return "\n".join(lines)
-
-
-def citation_markdown(citation: Citation) -> str:
-    details = _details(citation.source, citation.published, citation.url)
-    copies = "; ".join(_escape(c.get("source") or c.get("title") or "?")
-                       + (f" ({_escape(c['published'])})" if c.get("published") else "")
-                       for c in citation.also_reported_by)
-    return (f"**[{citation.number}] {_escape(citation.title)}**" + (f" — {details}" if details else "")
-            + (f"\n\n_Also reported by: {copies}_" if copies else "")
-            + f"\n\n> {_escape(citation.passage)}")
-
-
-def search_notes(answer: Answer) -> str:
-    """How the question was searched: the standalone form of a follow-up and how its time words were read."""
-    notes = []
-    if answer.standalone_question:
-        notes.append(f"Searched as: {_escape(answer.standalone_question)}")
-    if answer.named_reports:
-        notes.append(_escape(str(answer.named_reports["description"])))
-    if answer.time_frame:
-        notes.append(f"Dates: {_escape(str(answer.time_frame['description']))}")
-    elif answer.filters:
-        since, until, sources = (answer.filters.get(k) for k in ("since", "until", "sources"))
-        parts = [f"from {since}" if since else "", f"up to {until}" if until else "",
-                 f"from {', '.join(sources)}" if sources else ""]
-        notes.append("Only articles published " + " ".join(_escape(str(p)) for p in parts if p))
-    return "\n\n".join(f"_{n}_" for n in notes)
-
-
-def _notes(answer: Answer) -> str:
-    notes = []
-    if answer.uncited_sentences:
-        count = len(answer.uncited_sentences)
-        notes.append(f"{count} sentence{'s' if count != 1 else ''} of the answer cite{'s' if count == 1 else ''}"
-                     f" no source; check {'them' if count != 1 else 'it'} against the articles.")
-    if answer.invalid_citations:
-        count = answer.invalid_citations
-        notes.append(f"{_count(count, 'citation')} that pointed to no passage {'was' if count == 1 else 'were'} "
-                     "removed.")
-    return "\n\n".join(f"_{n}_" for n in notes)
-
-
-def sources_markdown(answer: Answer, with_search_notes: bool = True) -> str:
-    """The cited passages of a final answer, numbered as in the answer text."""
-    blocks = [search_notes(answer)] if with_search_notes and search_notes(answer) else []
-    blocks += [f"_Relies on: {_escape(answer.relies_on)}_"] if answer.relies_on else []
-    if answer.reports:
-        blocks.append("**What each report says, oldest first:**\n\n"
-                      + "\n".join(f"- {_escape(report.describe())}" for report in answer.reports))
-    blocks += [citation_markdown(c) for c in answer.citations]
-    if _notes(answer):
-        blocks.append(_notes(answer))
-    return "\n\n".join(blocks)
-
-
-def panel_markdown(answer: Answer) -> str:
-    """The side panel for the latest answer: the question, then every cited passage in full."""
-    head = f"### Sources\n**Question:** {_escape(answer.question)}\n\n"
-    if search_notes(answer):
-        head += search_notes(answer) + "\n\n"
-    if not answer.done:
-        return head + (f"Retrieved {_count(len(answer.hits), 'passage')}; writing the answer…\n\n"
-                       + retrieved_markdown(answer.hits))
-    if answer.abstained:
-        return head + "No sources: the indexed articles do not say." + (
-            "\n\n**Retrieved but not enough to answer:**\n\n" + retrieved_markdown(answer.hits) if answer.hits else "")
-    if not answer.citations:
-        return head + "The answer cites no passage.\n\n" + retrieved_markdown(answer.hits)
-    timing = f"\n\n_Answered in {answer.timings.total_s:.0f} s._" if answer.timings.total_s else ""
-    return head + sources_markdown(answer, with_search_notes=False) + timing
-
-
 def answer_messages(answer: Answer) -> list[dict[str, Any]]:
     """Chat messages for a (partial or final) answer."""
     if answer.done and answer.abstained:
-        return [{"role": "assistant", "content": _answer_text(answer.text)}]
+        return [{"role": "assistant", "content": answer_text(answer.text)}]
     if answer.done:
-        messages: list[dict[str, Any]] = [{"role": "assistant", "content": _answer_text(answer.text)}]
+        messages: list[dict[str, Any]] = [{"role": "assistant", "content": answer_text(answer.text)}]
         if answer.citations:
             messages.append({"role": "assistant", "content": sources_markdown(answer),
                              "metadata": {"title": f"Sources ({len(answer.citations)})", "status": "done"}})
-        elif _notes(answer):
-            messages.append({"role": "assistant", "content": _notes(answer)})
+        elif answer_notes(answer):
+            messages.append({"role": "assistant", "content": answer_notes(answer)})
         return messages
     articles = len({h.article_id for h in answer.hits})
     notes = search_notes(answer)
     step = {"role": "assistant", "content": (notes + "\n\n" if notes else "") + retrieved_markdown(answer.hits),
-            "metadata": {"title": f"Retrieved {_count(len(answer.hits), 'passage')} from {_count(articles, 'article')}",
+            "metadata": {"title": f"Retrieved {counted(len(answer.hits), 'passage')} from {counted(articles, 'article')}",
                          "status": "done", "duration": round(answer.timings.retrieve_s, 2)}}
-    text = _answer_text(answer.text) if answer.text else WRITING
+    text = answer_text(answer.text) if answer.text else WRITING
     return [step, {"role": "assistant", "content": text}]
 
 
@@ -215,24 +99,24 @@ def mark_stopped(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def index_status(settings: Settings) -> str:
     """One line: what the index holds and when it was built."""
-    from rag.store import read_manifest
+    from rag.index.store import read_manifest
 
     try:
         manifest = read_manifest(settings.index_dir)
     except RagError as exc:
-        return f"**Index:** unusable: {_escape(str(exc))}"
+        return f"**Index:** unusable: {escape(str(exc))}"
     if manifest is None:
-        return f"**Index:** none yet in {_escape(str(settings.index_dir))}; add articles below."
+        return f"**Index:** none yet in {escape(str(settings.index_dir))}; add articles below."
     articles = manifest.get("articles", {})
     chunks = sum(len(a.get("chunk_ids", [])) for a in articles.values())
     updated = str(manifest.get("updated", "?")).replace("T", " ")[:16]
-    return (f"**Index:** {_count(len(articles), 'article')}, {_count(chunks, 'passage')} · "
-            f"last build {_escape(updated)}")
+    return (f"**Index:** {counted(len(articles), 'article')}, {counted(chunks, 'passage')} · "
+            f"last build {escape(updated)}")
 
 
 def example_questions(settings: Settings, limit: int = 3) -> list[str]:
     """Questions about the newest indexed articles, built from their titles."""
-    from rag.store import read_manifest
+    from rag.index.store import read_manifest
 
     try:
         manifest = read_manifest(settings.index_dir)
@@ -256,8 +140,8 @@ def build_app(qa: QA, settings: Settings) -> gr.Blocks:
         os.environ.setdefault(key, value)
     import gradio as gr
 
-    from rag.documents import SUPPORTED_SUFFIXES
-    from rag.uploads import save_uploads
+    from rag.ingest.documents import SUPPORTED_SUFFIXES
+    from rag.ingest.uploads import save_uploads
 
     def respond(message: str, history: list[dict], since: str | None = None, until: str | None = None
                 ) -> Iterator[tuple[list[dict[str, Any]], str]]:
@@ -270,10 +154,10 @@ def build_app(qa: QA, settings: Settings) -> gr.Blocks:
             for answer in stream:
                 yield answer_messages(answer), panel_markdown(answer)
         except RagError as exc:
-            yield [{"role": "assistant", "content": f"**Error:** {_escape(str(exc))}"}], EMPTY_PANEL
+            yield [{"role": "assistant", "content": f"**Error:** {escape(str(exc))}"}], EMPTY_PANEL
         except Exception as exc:  # never a traceback in the page; the server log keeps it
             traceback.print_exc(file=sys.stderr)
-            text = f"**Unexpected error:** {_escape(type(exc).__name__)}: {_escape(str(exc))}"
+            text = f"**Unexpected error:** {escape(type(exc).__name__)}: {escape(str(exc))}"
             yield [{"role": "assistant", "content": text}], EMPTY_PANEL
         finally:
             stop.set()  # the Stop button (or a closed page) closes this generator: stop the model too
@@ -289,16 +173,16 @@ def build_app(qa: QA, settings: Settings) -> gr.Blocks:
         if not saved:
             head = ["**Nothing was added.**"]
         else:
-            names = _escape(", ".join(p.name for p in saved))
-            progress(0.2, desc=f"Indexing {_count(len(saved), 'new file')}")
+            names = escape(", ".join(p.name for p in saved))
+            progress(0.2, desc=f"Indexing {counted(len(saved), 'new file')}")
             try:
                 report = qa.build(log=lambda _: None, progress=False)
             except RagError as exc:
-                head = [f"Saved {names} to the articles folder, but the index update failed: {_escape(str(exc))}"]
+                head = [f"Saved {names} to the articles folder, but the index update failed: {escape(str(exc))}"]
             else:
-                head = [f"**Added {names} to the index.**", f"Index update: {_escape(report.summary())}"]
+                head = [f"**Added {names} to the index.**", f"Index update: {escape(report.summary())}"]
                 problems += [p for p in report.problems if p not in problems]
-        notes = "\n".join(f"- {_escape(str(problem))}" for problem in problems)
+        notes = "\n".join(f"- {escape(str(problem))}" for problem in problems)
         return "\n\n".join(head + ([notes] if notes else [])), index_status(settings), None
 
     panel = gr.Markdown(EMPTY_PANEL, elem_id="sources-panel", render=False, latex_delimiters=[])
@@ -400,7 +284,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, build: 
     auth = _credentials(host)
     _check_port_free(host, port)  # before minutes of building and loading, not after
     os.environ.update(OFFLINE_ENV)
-    from rag.qa import QA
+    from rag.answering.qa import QA
 
     qa = QA(settings)
     if build:

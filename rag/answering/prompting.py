@@ -7,11 +7,10 @@ from dataclasses import replace
 from datetime import date
 from typing import Sequence
 
-from rag.citations import MARKER
-from rag.lexical import tokenize
-from rag.retrieval import Hit
+from rag.index.lexical import tokenize
+from rag.markers import ABSTAIN, MARKER
+from rag.search.retrieval import Hit
 
-ABSTAIN = "The indexed articles do not say."
 _CITE_MANY = "End every sentence with the number of the passage it comes from, like [1]."
 _CITE_ONE = "End every sentence with [1], the only passage."  # "like [1]" alone drew [2] from the model
 # Asked again without the decline option, the model often replied with a bare "[1]"; this line after the

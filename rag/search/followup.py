@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, Sequence
 
-from rag.citations import MARKER
-from rag.prompting import ABSTAIN
+from rag.markers import ABSTAIN, MARKER
 
 _REFERRING = re.compile(r"\b(he|she|him|her|hers|it|they|them|theirs|there|those|these)\b|"
                         r"\b(that|this|then)\s*[?.!]*$", re.I)

@@ -27,12 +27,11 @@ import numpy as np
 
 from rag.config import Settings
 from rag.errors import RagError
-from rag.evaluation import command_line, machine_info, markdown_table, settings_dict, write_json
-from rag.scoring import percentile
+from rag.evaluate.evaluation import command_line, machine_info, markdown_table, settings_dict, write_json
+from rag.evaluate.scoring import percentile
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_ARTICLES = [REPO.parent / "shared" / "eval" / "realtimeqa_dev" / "articles.jsonl",
-                    Path("/work/shared/eval/realtimeqa_dev/articles.jsonl")]
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_ARTICLES = [REPO.parent / "shared" / "eval" / "realtimeqa_dev" / "articles.jsonl"]
 QUICK_ARTICLES = 30
 THROUGHPUT_TARGET = 0.85
 QUERY_SIZES = (1_000, 10_000, 100_000)
@@ -80,7 +79,7 @@ def default_articles() -> Path:
     for path in DEFAULT_ARTICLES:
         if path.is_file():
             return path
-    raise RagError("the realtimeqa_dev set is not in ../shared/eval/realtimeqa_dev; pass --articles FILE.jsonl")
+    raise RagError("the realtimeqa_dev evaluation set was not found beside the repository; pass --articles FILE.jsonl")
 
 
 # --- index -------------------------------------------------------------------------------------------------
@@ -90,9 +89,9 @@ def _rewrite(path: Path, items: list[dict]) -> None:
 
 
 def bench_index(articles_file: Path | None, quick: bool, log: Log = print) -> dict[str, object]:
-    from rag.chunking import embedding_text
-    from rag.documents import load_articles
-    from rag.indexing import build_index, chunk_articles, make_embedder
+    from rag.index.indexing import build_index, chunk_articles, make_embedder
+    from rag.ingest.chunking import embedding_text
+    from rag.ingest.documents import load_articles
 
     source = articles_file or default_articles()
     if not source.is_file():
@@ -187,8 +186,8 @@ def synthetic_store(size: int, dim: int, seed: int = 0, words_per_chunk: int = 9
     """An IndexStore of `size` random unit vectors and Zipf-distributed synthetic passages (with BM25)."""
     import faiss
 
-    from rag.lexical import tokenize
-    from rag.store import FORMAT_VERSION, ChunkRecord, IndexStore
+    from rag.index.lexical import tokenize
+    from rag.index.store import FORMAT_VERSION, ChunkRecord, IndexStore
 
     rng = np.random.default_rng(seed)
     vectors = rng.standard_normal((size, dim)).astype(np.float32)
@@ -217,8 +216,8 @@ def synthetic_store(size: int, dim: int, seed: int = 0, words_per_chunk: int = 9
 
 
 def bench_query(quick: bool, log: Log = print) -> dict[str, object]:
-    from rag.indexing import make_embedder
-    from rag.retrieval import Retriever
+    from rag.index.indexing import make_embedder
+    from rag.search.retrieval import Retriever
 
     settings = Settings.from_env()
     embedder = make_embedder(settings)
@@ -261,9 +260,9 @@ def bench_query(quick: bool, log: Log = print) -> dict[str, object]:
 # --- answer ------------------------------------------------------------------------------------------------
 
 def bench_answer(model: str | None, seeds: Path | None, quick: bool, log: Log = print) -> dict[str, object]:
-    from rag.indexing import build_index
-    from rag.prompting import build_messages, estimate_tokens
-    from rag.qa import QA
+    from rag.answering.prompting import build_messages, estimate_tokens
+    from rag.answering.qa import QA
+    from rag.index.indexing import build_index
 
     seeds = seeds or REPO / "seeds"
     if not seeds.is_dir():

@@ -9,9 +9,9 @@ from typing import Callable, Literal, Sequence
 
 import numpy as np
 
-from rag.embedding import Embedder
-from rag.named import NamedReports
-from rag.store import IndexStore
+from rag.index.embedding import Embedder
+from rag.index.store import IndexStore
+from rag.search.named import NamedReports
 
 Mode = Literal["hybrid", "dense", "lexical"]
 DENSE_WEIGHT = 0.6  # share of the dense score in the hybrid score; the lexical score has the rest

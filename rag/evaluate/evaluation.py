@@ -2,8 +2,8 @@
 
 The set's articles are indexed once into settings.cache_dir/eval-index/<hash>/ (hash of the articles file and the
 index settings); the user's index is never touched. Per-question records are appended to <out>/records.jsonl as
-they finish, so an interrupted run continues where it stopped. Scoring follows /work/shared/eval/README.md
-(see rag.scoring).
+they finish, so an interrupted run continues where it stopped. Scoring follows the evaluation sets'
+conventions (see rag.evaluate.scoring).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from rag import scoring
 from rag.config import Settings
 from rag.errors import QuestionError, RagError
+from rag.evaluate import scoring
 
 MODES = ("dense", "lexical", "hybrid")
 RETRIEVAL_K = 10
@@ -33,7 +33,7 @@ ID_PREFIX = ARTICLES_FILE + "#"
 EXTRAS = ("question_date", "question_type")  # kept in the records for later breakdowns
 
 
-# --- helpers shared with rag.benchmark ---------------------------------------------------------------------
+# --- helpers shared with rag.evaluate.benchmark ---------------------------------------------------------------------
 
 def machine_info() -> dict[str, object]:
     """CPU cores, RAM, CPU model, OS and Python of this machine."""
@@ -117,7 +117,7 @@ class LazyEmbedder:
     @property
     def inner(self):  # noqa: ANN201 - an Embedder
         if self._inner is None:
-            from rag.indexing import make_embedder
+            from rag.index.indexing import make_embedder
 
             self._inner = make_embedder(self._settings)
         return self._inner
@@ -249,7 +249,7 @@ def retrieval_record(question: dict, mode: str, config: str, hits: Sequence, sec
 
 
 def answer_record(question: dict, config: str, answer: object | None, error: str | None = None) -> dict:
-    from rag.citations import answer_sentences
+    from rag.answering.citations import answer_sentences
 
     record = {"key": Records.key("answer", question["id"], config), "kind": "answer", "id": question["id"],
               "config": config, "question": question["question"], "answers": question["answers"],
@@ -289,8 +289,8 @@ def rescore(record: dict) -> dict:
 def run_from_cli(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from rag.indexing import build_index
-    from rag.qa import QA
+    from rag.answering.qa import QA
+    from rag.index.indexing import build_index
 
     started = time.perf_counter()
     for path in (args.articles, args.questions):

@@ -37,7 +37,7 @@ class Generator(Protocol):
 
 def marker_grammar(passages: int) -> str:
     """A llama.cpp grammar (GBNF) for free text whose bracketed markers name only passages 1..passages, in the
-    forms rag.citations.MARKER reads ("[2]", "[1, 3]", "[passage 2]")."""
+    forms rag.answering.citations.MARKER reads ("[2]", "[1, 3]", "[passage 2]")."""
     numbers = " | ".join(f'"{n}"' for n in range(1, passages + 1))
     return "\n".join((
         'root ::= ([^\\[] | "[" list "]")*',

@@ -10,20 +10,20 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Generator as Gen, Iterator, Mapping, Sequence
 
-from rag.citations import MARKER, align_markers, answer_sentences, parse_citations
+from rag.answering.citations import align_markers, answer_sentences, parse_citations
+from rag.answering.generation import Generator, load_generator
+from rag.answering.prompting import build_messages, is_grounded, readable_date, restates_question, select_sources
+from rag.answering.reports import Report, dated_reports
 from rag.config import Settings
-from rag.embedding import Embedder
 from rag.errors import IndexNotFoundError, QuestionError, RagError
-from rag.followup import last_turn, standalone_question
-from rag.generation import Generator, load_generator
-from rag.indexing import BuildReport, build_index, index_model, indexed_model, make_embedder
-from rag.named import NamedReports, named_reports
-from rag.prompting import (ABSTAIN, build_messages, is_grounded, readable_date, restates_question,
-                           select_sources)
-from rag.reports import Report, dated_reports
-from rag.retrieval import Filters, Hit, Mode, Retriever
-from rag.store import MANIFEST, IndexStore, read_manifest
-from rag.timeframe import TimeFrame, names_dates, resolve_time
+from rag.index.embedding import Embedder
+from rag.index.indexing import BuildReport, build_index, index_model, indexed_model, make_embedder
+from rag.index.store import MANIFEST, IndexStore, read_manifest
+from rag.markers import ABSTAIN, MARKER
+from rag.search.followup import last_turn, standalone_question
+from rag.search.named import NamedReports, named_reports
+from rag.search.retrieval import Filters, Hit, Mode, Retriever
+from rag.search.timeframe import TimeFrame, names_dates, resolve_time
 
 _ABSTAIN_PATTERNS = re.compile(r"indexed articles do not say|passages do not (?:contain|say|mention|provide)",
                                re.I)
@@ -317,7 +317,8 @@ class QA:
                ) -> Iterator[Answer]:
         """Yield partial answers: first the retrieved sources (empty text), then growing text, then the final.
 
-        history holds the earlier chat turns ({"role", "content"} messages) so follow-ups can be understood."""
+        history holds the earlier chat turns ({"role", "content"} messages) so follow-ups can be understood.
+        The steps: plan -> search -> choose the prompt's sources -> generate -> finish (check the citations)."""
         started = time.perf_counter()
         question = validate_question(question, self.settings.max_question_chars)
         _check_k(k)
@@ -333,20 +334,17 @@ class QA:
             return
         yield Answer(question, "", hits=hits, done=False, timings=Timings(retrieve_s), **plan.answer_fields())
         chosen = self.prompt_sources(ranked, top)
-        vectors = [retriever.store.vectors.reconstruct(hit.chunk_id) for hit in chosen]
         first: list[float] = []
-        reply = yield from self._generate(question, plan, chosen, hits, retrieve_s, started, first, should_stop)
-        if (declines(reply, question) and hits[0].similarity >= self.settings.recheck_similarity
-                and not should_stop()):
-            # Small models often decline when the answer is worded differently from the question; when
-            # retrieval is confident, ask again without the decline option and keep only a grounded answer.
-            retry = yield from self._generate(question, plan, chosen, hits, retrieve_s, started, first,
-                                              should_stop, decline=False)
-            if not declines(retry, question) and is_grounded(retry, question, chosen):
-                reply = retry
-        final = finish_answer(question, reply, chosen, hits, Timings(), plan)
-        if self.settings.news_aware and not final.abstained:
-            final = replace(final, reports=dated_reports(plan.question, chosen, vectors, self.embedder))
+
+        def partial(text: str) -> Answer:
+            if not first:
+                first.append(time.perf_counter() - started)
+            return Answer(question, text, hits=hits, done=False, timings=Timings(retrieve_s, first[0]),
+                          **plan.answer_fields())
+
+        confident = hits[0].similarity >= self.settings.recheck_similarity
+        reply = yield from self.generate(question, plan, chosen, confident, should_stop, partial)
+        final = self.finish(question, reply, chosen, hits, plan, retriever)
         yield replace(final, timings=Timings(retrieve_s, first[0] if first else None, time.perf_counter() - started))
 
     def prompt_sources(self, ranked: Sequence[Hit], top: int) -> list[Hit]:
@@ -360,19 +358,38 @@ class QA:
                                                                            - already)]
         return select_sources(ranked[:top], self.settings.prompt_tokens, more)
 
-    def _generate(self, question: str, plan: SearchPlan, sources: list[Hit], hits: list[Hit], retrieve_s: float,
-                  started: float, first: list[float], should_stop: Callable[[], bool],
-                  decline: bool = True) -> Gen[Answer, None, str]:
-        """Stream one model reply to the plan's (standalone) question as partial answers; return the reply."""
-        reply = ""
-        for piece in self.generator.stream(build_messages(plan.question, sources, decline),
-                                           self.settings.max_new_tokens, should_stop, markers=len(sources)):
-            if not first:
-                first.append(time.perf_counter() - started)
-            reply += piece
-            yield Answer(question, reply, hits=hits, done=False, timings=Timings(retrieve_s, first[0]),
-                         **plan.answer_fields())
+    def generate(self, question: str, plan: SearchPlan, sources: list[Hit], confident: bool,
+                 should_stop: Callable[[], bool], partial: Callable[[str], Answer]) -> Gen[Answer, None, str]:
+        """Stream the model's reply to the plan's (standalone) question as partial answers (made by partial from
+        the text so far) and return it. A decline despite confident retrieval is asked once more."""
+        reply = yield from self._reply(build_messages(plan.question, sources), len(sources), should_stop, partial)
+        if declines(reply, question) and confident and not should_stop():
+            # Small models often decline when the answer is worded differently from the question; when
+            # retrieval is confident, ask again without the decline option and keep only a grounded answer.
+            retry = yield from self._reply(build_messages(plan.question, sources, decline=False), len(sources),
+                                           should_stop, partial)
+            if not declines(retry, question) and is_grounded(retry, question, sources):
+                reply = retry
         return reply
+
+    def _reply(self, messages: list[dict[str, str]], markers: int, should_stop: Callable[[], bool],
+               partial: Callable[[str], Answer]) -> Gen[Answer, None, str]:
+        """One model reply, streamed as partial answers."""
+        reply = ""
+        for piece in self.generator.stream(messages, self.settings.max_new_tokens, should_stop, markers=markers):
+            reply += piece
+            yield partial(reply)
+        return reply
+
+    def finish(self, question: str, reply: str, sources: list[Hit], hits: list[Hit], plan: SearchPlan,
+               retriever: Retriever) -> Answer:
+        """The final answer from the full reply: abstention, checked citations and, for news, what each dated
+        report on the story says."""
+        final = finish_answer(question, reply, sources, hits, Timings(), plan)
+        if self.settings.news_aware and not final.abstained:
+            vectors = [retriever.store.vectors.reconstruct(hit.chunk_id) for hit in sources]
+            final = replace(final, reports=dated_reports(plan.question, sources, vectors, self.embedder))
+        return final
 
     def answer(self, question: str, **options: object) -> Answer:
         """The final answer to the question (see stream for the options)."""

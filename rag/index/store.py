@@ -14,8 +14,9 @@ from typing import Iterable
 
 import numpy as np
 
+from rag.durable import fsync_dir
 from rag.errors import IndexFormatError, IndexNotFoundError
-from rag.lexical import LexicalIndex
+from rag.index.lexical import LexicalIndex
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -231,15 +232,6 @@ def _write_manifest(folder: Path, manifest: dict) -> None:
         os.fsync(handle.fileno())
     os.replace(tmp, folder / MANIFEST)
     fsync_dir(folder)
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make the renames inside folder durable (a file's own fsync does not cover its directory entry)."""
-    handle = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)
 
 
 def _fsync_tree(folder: Path) -> None:

@@ -6,13 +6,10 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from rag.chunking import sentence_spans
-from rag.lexical import tokenize
+from rag.index.lexical import tokenize
+from rag.ingest.chunking import sentence_spans
+from rag.markers import MARKER
 
-_LABEL = r"(?:passages?\s*|sources?\s*)?"  # "[passage 2]", "[sources 1, 3]"
-_SMALL = r"\d{1,2}(?!\d)"  # a range or "and" joins passage numbers: "[2021-2022]", "[1990 and 1991]" stay text
-_ITEM = rf"(?:{_SMALL}\s*(?:[-–]|and)\s*{_LABEL}{_SMALL}|\d+)"  # "2-4", "2 and 4", or any one number
-MARKER = re.compile(rf"\[\s*{_LABEL}({_ITEM}(?:\s*[,;]\s*{_LABEL}{_ITEM})*)\s*\]", re.I)
 _MAX_RANGE = 20  # "[1-3]" is 1, 2 and 3; a wider span is read as its two ends
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[[^\]]*\]\s*[.,;]?)+")
 
@@ -34,7 +31,7 @@ def parse_citations(text: str, source_count: int) -> CitationCheck:
 
     def keep_valid(match: re.Match[str]) -> str:
         nonlocal invalid
-        numbers = _numbers(match)
+        numbers = marker_numbers(match)
         valid = [n for n in numbers if 1 <= n <= source_count]
         invalid += len(numbers) - len(valid)
         for n in valid:
@@ -45,11 +42,11 @@ def parse_citations(text: str, source_count: int) -> CitationCheck:
     cleaned, previous = text, None
     while cleaned != previous:  # removing "[9]" from "[[9]5]" can expose a new marker
         previous, cleaned = cleaned, MARKER.sub(keep_valid, cleaned)
-    cleaned = _tidy(cleaned)
+    cleaned = tidy(cleaned)
     return CitationCheck(cleaned, cited, invalid, [s for s in answer_sentences(cleaned) if not MARKER.search(s)])
 
 
-def _numbers(marker: re.Match[str]) -> list[int]:
+def marker_numbers(marker: re.Match[str]) -> list[int]:
     """The passage numbers one MARKER match names ("[1, passage 3]" -> [1, 3]; "[2-4]" -> [2, 3, 4])."""
     numbers: list[int] = []
     for first, last in re.findall(r"(\d+)(?:\s*[-–]\s*(\d+))?", marker.group(1)):
@@ -58,7 +55,14 @@ def _numbers(marker: re.Match[str]) -> list[int]:
     return numbers
 
 
-def _tidy(text: str) -> str:
+def cite_sentence(sentence: str, number: int) -> str:
+    """The sentence with its markers replaced by [number], placed before its closing punctuation."""
+    body = tidy(MARKER.sub("", sentence))
+    end_of_words = body.rstrip(".!?")
+    return f"{end_of_words} [{number}]{body[len(end_of_words):]}"
+
+
+def tidy(text: str) -> str:
     """Text with the spaces a removed marker leaves behind closed up ("Budapest [9]." -> "Budapest.")."""
     return re.sub(r"[ \t]+([.,;])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
 
@@ -95,14 +99,12 @@ def align_markers(text: str, passages: Sequence[str], min_overlap: float = 0.5) 
         sentence = text[start:end]
         words = set(tokenize(MARKER.sub(" ", sentence)))
         if words and passage_words:
-            cited = {n for match in MARKER.finditer(sentence) for n in _numbers(match)}
+            cited = {n for match in MARKER.finditer(sentence) for n in marker_numbers(match)}
             cited_words = set().union(*(passage_words[n - 1] for n in cited if 1 <= n <= len(passage_words)))
             overlaps = [len(words & pw) / len(words) for pw in passage_words]
             best = max(range(len(overlaps)), key=overlaps.__getitem__)
             if len(words & cited_words) / len(words) < min_overlap <= overlaps[best]:
-                body = _tidy(MARKER.sub("", sentence))
-                end_of_words = body.rstrip(".!?")
-                sentence = f"{end_of_words} [{best + 1}]{body[len(end_of_words):]}"
+                sentence = cite_sentence(sentence, best + 1)
         pieces += [text[done:start], sentence]
         done = end
     return "".join(pieces) + text[done:]

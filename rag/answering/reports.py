@@ -9,10 +9,10 @@ from typing import Sequence
 
 import numpy as np
 
-from rag.chunking import sentence_spans
-from rag.embedding import Embedder
-from rag.prompting import readable_date
-from rag.retrieval import Hit
+from rag.answering.prompting import readable_date
+from rag.index.embedding import Embedder
+from rag.ingest.chunking import sentence_spans
+from rag.search.retrieval import Hit
 
 MAX_SENTENCE_CHARS = 300
 STORY_SIMILARITY = 0.6  # cosine of two passages' vectors from which they tell the same story

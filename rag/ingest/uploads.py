@@ -9,8 +9,8 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
-from rag.documents import SUPPORTED_SUFFIXES, Article, Problem, load_file
-from rag.store import fsync_dir
+from rag.durable import fsync_dir
+from rag.ingest.documents import SUPPORTED_SUFFIXES, Article, Problem, load_file
 
 MAX_NAME_CHARS = 100
 

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
-from rag.chunking import TITLE_TOKENS, chunk_text, embedding_text
 from rag.config import Settings
-from rag.documents import Article, Problem, load_articles
-from rag import duplicates
-from rag.embedding import Embedder, SentenceTransformerEmbedder
 from rag.errors import IndexLockedError, NoArticlesError, RagError
-from rag.store import MANIFEST, ChunkRecord, IndexStore, read_manifest
+from rag.index.embedding import Embedder, SentenceTransformerEmbedder
+from rag.index.store import MANIFEST, ChunkRecord, IndexStore, read_manifest
+from rag.ingest import duplicates
+from rag.ingest.chunking import TITLE_TOKENS, chunk_text, embedding_text
+from rag.ingest.documents import Article, Problem, load_articles
 
 Log = Callable[[str], None]
 GROUP_CHUNKS = 1024  # chunks embedded in one call

@@ -1,6 +1,6 @@
-"""Scoring of retrieval and answers, following /work/shared/eval/README.md (pure functions, no heavy imports).
+"""Scoring of retrieval and answers, following the evaluation sets' conventions (pure functions, no heavy imports).
 
-Per-question records (dicts written by rag.evaluation) are aggregated by `summarize`:
+Per-question records (dicts written by rag.evaluate.evaluation) are aggregated by `summarize`:
 
 * retrieval records: {"kind": "retrieval", "mode", "retrieved": [article id of each retrieved passage, best
   first], "gold": [gold article ids], "seconds"}; questions without gold articles are not scored.
@@ -16,7 +16,7 @@ import string
 from collections import Counter
 from typing import Iterable, Mapping, Sequence
 
-from rag.citations import MARKER
+from rag.markers import MARKER
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = set(string.punctuation) | set("‘’“”«»–—…")

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Callable
 
-from rag.documents import date_mentions
+from rag.ingest.documents import date_mentions
 
 MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _MONTH = "|".join(MONTHS)

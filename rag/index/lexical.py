@@ -8,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-_STOPWORDS = frozenset("""a an the and or but if of at by for with about against between into through during
+STOPWORDS = frozenset("""a an the and or but if of at by for with about against between into through during
 before after above below to from up down in out on off over under again further then once here there when
 where why how all any both each few more most other some such no nor not only own same so than too very s t
 can will just don should now is are was were be been being have has had having do does did doing i me my we
@@ -18,7 +18,7 @@ could said says""".split())
 
 def tokenize(text: str) -> list[str]:
     """Lowercased word tokens without English stop words."""
-    return [t for t in re.findall(r"\w+", text.lower()) if t not in _STOPWORDS]
+    return [t for t in re.findall(r"\w+", text.lower()) if t not in STOPWORDS]
 
 
 class LexicalIndex:

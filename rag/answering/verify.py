@@ -1,0 +1,233 @@
+"""Verification against the passages (pure): the names, numbers and quoted words of a question must stand in the
+retrieved passages, and those of every answer sentence in the passages it cites."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Sequence
+
+from rag.answering.citations import cite_sentence, marker_numbers, sentence_ranges, tidy
+from rag.answering.prompting import readable_date
+from rag.index.lexical import STOPWORDS, tokenize
+from rag.ingest.chunking import sentence_spans
+from rag.markers import MARKER
+from rag.search.retrieval import Hit
+
+MIN_WORD_SUPPORT = 0.5  # share of a sentence's content words its cited passages must hold
+# Capitalised words that name no one: question and sentence openers, months, days, titles, name glue.
+_NOT_NAMES = frozenset("""i a an the this that these those what which who whom whose when where why how is are was
+were do does did has have had can could will would should may might must and or but of in on at to for from by
+with about as after before since during if yes no not also however meanwhile both there it its they their he his
+she her we our some many most all several other another each while although because despite following based
+overall today yesterday earlier later now then here currently recently according name list describe explain tell
+give january february march april june july august september october november december monday tuesday
+wednesday thursday friday saturday sunday mr mrs ms dr sir st president prime minister secretary chancellor
+governor senator king queen prince pope general ceo chairman chief head leader director judge justice court
+supreme house senate congress parliament government department ministry state party university company inc corp
+news report reports article articles passage passages source sources new first last""".split())
+# Nationality words whose country is spelled differently (regular ones match by their shared start).
+_DEMONYMS = {"french": "france", "dutch": "netherlands", "swiss": "switzerland", "british": "britain",
+             "english": "england", "welsh": "wales", "scottish": "scotland", "irish": "ireland",
+             "spanish": "spain", "turkish": "turkey", "swedish": "sweden", "danish": "denmark",
+             "finnish": "finland", "polish": "poland", "norwegian": "norway", "filipino": "philippines",
+             "thai": "thailand", "icelandic": "iceland", "lebanese": "lebanon"}
+_ALIASES = {"us": ("united states", "america", "american"), "usa": ("united states", "america"),
+            "uk": ("united kingdom", "britain", "british"), "eu": ("european union",),
+            "un": ("united nations",), "uae": ("united arab emirates",)}
+_SHORT_FORMS: dict[str, list[str]] = {}
+for _short, _longs in _ALIASES.items():
+    for _long in _longs:
+        _SHORT_FORMS.setdefault(_long, []).append(_short)
+_NUMBER_WORDS = {word: str(value) for value, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split()) if value >= 2}
+_NUMBER_WORDS.update({word: str(10 * tens) for tens, word in enumerate(
+    "thirty forty fifty sixty seventy eighty ninety".split(), start=3)})
+_NAME_RUN = re.compile(r"[A-Z][\w’'.&-]*(?:\s+(?:(?:of|the|de|la|van|von|al|bin)\s+)?[A-Z][\w’'.&-]*)*")
+_QUOTED = re.compile(r"[\"“]([^\"”]{3,80})[\"”]")
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
+_ABOUT_PASSAGES = frozenset("according passage passages article articles news source sources report reports "
+                            "reported indexed mention mentions mentioned provide provided information".split())
+_ABOUT_THE_PASSAGES = re.compile(r"\b(?:passages?|articles?|sources?)\s+(?:do|does|did)\s+not\b", re.I)
+
+
+@dataclass(frozen=True)
+class Support:
+    """Where a shown answer sentence is backed: its citation number and the character offsets of the supporting
+    sentence in that citation's passage."""
+
+    sentence: str
+    citation: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Verified:
+    """An answer text with only its verified sentences, what each relies on, and the sentences removed."""
+
+    text: str
+    support: list[Support]
+    unsupported: list[str]
+
+    @property
+    def claims(self) -> int:
+        """Kept sentences that state something (they have a support span)."""
+        return len(self.support)
+
+
+def fold(text: str) -> str:
+    """Lowercase, accents off, possessives and acronym dots dropped, thousands separators removed: the form in
+    which the question's and the passages' spellings are compared ("U.S." -> "us", "Orbán's" -> "orban")."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    text = re.sub(r"\b((?:[a-z]\.){2,})", lambda m: m.group(1).replace(".", ""), text)
+    text = re.sub(r"(\d),(?=\d{3}\b)", r"\1", text)
+    return re.sub(r"'s\b|'", "", text.replace("’", "'"))
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:\.\d+)?", fold(text))
+
+
+def _same_family(word: str, other: str) -> bool:
+    """"ukraine" ~ "ukrainian", "china" ~ "chinese", "democrats" ~ "democratic": one word in other forms."""
+    if word == other:
+        return True
+    if word[0].isdigit() or other[0].isdigit():
+        return False
+    shared = 0
+    while shared < min(len(word), len(other)) and word[shared] == other[shared]:
+        shared += 1
+    return shared >= 4 and shared >= min(len(word), len(other)) - 1
+
+
+class Haystack:
+    """The words of some passages (text, title, source, date), to look up what a claim names."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.words = _words(" ".join(texts))
+        self.text = f" {' '.join(self.words)} "
+        self._by_start: dict[str, set[str]] = {}
+        for word in self.words:
+            self._by_start.setdefault(word[:4], set()).add(word)
+
+    def has_word(self, word: str) -> bool:
+        """The word, a form of it ("Ukrainian" for "Ukraine"), its number or an alias ("U.S.") is present."""
+        word = _DEMONYMS.get(word, word)
+        forms = {word, _NUMBER_WORDS.get(word, word)} | {w for w, n in _NUMBER_WORDS.items() if n == word}
+        if any(f" {form} " in self.text for form in forms | set(_ALIASES.get(word, ()))):
+            return True
+        return any(_same_family(word, other) for other in self._by_start.get(word[:4], ()))
+
+    def has(self, claim: str) -> bool:
+        """True when the passages hold the claim: a number as written, a quoted phrase by all of its words, a
+        name by any of its own words (not titles: "President Biden" by "Biden")."""
+        words = _words(claim)
+        if any(f" {short} " in self.text for short in _SHORT_FORMS.get(" ".join(words), ())):
+            return True  # "United States" by "U.S."
+        if claim.startswith('"'):
+            return all(self.has_word(w) for w in words if w not in STOPWORDS)
+        significant = [w for w in words if w not in _NOT_NAMES] or words
+        return any(self.has_word(w) for w in significant)
+
+
+
+def describe(hit: Hit) -> str:
+    """A passage with its header words: title, source, date (both forms) and text."""
+    return " ".join(part for part in (hit.title, hit.source, hit.published or "", readable_date(hit.published),
+                                      hit.text) if part)
+
+
+def specifics(text: str, opening_words: bool = False) -> list[str]:
+    """The names, numbers, number words and quoted phrases a text states, in order of kind. A capitalised word
+    opening a sentence is a name only when another capitalised word follows it ("Jens Stoltenberg said"), or,
+    with opening_words (answer sentences), when it is no common opener ("Budapest hosted ...")."""
+    text = MARKER.sub(" ", text)
+    found: list[str] = [f'"{m.group(1)}"' for m in _QUOTED.finditer(text)]
+    found += [m.group(0).rstrip(".,") for m in _NUMBER.finditer(text)]
+    found += [w for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS]
+    for start, end in sentence_spans(text):
+        sentence = text[start:end]
+        for match in _NAME_RUN.finditer(sentence):
+            name = match.group(0).rstrip(".’'-")
+            words = [w for w in _words(name) if w not in _NOT_NAMES and w not in STOPWORDS]
+            if not words:
+                continue
+            opens = not sentence[:match.start()].strip(" \"“'(-")
+            if opens and " " not in name and not (opening_words and _looks_like_name(words[0])):
+                continue  # "Where ...", "Leaders met ...": a sentence's first word is capitalised anyway
+            found.append(name)
+    return list(dict.fromkeys(found))
+
+
+def _looks_like_name(word: str) -> bool:
+    """An opening word that is no adverb, participle or plural noun ("Recently", "Following", "Leaders")."""
+    return not re.search(r"(?:ly|ing|ed|s)$", word)
+
+
+def missing_from(question: str, hits: Sequence[Hit]) -> list[str]:
+    """The question's names, numbers and quoted phrases that none of the passages (nor their titles, sources
+    and dates) hold."""
+    haystack = Haystack([describe(hit) for hit in hits])
+    return [claim for claim in specifics(question) if not haystack.has(claim)]
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in _words(" ".join(tokenize(MARKER.sub(" ", text)))) if w not in _ABOUT_PASSAGES]
+
+
+def supported(sentence: str, haystack: Haystack) -> bool:
+    """Every specific of the sentence, and at least MIN_WORD_SUPPORT of its content words, stand in the passages."""
+    if not all(haystack.has(claim) for claim in specifics(sentence, opening_words=True)):
+        return False
+    words = _content_words(sentence)
+    return not words or sum(map(haystack.has_word, words)) / len(words) >= MIN_WORD_SUPPORT
+
+
+def states_something(sentence: str) -> bool:
+    """False for a sentence with nothing of its own to check ("Yes [1].", "The passages do not mention it.")."""
+    if _ABOUT_THE_PASSAGES.search(sentence):
+        return False
+    return bool(specifics(sentence, opening_words=True) or _content_words(sentence))
+
+
+def support_span(sentence: str, passage: str) -> tuple[int, int]:
+    """(start, end) of the passage sentence that shares the most content words with the answer sentence."""
+    wanted = set(_content_words(sentence))
+    spans = sentence_spans(passage) or [(0, len(passage))]
+    return max(spans, key=lambda span: len(wanted & set(_content_words(passage[span[0]:span[1]]))))
+
+
+def verify_answer(text: str, sources: Sequence[Hit]) -> Verified:
+    """Keep the sentences whose specifics and words stand in the passages they cite (an uncited sentence: in a
+    passage, which it then cites); the others are removed into unsupported. Sentences that state nothing of
+    their own stay as they are. Each kept sentence that states something gets its support span."""
+    stacks = [Haystack([describe(hit)]) for hit in sources]
+    pieces: list[str] = []
+    support: list[Support] = []
+    unsupported: list[str] = []
+    done = 0
+    for start, end in sentence_ranges(text):
+        sentence = text[start:end]
+        pieces.append(text[done:start])
+        done = end
+        if not states_something(sentence):
+            pieces.append(sentence)
+            continue
+        cited = list(dict.fromkeys(n for match in MARKER.finditer(sentence) for n in marker_numbers(match)
+                                   if 1 <= n <= len(sources)))
+        if not cited or not supported(sentence, Haystack([describe(sources[n - 1]) for n in cited])):
+            alone = [n for n, stack in enumerate(stacks, start=1) if supported(sentence, stack)]
+            if not alone:
+                unsupported.append(tidy(MARKER.sub("", sentence)))
+                continue
+            cited = alone[:1]
+            sentence = cite_sentence(sentence, cited[0])
+        best = max(cited, key=lambda n: len(set(_content_words(sentence))
+                                            & set(_content_words(sources[n - 1].text))))
+        support.append(Support(sentence, best, *support_span(sentence, sources[best - 1].text)))
+        pieces.append(sentence)
+    pieces.append(text[done:])
+    return Verified(tidy("".join(pieces)), support, unsupported)

@@ -1,0 +1,129 @@
+"""Answers and sources as Markdown for any front end (the chat page, the HTTP API): text in, Markdown out,
+everything that comes from an article escaped."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit
+
+if TYPE_CHECKING:
+    from rag.answering.qa import Answer, Citation
+    from rag.search.retrieval import Hit
+
+_URL_SAFE = ":/?#@!$&'*+,;=%~-._()[]"  # kept as is in links; spaces, quotes and <> are percent-encoded
+
+
+def escape(text: str) -> str:
+    """Article text as inert Markdown: no HTML, no links, no emphasis, no headings or lists."""
+    text = html.escape(re.sub(r"\s+", " ", text or "").strip(), quote=False)
+    text = re.sub(r"([\\`*_\[\]|~])", r"\\\1", text)
+    return re.sub(r"^([#>+-]|\d+[.)])", r"\\\1", text)
+
+
+def _link(url: str) -> str:
+    """A Markdown link for http(s) URLs only; other schemes (javascript:, file:) are not linked."""
+    url = (url or "").strip()
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        return ""
+    return f"[open article](<{quote(url, safe=_URL_SAFE)}>)"
+
+
+def _details(source: str, published: str | None, url: str = "") -> str:
+    parts = [escape(source) if source else "", escape(published) if published else "", _link(url)]
+    return " · ".join(p for p in parts if p)
+
+
+def counted(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def answer_text(text: str) -> str:
+    """The model's text with HTML made inert (its Markdown still renders)."""
+    return html.escape(text, quote=False)
+
+
+def retrieved_markdown(hits: list[Hit]) -> str:
+    """The articles the retrieved passages come from, best first."""
+    by_article: dict[str, list[Hit]] = {}
+    for hit in hits:
+        by_article.setdefault(hit.article_id, []).append(hit)
+    lines = []
+    for group in by_article.values():
+        best = group[0]
+        details = _details(best.source, best.published)
+        lines.append(f"- **{escape(best.title)}**" + (f" ({details})" if details else "")
+                     + f": {len(group)} passage{'s' if len(group) != 1 else ''}, "
+                     f"best match {max(h.similarity for h in group):.2f}")
+    return "\n".join(lines)
+
+
+def citation_markdown(citation: Citation) -> str:
+    details = _details(citation.source, citation.published, citation.url)
+    copies = "; ".join(escape(c.get("source") or c.get("title") or "?")
+                       + (f" ({escape(c['published'])})" if c.get("published") else "")
+                       for c in citation.also_reported_by)
+    return (f"**[{citation.number}] {escape(citation.title)}**" + (f" — {details}" if details else "")
+            + (f"\n\n_Also reported by: {copies}_" if copies else "")
+            + f"\n\n> {escape(citation.passage)}")
+
+
+def search_notes(answer: Answer) -> str:
+    """How the question was searched: the standalone form of a follow-up and how its time words were read."""
+    notes = []
+    if answer.standalone_question:
+        notes.append(f"Searched as: {escape(answer.standalone_question)}")
+    if answer.named_reports:
+        notes.append(escape(str(answer.named_reports["description"])))
+    if answer.time_frame:
+        notes.append(f"Dates: {escape(str(answer.time_frame['description']))}")
+    elif answer.filters:
+        since, until, sources = (answer.filters.get(k) for k in ("since", "until", "sources"))
+        parts = [f"from {since}" if since else "", f"up to {until}" if until else "",
+                 f"from {', '.join(sources)}" if sources else ""]
+        notes.append("Only articles published " + " ".join(escape(str(p)) for p in parts if p))
+    return "\n\n".join(f"_{n}_" for n in notes)
+
+
+def answer_notes(answer: Answer) -> str:
+    notes = []
+    if answer.uncited_sentences:
+        count = len(answer.uncited_sentences)
+        notes.append(f"{count} sentence{'s' if count != 1 else ''} of the answer cite{'s' if count == 1 else ''}"
+                     f" no source; check {'them' if count != 1 else 'it'} against the articles.")
+    if answer.invalid_citations:
+        count = answer.invalid_citations
+        notes.append(f"{counted(count, 'citation')} that pointed to no passage {'was' if count == 1 else 'were'} "
+                     "removed.")
+    return "\n\n".join(f"_{n}_" for n in notes)
+
+
+def sources_markdown(answer: Answer, with_search_notes: bool = True) -> str:
+    """The cited passages of a final answer, numbered as in the answer text."""
+    blocks = [search_notes(answer)] if with_search_notes and search_notes(answer) else []
+    blocks += [f"_Relies on: {escape(answer.relies_on)}_"] if answer.relies_on else []
+    if answer.reports:
+        blocks.append("**What each report says, oldest first:**\n\n"
+                      + "\n".join(f"- {escape(report.describe())}" for report in answer.reports))
+    blocks += [citation_markdown(c) for c in answer.citations]
+    if answer_notes(answer):
+        blocks.append(answer_notes(answer))
+    return "\n\n".join(blocks)
+
+
+def panel_markdown(answer: Answer) -> str:
+    """The side panel for the latest answer: the question, then every cited passage in full."""
+    head = f"### Sources\n**Question:** {escape(answer.question)}\n\n"
+    if search_notes(answer):
+        head += search_notes(answer) + "\n\n"
+    if not answer.done:
+        return head + (f"Retrieved {counted(len(answer.hits), 'passage')}; writing the answer…\n\n"
+                       + retrieved_markdown(answer.hits))
+    if answer.abstained:
+        return head + "No sources: the indexed articles do not say." + (
+            "\n\n**Retrieved but not enough to answer:**\n\n" + retrieved_markdown(answer.hits) if answer.hits else "")
+    if not answer.citations:
+        return head + "The answer cites no passage.\n\n" + retrieved_markdown(answer.hits)
+    timing = f"\n\n_Answered in {answer.timings.total_s:.0f} s._" if answer.timings.total_s else ""
+    return head + sources_markdown(answer, with_search_notes=False) + timing
