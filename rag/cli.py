@@ -50,7 +50,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from rag.answering.qa import QA
+    from rag.answering.qa import ABSTAIN_REASONS, QA
 
     qa = QA(_settings(args, generator=args.model))
     options = {"k": args.k, "since": args.since, "until": args.until, "sources": tuple(args.source or ()),
@@ -73,6 +73,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(final.text)
     else:
         print()
+    if final.abstained and final.abstain_reason:
+        print(f"Why: {ABSTAIN_REASONS[final.abstain_reason]}.")
+    for sentence in final.unsupported:
+        print(f"Not found in the sources, so not shown as an answer: {sentence}")
     if final.standalone_question:
         print(f"\nSearched as: {final.standalone_question}")
     if final.time_frame:
@@ -91,6 +95,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
             details = ", ".join(p for p in (citation.source, citation.published) if p)
             print(f"  [{citation.number}] {citation.title}" + (f" ({details})" if details else "")
                   + (f" {citation.url}" if citation.url else ""))
+            for support in final.support:
+                if support.citation == citation.number:
+                    print(f"      supports: \"{citation.passage[support.start:support.end]}\"")
             for copy in citation.also_reported_by:
                 print(f"      also reported by {copy['source'] or copy['title']}"
                       + (f" ({copy['published']})" if copy["published"] else ""))

@@ -38,6 +38,9 @@ class Settings:
     # News awareness: time words in questions, newer articles first for "latest", one copy of near-duplicate
     # articles, diverse passages, follow-up questions made standalone. Off only to measure its effect.
     news_aware: bool = True
+    # Verification: abstain before the model when the question names what no passage mentions, keep only
+    # answer sentences found in the passages they cite. Off only to measure its effect.
+    verify: bool = True
     # Answering.
     generator: str = "default"  # "default" (Qwen2.5-Coder-1.5B), "fast" (SmolLM2-135M) or a local model path
     max_new_tokens: int = 200

@@ -180,8 +180,9 @@ def test_a_reply_that_only_restates_the_question_is_an_abstention():
     sources = [hit(0, "a", "Tesco and Asda agreed to merge in 2024.")]
     question = "Which two major supermarkets plan to merge in 2024?"
 
-    def finish(reply: str):
-        return finish_answer(question, reply, sources, sources, Timings(), SearchPlan(question, Filters()))
+    def finish(reply: str):  # the reading of declines alone; verification is tested in test_verify
+        return finish_answer(question, reply, sources, sources, Timings(), SearchPlan(question, Filters()),
+                             verify=False)
 
     vacuous = finish("The two major supermarkets plan to merge in 2024, according to the news passages.")
     assert vacuous.abstained and vacuous.text == ABSTAIN and not vacuous.citations

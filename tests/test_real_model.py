@@ -38,6 +38,22 @@ def test_root_causes_answer_names_lavrov(qa):
     assert "Lavrov" in result.text and result.citations and not result.abstained
 
 
+def test_a_person_the_article_never_mentions_gets_no_invented_statement(qa):
+    result = qa.answer("What did Jens Stoltenberg say about the planned summit in Budapest?")
+    assert result.abstained and result.citations == [] and "Jens Stoltenberg" in result.text
+    assert result.abstain_reason == "not in the articles"
+
+
+def test_every_shown_sentence_of_the_real_model_is_verified(qa):
+    for question in ("Where did Trump say the meeting with Putin would happen?",
+                     "Who said Russia would only negotiate if the root causes of the conflict were addressed?"):
+        result = qa.answer(question)
+        assert not result.abstained and result.support, result
+        for support in result.support:
+            passage = next(c.passage for c in result.citations if c.number == support.citation)
+            assert 0 <= support.start < support.end <= len(passage)
+
+
 def test_unanswerable_question_is_abstained(qa):
     result = qa.answer("How many Tomahawk missiles did the United States agree to send to Ukraine?")
     assert result.abstained and result.citations == []

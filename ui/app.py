@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 from rag.config import Settings
 from rag.errors import NoArticlesError, RagError
 from rag.search.followup import message_text
-from ui.render import (answer_notes, answer_text, counted, escape, panel_markdown, retrieved_markdown,
-                       search_notes, sources_markdown)
+from ui.render import (abstain_reason, answer_notes, answer_text, counted, escape, panel_markdown,
+                       retrieved_markdown, search_notes, sources_markdown)
 
 if TYPE_CHECKING:  # gradio is imported lazily, after the offline environment is set
     import gradio as gr
@@ -46,14 +46,15 @@ def _day(value: str | None) -> str | None:
 
 def answer_messages(answer: Answer) -> list[dict[str, Any]]:
     """Chat messages for a (partial or final) answer."""
-    if answer.done and answer.abstained:
-        return [{"role": "assistant", "content": answer_text(answer.text)}]
     if answer.done:
-        messages: list[dict[str, Any]] = [{"role": "assistant", "content": answer_text(answer.text)}]
+        why = "\n\n".join(note for note in (abstain_reason(answer), answer.abstained and answer_notes(answer))
+                          if note)
+        messages: list[dict[str, Any]] = [{"role": "assistant",
+                                           "content": answer_text(answer.text) + (f"\n\n{why}" if why else "")}]
         if answer.citations:
             messages.append({"role": "assistant", "content": sources_markdown(answer),
                              "metadata": {"title": f"Sources ({len(answer.citations)})", "status": "done"}})
-        elif answer_notes(answer):
+        elif answer_notes(answer) and not answer.abstained:
             messages.append({"role": "assistant", "content": answer_notes(answer)})
         return messages
     articles = len({h.article_id for h in answer.hits})

@@ -83,7 +83,18 @@ def search_notes(answer: Answer) -> str:
         parts = [f"from {since}" if since else "", f"up to {until}" if until else "",
                  f"from {', '.join(sources)}" if sources else ""]
         notes.append("Only articles published " + " ".join(escape(str(p)) for p in parts if p))
+    if answer.unsupported:
+        notes.append("Not found in the sources, so removed from the answer: "
+                     + " ".join(f"“{escape(sentence)}”" for sentence in answer.unsupported))
     return "\n\n".join(f"_{n}_" for n in notes)
+
+
+def abstain_reason(answer: Answer) -> str:
+    """Why the answer abstained, as one italic line ("" when it did not or no reason is known)."""
+    from rag.answering.qa import ABSTAIN_REASONS
+
+    reason = ABSTAIN_REASONS.get(answer.abstain_reason or "") if answer.abstained else None
+    return f"_Why: {reason}._" if reason else ""
 
 
 def answer_notes(answer: Answer) -> str:
@@ -120,8 +131,11 @@ def panel_markdown(answer: Answer) -> str:
     if not answer.done:
         return head + (f"Retrieved {counted(len(answer.hits), 'passage')}; writing the answer…\n\n"
                        + retrieved_markdown(answer.hits))
+    if answer.abstained and answer.citations:  # no news of the asked dates: the nearest earlier report
+        return head + abstain_reason(answer) + "\n\n" + sources_markdown(answer, with_search_notes=False)
     if answer.abstained:
         return head + "No sources: the indexed articles do not say." + (
+            f"\n\n{abstain_reason(answer)}" if abstain_reason(answer) else "") + (
             "\n\n**Retrieved but not enough to answer:**\n\n" + retrieved_markdown(answer.hits) if answer.hits else "")
     if not answer.citations:
         return head + "The answer cites no passage.\n\n" + retrieved_markdown(answer.hits)

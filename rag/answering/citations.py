@@ -58,7 +58,7 @@ def marker_numbers(marker: re.Match[str]) -> list[int]:
 def cite_sentence(sentence: str, number: int) -> str:
     """The sentence with its markers replaced by [number], placed before its closing punctuation."""
     body = tidy(MARKER.sub("", sentence))
-    end_of_words = body.rstrip(".!?")
+    end_of_words = body[:-1] if body[-1:] in (".", "!", "?") else body  # one mark: "the U.S.." ends "U.S."
     return f"{end_of_words} [{number}]{body[len(end_of_words):]}"
 
 

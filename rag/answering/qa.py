@@ -14,6 +14,7 @@ from rag.answering.citations import align_markers, answer_sentences, parse_citat
 from rag.answering.generation import Generator, load_generator
 from rag.answering.prompting import build_messages, is_grounded, readable_date, restates_question, select_sources
 from rag.answering.reports import Report, dated_reports
+from rag.answering.verify import Support, missing_from, verify_answer
 from rag.config import Settings
 from rag.errors import IndexNotFoundError, QuestionError, RagError
 from rag.index.embedding import Embedder
@@ -25,6 +26,13 @@ from rag.search.named import NamedReports, named_reports
 from rag.search.retrieval import Filters, Hit, Mode, Retriever
 from rag.search.timeframe import TimeFrame, names_dates, resolve_time
 
+ABSTAIN_REASONS = {
+    "nothing retrieved": "no passage is close enough to the question",
+    "not in the articles": "the question names something no retrieved passage mentions",
+    "outside the time range": "nothing in the asked time range is about it",
+    "declined": "the model found no answer in the passages",
+    "nothing verified": "no sentence of the reply was found in the passages it cites",
+}
 _ABSTAIN_PATTERNS = re.compile(r"indexed articles do not say|passages do not (?:contain|say|mention|provide)",
                                re.I)
 
@@ -71,6 +79,9 @@ class Answer:
     named_reports: dict[str, object] | None = None  # sources and dates the question names (NamedReports.to_dict())
     relies_on: str = ""  # the dates and sources of the cited passages, e.g. "CNN, 21 October 2025 [1]"
     reports: list[Report] = field(default_factory=list)  # what each dated article on the story says, oldest first
+    abstain_reason: str | None = None  # why it abstained: one of ABSTAIN_REASONS
+    support: list[Support] = field(default_factory=list)  # each verified sentence's citation and passage span
+    unsupported: list[str] = field(default_factory=list)  # sentences removed: not found in the sources
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -130,21 +141,60 @@ def declines(reply: str, question: str) -> bool:
 
 
 def finish_answer(question: str, reply: str, sources: list[Hit], hits: list[Hit], timings: Timings,
-                  plan: SearchPlan) -> Answer:
-    """Turn the model's full reply into an Answer: abstention (see declines), citations, flags (pure)."""
+                  plan: SearchPlan, verify: bool = True) -> Answer:
+    """Turn the model's full reply into an Answer: abstention (see declines), citations re-pointed to the
+    passages that hold their words, then (with verify) only the sentences found in the passages they cite;
+    a reply of which no sentence is found there abstains (pure)."""
     context = plan.answer_fields()
     if declines(reply, question):
-        return Answer(question, ABSTAIN, [], hits, True, True, 0, [], timings, **context)
+        return Answer(question, ABSTAIN, [], hits, True, True, 0, [], timings, **context, abstain_reason="declined")
     check = parse_citations(reply, len(sources))
     invalid = check.invalid
     # a passage's header counts as its words: "TechCrunch reported on 15 December that ..." names passage 2
     described = [" ".join((s.title, s.source, readable_date(s.published), s.text)) for s in sources]
-    check = parse_citations(align_markers(check.text, described), len(sources))
-    citations = [Citation(n, h.title, h.source, h.published, h.url, h.text, h.score, h.article_id, h.chunk_id,
-                          h.also_reported_by)
-                 for n in check.cited for h in [sources[n - 1]]]
+    text = align_markers(check.text, described)
+    verified = verify_answer(text, sources, question) if verify else None
+    if verified is not None:
+        if not verified.claims and verified.unsupported:
+            return Answer(question, ABSTAIN, [], hits, True, True, invalid, [], timings, **context,
+                          abstain_reason="nothing verified", unsupported=verified.unsupported)
+        text = verified.text
+    check = parse_citations(text, len(sources))
+    citations = [cite(n, sources[n - 1]) for n in check.cited]
     return Answer(question, check.text, citations, hits, False, True, invalid, check.uncited_sentences,
-                  timings, **context, relies_on=relies_on(citations))
+                  timings, **context, relies_on=relies_on(citations),
+                  support=verified.support if verified else [], unsupported=verified.unsupported if verified else [])
+
+
+def cite(number: int, hit: Hit) -> Citation:
+    """The citation [number] of a passage."""
+    return Citation(number, hit.title, hit.source, hit.published, hit.url, hit.text, hit.score, hit.article_id,
+                    hit.chunk_id, hit.also_reported_by)
+
+
+def before_the_model(question: str, plan: SearchPlan, hits: list[Hit], verify: bool = True
+                     ) -> tuple[str, str, list[Citation]] | None:
+    """An abstention decided from the passages alone, (text, reason, citations), or None to ask the model:
+    the question names something no passage mentions, or nothing in its time range was relevant (the
+    nearest earlier report is named and cited instead of being presented as news of that range)."""
+    if not hits:
+        return ABSTAIN, "nothing retrieved", []
+    if not verify:
+        return None
+    missing = missing_from(question, hits)
+    if missing:
+        names = ", ".join(missing[:-1]) + (" or " if len(missing) > 1 else "") + missing[-1]
+        return f"The indexed articles do not mention {names}.", "not in the articles", []
+    frame = plan.frame
+    if frame and frame.widened:
+        dated = [h for h in hits if h.published]
+        span = (f"from {readable_date(frame.since)} to {readable_date(frame.until or frame.reference)}")
+        if not dated:
+            return f"No article {span} is about this.", "outside the time range", []
+        nearest = max(dated, key=lambda h: h.published or "")
+        return (f"No article {span} is about this; the nearest report is from {readable_date(nearest.published)}"
+                f" [1].", "outside the time range", [cite(1, nearest)])
+    return None
 
 
 @dataclass(frozen=True)
@@ -318,7 +368,8 @@ class QA:
         """Yield partial answers: first the retrieved sources (empty text), then growing text, then the final.
 
         history holds the earlier chat turns ({"role", "content"} messages) so follow-ups can be understood.
-        The steps: plan -> search -> choose the prompt's sources -> generate -> finish (check the citations)."""
+        The steps: plan -> search -> choose the prompt's sources -> abstain before the model when the passages
+        cannot answer -> generate -> finish (check the citations, keep only verified sentences)."""
         started = time.perf_counter()
         question = validate_question(question, self.settings.max_question_chars)
         _check_k(k)
@@ -328,12 +379,14 @@ class QA:
         ranked, plan = self.search(plan, max(top, self.settings.candidates), retriever=retriever)
         hits = ranked[:top]
         retrieve_s = time.perf_counter() - started
-        if not hits:
-            yield Answer(question, ABSTAIN, [], [], True, True,
+        chosen = self.prompt_sources(ranked, top)
+        early = before_the_model(question, plan, chosen + hits, self.settings.verify)
+        if early:
+            text, reason, citations = early
+            yield Answer(question, text, citations, hits, True, True, abstain_reason=reason,
                          timings=Timings(retrieve_s, None, time.perf_counter() - started), **plan.answer_fields())
             return
         yield Answer(question, "", hits=hits, done=False, timings=Timings(retrieve_s), **plan.answer_fields())
-        chosen = self.prompt_sources(ranked, top)
         first: list[float] = []
 
         def partial(text: str) -> Answer:
@@ -385,7 +438,7 @@ class QA:
                retriever: Retriever) -> Answer:
         """The final answer from the full reply: abstention, checked citations and, for news, what each dated
         report on the story says."""
-        final = finish_answer(question, reply, sources, hits, Timings(), plan)
+        final = finish_answer(question, reply, sources, hits, Timings(), plan, self.settings.verify)
         if self.settings.news_aware and not final.abstained:
             vectors = [retriever.store.vectors.reconstruct(hit.chunk_id) for hit in sources]
             final = replace(final, reports=dated_reports(plan.question, sources, vectors, self.embedder))

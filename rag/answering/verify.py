@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
-from rag.answering.citations import cite_sentence, marker_numbers, sentence_ranges, tidy
+from rag.answering.citations import answer_sentences, cite_sentence, marker_numbers, sentence_ranges, tidy
 from rag.answering.prompting import readable_date
-from rag.index.lexical import STOPWORDS, tokenize
+from rag.index.lexical import STOPWORDS
 from rag.ingest.chunking import sentence_spans
 from rag.markers import MARKER
 from rag.search.retrieval import Hit
@@ -49,7 +49,8 @@ _NAME_RUN = re.compile(r"[A-Z][\w’'.&-]*(?:\s+(?:(?:of|the|de|la|van|von|al|bi
 _QUOTED = re.compile(r"[\"“]([^\"”]{3,80})[\"”]")
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
 _ABOUT_PASSAGES = frozenset("according passage passages article articles news source sources report reports "
-                            "reported indexed mention mentions mentioned provide provided information".split())
+                            "reported indexed mention mentions mentioned provide provided information yes "
+                            "no".split())  # words about the passages, and verdicts: no content to look up
 _ABOUT_THE_PASSAGES = re.compile(r"\b(?:passages?|articles?|sources?)\s+(?:do|does|did)\s+not\b", re.I)
 
 
@@ -82,7 +83,7 @@ def fold(text: str) -> str:
     """Lowercase, accents off, possessives and acronym dots dropped, thousands separators removed: the form in
     which the question's and the passages' spellings are compared ("U.S." -> "us", "Orbán's" -> "orban")."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    text = re.sub(r"\b((?:[a-z]\.){2,})", lambda m: m.group(1).replace(".", ""), text)
+    text = re.sub(r"\b([a-z](?:\.[a-z])+)\.?(?![a-z])", lambda m: m.group(1).replace(".", ""), text)
     text = re.sub(r"(\d),(?=\d{3}\b)", r"\1", text)
     return re.sub(r"'s\b|'", "", text.replace("’", "'"))
 
@@ -136,8 +137,12 @@ class Haystack:
 
 def describe(hit: Hit) -> str:
     """A passage with its header words: title, source, date (both forms) and text."""
-    return " ".join(part for part in (hit.title, hit.source, hit.published or "", readable_date(hit.published),
-                                      hit.text) if part)
+    return passage_words(hit.title, hit.source, hit.published, hit.text)
+
+
+def passage_words(title: str, source: str, published: str | None, text: str) -> str:
+    """The words a claim may be found in: the passage text with its title, source and date (both forms)."""
+    return " ".join(part for part in (title, source, published or "", readable_date(published), text) if part)
 
 
 def specifics(text: str, opening_words: bool = False) -> list[str]:
@@ -175,15 +180,19 @@ def missing_from(question: str, hits: Sequence[Hit]) -> list[str]:
 
 
 def _content_words(text: str) -> list[str]:
-    return [w for w in _words(" ".join(tokenize(MARKER.sub(" ", text)))) if w not in _ABOUT_PASSAGES]
+    return [w for w in _words(MARKER.sub(" ", text)) if w not in STOPWORDS and w not in _ABOUT_PASSAGES]
 
 
-def supported(sentence: str, haystack: Haystack) -> bool:
-    """Every specific of the sentence, and at least MIN_WORD_SUPPORT of its content words, stand in the passages."""
-    if not all(haystack.has(claim) for claim in specifics(sentence, opening_words=True)):
+def supported(sentence: str, haystack: Haystack, asked: frozenset[str] = frozenset()) -> bool:
+    """Every specific of the sentence stands in the passages (a number word the question used may be left out:
+    "the two supermarkets"), and so do at least MIN_WORD_SUPPORT of its content words that are not the
+    question's own (asked: the question's words)."""
+    claims = [c for c in specifics(sentence, opening_words=True) if not (c in _NUMBER_WORDS and c in asked)]
+    if not all(haystack.has(claim) for claim in claims):
         return False
-    words = _content_words(sentence)
-    return not words or sum(map(haystack.has_word, words)) / len(words) >= MIN_WORD_SUPPORT
+    named = {word for claim in claims for word in _words(claim)}  # found as a whole ("United States" by "U.S.")
+    words = [w for w in _content_words(sentence) if w not in asked]
+    return not words or sum(w in named or haystack.has_word(w) for w in words) / len(words) >= MIN_WORD_SUPPORT
 
 
 def states_something(sentence: str) -> bool:
@@ -200,11 +209,12 @@ def support_span(sentence: str, passage: str) -> tuple[int, int]:
     return max(spans, key=lambda span: len(wanted & set(_content_words(passage[span[0]:span[1]]))))
 
 
-def verify_answer(text: str, sources: Sequence[Hit]) -> Verified:
+def verify_answer(text: str, sources: Sequence[Hit], question: str = "") -> Verified:
     """Keep the sentences whose specifics and words stand in the passages they cite (an uncited sentence: in a
     passage, which it then cites); the others are removed into unsupported. Sentences that state nothing of
     their own stay as they are. Each kept sentence that states something gets its support span."""
     stacks = [Haystack([describe(hit)]) for hit in sources]
+    asked = frozenset(_words(question))
     pieces: list[str] = []
     support: list[Support] = []
     unsupported: list[str] = []
@@ -218,8 +228,8 @@ def verify_answer(text: str, sources: Sequence[Hit]) -> Verified:
             continue
         cited = list(dict.fromkeys(n for match in MARKER.finditer(sentence) for n in marker_numbers(match)
                                    if 1 <= n <= len(sources)))
-        if not cited or not supported(sentence, Haystack([describe(sources[n - 1]) for n in cited])):
-            alone = [n for n, stack in enumerate(stacks, start=1) if supported(sentence, stack)]
+        if not cited or not supported(sentence, Haystack([describe(sources[n - 1]) for n in cited]), asked):
+            alone = [n for n, stack in enumerate(stacks, start=1) if supported(sentence, stack, asked)]
             if not alone:
                 unsupported.append(tidy(MARKER.sub("", sentence)))
                 continue
@@ -231,3 +241,15 @@ def verify_answer(text: str, sources: Sequence[Hit]) -> Verified:
         pieces.append(sentence)
     pieces.append(text[done:])
     return Verified(tidy("".join(pieces)), support, unsupported)
+
+
+def unfound_claims(text: str, passages: Mapping[int, str]) -> list[str]:
+    """The sentences of a shown answer that state a name, number or quoted phrase the passages they cite
+    (passages: citation number -> passage_words) do not hold; an uncited sentence stating one counts too."""
+    found = []
+    for sentence in answer_sentences(text):
+        cited = [passages[n] for match in MARKER.finditer(sentence) for n in marker_numbers(match) if n in passages]
+        haystack = Haystack(cited)
+        if any(not haystack.has(claim) for claim in specifics(sentence, opening_words=True)):
+            found.append(sentence)
+    return found

@@ -30,7 +30,7 @@ MODES = ("dense", "lexical", "hybrid")
 RETRIEVAL_K = 10
 ARTICLES_FILE = "articles.jsonl"
 ID_PREFIX = ARTICLES_FILE + "#"
-EXTRAS = ("question_date", "question_type")  # kept in the records for later breakdowns
+EXTRAS = ("question_date", "question_type", "removed_answers")  # kept in the records for later breakdowns
 
 
 # --- helpers shared with rag.evaluate.benchmark ---------------------------------------------------------------------
@@ -257,12 +257,15 @@ def answer_record(question: dict, config: str, answer: object | None, error: str
               **{k: question[k] for k in EXTRAS if k in question}}
     if answer is None:
         record.update(text="", abstained=False, citations=[], invalid_citations=0, sentences=0,
-                      uncited_sentences=[], timings={}, retrieved=[], error=error)
+                      uncited_sentences=[], timings={}, retrieved=[], error=error, abstain_reason=None,
+                      unsupported=[])
     else:
         record.update(
             text=answer.text, abstained=answer.abstained,
             citations=[{"number": c.number, "article_id": article_id(c.article_id), "title": c.title,
-                        "passage": c.passage} for c in answer.citations],
+                        "source": c.source, "published": c.published, "passage": c.passage}
+                       for c in answer.citations],
+            abstain_reason=answer.abstain_reason, unsupported=list(answer.unsupported),
             invalid_citations=answer.invalid_citations,
             sentences=0 if answer.abstained else len(answer_sentences(answer.text)),
             uncited_sentences=list(answer.uncited_sentences),
@@ -426,6 +429,13 @@ def summary_tables(summary: Mapping) -> str:
               answers["cited_sentence_share"], answers["invalid_citations"],
               answers["retrieve_s"]["median"], answers["first_token_s"]["median"], answers["total_s"]["median"],
               answers["total_s"]["p95"]]])
+        text += "\n\nVerification\n\n" + markdown_table(
+            ["unsupported claims", "sentences removed", "answers outside the time range",
+             "answers naming a removed answer", "abstention reasons"],
+            [[answers["unsupported_claims"], answers["removed_sentences"], answers["out_of_range_answers"],
+              answers["removed_answer_named"],
+              ", ".join(f"{reason} {count}" for reason, count in sorted(answers["abstention_reasons"].items()))
+              or "none"]])
         if answers["errors"]:
             text += f"\n\n{answers['errors']} questions were rejected (see records with an 'error')."
     return text
@@ -525,6 +535,9 @@ def report_markdown(result: Mapping, tables: str, plots: Sequence[str]) -> str:
         "citation holds answer: cited passages that contain an accepted answer / all citations, over answerable "
         "questions not answered yes or no (another article reporting the same fact counts); "
         "cited sentences: share of answer sentences with a [n] marker (answers that did not abstain).",
+        "- Unsupported claims: share of shown sentences stating a name, number or quoted phrase that their cited "
+        "passages (with title, source, date) do not hold; sentences removed: those the verification took out; "
+        "answers outside the time range: answers whose every cited article lies outside the question's dates.",
         "",
     ]
     return "\n".join(lines)

@@ -162,6 +162,42 @@ def answer_citation_precision(cited: Sequence[Sequence[str]], answers: Sequence[
     return correct / total if total else None
 
 
+def unsupported_claim_share(records: Sequence[Mapping]) -> float | None:
+    """Share of the shown sentences (answers that did not abstain) stating a name, number or quoted phrase
+    that the passages they cite do not hold (an uncited one stating any counts too)."""
+    from rag.answering.citations import answer_sentences
+    from rag.answering.verify import passage_words, unfound_claims
+
+    shown = unfound = 0
+    for record in records:
+        if record["abstained"] or not record.get("text"):
+            continue
+        passages = {c.get("number"): passage_words(c.get("title", ""), c.get("source", ""), c.get("published"),
+                                               c.get("passage", "")) for c in record.get("citations", [])}
+        shown += len(answer_sentences(record["text"]))
+        unfound += len(unfound_claims(record["text"], passages))
+    return unfound / shown if shown else None
+
+
+def out_of_range_answers(records: Sequence[Mapping]) -> int:
+    """Answers (not abstained) whose every cited article was published outside the question's time range."""
+    count = 0
+    for record in records:
+        frame = record.get("time_frame") or {}
+        since, until = frame.get("since"), frame.get("until")
+        dates = [c.get("published") for c in record.get("citations", [])]
+        if record["abstained"] or not (since or until) or not dates or not all(dates):
+            continue
+        count += all((since and day < since) or (until and day > until) for day in dates)
+    return count
+
+
+def removed_answer_named(records: Sequence[Mapping]) -> int:
+    """Answers naming an answer that was removed from the corpus (it came from the model's memory)."""
+    return sum(1 for r in records if r.get("removed_answers") and not r["abstained"]
+               and contains(strip_citations(r.get("text", "")), r["removed_answers"]) == 1.0)
+
+
 def cited_sentence_share(sentences: int, uncited: int) -> float | None:
     """Share of the answer's sentences that carry a citation marker (None for an empty answer)."""
     return (sentences - uncited) / sentences if sentences else None
@@ -264,6 +300,12 @@ def summarize_answers(records: Sequence[Mapping]) -> dict[str, object]:
         "citations": sum(len(r.get("citations", [])) for r in records),
         "cited_sentence_share": mean(shares),
         "invalid_citations": sum(r.get("invalid_citations", 0) for r in records),
+        "unsupported_claims": unsupported_claim_share(records),
+        "removed_sentences": sum(len(r.get("unsupported") or []) for r in records),
+        "abstention_reasons": dict(Counter(r.get("abstain_reason") or "unrecorded" for r in records
+                                           if r["abstained"])),
+        "out_of_range_answers": out_of_range_answers(records),
+        "removed_answer_named": removed_answer_named(records),
         "errors": sum(1 for r in records if r.get("error")),
         "retrieve_s": _latency(t.get("retrieve_s") for t in timings),
         "first_token_s": _latency(t.get("first_token_s") for t in timings),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, Sequence
 
-from rag.markers import ABSTAIN, MARKER
+from rag.markers import MARKER, is_abstention
 
 _REFERRING = re.compile(r"\b(he|she|him|her|hers|it|they|them|theirs|there|those|these)\b|"
                         r"\b(that|this|then)\s*[?.!]*$", re.I)
@@ -60,5 +60,5 @@ def standalone_question(question: str, history: Sequence[Mapping[str, Any]] | No
         return None
     earlier, answer = turn
     answer = _CITATION.sub("", answer).strip()
-    context = earlier if not answer or answer == ABSTAIN else f"{earlier} {answer}"
+    context = earlier if not answer or is_abstention(answer) else f"{earlier} {answer}"
     return f"{question.strip()} (about: {context[:400].strip()})"

@@ -12,6 +12,7 @@ from rag.ingest.documents import date_mentions
 
 MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _MONTH = "|".join(MONTHS)
+WEEKDAYS = [name.lower() for name in calendar.day_name]  # monday first, as date.weekday() counts
 _RECENT = re.compile(r"\b(latest|most recent|newest|recent(?:ly)?|currently|current|right now|so far|"
                      r"now|lately|these days|still)\b", re.I)
 _SINCE_LEAD = re.compile(r"\b(?:since|after)\s+(?:the\s+)?$", re.I)  # a date after these opens a span
@@ -80,6 +81,7 @@ def _rules(ref: date) -> list[tuple[str, Callable[[re.Match], tuple[date, date]]
         (r"\bthis year\b", lambda m: (date(ref.year, 1, 1), ref)),
         (r"\blast year\b", lambda m: (date(ref.year - 1, 1, 1), date(ref.year - 1, 12, 31))),
         (_DAYS_AGO.pattern, lambda m: _days_ago(m, ref)),
+        (rf"\b(?:on|last|this past) ({'|'.join(WEEKDAYS)})\b", lambda m: _weekday(m, ref)),
         (rf"\b(?:in|during|since|from) (?:early |late |mid-)?({_MONTH})(?:,? (\d{{4}}))?\b",
          lambda m: _in_month(m, ref)),
         (r"\bin (\d{4})\b", lambda m: (date(int(m.group(1)), 1, 1), date(int(m.group(1)), 12, 31))),
@@ -112,6 +114,12 @@ def _days_ago(match: re.Match, ref: date) -> tuple[date, date]:
     raw = match.group(1).lower()
     days = _WORD_NUMBERS.get(raw) or int(raw)
     day = ref - timedelta(days)
+    return day, day
+
+
+def _weekday(match: re.Match, ref: date) -> tuple[date, date]:
+    """"on Tuesday": the latest Tuesday on or before the reference date."""
+    day = ref - timedelta((ref.weekday() - WEEKDAYS.index(match.group(1).lower())) % 7)
     return day, day
 
 

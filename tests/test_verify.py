@@ -1,0 +1,173 @@
+"""Verified answers: what a question names must be in the passages, and every shown sentence in what it cites."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answering.qa import QA, SearchPlan, Timings, before_the_model, finish_answer
+from rag.answering.verify import missing_from, specifics, unfound_claims, verify_answer
+from rag.index.indexing import build_index
+from rag.search.retrieval import Filters, Hit
+from rag.search.timeframe import TimeFrame
+
+
+def hit(number: int, text: str, title: str = "Report", source: str = "Reuters", published: str = "2025-10-14",
+        similarity: float = 0.7) -> Hit:
+    return Hit(number, f"a{number}", title, source, published, "", text, 0, len(text), 1.0, similarity)
+
+
+BUDAPEST = hit(1, "Heads of government from twelve European countries met in Budapest on Tuesday. Hungary's prime "
+                  "minister welcomed the delegations. Mr. Orbán said the meeting showed that dialogue was still "
+                  "possible. Russian Foreign Minister Sergey Lavrov said Moscow would not attend.",
+               "Leaders gather in Budapest for a security summit")
+WALMART = hit(2, "Walmart plans to open 5,000 stores in the U.S. by 2030, the company said on Monday.",
+              "Walmart expands", "AP", "2025-10-20")
+PASSAGES = [BUDAPEST, WALMART]
+
+
+def test_a_person_no_passage_mentions_is_named():
+    assert missing_from("What did Jens Stoltenberg say about the Budapest summit?", PASSAGES) == ["Jens Stoltenberg"]
+    assert missing_from("How many stores will Target open by 2030?", PASSAGES) == ["Target"]
+    assert missing_from("What happened at the summit in 2019?", PASSAGES) == ["2019"]
+
+
+@pytest.mark.parametrize("question", [
+    "What did Orban's government say at the Budapest summit?",  # possessive, accents
+    "How many stores will Walmart open in the United States?",  # "U.S." in the passage
+    "What did the Hungarian prime minister do on Tuesday?",  # "Hungary" in the passage
+    "Where did European leaders meet in October?",  # a month; the date is in the header
+    "Which minister said Moscow would not attend, according to Reuters?",  # a source
+    "Who said that 5000 stores would open?",  # "5,000"
+    "What did the AP report on October 20, 2025?",  # the header's source and date
+    "Name the city where the leaders met.",  # a capitalised first word is no name
+])
+def test_names_the_passages_spell_another_way_are_found(question):
+    assert missing_from(question, PASSAGES) == []
+
+
+def test_specifics_are_names_numbers_and_quotes_not_openers_or_months():
+    assert specifics('Where did "the common plan" of March 2024 come from, said Jens Stoltenberg?') == [
+        '"the common plan"', "2024", "Jens Stoltenberg"]
+    assert specifics("Budapest hosted the summit.", opening_words=True) == ["Budapest"]
+    assert specifics("Budapest hosted the summit.") == []
+
+
+def test_a_sentence_with_a_number_or_name_its_passage_lacks_is_removed():
+    verified = verify_answer("Leaders met in Budapest [1]. Target plans to open roughly 5,000 stores [2]. "
+                             "Walmart will open 6,000 stores [2].", PASSAGES)
+    assert verified.text == "Leaders met in Budapest [1]."
+    assert verified.unsupported == ["Target plans to open roughly 5,000 stores.", "Walmart will open 6,000 stores."]
+
+
+def test_a_supported_sentence_keeps_its_citation_and_support_span():
+    verified = verify_answer("Lavrov said Moscow would not attend [1].", PASSAGES)
+    assert verified.text == "Lavrov said Moscow would not attend [1]."
+    [support] = verified.support
+    assert support.citation == 1
+    assert BUDAPEST.text[support.start:support.end] == ("Russian Foreign Minister Sergey Lavrov said Moscow would "
+                                                        "not attend.")
+
+
+def test_a_question_figure_paired_with_the_wrong_passage_is_an_invention():
+    # the figure comes from passage 2, the company from nowhere: citing [1] or [2] does not make it true
+    assert verify_answer("Orbán plans to open 5,000 stores [1].", PASSAGES).unsupported
+    verified = verify_answer("The company plans to open 5,000 stores in the U.S. [1].", PASSAGES)
+    assert verified.text == "The company plans to open 5,000 stores in the U.S. [2]."  # re-pointed to its source
+
+
+def test_sentences_that_state_nothing_of_their_own_stay():
+    verified = verify_answer("Walmart plans 5,000 stores [2]. The passages do not mention the price.", PASSAGES)
+    assert verified.text == "Walmart plans 5,000 stores [2]. The passages do not mention the price."
+    assert verified.unsupported == []
+
+
+def test_a_reply_whose_every_sentence_fails_abstains_and_lists_them():
+    plan = SearchPlan("How many stores will Target open?", Filters())
+    final = finish_answer(plan.question, "Target will open 9,000 stores [1]. Its CEO is Brian Cornell [2].",
+                          PASSAGES, PASSAGES, Timings(), plan)
+    assert final.abstained and final.abstain_reason == "nothing verified"
+    assert final.citations == [] and final.text == "The indexed articles do not say."
+    assert final.unsupported == ["Target will open 9,000 stores.", "Its CEO is Brian Cornell."]
+    kept = finish_answer(plan.question, "Walmart plans 5,000 stores [2]. Target will open 9,000 [1].", PASSAGES,
+                         PASSAGES, Timings(), plan)
+    assert kept.text == "Walmart plans 5,000 stores [1]." or kept.text == "Walmart plans 5,000 stores [2]."
+    assert [c.title for c in kept.citations] == ["Walmart expands"] and kept.unsupported
+    assert kept.support and kept.support[0].sentence == kept.text
+
+
+def test_without_verification_the_reply_is_kept_as_the_model_wrote_it():
+    plan = SearchPlan("How many stores will Target open?", Filters())
+    final = finish_answer(plan.question, "Target will open 9,000 stores [2].", PASSAGES, PASSAGES, Timings(), plan,
+                          verify=False)
+    assert final.text == "Target will open 9,000 stores [2]." and not final.abstained
+
+
+def test_news_of_an_earlier_week_is_not_presented_as_this_weeks():
+    frame = TimeFrame("2025-10-27", "the question's date", "this week", "2025-10-20", "2025-10-27", widened=True)
+    plan = SearchPlan("What did Walmart announce this week?", Filters(until="2025-10-27"), frame=frame)
+    older = hit(3, "Walmart said it would hire 10,000 seasonal workers.", "Walmart hiring", "AP", "2025-10-01")
+    text, reason, citations = before_the_model(plan.question, plan, [BUDAPEST, older])
+    assert reason == "outside the time range"
+    assert text == ("No article from 20 October 2025 to 27 October 2025 is about this; the nearest report is from "
+                    "14 October 2025 [1].")
+    assert [c.title for c in citations] == [BUDAPEST.title]
+
+
+def test_the_unsupported_claims_metric_counts_sentences_whose_specifics_their_citations_lack():
+    passages = {1: "Leaders met in Budapest on Tuesday.", 2: "Walmart plans 5,000 stores."}
+    text = "Leaders met in Budapest [1]. Walmart plans 6,000 stores [2]. Orbán spoke. It was a good meeting [1]."
+    assert unfound_claims(text, passages) == ["Walmart plans 6,000 stores [2].", "Orbán spoke."]
+
+
+@pytest.fixture
+def indexed(make_settings, write_articles, embedder):
+    settings = make_settings(generator="unused")
+    write_articles(settings.seeds_dir)
+    build_index(settings, embedder=embedder, log=lambda _: None, progress=False)
+    return settings
+
+
+class Refusing:
+    """A generator that must not be called."""
+
+    name = "refusing"
+    calls = 0
+
+    def stream(self, messages, max_tokens, should_stop=lambda: False, markers=0):
+        self.calls += 1
+        raise AssertionError("the model was called")
+        yield ""
+
+
+class Inventing:
+    """A generator whose reply attributes an invented statement to the passage."""
+
+    name = "inventing"
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+
+    def stream(self, messages, max_tokens, should_stop=lambda: False, markers=0):
+        yield self.reply
+
+
+def test_a_question_about_someone_the_articles_never_mention_abstains_without_the_model(indexed, embedder):
+    generator = Refusing()
+    final = QA(indexed, generator=generator, embedder=embedder).answer(
+        "What did Jens Stoltenberg say at the security summit in Budapest?")
+    assert generator.calls == 0
+    assert final.abstained and final.abstain_reason == "not in the articles"
+    assert final.text == "The indexed articles do not mention Jens Stoltenberg." and final.citations == []
+
+
+def test_an_invented_sentence_is_never_shown_as_a_cited_fact(indexed, embedder):
+    reply = ("Leaders met in Budapest for the security summit [1]. NATO chief Mark Rutte promised 40 fighter jets "
+             "[1].")
+    final = QA(indexed, generator=Inventing(reply), embedder=embedder).answer(
+        "Which city hosted the security summit?")
+    assert not final.abstained
+    assert final.text == "Leaders met in Budapest for the security summit [1]."
+    assert final.unsupported == ["NATO chief Mark Rutte promised 40 fighter jets."]
+    [support] = final.support
+    passage = final.citations[0].passage
+    assert "Budapest" in passage[support.start:support.end]
