@@ -12,7 +12,7 @@ from rag.errors import RagError
 
 _POSITIVE = ("chunk_tokens", "embed_batch_size", "max_file_bytes", "top_k", "candidates", "max_per_article",
              "best_article_chunks", "max_new_tokens", "prompt_tokens", "threads", "context_tokens",
-             "max_question_chars")
+             "max_question_chars", "queue_size")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class Settings:
     # Verification: abstain before the model when the question names what no passage mentions, keep only
     # answer sentences found in the passages they cite. Off only to measure its effect.
     verify: bool = True
+    answer_similarity: float = 0.36  # with verify: the best passage must be this similar for the model to answer
     # Answering.
     generator: str = "default"  # "default" (Qwen2.5-Coder-1.5B), "fast" (SmolLM2-135M) or a local model path
     max_new_tokens: int = 200
@@ -48,6 +49,12 @@ class Settings:
     threads: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
     context_tokens: int = 2048
     max_question_chars: int = 1000
+    # An OpenAI-compatible answering server (generator "openai:URL"): its model name, key and timeout (s).
+    openai_model: str = ""
+    openai_api_key: str = field(default="", repr=False)
+    openai_timeout: float = 60.0
+    # Serving: requests that may wait for the model (the page's queue and the HTTP API's, each).
+    queue_size: int = 64
     cache_dir: Path = field(
         default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "news-rag"
     )
@@ -71,6 +78,10 @@ class Settings:
                            f"RAG_CHUNK_TOKENS={self.chunk_tokens}")
         if not 0 <= self.dense_weight <= 1:
             raise RagError(f"RAG_DENSE_WEIGHT={self.dense_weight} must be between 0 and 1")
+        if not -1 <= self.answer_similarity <= 1:
+            raise RagError(f"RAG_ANSWER_SIMILARITY={self.answer_similarity} must be between -1 and 1")
+        if not self.openai_timeout > 0:
+            raise RagError(f"RAG_OPENAI_TIMEOUT={self.openai_timeout} must be a number of seconds above 0")
         if not math.isfinite(self.min_score):
             raise RagError(f"RAG_MIN_SCORE={self.min_score} must be a finite number")
 

@@ -179,6 +179,17 @@ def test_control_characters_and_broken_unicode_in_a_question_are_cleaned(indexed
     assert hits[0].article_id == "budapest.txt"
 
 
+def test_a_missing_index_is_built_from_the_articles_folder_first(make_settings, write_articles, embedder, capsys):
+    settings = make_settings("fresh")
+    write_articles(settings.seeds_dir)
+    reply = "Leaders met in Budapest for the security summit [1]."
+    final = QA(settings, generator=ScriptedGenerator(reply), embedder=embedder).answer(
+        "Which city hosted the security summit?")
+    assert (settings.index_dir / "manifest.json").exists()
+    assert "added 4" in capsys.readouterr().err
+    assert final.citations and final.citations[0].title == "Leaders gather in Budapest for a security summit"
+
+
 def test_missing_index_names_the_build_command(make_settings, embedder):
     qa = QA(make_settings("empty"), generator=ScriptedGenerator("x"), embedder=embedder)
     with pytest.raises(IndexNotFoundError, match="rag build"):
@@ -235,9 +246,10 @@ def test_cli_ask_prints_answer_sources_and_json(indexed):
     assert few.returncode == 2 and "at least 1" in few.stderr
     empty = _cli("ask", " ", *common, env=env)
     assert empty.returncode == 2 and "question is empty" in empty.stderr
-    missing = _cli("ask", "Who?", "--seeds", str(indexed.seeds_dir), "--index", str(indexed.index_dir / "none"),
-                   env=env)
-    assert missing.returncode == 2 and "rag build" in missing.stderr
+    empty_seeds = indexed.seeds_dir.parent / "no-articles"
+    empty_seeds.mkdir()
+    missing = _cli("ask", "Who?", "--seeds", str(empty_seeds), "--index", str(indexed.index_dir / "none"), env=env)
+    assert missing.returncode == 2 and "no index yet in" in missing.stderr and "rag build" in missing.stderr
 
 
 def test_hybrid_search_ranks_the_passage_with_the_year_the_question_names_first(make_settings, embedder):

@@ -1,15 +1,18 @@
-"""Local answering models: llama.cpp (xllamacpp) for GGUF files, transformers for Hugging Face folders."""
+"""Answering models: llama.cpp (xllamacpp) for GGUF files, transformers for Hugging Face folders, and any
+OpenAI-compatible model server over HTTP (llama.cpp's llama-server, Ollama, vLLM ...)."""
 
 from __future__ import annotations
 
 import hashlib
 import importlib
 import importlib.util
+import json
 import os
 import queue
 import threading
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
+from urllib.parse import urlsplit
 
 from rag.config import Settings
 from rag.errors import ModelNotFoundError, RagError
@@ -194,9 +197,99 @@ class TransformersGenerator:
             raise RagError(f"the answering model failed: {errors[0]}")
 
 
+class OpenAICompatibleGenerator:
+    """An OpenAI-compatible chat server (POST {base_url}/chat/completions, streamed as server-sent events).
+
+    The marker grammar goes in llama.cpp's `grammar` field; a server that refuses that field (400 naming it)
+    is asked again without it, from then on. Failures are one RagError line naming the server."""
+
+    def __init__(self, base_url: str, model: str = "", api_key: str = "", timeout: float = 60.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.name = f"{model or 'the model'} at {self.base_url}"
+        self._api_key = api_key
+        self._timeout = timeout
+        self._grammar = True  # until the server refuses it
+
+    def stream(self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False,
+               markers: int = 0) -> Iterator[str]:
+        import httpx
+
+        request: dict[str, Any] = {"messages": messages, "max_tokens": max_tokens, "temperature": 0,
+                                   "stream": True, **({"model": self.model} if self.model else {})}
+        headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+        loopback = urlsplit(self.base_url).hostname in ("127.0.0.1", "localhost", "::1")
+        url = f"{self.base_url}/chat/completions"
+        try:
+            with httpx.Client(timeout=self._timeout, headers=headers, trust_env=not loopback) as client:
+                while True:
+                    grammar = bool(markers) and self._grammar
+                    body = {**request, "grammar": marker_grammar(markers)} if grammar else request
+                    with client.stream("POST", url, json=body) as response:
+                        if response.status_code == 400 and grammar and b"grammar" in response.read().lower():
+                            self._grammar = False  # not a llama.cpp server: the citation parser checks markers
+                            continue
+                        if response.status_code >= 400:
+                            raise RagError(self._refused(response.status_code, response.read()))
+                        for piece in _sse_text(response.iter_lines(), self.base_url):
+                            yield piece
+                            if should_stop():
+                                return  # closing the response closes the connection: the server stops too
+                    return
+        except httpx.TimeoutException:
+            raise RagError(f"the answering server {self.base_url} did not answer within {self._timeout:g} s; "
+                           "check that it is running and not overloaded, or raise RAG_OPENAI_TIMEOUT") from None
+        except httpx.TransportError as exc:
+            reason = "connection refused" if isinstance(exc, httpx.ConnectError) else type(exc).__name__
+            raise RagError(f"the answering server {self.base_url} is not reachable ({reason}); start it or "
+                           "change --model") from None
+
+    def _refused(self, status: int, body: bytes) -> str:
+        """The one line for an HTTP error from the server, with its own message."""
+        try:
+            error = json.loads(body).get("error")
+            message = error.get("message") if isinstance(error, dict) else error
+        except (ValueError, AttributeError):
+            message = None
+        message = " ".join(str(message or body.decode("utf-8", "replace") or "no message").split())[:300]
+        hint = " (set RAG_OPENAI_MODEL to one of its models)" if status in (400, 404) and not self.model else ""
+        hint += " (check RAG_OPENAI_API_KEY)" if status in (401, 403) else ""
+        return f"the answering server {self.base_url} refused the request ({status}: {message}){hint}"
+
+
+def _sse_text(lines: Iterator[str], server: str) -> Iterator[str]:
+    """The content pieces of an OpenAI chat completion stream ("data: {...}" lines up to "data: [DONE]")."""
+    for line in lines:
+        if not line.startswith("data:"):
+            continue
+        data = line[5:].strip()
+        if data == "[DONE]":
+            return
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            raise RagError(f"the answering server {server} sent a line that is not JSON: {data[:100]!r}") from None
+        if chunk.get("error"):
+            error = chunk["error"]
+            raise RagError(f"the answering server {server} failed: "
+                           f"{error.get('message') if isinstance(error, dict) else error}")
+        for choice in chunk.get("choices") or []:
+            text = (choice.get("delta") or {}).get("content")
+            if text:
+                yield text
+
+
 def load_generator(settings: Settings) -> Generator:
-    """The generator settings.generator names: default, fast, a .gguf file or a Hugging Face folder."""
+    """The generator settings.generator names: default, fast, a .gguf file, a Hugging Face folder or
+    openai:URL (an OpenAI-compatible server; RAG_OPENAI_MODEL, RAG_OPENAI_API_KEY)."""
     choice = settings.generator
+    if choice.lower().startswith("openai:"):
+        url = choice[len("openai:"):]
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+            raise ModelNotFoundError(f"answering server {url!r} is not an http(s) address; write it as "
+                                     "openai:http://HOST:PORT/v1")
+        return OpenAICompatibleGenerator(url, settings.openai_model, settings.openai_api_key,
+                                         settings.openai_timeout)
     if choice.lower() == "default":
         return LlamaCppGenerator(assemble_default_model(settings.cache_dir), settings.threads,
                                  settings.context_tokens)
@@ -209,5 +302,5 @@ def load_generator(settings: Settings) -> Generator:
         return LlamaCppGenerator(path, settings.threads, settings.context_tokens)
     if path.is_dir():
         return TransformersGenerator(path, settings.threads)
-    raise ModelNotFoundError(f"unknown answering model {choice!r}: use 'default', 'fast', a .gguf file or a "
-                             "local Hugging Face model folder (RAG_GENERATOR)")
+    raise ModelNotFoundError(f"unknown answering model {choice!r}: use 'default', 'fast', a .gguf file, a "
+                             "local Hugging Face model folder or openai:URL (RAG_GENERATOR)")

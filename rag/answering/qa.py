@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -16,7 +17,7 @@ from rag.answering.prompting import build_messages, is_grounded, readable_date, 
 from rag.answering.reports import Report, dated_reports
 from rag.answering.verify import Support, missing_from, verify_answer
 from rag.config import Settings
-from rag.errors import IndexNotFoundError, QuestionError, RagError
+from rag.errors import IndexNotFoundError, NoArticlesError, QuestionError, RagError
 from rag.index.embedding import Embedder
 from rag.index.indexing import BuildReport, build_index, index_model, indexed_model, make_embedder
 from rag.index.store import MANIFEST, IndexStore, read_manifest
@@ -28,6 +29,7 @@ from rag.search.timeframe import TimeFrame, names_dates, resolve_time
 
 ABSTAIN_REASONS = {
     "nothing retrieved": "no passage is close enough to the question",
+    "not close enough": "no retrieved passage is close enough to the question to answer it",
     "not in the articles": "the question names something no retrieved passage mentions",
     "outside the time range": "nothing in the asked time range is about it",
     "declined": "the model found no answer in the passages",
@@ -172,15 +174,18 @@ def cite(number: int, hit: Hit) -> Citation:
                     hit.chunk_id, hit.also_reported_by)
 
 
-def before_the_model(question: str, plan: SearchPlan, hits: list[Hit], verify: bool = True
-                     ) -> tuple[str, str, list[Citation]] | None:
+def before_the_model(question: str, plan: SearchPlan, hits: list[Hit], verify: bool = True,
+                     answer_similarity: float = 0.0) -> tuple[str, str, list[Citation]] | None:
     """An abstention decided from the passages alone, (text, reason, citations), or None to ask the model:
-    the question names something no passage mentions, or nothing in its time range was relevant (the
-    nearest earlier report is named and cited instead of being presented as news of that range)."""
+    no passage, the best one less similar to the question than answer_similarity, the question names
+    something no passage mentions, or nothing in its time range was relevant (the nearest earlier report is
+    named and cited instead of being presented as news of that range)."""
     if not hits:
         return ABSTAIN, "nothing retrieved", []
     if not verify:
         return None
+    if max(hit.similarity for hit in hits) < answer_similarity:
+        return ABSTAIN, "not close enough", []
     missing = missing_from(question, hits)
     if missing:
         names = ", ".join(missing[:-1]) + (" or " if len(missing) > 1 else "") + missing[-1]
@@ -244,7 +249,10 @@ class QA:
         return self._generator
 
     def retriever(self) -> Retriever:
-        """The retriever over the newest complete index generation (reloaded after a rebuild)."""
+        """The retriever over the newest complete index generation (reloaded after a rebuild). With no index
+        yet, it is built from the articles folder first (progress on stderr), as `rag serve` does."""
+        if self._retriever is None and read_manifest(self.settings.index_dir) is None:
+            self._build_first()
         with self._lock:
             stamp = _file_stamp(self.settings.index_dir / MANIFEST)
             if self._retriever is not None and stamp == self._manifest_stamp:
@@ -258,6 +266,18 @@ class QA:
                 self._generation = store.manifest.get("generation")
             self._manifest_stamp = stamp
             return self._retriever
+
+    def _build_first(self) -> None:
+        """Build the missing index; IndexNotFoundError naming the fix when there is nothing to build it from."""
+        index, seeds = self.settings.index_dir, self.settings.seeds_dir
+        nothing = IndexNotFoundError(f"no index yet in {index}/ and no readable article in {seeds}/ to build it "
+                                     f"from; add article files there and run: rag build --index {index}")
+        if not seeds.is_dir():
+            raise nothing
+        try:
+            print(self.build(log=lambda line: print(line, file=sys.stderr)).summary(), file=sys.stderr)
+        except NoArticlesError:
+            raise nothing from None
 
     def build(self, full: bool = False, log: Callable[[str], None] = print, progress: bool = True) -> BuildReport:
         """Update the index from the articles folder, sharing the query embedder when the model is the same."""
@@ -380,7 +400,8 @@ class QA:
         hits = ranked[:top]
         retrieve_s = time.perf_counter() - started
         chosen = self.prompt_sources(ranked, top)
-        early = before_the_model(question, plan, chosen + hits, self.settings.verify)
+        early = before_the_model(question, plan, chosen + hits, self.settings.verify,
+                                 self.settings.answer_similarity)
         if early:
             text, reason, citations = early
             yield Answer(question, text, citations, hits, True, True, abstain_reason=reason,
