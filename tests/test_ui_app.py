@@ -166,3 +166,28 @@ def test_follow_ups_read_answers_as_plain_text_without_errors_or_unstarted_answe
     assert standalone_question("Who sold it?", turns[:2]) == \
         "Who sold it? (about: Who bought the network? AT&T bought it.)"
     assert standalone_question("Who said that?", turns) == "Who said that? (about: Where?)"
+
+
+def test_the_words_that_back_each_sentence_are_bold_and_removed_sentences_are_named():
+    from rag.answering.verify import Support
+
+    passage = "The bridge opened in May. Mayor Holt <b>cut</b> the ribbon. Trams run from June."
+    cited = Citation(1, "Bridge opens", "Courier", "2026-03-03", "", passage, 1.0, "a.txt", 1)
+    start = passage.index("Mayor")
+    span = (start, passage.index("Trams") - 1)  # "Mayor Holt <b>cut</b> the ribbon."
+    final = Answer("Who opened it?", "Mayor Holt cut the ribbon [1].", [cited], [hit(1)],
+                   support=[Support("Mayor Holt cut the ribbon [1].", 1, *span)],
+                   unsupported=["The bridge cost 40 million."], timings=Timings(0.1, 2, 3))
+    sources = render.sources_markdown(final)
+    assert "**Mayor Holt &lt;b&gt;cut&lt;/b&gt; the ribbon.**" in sources
+    assert "The bridge opened in May." in sources and "**The bridge" not in sources
+    assert "Checked: 1 sentence found in the passages it cites" in sources
+    assert "Not found in the sources, so removed from the answer: “The bridge cost 40 million.”" in sources
+
+
+def test_an_abstention_says_why():
+    final = Answer("What did Jens Stoltenberg say?", "The indexed articles do not mention Jens Stoltenberg.",
+                   hits=[hit(1)], abstained=True, abstain_reason="not in the articles")
+    [message] = app.answer_messages(final)
+    assert "Why: the question names something no retrieved passage mentions." in message["content"]
+    assert "Why: the question names something" in render.panel_markdown(final)

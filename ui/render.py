@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 from urllib.parse import quote, urlsplit
 
 if TYPE_CHECKING:
@@ -59,14 +59,30 @@ def retrieved_markdown(hits: list[Hit]) -> str:
     return "\n".join(lines)
 
 
-def citation_markdown(citation: Citation) -> str:
+def highlighted(passage: str, spans: list[tuple[int, int]]) -> str:
+    """The passage as inert Markdown with the supporting sentences (character spans) in bold."""
+    def inert(raw: str) -> str:  # escaped, keeping a space that separates it from its neighbours
+        return (" " if raw[:1].isspace() else "") + escape(raw) + (" " if raw[-1:].isspace() else "")
+
+    pieces, done = [], 0
+    for start, end in sorted(set(spans)):
+        if start < done:
+            continue
+        pieces += [inert(passage[done:start]), f"**{escape(passage[start:end])}**"]
+        done = end
+    pieces.append(inert(passage[done:]))
+    return "".join(pieces).strip()
+
+
+def citation_markdown(citation: Citation, spans: Sequence[tuple[int, int]] = ()) -> str:
+    """One cited passage under its title and details; spans (the words that back the answer) in bold."""
     details = _details(citation.source, citation.published, citation.url)
     copies = "; ".join(escape(c.get("source") or c.get("title") or "?")
                        + (f" ({escape(c['published'])})" if c.get("published") else "")
                        for c in citation.also_reported_by)
     return (f"**[{citation.number}] {escape(citation.title)}**" + (f" — {details}" if details else "")
             + (f"\n\n_Also reported by: {copies}_" if copies else "")
-            + f"\n\n> {escape(citation.passage)}")
+            + f"\n\n> {highlighted(citation.passage, list(spans))}")
 
 
 def search_notes(answer: Answer) -> str:
@@ -83,6 +99,9 @@ def search_notes(answer: Answer) -> str:
         parts = [f"from {since}" if since else "", f"up to {until}" if until else "",
                  f"from {', '.join(sources)}" if sources else ""]
         notes.append("Only articles published " + " ".join(escape(str(p)) for p in parts if p))
+    if answer.support:
+        notes.append(f"Checked: {counted(len(answer.support), 'sentence')} found in the passages "
+                     f"{'it cites' if len(answer.support) == 1 else 'they cite'} (in bold under Sources).")
     if answer.unsupported:
         notes.append("Not found in the sources, so removed from the answer: "
                      + " ".join(f"“{escape(sentence)}”" for sentence in answer.unsupported))
@@ -117,7 +136,8 @@ def sources_markdown(answer: Answer, with_search_notes: bool = True) -> str:
     if answer.reports:
         blocks.append("**What each report says, oldest first:**\n\n"
                       + "\n".join(f"- {escape(report.describe())}" for report in answer.reports))
-    blocks += [citation_markdown(c) for c in answer.citations]
+    blocks += [citation_markdown(c, [(s.start, s.end) for s in answer.support if s.citation == c.number])
+               for c in answer.citations]
     if answer_notes(answer):
         blocks.append(answer_notes(answer))
     return "\n\n".join(blocks)
