@@ -427,3 +427,14 @@ def test_an_answer_from_reports_of_different_dates_says_who_said_what_and_when(d
 
     single = qa.answer("Where will the summit take place?")  # one article on the story: nothing to compare
     assert single.reports == []
+
+
+def test_a_weekday_is_the_latest_such_day_on_or_before_the_questions_date():
+    asked = date(2022, 10, 27)  # a Thursday
+    on_tuesday = resolve_time("What did the Fed announce on Tuesday?", asked, "the question's date",
+                              cap_at_reference=True)
+    assert (on_tuesday.phrase, on_tuesday.since, on_tuesday.until) == ("on Tuesday", "2022-10-25", "2022-10-27")
+    thursday = resolve_time("Who resigned on Thursday?", asked, "the question's date", cap_at_reference=True)
+    assert thursday.since == "2022-10-27"  # the day itself
+    # without the day the question was asked, a weekday names no range
+    assert resolve_time("Who resigned on Thursday?", asked, "the newest article's date").since is None

@@ -68,10 +68,12 @@ _ABSOLUTE_DATE = re.compile(rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b(?:{_MONTH})\.? \d{
                             rf"\b\d{{1,2}}(?:st|nd|rd|th)? (?:of )?(?:{_MONTH})\b", re.I)
 
 
-def _rules(ref: date) -> list[tuple[str, Callable[[re.Match], tuple[date, date]]]]:
-    """Time phrases and the dates they span, relative to the reference date."""
+def _rules(ref: date, weekdays: bool) -> list[tuple[str, Callable[[re.Match], tuple[date, date]]]]:
+    """Time phrases and the dates they span, relative to the reference date; weekday names ("on Tuesday")
+    only with weekdays, when the reference is the day the question was asked."""
     last_month = (ref.year, ref.month - 1) if ref.month > 1 else (ref.year - 1, 12)
-    return [
+    days = [(rf"\b(?:on|last|this past) ({'|'.join(WEEKDAYS)})\b", lambda m: _weekday(m, ref))] if weekdays else []
+    return days + [
         (r"\btoday\b|\bthis morning\b|\btonight\b", lambda m: (ref, ref)),
         (r"\byesterday\b", lambda m: (ref - timedelta(1), ref - timedelta(1))),
         (r"\b(?:this|the past|the last) week\b", lambda m: (ref - timedelta(7), ref)),
@@ -81,14 +83,13 @@ def _rules(ref: date) -> list[tuple[str, Callable[[re.Match], tuple[date, date]]
         (r"\bthis year\b", lambda m: (date(ref.year, 1, 1), ref)),
         (r"\blast year\b", lambda m: (date(ref.year - 1, 1, 1), date(ref.year - 1, 12, 31))),
         (_DAYS_AGO.pattern, lambda m: _days_ago(m, ref)),
-        (rf"\b(?:on|last|this past) ({'|'.join(WEEKDAYS)})\b", lambda m: _weekday(m, ref)),
         (rf"\b(?:in|during|since|from) (?:early |late |mid-)?({_MONTH})(?:,? (\d{{4}}))?\b",
          lambda m: _in_month(m, ref)),
         (r"\bin (\d{4})\b", lambda m: (date(int(m.group(1)), 1, 1), date(int(m.group(1)), 12, 31))),
     ]
 
 
-def _first_phrase(text: str, ref: date) -> tuple[str, date] | None:
+def _first_phrase(text: str, ref: date, weekdays: bool = False) -> tuple[str, date] | None:
     """The first time phrase in the text that points at or before the reference date, with its first day.
 
     Phrases capitalised inside a sentence are names ("Business Today"), not dates, and are skipped, unless
@@ -96,7 +97,7 @@ def _first_phrase(text: str, ref: date) -> tuple[str, date] | None:
     words = re.findall(r"[A-Za-z]+", text)
     title_case = sum(w[0].isupper() for w in words) >= 0.7 * len(words)
     found = []
-    for pattern, span in _rules(ref):
+    for pattern, span in _rules(ref, weekdays):
         for match in re.finditer(pattern, text, re.I):
             if match.start() > 0 and match.group(0)[0].isupper() and not title_case:
                 continue
@@ -157,14 +158,15 @@ def resolve_time(question: str, reference: date, reference_from: str, cap_at_ref
     Wired report after October 6" bounds that one report, not the search). "latest", "recent" and the like
     ask for newer articles first. With cap_at_reference (the question carries the date it was asked),
     articles published after that date are left out, since they did not exist then, and newer articles on
-    the story come first: the question asks about the news as of that date."""
+    the story come first: the question asks about the news as of that date, and a weekday name ("on
+    Tuesday") is the latest such day on or before it (without the question's date a weekday names no range)."""
     until = reference.isoformat() if cap_at_reference else None
     bound = _since_date(question) if date_bounds else None
     if bound and bound[1] <= reference.isoformat():
         return TimeFrame(reference.isoformat(), reference_from, bound[0], bound[1], until, cap_at_reference)
     if names_dates(question):
         return TimeFrame(reference.isoformat(), reference_from, "", None, until)
-    explicit = _first_phrase(question, reference)
+    explicit = _first_phrase(question, reference, weekdays=cap_at_reference)
     recent = _RECENT.search(question)
     phrase = explicit[0] if explicit else recent.group(0) if recent else ""
     since = explicit[1].isoformat() if explicit else None
