@@ -40,6 +40,7 @@ def test_a_person_no_passage_mentions_is_named():
     "Who said that 5000 stores would open?",  # "5,000"
     "What did the AP report on October 20, 2025?",  # the header's source and date
     "Name the city where the leaders met.",  # a capitalised first word is no name
+    "What Happened At The Summit This Week?",  # title case names nothing
 ])
 def test_names_the_passages_spell_another_way_are_found(question):
     assert missing_from(question, PASSAGES) == []

@@ -134,7 +134,6 @@ class Haystack:
         return any(self.has_word(w) for w in significant)
 
 
-
 def describe(hit: Hit) -> str:
     """A passage with its header words: title, source, date (both forms) and text."""
     return passage_words(hit.title, hit.source, hit.published, hit.text)
@@ -153,6 +152,10 @@ def specifics(text: str, opening_words: bool = False) -> list[str]:
     found: list[str] = [f'"{m.group(1)}"' for m in _QUOTED.finditer(text)]
     found += [m.group(0).rstrip(".,") for m in _NUMBER.finditer(text)]
     found += [w for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS]
+    words = re.findall(r"[A-Za-z]+", text)
+    if not opening_words and len(words) >= 4 and sum(w[0].isupper() for w in words) > 0.7 * len(words):
+        # a question in title case ("What Happened Last Week?"): its capitals name nothing
+        return list(dict.fromkeys(found))
     for start, end in sentence_spans(text):
         sentence = text[start:end]
         for match in _NAME_RUN.finditer(sentence):
