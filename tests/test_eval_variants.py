@@ -97,3 +97,27 @@ def test_eval_counts_unsupported_claims_reasons_out_of_range_and_memory_answers(
     assert summary["abstention_reasons"] == {"not in the articles": 1, "declined": 1}
     assert summary["out_of_range_answers"] == 1
     assert summary["removed_answer_named"] == 1
+
+
+def test_the_checks_tool_counts_what_is_declined_before_the_model(tmp_path, monkeypatch, capsys):
+    from rag.evaluate import checks
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    articles = [{"id": "b", "title": "Leaders meet in Budapest", "source": "AP", "published": "2025-10-14",
+                 "url": "", "text": "Heads of government met in Budapest on Tuesday for a security summit. Viktor "
+                                    "Orban welcomed the delegations."}]
+    questions = [
+        {"id": "1", "question": "Which city hosted the security summit?", "answers": ["Budapest"],
+         "answerable": True, "gold_article_ids": ["b"]},
+        {"id": "2", "question": "What did Jens Stoltenberg say at the security summit?", "answers": [],
+         "answerable": False, "gold_article_ids": []},
+    ]
+    for name, items in (("articles.jsonl", articles), ("questions.jsonl", questions)):
+        (tmp_path / name).write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+    out = tmp_path / "checks.json"
+    assert checks.main(["--articles", str(tmp_path / "articles.jsonl"), "--questions",
+                        str(tmp_path / "questions.jsonl"), "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["answerable"] == {"asks the model": 1}
+    assert report["unanswerable"] == {"not in the articles": 1}
+    assert "declined before the model" in capsys.readouterr().out

@@ -326,6 +326,10 @@ def run_from_cli(args: argparse.Namespace) -> int:
         "prompt_tokens", "context_tokens", "news_aware", "max_per_article")}}
     if settings.news_aware:  # without news awareness it changes nothing (keeps earlier records valid)
         answer_settings["best_article_chunks"] = settings.best_article_chunks
+    if not settings.verify:  # verified answers are the default (their records carry no key for it)
+        answer_settings["verify"] = False
+    elif settings.answer_similarity != Settings.answer_similarity:
+        answer_settings["answer_similarity"] = settings.answer_similarity
     answer_config = fingerprint(answer_settings)
 
     records = Records(out / "records.jsonl")

@@ -1,0 +1,67 @@
+"""What the checks before the model decide on a question set, without generating anything: how many answerable
+questions they decline (false abstentions) and how many unanswerable ones, by reason.
+
+    python -m rag.evaluate.checks --articles A.jsonl --questions Q.jsonl [--sample N] [--out FILE]
+
+Each question goes through QA.stream as in an answer, which yields its first result before the model is
+called: an abstention decided from the passages, or the retrieved sources (the model would be asked)."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from pathlib import Path
+
+from rag.answering.qa import QA
+from rag.config import Settings
+from rag.evaluate.evaluation import (LazyEmbedder, eval_index_settings, load_questions, markdown_table,
+                                     sample_questions, write_json)
+from rag.index.indexing import build_index
+
+
+def first_decision(qa: QA, question: dict) -> str | None:
+    """The reason the checks abstain on the question, or None when the model would be asked."""
+    stream = qa.stream(question["question"], reference_date=question.get("question_date"))
+    try:
+        first = next(stream)
+    finally:
+        stream.close()
+    return first.abstain_reason if first.done else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rag.evaluate.checks", description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=Path, required=True)
+    parser.add_argument("--questions", type=Path, required=True)
+    parser.add_argument("--sample", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    questions = sample_questions(load_questions(args.questions), args.sample, args.seed)
+    settings, _ = eval_index_settings(args.articles, Settings.from_env())
+    embedder = LazyEmbedder(settings)
+    build_index(settings, embedder=embedder, log=lambda _: None, progress=True)
+    qa = QA(settings, embedder=embedder)
+    decided = {"answerable": Counter(), "unanswerable": Counter()}
+    for question in questions:
+        kind = "answerable" if question["answerable"] else "unanswerable"
+        decided[kind][first_decision(qa, question) or "asks the model"] += 1
+    rows = []
+    for kind, counts in decided.items():
+        total = sum(counts.values())
+        declined = total - counts["asks the model"]
+        rows.append([kind, total, declined, round(declined / total, 3) if total else None,
+                     ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items()) if reason != "asks the model")
+                     or "none"])
+    set_name = args.questions.resolve().parent.name
+    print(f"{set_name}: checks before the model ({len(questions)} questions)\n")
+    print(markdown_table(["questions", "count", "declined before the model", "share", "by reason"], rows))
+    out = args.out or Path("eval-output") / f"{set_name}-checks.json"
+    write_json(out, {"set": set_name, "questions": len(questions),
+                     **{kind: dict(counts) for kind, counts in decided.items()}})
+    print(f"\nwrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
