@@ -92,6 +92,8 @@ def test_bad_environment_value_is_a_one_line_error(tmp_path):
     ({"RAG_EMBED_BATCH_SIZE": "0"}, "RAG_EMBED_BATCH_SIZE=0 must be a whole number of 1 or more"),
     ({"RAG_DENSE_WEIGHT": "7"}, "RAG_DENSE_WEIGHT=7.0 must be between 0 and 1"),
     ({"RAG_MIN_SCORE": "nan"}, "RAG_MIN_SCORE=nan must be a finite number"),
+    ({"RAG_ANSWER_SIMILARITY": "2"}, "RAG_ANSWER_SIMILARITY=2.0 must be between -1 and 1"),
+    ({"RAG_VERIFY": "maybe"}, "RAG_VERIFY='maybe' is not a yes/no value; use 1 or 0"),
     ({"RAG_SEEDS_DIR": ""}, "RAG_SEEDS_DIR is empty; set it to a folder or unset it"),
 ])
 def test_out_of_range_environment_value_is_a_one_line_error(tmp_path, env, message):
