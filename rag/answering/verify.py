@@ -45,7 +45,7 @@ _NUMBER_WORDS = {word: str(value) for value, word in enumerate(
     "seventeen eighteen nineteen twenty".split()) if value >= 2}
 _NUMBER_WORDS.update({word: str(10 * tens) for tens, word in enumerate(
     "thirty forty fifty sixty seventy eighty ninety".split(), start=3)})
-_NAME_RUN = re.compile(r"[A-Z][\w’'.&-]*(?:\s+(?:(?:of|the|de|la|van|von|al|bin)\s+)?[A-Z][\w’'.&-]*)*")
+_NAME_RUN = re.compile(r"(?<![\w’'])[A-Z][\w’'.&-]*(?:\s+(?:(?:of|the|de|la|van|von|al|bin)\s+)?[A-Z][\w’'.&-]*)*")
 _QUOTED = re.compile(r"[\"“]([^\"”]{3,80})[\"”]")
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
 _ABOUT_PASSAGES = frozenset("according passage passages article articles news source sources report reports "
@@ -178,8 +178,8 @@ def _looks_like_name(word: str) -> bool:
 def missing_from(question: str, hits: Sequence[Hit]) -> list[str]:
     """The question's names, numbers and quoted phrases that none of the passages (nor their titles, sources
     and dates) hold."""
-    haystack = Haystack([describe(hit) for hit in hits])
-    return [claim for claim in specifics(question) if not haystack.has(claim)]
+    haystack = Haystack([describe(hit) for hit in hits])  # number words count things, name nothing
+    return [claim for claim in specifics(question) if claim not in _NUMBER_WORDS and not haystack.has(claim)]
 
 
 def _content_words(text: str) -> list[str]:
