@@ -151,8 +151,8 @@ def _parser() -> argparse.ArgumentParser:
     status.set_defaults(func=cmd_status)
 
     model = argparse.ArgumentParser(add_help=False)
-    model.add_argument("--model", help="answering model: default, fast, a .gguf file or a Hugging Face folder "
-                                       "(env RAG_GENERATOR)")
+    model.add_argument("--model", help="answering model: default, fast, a .gguf file, a Hugging Face folder or "
+                                       "openai:URL of an OpenAI-compatible server (env RAG_GENERATOR)")
 
     ask = sub.add_parser("ask", parents=[common, model], help="answer a question from the indexed articles")
     ask.add_argument("question")

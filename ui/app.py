@@ -1,5 +1,5 @@
-"""Gradio chat page over rag.answering.qa: the page's wiring only (Markdown rendering is ui.render; retrieval,
-answering, citations and uploads live in rag/)."""
+"""Gradio chat page over rag.answering.qa: the page's wiring only (Markdown rendering is ui.render, the HTTP
+API for programs ui.api; retrieval, answering, citations and uploads live in rag/)."""
 
 from __future__ import annotations
 
@@ -17,17 +17,18 @@ from typing import TYPE_CHECKING, Any, Iterator
 from rag.config import Settings
 from rag.errors import NoArticlesError, RagError
 from rag.search.followup import message_text
+from ui.api import ModelQueue, api_routes
 from ui.render import (abstain_reason, answer_notes, answer_text, counted, escape, panel_markdown,
                        retrieved_markdown, search_notes, sources_markdown)
 
 if TYPE_CHECKING:  # gradio is imported lazily, after the offline environment is set
     import gradio as gr
+    from starlette.routing import BaseRoute
 
     from rag.answering.qa import QA, Answer
 
 OFFLINE_ENV = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-QUEUE_SIZE = 64  # waiting requests beyond this get Gradio's "queue is full" message instead of piling up
 MODEL_QUEUE = "model"  # one concurrency group: one generation or index build at a time on the CPU
 WRITING = "_Reading the passages and writing the answer…_"
 STOPPED_PANEL = "### Sources\nStopped: the answer was not finished, so it has no checked sources."
@@ -135,8 +136,9 @@ def example_questions(settings: Settings, limit: int = 3) -> list[str]:
 
 # ---- the app ----
 
-def build_app(qa: QA, settings: Settings) -> gr.Blocks:
-    """The chat page: chat with streamed, cited answers; sources panel; index status; uploads."""
+def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None) -> gr.Blocks:
+    """The chat page: chat with streamed, cited answers; sources panel; index status; uploads. Answers and
+    uploads take turns with the HTTP API's through model_queue."""
     for key, value in OFFLINE_ENV.items():
         os.environ.setdefault(key, value)
     import gradio as gr
@@ -144,16 +146,19 @@ def build_app(qa: QA, settings: Settings) -> gr.Blocks:
     from rag.ingest.documents import SUPPORTED_SUFFIXES
     from rag.ingest.uploads import save_uploads
 
+    model_queue = model_queue or ModelQueue(settings.queue_size)
+
     def respond(message: str, history: list[dict], since: str | None = None, until: str | None = None
                 ) -> Iterator[tuple[list[dict[str, Any]], str]]:
         """Answer a question from the articles; earlier turns make follow-ups understandable."""
         stop = threading.Event()
         stream = None
         try:
-            stream = qa.stream(message, since=_day(since), until=_day(until), history=conversation(history),
-                               should_stop=stop.is_set)
-            for answer in stream:
-                yield answer_messages(answer), panel_markdown(answer)
+            with model_queue.turn():
+                stream = qa.stream(message, since=_day(since), until=_day(until), history=conversation(history),
+                                   should_stop=stop.is_set)
+                for answer in stream:
+                    yield answer_messages(answer), panel_markdown(answer)
         except RagError as exc:
             yield [{"role": "assistant", "content": f"**Error:** {escape(str(exc))}"}], EMPTY_PANEL
         except Exception as exc:  # never a traceback in the page; the server log keeps it
@@ -170,19 +175,21 @@ def build_app(qa: QA, settings: Settings) -> gr.Blocks:
         if not files:
             return "Choose one or more article files first.", index_status(settings), gr.update()
         progress(0.05, desc="Saving the files")
-        saved, problems = save_uploads([Path(f) for f in files], settings.seeds_dir, settings.max_file_bytes)
-        if not saved:
-            head = ["**Nothing was added.**"]
-        else:
-            names = escape(", ".join(p.name for p in saved))
-            progress(0.2, desc=f"Indexing {counted(len(saved), 'new file')}")
-            try:
-                report = qa.build(log=lambda _: None, progress=False)
-            except RagError as exc:
-                head = [f"Saved {names} to the articles folder, but the index update failed: {escape(str(exc))}"]
+        with model_queue.turn():
+            saved, problems = save_uploads([Path(f) for f in files], settings.seeds_dir, settings.max_file_bytes)
+            if not saved:
+                head = ["**Nothing was added.**"]
             else:
-                head = [f"**Added {names} to the index.**", f"Index update: {escape(report.summary())}"]
-                problems += [p for p in report.problems if p not in problems]
+                names = escape(", ".join(p.name for p in saved))
+                progress(0.2, desc=f"Indexing {counted(len(saved), 'new file')}")
+                try:
+                    report = qa.build(log=lambda _: None, progress=False)
+                except RagError as exc:
+                    head = [f"Saved {names} to the articles folder, but the index update failed: "
+                            f"{escape(str(exc))}"]
+                else:
+                    head = [f"**Added {names} to the index.**", f"Index update: {escape(report.summary())}"]
+                    problems += [p for p in report.problems if p not in problems]
         notes = "\n".join(f"- {escape(str(problem))}" for problem in problems)
         return "\n\n".join(head + ([notes] if notes else [])), index_status(settings), None
 
@@ -250,6 +257,15 @@ def _credentials(host: str) -> tuple[str, str] | None:
     return user, password
 
 
+def _api_key(host: str) -> str | None:
+    """RAG_API_KEY, which the API's /v1/ routes then require as a Bearer token; required off loopback."""
+    key = os.environ.get("RAG_API_KEY", "").strip()
+    if not key and host not in LOOPBACK_HOSTS:
+        raise RagError(f"serving on {host} makes the API reachable from other machines, so it needs a key: set "
+                       "RAG_API_KEY (clients send it as 'Authorization: Bearer KEY'), or serve on --host 127.0.0.1")
+    return key or None
+
+
 def _check_port_free(host: str, port: int) -> None:
     """RagError naming the fix when another program already listens on host:port."""
     try:
@@ -267,22 +283,25 @@ def _port_taken(host: str, port: int, reason: str) -> RagError:
                     "uses it: stop it or pick another port with --port N")
 
 
-def launch(demo: gr.Blocks, host: str, port: int, settings: Settings, auth: tuple[str, str] | None) -> None:
-    """Start serving demo on host:port without blocking; a port another program took since it was checked is
-    a RagError naming the fix, not Gradio's traceback."""
+def launch(demo: gr.Blocks, host: str, port: int, settings: Settings, auth: tuple[str, str] | None,
+           routes: list[BaseRoute] | None = None) -> None:
+    """Start serving demo on host:port without blocking, with routes (the HTTP API) before the page's own; a
+    port another program took since it was checked is a RagError naming the fix, not Gradio's traceback."""
     import gradio as gr
 
-    try:
+    try:  # Gradio passes app_kwargs to its FastAPI app, whose routes= are matched before the ones Gradio adds
         demo.launch(server_name=host, server_port=port, share=False, auth=auth, prevent_thread_lock=True,
                     quiet=True, show_error=False, ssr_mode=False, max_file_size=settings.max_file_bytes,
-                    theme=gr.themes.Default(), css=CSS, footer_links=["api"])
+                    theme=gr.themes.Default(), css=CSS, footer_links=["api"], app_kwargs={"routes": routes or []})
     except OSError:  # Gradio's message names its own settings, not ours
         raise _port_taken(host, port, "it could not be opened") from None
 
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, build: bool = True) -> None:
-    """Update the index (when build), load the models and serve the chat page until interrupted."""
+    """Update the index (when build), load the models and serve the chat page and the HTTP API until
+    interrupted."""
     auth = _credentials(host)
+    api_key = _api_key(host)
     _check_port_free(host, port)  # before minutes of building and loading, not after
     os.environ.update(OFFLINE_ENV)
     from rag.answering.qa import QA
@@ -300,11 +319,14 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, build: 
         print(f"warning: {exc}", file=sys.stderr)
     _ = qa.generator  # load the answering model now, not during the first question
     print(f"models loaded in {time.perf_counter() - started:.0f} s", flush=True)
-    demo = build_app(qa, settings)
-    demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE)
-    launch(demo, host, port, settings, auth)
+    model_queue = ModelQueue(settings.queue_size)
+    demo = build_app(qa, settings, model_queue)
+    demo.queue(default_concurrency_limit=1, max_size=settings.queue_size)  # beyond it: "queue is full"
+    launch(demo, host, port, settings, auth, api_routes(qa, settings, model_queue, api_key))
     shown = f"[{host}]" if ":" in host else host
     print(f"Chat running at http://{shown}:{port}", flush=True)
+    print(f"OpenAI-compatible API at http://{shown}:{port}/v1 (model news-rag"
+          f"{', key: RAG_API_KEY' if api_key else ''})", flush=True)
     try:
         demo.block_thread()
     finally:

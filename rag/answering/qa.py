@@ -243,6 +243,11 @@ class QA:
         return self._embedder
 
     @property
+    def model_loaded(self) -> bool:
+        """True once the answering model is loaded (it loads on first use)."""
+        return self._generator is not None
+
+    @property
     def generator(self) -> Generator:
         if self._generator is None:
             self._generator = load_generator(self.settings)

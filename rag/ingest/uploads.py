@@ -1,4 +1,5 @@
-"""Uploaded article files: checked, renamed safely and copied atomically into the articles folder."""
+"""Uploaded article files: checked, renamed safely and copied atomically into the articles folder; deleted
+articles' files removed from it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import unicodedata
 from pathlib import Path
 
 from rag.durable import fsync_dir
+from rag.errors import ArticleError
 from rag.ingest.documents import SUPPORTED_SUFFIXES, Article, Problem, load_file
 
 MAX_NAME_CHARS = 100
@@ -150,3 +152,27 @@ def save_uploads(paths: list[Path], seeds_dir: Path, max_bytes: int) -> tuple[li
             continue
         saved.append(target)
     return saved, problems
+
+
+def delete_article_file(seeds_dir: Path, article_id: str, indexed_ids: list[str]) -> Path:
+    """Delete the file that holds the indexed article article_id from seeds_dir; return its path. Only whole
+    files are deleted: an article that shares its file with others (a .jsonl feed) is refused, as is any path
+    outside seeds_dir or in a hidden folder (ArticleError naming why)."""
+    relative = article_id.split("#", 1)[0]
+    others = sum(1 for other in indexed_ids if other != article_id and other.split("#", 1)[0] == relative)
+    if others:
+        raise ArticleError(f"{article_id!r} is one of {others + 1} articles in {relative}; only whole files can "
+                           f"be deleted: edit {relative} in the articles folder instead")
+    root = seeds_dir.resolve()
+    path = root / relative
+    if (root not in path.resolve().parents or path.is_symlink()
+            or any(part.startswith(".") for part in Path(relative).parts)):
+        raise ArticleError(f"{article_id!r} is not a file of the articles folder {seeds_dir}")
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        raise ArticleError(f"{relative} is no longer in the articles folder {seeds_dir}") from None
+    except OSError as exc:
+        raise ArticleError(f"cannot delete {relative} ({exc.strerror or exc})") from None
+    fsync_dir(path.parent)
+    return path
