@@ -191,3 +191,21 @@ def test_an_abstention_says_why():
     [message] = app.answer_messages(final)
     assert "Why: the question names something no retrieved passage mentions." in message["content"]
     assert "Why: the question names something" in render.panel_markdown(final)
+
+
+def test_example_questions_come_from_the_articles_folder_else_from_the_newest_titles(tmp_path):
+    from pathlib import Path
+
+    seeds = Path(__file__).resolve().parents[1] / "seeds"
+    shipped = app.example_questions(Settings(seeds_dir=seeds, index_dir=tmp_path / "index"))
+    assert shipped[0] == "Where did Trump say the meeting with Putin would happen?" and len(shipped) == 3
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / app.EXAMPLES_FILE).write_text("\n  \n", encoding="utf-8")  # empty: titles are used instead
+    (tmp_path / "index").mkdir()
+    manifest = {"format_version": 1, "generation": 1, "settings": {"embedding_model": "m"}, "dim": 4,
+                "next_chunk_id": 1,
+                "articles": {"a.txt": {"title": "Bridge opens", "published": "2026-03-03", "chunk_ids": [0]}}}
+    (tmp_path / "index" / "manifest.json").write_text(__import__("json").dumps(manifest), encoding="utf-8")
+    assert app.example_questions(Settings(seeds_dir=folder, index_dir=tmp_path / "index")) == [
+        "What does the article 'Bridge opens' report?"]

@@ -116,8 +116,18 @@ def index_status(settings: Settings) -> str:
             f"last build {escape(updated)}")
 
 
+EXAMPLES_FILE = ".examples.txt"  # in the articles folder: example questions its articles answer, one a line
+
+
 def example_questions(settings: Settings, limit: int = 3) -> list[str]:
-    """Questions about the newest indexed articles, built from their titles."""
+    """The articles folder's own example questions (EXAMPLES_FILE, as the default corpus ships), else
+    questions about the newest indexed articles, built from their titles."""
+    try:
+        listed = (settings.seeds_dir / EXAMPLES_FILE).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        listed = []
+    if any(line.strip() for line in listed):
+        return [line.strip() for line in listed if line.strip()][:limit]
     from rag.index.store import read_manifest
 
     try:
