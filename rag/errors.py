@@ -31,3 +31,7 @@ class QuestionError(RagError):
 
 class ModelNotFoundError(RagError):
     """A model package or folder is missing."""
+
+
+class ArticleNotFoundError(RagError):
+    """No article of that id is in the index."""

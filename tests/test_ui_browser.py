@@ -1,7 +1,9 @@
 """The chat page in Debian chromium, against a real server with the default answering model.
 
-One journey, because every answer costs 15-40 s on two cores: ask about the seed article, read the cited
-sources, upload a new article, stop a generation, ask about the new article. Screenshots go to test-output/.
+One journey, because every answer costs 15-40 s on two cores: click an example question about the seed
+article, read the cited sources with the supporting words in bold, an abstention that says why, upload a
+new article, stop a generation with Esc, ask about the new article, delete it, and read the page on a
+phone-sized screen. Screenshots go to test-output/ (docs/chat.png is the answer with its sources).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ if not Path(CHROMIUM).exists() and not os.environ.get("RAG_REQUIRE_BROWSER"):
 
 OUT = Path(__file__).resolve().parent.parent / "test-output"
 SEED_TITLE = "Washington cools contact with Moscow"
+EXAMPLE = "Where did Trump say the meeting with Putin would happen?"
 NEW_TITLE = "Lumora Bridge opens in Vellmar"
 NEW_ARTICLE = f"""{NEW_TITLE}
 March 3, 2026
@@ -42,22 +45,27 @@ def bot_texts(page) -> list[str]:
     return page.locator('[data-testid="bot"]').all_inner_texts()
 
 
-def ask(page, question: str, stop_after_retrieval: bool = False, screenshot: str | None = None) -> list[str]:
-    """Type a question, wait for the answer to finish (the Stop button vanishes); the new bot messages."""
+def ask(page, question: str, stop_after_retrieval: bool = False, screenshot: str | None = None,
+        click=None) -> list[str]:
+    """Type a question (or click the example `click`), wait for the answer to finish (the Stop button
+    vanishes); the new bot messages. stop_after_retrieval presses Esc once the passages are listed."""
     before = page.locator('[data-testid="bot"]').count()
     step = page.locator(".thought-group .title", has_text=re.compile(r"Retrieved \d+ passages? from"))
     steps_before = step.count()  # a stopped answer keeps its step
     box = page.locator("#question textarea")
-    box.fill(question)
-    box.press("Enter")
+    if click is not None:
+        click.click()
+    else:
+        box.fill(question)
+        box.press("Enter")
+    page.locator('[data-testid="bot"]').nth(before).wait_for(timeout=ANSWER_SECONDS * 1000)
     stop = page.locator("button.stop-button")
-    stop.wait_for(state="visible", timeout=30_000)
-    # as soon as retrieval is done, a step lists the retrieved passages
-    step.nth(steps_before).wait_for(timeout=ANSWER_SECONDS * 1000)
+    if screenshot or stop_after_retrieval:
+        step.nth(steps_before).wait_for(timeout=ANSWER_SECONDS * 1000)  # retrieval done: the passages listed
     if screenshot:
         shot(page, screenshot)
     if stop_after_retrieval:
-        stop.click()
+        box.press("Escape")
         stop.wait_for(state="detached", timeout=15_000)
     else:
         stop.wait_for(state="detached", timeout=ANSWER_SECONDS * 1000)
@@ -96,12 +104,12 @@ def test_chat_journey_in_chromium(ui_server, tmp_path):
             page.goto(ui_server.url)
             page.locator("#question textarea").wait_for()
             expect(page.locator("#index-status")).to_contain_text("1 article,")
-            expect(page.get_by_text(f"What does the article '{SEED_TITLE}")).to_be_visible()  # an example
+            example = page.get_by_text(EXAMPLE).first  # the default corpus's own example questions
+            expect(example).to_be_visible()
             shot(page, "ui-1-start.png")
 
-            # 1. a question the seed article answers: cited answer, sources with the article's title
-            messages = ask(page, "Where did Trump say the meeting with Putin would happen?",
-                           screenshot="ui-2-retrieved.png")
+            # 1. an example question the seed article answers: cited answer, sources with the article's title
+            messages = ask(page, EXAMPLE, screenshot="ui-2-retrieved.png", click=example)
             answer = messages[0]
             assert re.search(r"\[\d+\]", answer), messages
             assert "Budapest" in answer, messages
@@ -111,7 +119,18 @@ def test_chat_journey_in_chromium(ui_server, tmp_path):
             assert "2025-10-21" in sources
             expect(page.locator("#sources-panel")).to_contain_text(SEED_TITLE)
             expect(page.locator("#sources-panel")).to_contain_text("Budapest")  # the quoted passage
+            group = page.locator(".thought-group").filter(has_text=re.compile(r"Sources \(\d+\)")).last
+            backing = group.locator("strong").filter(has_text="Budapest")  # the words behind the answer
+            expect(backing.first).to_be_visible()
+            assert "Checked: " in sources, sources
             shot(page, "ui-3-answer-sources.png")
+            page.screenshot(path=str(OUT / "chat.png"))  # the README's picture
+
+            # an abstention says why, without waiting for the model
+            messages = ask(page, "What did Jens Stoltenberg say about the planned summit?")
+            assert "do not mention Jens Stoltenberg" in messages[0], messages
+            assert "Why: the question names something no retrieved passage mentions" in messages[0], messages
+            shot(page, "ui-3b-abstention.png")
 
             # 2. upload a new article through the file input and add it to the index
             article = tmp_path / "lumora-bridge.txt"
@@ -133,7 +152,7 @@ def test_chat_journey_in_chromium(ui_server, tmp_path):
             expect(page.locator("#upload-status")).to_contain_text("Nothing was added", timeout=60_000)
             expect(page.locator("#upload-status")).to_contain_text("already in the articles folder")
 
-            # 3. Stop: the generation ends, no sources are attached, the box takes a new question
+            # 3. Esc stops: the generation ends, no sources are attached, the box takes a new question
             stopped = ask(page, "What did Lavrov say about the talks?", stop_after_retrieval=True)
             assert not any(m.startswith("Sources (") for m in stopped), stopped
             assert re.search(r"\(stopped\)|Stopped before the answer began", stopped[-1]), stopped
@@ -170,6 +189,30 @@ def test_chat_journey_in_chromium(ui_server, tmp_path):
             expect(page.locator('[data-testid="bot"]').nth(before)).to_contain_text(
                 "The indexed articles do not say.", timeout=60_000)
             shot(page, "ui-8-date-range.png")
+            until.fill("")
+            until.press("Enter")
+
+            # 7. delete the uploaded article: its file leaves the folder, and no answer cites it any more
+            page.get_by_text("Articles in the index").click()
+            expect(page.locator("#article-table")).to_contain_text(NEW_TITLE)
+            page.locator("#delete-choice input").click()
+            page.get_by_role("option", name=re.compile(NEW_TITLE)).click()
+            page.get_by_role("button", name="Delete from the index").click()
+            expect(page.locator("#delete-status")).to_contain_text("Deleted lumora-bridge.txt", timeout=180_000)
+            expect(page.locator("#index-status")).to_contain_text("1 article,")
+            expect(page.locator("#article-table")).not_to_contain_text(NEW_TITLE)
+            assert not (ui_server.seeds / "lumora-bridge.txt").exists()
+            messages = ask(page, "Who opened the Lumora Bridge?")
+            assert "Holt" not in messages[0] and not any(m.startswith("Sources (") for m in messages), messages
+            shot(page, "ui-9-deleted.png")
+
+            # 8. a phone-sized screen: everything stacks, nothing runs off the side
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.wait_for_timeout(500)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 391
+            box_width = page.locator("#question textarea").bounding_box()["width"]
+            assert box_width > 250, box_width
+            page.screenshot(path=str(OUT / "ui-10-phone.png"))
 
             # no error badge anywhere; nothing was fetched from outside this machine (fonts, scripts, analytics)
             assert page.get_by_text("Error", exact=True).count() == 0, console

@@ -28,7 +28,8 @@ from starlette.responses import Response
 
 from rag.answering.openai_format import MODEL, RequestError, chunk, chunks, completion, error, parse_request
 from rag.config import Settings
-from rag.errors import ArticleError, IndexNotFoundError, NoArticlesError, QuestionError, RagError
+from rag.errors import (ArticleError, ArticleNotFoundError, IndexNotFoundError, NoArticlesError, QuestionError,
+                        RagError)
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
@@ -40,10 +41,6 @@ _END = object()
 
 class Busy(Exception):
     """The API's waiting line for the model is full."""
-
-
-class NotFound(Exception):
-    """No such article in the index."""
 
 
 class ModelQueue:
@@ -144,7 +141,7 @@ def _failure(exc: BaseException, model_queue: ModelQueue) -> Response:
         return _json(error(str(exc), param=exc.field), 400)
     if isinstance(exc, (QuestionError, ArticleError)):
         return _json(error(str(exc)), 400)
-    if isinstance(exc, NotFound):
+    if isinstance(exc, ArticleNotFoundError):
         return _json(error(str(exc), code="not_found"), 404)
     if isinstance(exc, (IndexNotFoundError, NoArticlesError)):
         return _json(error(str(exc), "server_error", code="no_index"), 503)
@@ -164,8 +161,8 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
     from fastapi import APIRouter
     from starlette.responses import StreamingResponse
 
-    from rag.index.store import read_manifest
-    from rag.ingest.uploads import delete_article_file, save_uploads
+    from rag.index.store import article_rows, read_manifest
+    from rag.ingest.uploads import save_uploads
 
     router = APIRouter()
 
@@ -178,9 +175,6 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
         return _json(error("missing or wrong API key: send the server's RAG_API_KEY as "
                            "'Authorization: Bearer KEY'", code="invalid_api_key"), 401,
                      {"WWW-Authenticate": "Bearer"})
-
-    def articles() -> dict[str, dict[str, Any]]:
-        return (read_manifest(settings.index_dir) or {}).get("articles", {})
 
     async def in_turn(action: Callable[[], Any]) -> Any:
         """action's result, run in the model's turn (it changes the index)."""
@@ -246,13 +240,10 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
         if denied := refused(request):
             return denied
         try:
-            indexed = articles()
+            indexed = article_rows(read_manifest(settings.index_dir))
         except RagError as exc:  # an unreadable manifest names the fix
             return _failure(exc, model_queue)
-        return _json({"object": "list", "data": [
-            {"id": key, "title": entry.get("title"), "source": entry.get("source"),
-             "published": entry.get("published"), "url": entry.get("url"),
-             "chunks": len(entry.get("chunk_ids", []))} for key, entry in indexed.items()]})
+        return _json({"object": "list", "data": indexed})
 
     @router.post("/v1/index")
     async def add_articles(request: Request) -> Response:
@@ -284,11 +275,7 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
             return denied
 
         def delete() -> dict[str, Any]:
-            indexed = list(articles())
-            if article_id not in indexed:
-                raise NotFound(f"no article {article_id!r} in the index; GET /v1/articles lists them")
-            path = delete_article_file(settings.seeds_dir, article_id, indexed)
-            report = qa.build(log=lambda _: None, progress=False)
+            path, report = qa.delete_article(article_id)
             return {"deleted": article_id, "file": path.relative_to(settings.seeds_dir.resolve()).as_posix(),
                     "index": report.summary()}
 

@@ -36,6 +36,20 @@ EMPTY_PANEL = "### Sources\nThe sources of the latest answer appear here, with t
 CSS = """
 #sources-panel { max-height: 60vh; overflow-y: auto; }
 #index-status p { margin: 0; }
+@media (max-width: 700px) {  /* a phone: the sources and articles go below the chat */
+  #main-row { flex-direction: column; }
+  #main-row > * { min-width: 0 !important; width: 100%; }
+}
+"""
+# Enter sends (the textbox's own behaviour); Esc stops the answer being written.
+KEYS_JS = """
+() => {
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    const stop = document.querySelector("#question button.stop-button, button.stop-button");
+    if (stop) { event.preventDefault(); stop.click(); }
+  });
+}
 """
 
 
@@ -144,6 +158,25 @@ def example_questions(settings: Settings, limit: int = 3) -> list[str]:
     return questions
 
 
+ARTICLE_COLUMNS = ["title", "source", "published", "chunks", "indexed", "id"]
+
+
+def article_table(settings: Settings) -> list[list[object]]:
+    """The indexed articles as rows of ARTICLE_COLUMNS, newest first (no rows when the index is unusable)."""
+    from rag.index.store import article_rows, read_manifest
+
+    try:
+        rows = article_rows(read_manifest(settings.index_dir))
+    except RagError:
+        return []
+    return [[row[column] if row[column] is not None else "" for column in ARTICLE_COLUMNS] for row in rows]
+
+
+def delete_choices(rows: list[list[object]]) -> list[tuple[str, str]]:
+    """(label, article id) for each article_table row."""
+    return [(f"{row[0]} ({row[5]})", str(row[5])) for row in rows]
+
+
 # ---- the app ----
 
 def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None) -> gr.Blocks:
@@ -203,14 +236,33 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
         notes = "\n".join(f"- {escape(str(problem))}" for problem in problems)
         return "\n\n".join(head + ([notes] if notes else [])), index_status(settings), None
 
+    def articles_view() -> tuple[list[list[object]], Any]:
+        """The article table and the delete choice, as the index holds them now."""
+        rows = article_table(settings)
+        return rows, gr.update(choices=delete_choices(rows), value=None)
+
+    def remove(article_id: str | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:
+        """Delete the chosen article's file from the articles folder and update the index."""
+        if not article_id:
+            return "Choose an article to delete first.", index_status(settings)
+        progress(0.1, desc="Deleting the file and updating the index")
+        with model_queue.turn():
+            try:
+                path, report = qa.delete_article(article_id)
+            except RagError as exc:
+                return f"**Not deleted:** {escape(str(exc))}", index_status(settings)
+        return (f"**Deleted {escape(path.name)}** from the articles folder. Index update: "
+                f"{escape(report.summary())}", index_status(settings))
+
     panel = gr.Markdown(EMPTY_PANEL, elem_id="sources-panel", render=False, latex_delimiters=[])
     with gr.Blocks(title="News questions") as demo:
         gr.Markdown("## Ask the news articles\nAnswers come only from the indexed articles, run on this "
-                    "computer. Each sentence cites its sources as [n]; open **Sources** under an answer to "
-                    "read the quoted passages. Follow-up questions can refer to earlier ones; time words such as "
-                    "*this week* or *latest* are read against the newest article's date.")
+                    "computer. Each sentence cites its sources as [n] and is checked against them; open "
+                    "**Sources** under an answer to read the passages, the words that back it in bold. "
+                    "Follow-up questions can refer to earlier ones; time words such as *this week* or *latest* "
+                    "are read against the newest article's date. Enter sends, Esc stops.")
         status = gr.Markdown(index_status(settings), elem_id="index-status")
-        with gr.Row(equal_height=False):
+        with gr.Row(equal_height=False, elem_id="main-row"):
             with gr.Column(scale=3):
                 chat = gr.ChatInterface(
                     respond,
@@ -240,8 +292,20 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
                                     file_count="multiple", file_types=list(SUPPORTED_SUFFIXES))
                     add = gr.Button("Add to index", variant="primary")
                     upload_status = gr.Markdown(elem_id="upload-status")
+                with gr.Accordion("Articles in the index", open=False, elem_id="articles"):
+                    rows = article_table(settings)
+                    table = gr.Dataframe(value=rows, headers=ARTICLE_COLUMNS, interactive=False, wrap=True,
+                                         elem_id="article-table")
+                    chosen = gr.Dropdown(label="Article to delete (its file leaves the articles folder)",
+                                         choices=delete_choices(rows), elem_id="delete-choice")
+                    delete = gr.Button("Delete from the index", variant="stop", elem_id="delete-article")
+                    delete_status = gr.Markdown(elem_id="delete-status")
         add.click(add_files, [files], [upload_status, status, files], api_name="add_articles",
-                  concurrency_id=MODEL_QUEUE, concurrency_limit=1)
+                  concurrency_id=MODEL_QUEUE, concurrency_limit=1).then(
+            articles_view, None, [table, chosen], api_visibility="undocumented", queue=False)
+        delete.click(remove, [chosen], [delete_status, status], api_name="delete_article",
+                     concurrency_id=MODEL_QUEUE, concurrency_limit=1).then(
+            articles_view, None, [table, chosen], api_visibility="undocumented", queue=False)
         chat.chatbot.clear(lambda: EMPTY_PANEL, None, panel, api_visibility="undocumented", queue=False)
         chat.textbox.stop(lambda history: (mark_stopped(history), STOPPED_PANEL), [chat.chatbot],
                           [chat.chatbot, panel], api_visibility="undocumented", queue=False)
@@ -302,7 +366,8 @@ def launch(demo: gr.Blocks, host: str, port: int, settings: Settings, auth: tupl
     try:  # Gradio passes app_kwargs to its FastAPI app, whose routes= are matched before the ones Gradio adds
         demo.launch(server_name=host, server_port=port, share=False, auth=auth, prevent_thread_lock=True,
                     quiet=True, show_error=False, ssr_mode=False, max_file_size=settings.max_file_bytes,
-                    theme=gr.themes.Default(), css=CSS, footer_links=["api"], app_kwargs={"routes": routes or []})
+                    theme=gr.themes.Default(), css=CSS, js=KEYS_JS, footer_links=["api"],
+                    app_kwargs={"routes": routes or []})
     except OSError:  # Gradio's message names its own settings, not ours
         raise _port_taken(host, port, "it could not be opened") from None
 

@@ -17,10 +17,11 @@ from rag.answering.prompting import build_messages, is_grounded, readable_date, 
 from rag.answering.reports import Report, dated_reports
 from rag.answering.verify import Support, missing_from, verify_answer
 from rag.config import Settings
-from rag.errors import IndexNotFoundError, NoArticlesError, QuestionError, RagError
+from rag.errors import ArticleNotFoundError, IndexNotFoundError, NoArticlesError, QuestionError, RagError
 from rag.index.embedding import Embedder
 from rag.index.indexing import BuildReport, build_index, index_model, indexed_model, make_embedder
 from rag.index.store import MANIFEST, IndexStore, read_manifest
+from rag.ingest.uploads import delete_article_file
 from rag.markers import ABSTAIN, MARKER
 from rag.search.followup import last_turn, standalone_question
 from rag.search.named import NamedReports, named_reports
@@ -297,6 +298,16 @@ class QA:
         if not same_model:  # queries now go to the new model's vectors
             self._embedder = self._retriever = None
         return report
+
+    def delete_article(self, article_id: str) -> tuple[Path, BuildReport]:
+        """Delete the file of an indexed article from the articles folder (whole files only, see
+        delete_article_file) and update the index: (the deleted file, the build report)."""
+        indexed = list((read_manifest(self.settings.index_dir) or {}).get("articles", {}))
+        if article_id not in indexed:
+            raise ArticleNotFoundError(f"no article {article_id!r} in the index; the page's Articles list and "
+                                       "GET /v1/articles name them")
+        path = delete_article_file(self.settings.seeds_dir, article_id, indexed)
+        return path, self.build(log=lambda _: None, progress=False)
 
     def plan(self, question: str, history: Sequence[Mapping[str, Any]] | None = None,
              reference_date: str | None = None, since: str | None = None, until: str | None = None,

@@ -276,7 +276,7 @@ def _embed_group(store: IndexStore, articles: list[Article], pieces: list[list[t
                    for n, (cid, (text, start, end)) in enumerate(zip(ids, chunks))]
         entry = {"id": article.id, "sha256": article.sha256, "title": article.title, "source": article.source,
                  "published": article.published, "url": article.url, "path": article.path,
-                 **duplicates.fingerprint(article.text)}
+                 "indexed": time.strftime("%Y-%m-%d %H:%M"), **duplicates.fingerprint(article.text)}
         store.add_article(entry, records, vectors[offset:offset + len(chunks)])
         offset += len(chunks)
     return len(texts)

@@ -63,6 +63,15 @@ def read_manifest(folder: Path) -> dict | None:
     return manifest
 
 
+def article_rows(manifest: dict | None) -> list[dict[str, object]]:
+    """The indexed articles, newest first: id, title, source, published, url, chunks, indexed (when)."""
+    rows = [{"id": key, "title": entry.get("title"), "source": entry.get("source"),
+             "published": entry.get("published"), "url": entry.get("url"),
+             "chunks": len(entry.get("chunk_ids", [])), "indexed": entry.get("indexed")}
+            for key, entry in (manifest or {}).get("articles", {}).items()]
+    return sorted(rows, key=lambda row: str(row["published"] or ""), reverse=True)
+
+
 def _well_formed(manifest: dict) -> bool:
     """True when the manifest holds what loading and updating the index read from it."""
     articles, settings = manifest.get("articles"), manifest.get("settings")
