@@ -174,3 +174,11 @@ def test_an_invented_sentence_is_never_shown_as_a_cited_fact(indexed, embedder):
     [support] = final.support
     passage = final.citations[0].passage
     assert "Budapest" in passage[support.start:support.end]
+
+
+def test_spellings_of_one_claim_are_found():
+    passage = hit(5, "The cheese Danish returns to the menu. Rents rose for the 10th-straight month, Americans "
+                     "paid more, and French officials met in Paris.")
+    for sentence in ("The cheese Danish is back [1].", "Rents rose for the 10th month [1].",
+                     "Rents rose in the US [1].", "France sent officials [1]."):
+        assert verify_answer(sentence, [passage]).unsupported == [], sentence

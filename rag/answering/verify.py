@@ -85,6 +85,7 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
     text = re.sub(r"\b([a-z](?:\.[a-z])+)\.?(?![a-z])", lambda m: m.group(1).replace(".", ""), text)
     text = re.sub(r"(\d),(?=\d{3}\b)", r"\1", text)
+    text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", r"\1", text)  # "10th" -> "10"
     return re.sub(r"'s\b|'", "", text.replace("’", "'"))
 
 
@@ -115,12 +116,15 @@ class Haystack:
             self._by_start.setdefault(word[:4], set()).add(word)
 
     def has_word(self, word: str) -> bool:
-        """The word, a form of it ("Ukrainian" for "Ukraine"), its number or an alias ("U.S.") is present."""
-        word = _DEMONYMS.get(word, word)
-        forms = {word, _NUMBER_WORDS.get(word, word)} | {w for w, n in _NUMBER_WORDS.items() if n == word}
-        if any(f" {form} " in self.text for form in forms | set(_ALIASES.get(word, ()))):
+        """The word, a form of it ("Ukrainian" for "Ukraine", "Americans" for "American"), its number, its
+        country ("French": "France") or an alias ("US": "United States") is present."""
+        forms = {word, _DEMONYMS.get(word, word), _NUMBER_WORDS.get(word, word)}
+        forms |= {w for w, n in _NUMBER_WORDS.items() if n == word} | set(_ALIASES.get(word, ()))
+        forms |= {people for people, country in _DEMONYMS.items() if country == word}
+        if any(f" {form} " in self.text for form in forms):
             return True
-        return any(_same_family(word, other) for other in self._by_start.get(word[:4], ()))
+        return any(_same_family(form, other) for form in forms if " " not in form
+                   for other in self._by_start.get(form[:4], ()))
 
     def has(self, claim: str) -> bool:
         """True when the passages hold the claim: a number as written, a quoted phrase by all of its words, a
