@@ -182,3 +182,11 @@ def test_spellings_of_one_claim_are_found():
     for sentence in ("The cheese Danish is back [1].", "Rents rose for the 10th month [1].",
                      "Rents rose in the US [1].", "France sent officials [1]."):
         assert verify_answer(sentence, [passage]).unsupported == [], sentence
+
+
+def test_claims_scattered_over_a_passage_do_not_make_a_sentence():
+    passage = hit(6, "The Pittsburgh Penguins signed a new goalie on Monday. The team hopes to improve on last "
+                     "season. Fans packed the arena for the opener. Tickets sold out in minutes. The 2022 Stanley "
+                     "Cup Finals drew record television audiences.", "Hockey notes", "AP", "2022-06-30")
+    assert verify_answer("The Pittsburgh Penguins won the 2022 Stanley Cup Finals [1].", [passage]).unsupported
+    assert not verify_answer("The Pittsburgh Penguins signed a new goalie [1].", [passage]).unsupported

@@ -85,6 +85,7 @@ class Answer:
     abstain_reason: str | None = None  # why it abstained: one of ABSTAIN_REASONS
     support: list[Support] = field(default_factory=list)  # each verified sentence's citation and passage span
     unsupported: list[str] = field(default_factory=list)  # sentences removed: not found in the sources
+    reply: str = ""  # the model's reply before any check ("" when the model was not asked)
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -475,7 +476,8 @@ class QA:
                retriever: Retriever) -> Answer:
         """The final answer from the full reply: abstention, checked citations and, for news, what each dated
         report on the story says."""
-        final = finish_answer(question, reply, sources, hits, Timings(), plan, self.settings.verify)
+        final = replace(finish_answer(question, reply, sources, hits, Timings(), plan, self.settings.verify),
+                        reply=reply)
         if self.settings.news_aware and not final.abstained:
             vectors = [retriever.store.vectors.reconstruct(hit.chunk_id) for hit in sources]
             final = replace(final, reports=dated_reports(plan.question, sources, vectors, self.embedder))

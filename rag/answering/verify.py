@@ -16,6 +16,7 @@ from rag.markers import MARKER
 from rag.search.retrieval import Hit
 
 MIN_WORD_SUPPORT = 0.5  # share of a sentence's content words its cited passages must hold
+WINDOW_SENTENCES = 3  # an answer sentence's claims must stand within this many consecutive passage sentences
 # Capitalised words that name no one: question and sentence openers, months, days, titles, name glue.
 _NOT_NAMES = frozenset("""i a an the this that these those what which who whom whose when where why how is are was
 were do does did has have had can could will would should may might must and or but of in on at to for from by
@@ -216,11 +217,29 @@ def support_span(sentence: str, passage: str) -> tuple[int, int]:
     return max(spans, key=lambda span: len(wanted & set(_content_words(passage[span[0]:span[1]]))))
 
 
+def windows(hit: Hit) -> list[Haystack]:
+    """The passage read as windows of WINDOW_SENTENCES consecutive sentences, each with the passage's title,
+    source and date: the claims of one answer sentence must stand together in one of them."""
+    header = passage_words(hit.title, hit.source, hit.published, "")
+    sentences = [hit.text[start:end] for start, end in sentence_spans(hit.text)] or [hit.text]
+    reach = WINDOW_SENTENCES // 2
+    return [Haystack([header, *sentences[max(0, i - reach):i + reach + 1]]) for i in range(len(sentences))]
+
+
+def _backed(sentence: str, passages: list[list[Haystack]], asked: frozenset[str]) -> bool:
+    """One window of one passage supports the sentence; a sentence citing several passages may also draw on
+    all of them together (a comparison of two reports)."""
+    if any(supported(sentence, window, asked) for windows_of in passages for window in windows_of):
+        return True
+    return len(passages) > 1 and supported(sentence, Haystack([w.text for ws in passages for w in ws]), asked)
+
+
 def verify_answer(text: str, sources: Sequence[Hit], question: str = "") -> Verified:
-    """Keep the sentences whose specifics and words stand in the passages they cite (an uncited sentence: in a
-    passage, which it then cites); the others are removed into unsupported. Sentences that state nothing of
-    their own stay as they are. Each kept sentence that states something gets its support span."""
-    stacks = [Haystack([describe(hit)]) for hit in sources]
+    """Keep the sentences whose specifics and words stand together in the passages they cite (an uncited
+    sentence: in a passage, which it then cites); the others are removed into unsupported. Sentences that
+    state nothing of their own stay as they are. Each kept sentence that states something gets its support
+    span."""
+    read = [windows(hit) for hit in sources]
     asked = frozenset(_words(question))
     pieces: list[str] = []
     support: list[Support] = []
@@ -235,8 +254,8 @@ def verify_answer(text: str, sources: Sequence[Hit], question: str = "") -> Veri
             continue
         cited = list(dict.fromkeys(n for match in MARKER.finditer(sentence) for n in marker_numbers(match)
                                    if 1 <= n <= len(sources)))
-        if not cited or not supported(sentence, Haystack([describe(sources[n - 1]) for n in cited]), asked):
-            alone = [n for n, stack in enumerate(stacks, start=1) if supported(sentence, stack, asked)]
+        if not cited or not _backed(sentence, [read[n - 1] for n in cited], asked):
+            alone = [n for n, windows_of in enumerate(read, start=1) if _backed(sentence, [windows_of], asked)]
             if not alone:
                 unsupported.append(tidy(MARKER.sub("", sentence)))
                 continue

@@ -265,7 +265,7 @@ def answer_record(question: dict, config: str, answer: object | None, error: str
             citations=[{"number": c.number, "article_id": article_id(c.article_id), "title": c.title,
                         "source": c.source, "published": c.published, "passage": c.passage}
                        for c in answer.citations],
-            abstain_reason=answer.abstain_reason, unsupported=list(answer.unsupported),
+            abstain_reason=answer.abstain_reason, unsupported=list(answer.unsupported), reply=answer.reply,
             invalid_citations=answer.invalid_citations,
             sentences=0 if answer.abstained else len(answer_sentences(answer.text)),
             uncited_sentences=list(answer.uncited_sentences),
