@@ -49,7 +49,7 @@ def test_the_variant_is_written_by_its_command(tmp_path, capsys):
     for name, items in (("articles.jsonl", ARTICLES), ("questions.jsonl", QUESTIONS)):
         (source / name).write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
     assert answer_removed.main([str(source), str(tmp_path / "out")]) == 0
-    assert "2 of 4 questions" in capsys.readouterr().out
+    assert "2 of 4 questions kept" in capsys.readouterr().out
     written = [json.loads(line) for line in (tmp_path / "out" / "questions.jsonl").read_text().splitlines()]
     assert all(not q["answerable"] for q in written)
     assert answer_removed.main([str(tmp_path / "missing"), str(tmp_path / "o2")]) == 2
