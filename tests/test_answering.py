@@ -266,3 +266,23 @@ def test_hybrid_search_ranks_the_passage_with_the_year_the_question_names_first(
         [first, *_] = qa.retrieve(f"Who was awarded the {year} Nobel Prize in Literature?", k=3)
         assert first.article_id == f"nobel-{year}.txt"
 
+
+
+def test_answer_on_a_fresh_copy_of_the_repository_builds_the_index_from_seeds(tmp_path, monkeypatch, tiny_model,
+                                                                              capsys):
+    import shutil
+
+    import rag
+    import rag.answering.qa
+
+    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")  # a fresh checkout: seeds/ and no index/
+    monkeypatch.chdir(tmp_path)
+    for name in [k for k in os.environ if k.startswith("RAG_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("RAG_GENERATOR", str(tiny_model))
+    monkeypatch.setenv("RAG_MAX_NEW_TOKENS", "8")
+    monkeypatch.setattr(rag.answering.qa, "_default", None)
+    result = rag.answer("Where did Trump say the meeting with Putin would happen?")
+    assert (tmp_path / "index" / "manifest.json").exists()
+    assert "added 1" in capsys.readouterr().err
+    assert result.done and result.hits and result.hits[0].title.startswith("Washington cools contact with Moscow")
