@@ -28,7 +28,7 @@ openai = pytest.importorskip("openai")
 
 KEY = "test-key-4d1f"
 SEED_TITLE = "Washington cools contact with Moscow"
-QUESTION = "What did the United States rule out after the Kremlin demands?"
+QUESTION = "Why was the meeting between Marco Rubio and Lavrov postponed?"
 
 
 class ScriptedModelServer:

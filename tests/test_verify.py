@@ -190,3 +190,23 @@ def test_claims_scattered_over_a_passage_do_not_make_a_sentence():
                      "Cup Finals drew record television audiences.", "Hockey notes", "AP", "2022-06-30")
     assert verify_answer("The Pittsburgh Penguins won the 2022 Stanley Cup Finals [1].", [passage]).unsupported
     assert not verify_answer("The Pittsburgh Penguins signed a new goalie [1].", [passage]).unsupported
+
+
+def test_a_follow_up_is_verified_against_the_passages_of_its_standalone_question(indexed, embedder):
+    history = [{"role": "user", "content": "Which city hosted the security summit?"},
+               {"role": "assistant", "content": "Leaders met in Budapest [1]."}]
+    reply = "Mr. Orbán said the meeting showed that dialogue was still possible [1]. Angela Merkel agreed [1]."
+    final = QA(indexed, generator=Inventing(reply), embedder=embedder).answer("Who said what there?",
+                                                                               history=history)
+    assert final.standalone_question and "Budapest" in final.standalone_question
+    assert final.text == "Mr. Orbán said the meeting showed that dialogue was still possible [1]."
+    assert final.unsupported == ["Angela Merkel agreed."]
+
+
+def test_the_gate_declines_a_question_no_passage_is_close_to_unless_it_is_too_short_to_tell():
+    far = hit(7, "Heads of government met in Budapest on Tuesday.", similarity=0.2)
+    plan = SearchPlan("Which city hosted the security summit of European leaders?", Filters())
+    assert before_the_model(plan.question, plan, [far], answer_similarity=0.36)[1] == "not close enough"
+    short = SearchPlan("Who hosted Budapest?", Filters())  # two content words: its names are checked instead
+    assert before_the_model(short.question, short, [far], answer_similarity=0.36) is None
+    assert before_the_model(plan.question, plan, [far], verify=False, answer_similarity=0.36) is None

@@ -20,6 +20,7 @@ from rag.config import Settings
 from rag.errors import ArticleNotFoundError, IndexNotFoundError, NoArticlesError, QuestionError, RagError
 from rag.index.embedding import Embedder
 from rag.index.indexing import BuildReport, build_index, index_model, indexed_model, make_embedder
+from rag.index.lexical import tokenize
 from rag.index.store import MANIFEST, IndexStore, read_manifest
 from rag.ingest.uploads import delete_article_file
 from rag.markers import ABSTAIN, MARKER
@@ -28,6 +29,7 @@ from rag.search.named import NamedReports, named_reports
 from rag.search.retrieval import Filters, Hit, Mode, Retriever
 from rag.search.timeframe import TimeFrame, names_dates, resolve_time
 
+GATE_MIN_WORDS = 3  # a question of fewer content words ("Who is Lavrov?") is too short for its similarity to tell
 ABSTAIN_REASONS = {
     "nothing retrieved": "no passage is close enough to the question",
     "not close enough": "no retrieved passage is close enough to the question to answer it",
@@ -186,7 +188,7 @@ def before_the_model(question: str, plan: SearchPlan, hits: list[Hit], verify: b
         return ABSTAIN, "nothing retrieved", []
     if not verify:
         return None
-    if max(hit.similarity for hit in hits) < answer_similarity:
+    if len(tokenize(question)) >= GATE_MIN_WORDS and max(hit.similarity for hit in hits) < answer_similarity:
         return ABSTAIN, "not close enough", []
     missing = missing_from(question, hits)
     if missing:
