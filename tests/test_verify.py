@@ -204,7 +204,7 @@ def test_a_follow_up_is_verified_against_the_passages_of_its_standalone_question
 
 
 def test_the_gate_declines_a_question_no_passage_is_close_to_unless_it_is_too_short_to_tell():
-    far = hit(7, "Heads of government met in Budapest on Tuesday.", similarity=0.2)
+    far = hit(7, "Heads of European governments met in Budapest on Tuesday.", similarity=0.2)
     plan = SearchPlan("Which city hosted the security summit of European leaders?", Filters())
     assert before_the_model(plan.question, plan, [far], answer_similarity=0.36)[1] == "not close enough"
     short = SearchPlan("Who hosted Budapest?", Filters())  # two content words: its names are checked instead

@@ -181,19 +181,19 @@ def cite(number: int, hit: Hit) -> Citation:
 def before_the_model(question: str, plan: SearchPlan, hits: list[Hit], verify: bool = True,
                      answer_similarity: float = 0.0) -> tuple[str, str, list[Citation]] | None:
     """An abstention decided from the passages alone, (text, reason, citations), or None to ask the model:
-    no passage, the best one less similar to the question than answer_similarity, the question names
-    something no passage mentions, or nothing in its time range was relevant (the nearest earlier report is
+    no passage, the question names something no passage mentions, the best passage is less similar to the
+    question than answer_similarity, or nothing in its time range was relevant (the nearest earlier report is
     named and cited instead of being presented as news of that range)."""
     if not hits:
         return ABSTAIN, "nothing retrieved", []
     if not verify:
         return None
-    if len(tokenize(question)) >= GATE_MIN_WORDS and max(hit.similarity for hit in hits) < answer_similarity:
-        return ABSTAIN, "not close enough", []
     missing = missing_from(question, hits)
-    if missing:
+    if missing:  # said first: it tells the reader what is missing
         names = ", ".join(missing[:-1]) + (" or " if len(missing) > 1 else "") + missing[-1]
         return f"The indexed articles do not mention {names}.", "not in the articles", []
+    if len(tokenize(question)) >= GATE_MIN_WORDS and max(hit.similarity for hit in hits) < answer_similarity:
+        return ABSTAIN, "not close enough", []
     frame = plan.frame
     if frame and frame.widened:
         dated = [h for h in hits if h.published]
