@@ -210,3 +210,16 @@ def test_the_gate_declines_a_question_no_passage_is_close_to_unless_it_is_too_sh
     short = SearchPlan("Who hosted Budapest?", Filters())  # two content words: its names are checked instead
     assert before_the_model(short.question, short, [far], answer_similarity=0.36) is None
     assert before_the_model(plan.question, plan, [far], verify=False, answer_similarity=0.36) is None
+
+
+def test_names_in_other_candidates_or_among_the_index_sources_are_not_missing():
+    other = hit(8, "The Verge reviewed the phone.", "Phone review", "The Verge")
+    question = "Did The Verge and Reuters agree that the 49ers summit in Budapest mattered?"
+    assert missing_from(question, [BUDAPEST]) == ["The Verge"]  # no "49" from "49ers"
+    assert missing_from(question, [BUDAPEST, other]) == []
+    assert missing_from(question, [BUDAPEST], also=["The Verge"]) == []
+
+
+def test_a_sentence_about_an_article_no_passage_comes_from_is_removed():
+    verified = verify_answer("Leaders met in Budapest [1]. The Age article does not say.", PASSAGES)
+    assert verified.text == "Leaders met in Budapest [1]." and verified.unsupported == ["The Age article does not say."]

@@ -179,16 +179,18 @@ def cite(number: int, hit: Hit) -> Citation:
 
 
 def before_the_model(question: str, plan: SearchPlan, hits: list[Hit], verify: bool = True,
-                     answer_similarity: float = 0.0) -> tuple[str, str, list[Citation]] | None:
+                     answer_similarity: float = 0.0, candidates: Sequence[Hit] = (),
+                     sources: Sequence[str] = ()) -> tuple[str, str, list[Citation]] | None:
     """An abstention decided from the passages alone, (text, reason, citations), or None to ask the model:
-    no passage, the question names something no passage mentions, the best passage is less similar to the
-    question than answer_similarity, or nothing in its time range was relevant (the nearest earlier report is
+    no passage, the question names something that none of the passages nor the other candidates mention
+    (sources the index holds count as mentioned), the best passage is less similar to the question than
+    answer_similarity, or nothing in its time range was relevant (the nearest earlier report is
     named and cited instead of being presented as news of that range)."""
     if not hits:
         return ABSTAIN, "nothing retrieved", []
     if not verify:
         return None
-    missing = missing_from(question, hits)
+    missing = missing_from(question, [*hits, *candidates], sources)
     if missing:  # said first: it tells the reader what is missing
         names = ", ".join(missing[:-1]) + (" or " if len(missing) > 1 else "") + missing[-1]
         return f"The indexed articles do not mention {names}.", "not in the articles", []
@@ -420,7 +422,7 @@ class QA:
         retrieve_s = time.perf_counter() - started
         chosen = self.prompt_sources(ranked, top)
         early = before_the_model(question, plan, chosen + hits, self.settings.verify,
-                                 self.settings.answer_similarity)
+                                 self.settings.answer_similarity, ranked, retriever.sources)
         if early:
             text, reason, citations = early
             yield Answer(question, text, citations, hits, True, True, abstain_reason=reason,

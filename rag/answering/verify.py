@@ -47,8 +47,10 @@ _NUMBER_WORDS = {word: str(value) for value, word in enumerate(
 _NUMBER_WORDS.update({word: str(10 * tens) for tens, word in enumerate(
     "thirty forty fifty sixty seventy eighty ninety".split(), start=3)})
 _NAME_RUN = re.compile(r"(?<![\w’'])[A-Z][\w’'.&-]*(?:\s+(?:(?:of|the|de|la|van|von|al|bin)\s+)?[A-Z][\w’'.&-]*)*")
+_OPENERS = re.compile(r"^(?:(?:%s)\s+)+(?=[A-Z])" % "|".join(
+    w.capitalize() for w in sorted(_NOT_NAMES) if w != "the"))  # capitalised words that open a name run
 _QUOTED = re.compile(r"[\"“]([^\"”]{3,80})[\"”]")
-_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
+_NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?:(?=(?:st|nd|rd|th)\b)|\b)")  # "10th", not "49ers"
 _ABOUT_PASSAGES = frozenset("according passage passages article articles news source sources report reports "
                             "reported indexed mention mentions mentioned provide provided information yes "
                             "no".split())  # words about the passages, and verdicts: no content to look up
@@ -164,14 +166,14 @@ def specifics(text: str, opening_words: bool = False) -> list[str]:
     for start, end in sentence_spans(text):
         sentence = text[start:end]
         for match in _NAME_RUN.finditer(sentence):
-            name = match.group(0).rstrip(".’'-")
-            words = [w for w in _words(name) if w not in _NOT_NAMES and w not in STOPWORDS]
+            run = match.group(0).rstrip(".’'-")
+            words = [w for w in _words(run) if w not in _NOT_NAMES and w not in STOPWORDS]
             if not words:
                 continue
             opens = not sentence[:match.start()].strip(" \"“'(-")
-            if opens and " " not in name and not (opening_words and _looks_like_name(words[0])):
+            if opens and " " not in run and not (opening_words and _looks_like_name(words[0])):
                 continue  # "Where ...", "Leaders met ...": a sentence's first word is capitalised anyway
-            found.append(name)
+            found.append(_OPENERS.sub("", run))  # "Did The Verge" is named as "The Verge"
     return list(dict.fromkeys(found))
 
 
@@ -180,10 +182,10 @@ def _looks_like_name(word: str) -> bool:
     return not re.search(r"(?:ly|ing|ed|s)$", word)
 
 
-def missing_from(question: str, hits: Sequence[Hit]) -> list[str]:
+def missing_from(question: str, hits: Sequence[Hit], also: Sequence[str] = ()) -> list[str]:
     """The question's names, numbers and quoted phrases that none of the passages (nor their titles, sources
-    and dates) hold."""
-    haystack = Haystack([describe(hit) for hit in hits])  # number words count things, name nothing
+    and dates) hold, nor the texts in also (the names of the index's sources)."""
+    haystack = Haystack([*(describe(hit) for hit in hits), *also])  # number words count things, name nothing
     return [claim for claim in specifics(question) if claim not in _NUMBER_WORDS and not haystack.has(claim)]
 
 
@@ -249,8 +251,12 @@ def verify_answer(text: str, sources: Sequence[Hit], question: str = "") -> Veri
         sentence = text[start:end]
         pieces.append(text[done:start])
         done = end
-        if not states_something(sentence):
-            pieces.append(sentence)
+        if not states_something(sentence):  # "Yes [1].", "The Age article does not say."
+            if all(any(window.has(claim) for windows_of in read for window in windows_of)
+                   for claim in specifics(sentence, opening_words=True)):
+                pieces.append(sentence)
+            else:
+                unsupported.append(tidy(MARKER.sub("", sentence)))
             continue
         cited = list(dict.fromkeys(n for match in MARKER.finditer(sentence) for n in marker_numbers(match)
                                    if 1 <= n <= len(sources)))
