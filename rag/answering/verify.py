@@ -251,15 +251,15 @@ def verify_answer(text: str, sources: Sequence[Hit], question: str = "") -> Veri
         sentence = text[start:end]
         pieces.append(text[done:start])
         done = end
-        if not states_something(sentence):  # "Yes [1].", "The Age article does not say."
-            if all(any(window.has(claim) for windows_of in read for window in windows_of)
-                   for claim in specifics(sentence, opening_words=True)):
+        cited = list(dict.fromkeys(n for match in MARKER.finditer(sentence) for n in marker_numbers(match)
+                                   if 1 <= n <= len(sources)))
+        if not states_something(sentence):  # "Yes [1].", "The passages do not say."; naming an article no
+            named = Haystack([w.text for n in cited for w in read[n - 1]])  # cited passage is from: removed
+            if all(named.has(claim) for claim in specifics(sentence, opening_words=True)):
                 pieces.append(sentence)
             else:
                 unsupported.append(tidy(MARKER.sub("", sentence)))
             continue
-        cited = list(dict.fromkeys(n for match in MARKER.finditer(sentence) for n in marker_numbers(match)
-                                   if 1 <= n <= len(sources)))
         if not cited or not _backed(sentence, [read[n - 1] for n in cited], asked):
             alone = [n for n, windows_of in enumerate(read, start=1) if _backed(sentence, [windows_of], asked)]
             if not alone:
