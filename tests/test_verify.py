@@ -190,6 +190,10 @@ def test_claims_scattered_over_a_passage_do_not_make_a_sentence():
                      "Cup Finals drew record television audiences.", "Hockey notes", "AP", "2022-06-30")
     assert verify_answer("The Pittsburgh Penguins won the 2022 Stanley Cup Finals [1].", [passage]).unsupported
     assert not verify_answer("The Pittsburgh Penguins signed a new goalie [1].", [passage]).unsupported
+    # claims the sentence repeats from the question need only stand in the passage
+    asked = "Which team won the 2022 Stanley Cup Finals?"
+    assert not verify_answer("The Pittsburgh Penguins won the 2022 Stanley Cup Finals [1].", [passage],
+                             asked).unsupported
 
 
 def test_a_follow_up_is_verified_against_the_passages_of_its_standalone_question(indexed, embedder):

@@ -16,7 +16,7 @@ from rag.markers import MARKER
 from rag.search.retrieval import Hit
 
 MIN_WORD_SUPPORT = 0.5  # share of a sentence's content words its cited passages must hold
-WINDOW_SENTENCES = 3  # an answer sentence's claims must stand within this many consecutive passage sentences
+WINDOW_SENTENCES = 3  # the claims an answer sentence adds must stand within this many consecutive sentences
 # Capitalised words that name no one: question and sentence openers, months, days, titles, name glue.
 _NOT_NAMES = frozenset("""i a an the this that these those what which who whom whose when where why how is are was
 were do does did has have had can could will would should may might must and or but of in on at to for from by
@@ -221,7 +221,7 @@ def support_span(sentence: str, passage: str) -> tuple[int, int]:
 
 def windows(hit: Hit) -> list[Haystack]:
     """The passage read as windows of WINDOW_SENTENCES consecutive sentences, each with the passage's title,
-    source and date: the claims of one answer sentence must stand together in one of them."""
+    source and date: the claims one answer sentence adds to the question must stand together in one."""
     header = passage_words(hit.title, hit.source, hit.published, "")
     sentences = [hit.text[start:end] for start, end in sentence_spans(hit.text)] or [hit.text]
     reach = WINDOW_SENTENCES // 2
@@ -229,11 +229,15 @@ def windows(hit: Hit) -> list[Haystack]:
 
 
 def _backed(sentence: str, passages: list[list[Haystack]], asked: frozenset[str]) -> bool:
-    """One window of one passage supports the sentence; a sentence citing several passages may also draw on
+    """The sentence's claims stand in the passages it cites, and those it adds to the question's stand
+    together in one window of one of them; a sentence citing several passages may draw its new claims from
     all of them together (a comparison of two reports)."""
-    if any(supported(sentence, window, asked) for windows_of in passages for window in windows_of):
-        return True
-    return len(passages) > 1 and supported(sentence, Haystack([w.text for ws in passages for w in ws]), asked)
+    whole = Haystack([window.text for windows_of in passages for window in windows_of])
+    if not supported(sentence, whole, asked):
+        return False
+    new = [claim for claim in specifics(sentence, opening_words=True) if not set(_words(claim)) <= asked]
+    return len(passages) > 1 or any(all(window.has(claim) for claim in new)
+                                    for windows_of in passages for window in windows_of)
 
 
 def verify_answer(text: str, sources: Sequence[Hit], question: str = "") -> Verified:
