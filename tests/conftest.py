@@ -162,12 +162,19 @@ def running_server(base: Path, **env_extra: str):
                 time.sleep(1)
             yield SimpleNamespace(url=url, port=port, seeds=seeds, index=index, log=log_path, pid=proc.pid)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=20)
+            stop_process(proc)
+
+
+def stop_process(proc) -> None:
+    """Stop a server started by a test: terminate, and kill it when it does not end within 20 s."""
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")

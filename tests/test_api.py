@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ARTICLES, free_port, running_server
+from tests.conftest import ARTICLES, free_port, running_server, stop_process
 
 openai = pytest.importorskip("openai")
 
@@ -223,12 +223,7 @@ def llama_cpp_server(model: Path):
             time.sleep(0.5)
         yield f"{url}/v1"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
+        stop_process(proc)
 
 
 def test_llama_cpp_http_server_answers_as_the_openai_backend(make_settings, write_articles, embedder):
