@@ -212,11 +212,17 @@ def states_something(sentence: str) -> bool:
     return bool(specifics(sentence, opening_words=True) or _content_words(sentence))
 
 
-def support_span(sentence: str, passage: str) -> tuple[int, int]:
-    """(start, end) of the passage sentence that shares the most content words with the answer sentence."""
+def support_span(sentence: str, passage: str, asked: frozenset[str] = frozenset()) -> tuple[int, int]:
+    """(start, end) of the passage sentence that holds most of what the answer sentence adds to the question
+    (asked: the question's words), then most of its other words."""
     wanted = set(_content_words(sentence))
     spans = sentence_spans(passage) or [(0, len(passage))]
-    return max(spans, key=lambda span: len(wanted & set(_content_words(passage[span[0]:span[1]]))))
+
+    def shared(span: tuple[int, int]) -> tuple[int, int]:
+        have = wanted & set(_content_words(passage[span[0]:span[1]]))
+        return len(have - asked), len(have)
+
+    return max(spans, key=shared)
 
 
 def windows(hit: Hit) -> list[Haystack]:
@@ -273,7 +279,7 @@ def verify_answer(text: str, sources: Sequence[Hit], question: str = "") -> Veri
             sentence = cite_sentence(sentence, cited[0])
         best = max(cited, key=lambda n: len(set(_content_words(sentence))
                                             & set(_content_words(sources[n - 1].text))))
-        support.append(Support(sentence, best, *support_span(sentence, sources[best - 1].text)))
+        support.append(Support(sentence, best, *support_span(sentence, sources[best - 1].text, asked)))
         pieces.append(sentence)
     pieces.append(text[done:])
     return Verified(tidy("".join(pieces)), support, unsupported)
