@@ -185,15 +185,35 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(func=cmd_eval)
 
     bench = sub.add_parser("bench", help="measure indexing, query and answer speed")
-    bench.add_argument("what", nargs="?", default="all", choices=["index", "query", "answer", "all"])
+    bench.add_argument("what", nargs="?", default="all",
+                       choices=["index", "query", "answer", "prompt", "runtime", "all"],
+                       help="all: index, query and answer; prompt (whole passages against selected sentences "
+                            "on an evaluation set) and runtime (llama.cpp settings) run only when named")
     bench.add_argument("--articles", type=Path, help="articles.jsonl to index (default: the realtimeqa_dev set)")
+    bench.add_argument("--questions", type=Path, help="questions.jsonl for the prompt benchmark (default: beside "
+                                                      "--articles)")
+    bench.add_argument("--sample", type=int, default=100, help="questions of the prompt benchmark (default 100)")
+    bench.add_argument("--seed", type=int, default=0, help="seed of the prompt benchmark's sample")
+    bench.add_argument("--config", action="append", type=_config,
+                       help="settings of one configuration of the prompt benchmark, like sentence_share=0.3 "
+                            "(repeat it for each; \"\" is the defaults; default: whole passages against sentence_share=0.4)")
     bench.add_argument("--out", type=Path, help="JSON file for the numbers")
     bench.add_argument("--quick", action="store_true", help="small sizes, for CI")
-    bench.add_argument("--model", help="answering model for the answer benchmark")
+    bench.add_argument("--model", help="answering model for the answer, prompt and runtime benchmarks")
     bench.add_argument("--seeds", type=Path, help="articles folder for the answer benchmark (default: seeds/ of "
                                                   "the repository, indexed into a temporary folder)")
     bench.set_defaults(func=cmd_bench)
     return parser
+
+
+def _config(text: str) -> dict[str, object]:
+    """A --config value as setting overrides; the error names what was wrong."""
+    from rag.evaluate.prompt_bench import parse_config
+
+    try:
+        return parse_config(text)
+    except RagError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,6 +46,13 @@ class Settings:
     generator: str = "default"  # "default" (Qwen2.5-Coder-1.5B), "fast" (SmolLM2-135M) or a local model path
     max_new_tokens: int = 200
     prompt_tokens: int = 750  # budget for instructions + passages; prompt length dominates CPU latency
+    # Share of each passage the prompt keeps: the sentences most similar to the question and those holding its
+    # numbers and distinctive names (1: whole passages). 0.4 starts answers in 0.6 of the time, but the model
+    # then declined a question the seed article answers: not the default yet (docs/results.md).
+    sentence_share: float = 1.0
+    # One system prompt for every question and attempt, so llama.cpp reuses what it already read of it. Off:
+    # with it on, the second attempt kept declining (measured, docs/results.md).
+    fixed_instructions: bool = False
     threads: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
     context_tokens: int = 2048
     max_question_chars: int = 1000
@@ -80,6 +87,9 @@ class Settings:
             raise RagError(f"RAG_DENSE_WEIGHT={self.dense_weight} must be between 0 and 1")
         if not -1 <= self.answer_similarity <= 1:
             raise RagError(f"RAG_ANSWER_SIMILARITY={self.answer_similarity} must be between -1 and 1")
+        if not 0 < self.sentence_share <= 1:
+            raise RagError(f"RAG_SENTENCE_SHARE={self.sentence_share} must be above 0 and at most 1 (1: whole "
+                           "passages)")
         if not self.openai_timeout > 0:
             raise RagError(f"RAG_OPENAI_TIMEOUT={self.openai_timeout} must be a number of seconds above 0")
         if not math.isfinite(self.min_score):
@@ -93,7 +103,7 @@ class Settings:
         for f in dataclasses.fields(cls):
             raw = env.get(f"RAG_{f.name.upper()}")
             if raw is not None:
-                values[f.name] = _parse(f.name, raw, cls.__dataclass_fields__[f.name].type)
+                values[f.name] = parse_setting(f.name, raw, cls.__dataclass_fields__[f.name].type)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 
@@ -106,7 +116,8 @@ class Settings:
         }
 
 
-def _parse(name: str, raw: str, type_name: str) -> object:
+def parse_setting(name: str, raw: str, type_name: str) -> object:
+    """A setting's text (as in RAG_<NAME>) as a value of its type; RagError naming the variable when it is not."""
     if type_name == "bool":
         if raw.strip().lower() in ("1", "true", "yes", "on"):
             return True

@@ -72,15 +72,28 @@ def test_prompt_numbers_passages_with_title_source_and_date():
 
 
 def test_one_passage_prompt_names_its_only_number_and_recheck_drops_the_decline_clause():
-    one = build_messages("Where?", [hit(0, "a", "Alpha text.")])[0]["content"]
+    one = build_messages("Where?", [hit(0, "a", "Alpha text.")], fixed=False)[0]["content"]
     assert "with [1], the only passage" in one and "like [1]" not in one
-    again = build_messages("Where?", [hit(0, "a", "Alpha text.")], decline=False)
+    again = build_messages("Where?", [hit(0, "a", "Alpha text.")], decline=False, fixed=False)
     assert ABSTAIN not in again[0]["content"]
     assert again[1]["content"].endswith("Question: Where?\nAnswer with a full sentence that names the answer."), \
         "asked again, the model must write the answer out, not a bare [1]"
-    yes_no = build_messages("Did the report change?", [hit(0, "a", "Alpha text.")], decline=False)
+    yes_no = build_messages("Did the report change?", [hit(0, "a", "Alpha text.")], decline=False, fixed=False)
     assert yes_no[1]["content"].endswith("Question: Did the report change?"), \
         "a yes/no question has no answer to name; asked to name one, the model declined"
+
+
+def test_fixed_instructions_make_every_prompt_and_its_second_attempt_share_their_beginning():
+    one, two = [hit(0, "a", "Alpha text.")], [hit(0, "a", "Alpha text."), hit(1, "b", "Beta text.")]
+    first = build_messages("Where?", one, fixed=True)
+    assert first[0] == build_messages("Who?", two, fixed=True)[0] == \
+        build_messages("Where?", one, decline=False, fixed=True)[0]
+    assert ABSTAIN in first[0]["content"]
+    again = build_messages("Where?", one, decline=False, fixed=True)[1]["content"]
+    assert again.startswith(first[1]["content"])  # the runtime reads only the added lines
+    assert again.endswith("do not decline.\nAnswer with a full sentence that names the answer.")
+    assert build_messages("Did it change?", one, decline=False, fixed=True)[1]["content"].endswith(
+        "do not decline.")
 
 
 def test_neighbouring_chunks_of_one_article_merge_in_reading_order():

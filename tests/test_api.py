@@ -104,7 +104,8 @@ def test_an_answer_with_its_citations(api_server, model_server):
     assert re.search(r"\[1\]", text) and "\n\nSources:\n[1] " + SEED_TITLE in text
     first = answer["citations"][0]
     assert first["title"].startswith(SEED_TITLE) and (first["published"] or "").startswith("2025-10") and first["passage"]
-    assert set(answer["timings"]) == {"retrieve_s", "first_token_s", "total_s"}
+    assert set(answer["timings"]) == {"retrieve_s", "first_token_s", "total_s", "prompt_tokens", "prompt_read_s",
+                                      "decode_tokens_per_s", "attempts"}
     assert "grammar" in model_server.requests[-1]  # the marker grammar goes to the answering server
 
 

@@ -95,11 +95,21 @@ def test_bad_environment_value_is_a_one_line_error(tmp_path):
     ({"RAG_ANSWER_SIMILARITY": "2"}, "RAG_ANSWER_SIMILARITY=2.0 must be between -1 and 1"),
     ({"RAG_VERIFY": "maybe"}, "RAG_VERIFY='maybe' is not a yes/no value; use 1 or 0"),
     ({"RAG_SEEDS_DIR": ""}, "RAG_SEEDS_DIR is empty; set it to a folder or unset it"),
+    ({"RAG_SENTENCE_SHARE": "0"}, "RAG_SENTENCE_SHARE=0.0 must be above 0 and at most 1 (1: whole passages)"),
 ])
 def test_out_of_range_environment_value_is_a_one_line_error(tmp_path, env, message):
     result = run("status", cwd=tmp_path, env_extra=env, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"error: {message}"]
+
+
+@pytest.mark.parametrize("config, message", [
+    ("sentence_sahre=0.3", "write settings as name=value, like sentence_share=1"),
+    ("sentence_share=half", "RAG_SENTENCE_SHARE='half' is not a number; fix or unset it"),
+])
+def test_a_bad_benchmark_configuration_is_refused_before_anything_runs(tmp_path, config, message):
+    result = run("bench", "prompt", "--config", config, cwd=tmp_path, timeout=60)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
 
 
 def test_boundary_settings_are_accepted(tmp_path):

@@ -143,3 +143,42 @@ def test_eval_with_answers_scores_them_and_keeps_each_cited_passage(tmp_path):
     holding = results["summary"]["answers"]["answer_citation_precision"]
     assert (holding is None) == (not any(r["answerable"] and r["citations"] for r in answers))
     assert "citation holds answer" in (out / "report.md").read_text()
+
+
+def test_bench_prompt_compares_whole_passages_with_selected_sentences_and_resumes(tmp_path):
+    """`rag bench prompt` on the tiny set with the fast model: both configurations, the model's own counts."""
+    articles = write_jsonl(tmp_path / "articles.jsonl", ARTICLES)
+    questions = write_jsonl(tmp_path / "questions.jsonl", QUESTIONS)
+    target = tmp_path / "bench" / "bench.json"
+    args = ("bench", "prompt", "--articles", str(articles), "--questions", str(questions), "--sample", "4",
+            "--config", "sentence_share=1,fixed_instructions=0", "--config", "sentence_share=0.3", "--model", "fast",
+            "--out", str(target))
+    result = run(*args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    section = json.loads(target.read_text())["prompt"]
+    configs = section["configurations"]
+    whole, selected = configs["sentence_share 1.0, fixed_instructions False"], configs["sentence_share 0.3"]
+    for row in (whole, selected):
+        assert row["questions"] == 4 and row["asked_the_model"] >= 1
+        assert row["prompt_tokens"] > 50 and row["decode_tokens_per_s"] > 0 and row["first_token_s"] > 0
+    assert selected["prompt_tokens"] <= whole["prompt_tokens"]
+    assert "| sentence_share 1.0, fixed_instructions False |" in result.stdout
+    assert "| sentence_share 0.3 |" in result.stdout
+    records = (tmp_path / "bench" / "prompt-records.jsonl").read_bytes()
+    assert records.count(b"\n") == 8
+    again = run(*args, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "bench" / "prompt-records.jsonl").read_bytes() == records  # nothing asked twice
+
+
+def test_bench_runtime_quick_reports_reading_and_decode_speed(tmp_path):
+    target = tmp_path / "b.json"
+    articles = write_jsonl(tmp_path / "articles.jsonl", ARTICLES * 40)
+    result = run("bench", "runtime", "--quick", "--model", "fast", "--articles", str(articles), "--out",
+                 str(target), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    variants = json.loads(target.read_text())["runtime"]["variants"]
+    assert [(v["flash_attention"], v["batch"]) for v in variants] == [("auto", 512), ("off", 512)]
+    assert all(v["prompt_tokens_per_s"] > 0 and v["decode_tokens_per_s"] > 0 and v["prompt_tokens"] > 100
+               for v in variants)
+    assert "llama.cpp runtime" in result.stdout

@@ -558,3 +558,20 @@ def test_missing_lexical_index_is_reported(built):
     with pytest.raises(IndexFormatError) as info:
         IndexStore.load(built.index_dir)
     assert name in str(info.value) and "rag build --full" in str(info.value)
+
+
+def test_a_build_reports_its_progress_to_a_page_group_by_group(make_settings, embedder, write_articles,
+                                                               monkeypatch):
+    settings = make_settings()
+    write_articles(settings.seeds_dir, ["budapest.txt", "football.txt", "central_bank.txt"])
+    monkeypatch.setattr(rag.index.indexing, "GROUP_CHUNKS", 1)  # one article a group
+    heard: list[tuple[int, int]] = []
+    report = build_index(settings, embedder=embedder, log=lambda _: None, progress=False,
+                         on_progress=lambda done, total: heard.append((done, total)))
+    total = report.chunks_embedded
+    assert heard[0] == (0, total) and heard[-1] == (total, total) and len(heard) == 4
+    assert [done for done, _ in heard] == sorted(done for done, _ in heard)
+    heard.clear()
+    build_index(settings, embedder=embedder, log=lambda _: None, progress=False,
+                on_progress=lambda done, total: heard.append((done, total)))
+    assert heard == []  # nothing to embed: nothing to report

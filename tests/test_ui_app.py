@@ -96,7 +96,9 @@ def test_messages_for_each_stage_of_an_answer():
 
     final = Answer("Who won?", "The mayor won [1].", [citation(1)], [hit(1)], uncited_sentences=["x"])
     answer, sources = app.answer_messages(final)
-    assert answer == {"role": "assistant", "content": "The mayor won [1]."}
+    assert answer == {"role": "assistant", "content": "The mayor won [\\[1\\]](#source-1)."}  # opens passage 1
+    history = [{"role": "user", "content": "Who won?"}, answer, sources]
+    assert app.conversation(history)[1]["content"] == "The mayor won [1]."  # follow-ups read plain markers
     assert sources["metadata"] == {"title": "Sources (1)", "status": "done"}
     assert sources["content"].startswith("**[1] Mayor &lt;script&gt;")
     assert "1 sentence of the answer cites no source" in sources["content"]

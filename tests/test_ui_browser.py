@@ -1,7 +1,7 @@
 """The chat page in Debian chromium, against a real server with the default answering model.
 
 One journey, because every answer costs 15-40 s on two cores: click an example question about the seed
-article, read the cited sources with the supporting words in bold, an abstention that says why, upload a
+article, click the answer's [n] to open its passage, read the cited sources with the supporting words in bold, an abstention that says why, upload a
 new article, stop a generation with Esc, ask about the new article, delete it, and read the page on a
 phone-sized screen. Screenshots go to test-output/ (docs/chat.png is the answer with its sources).
 """
@@ -114,7 +114,18 @@ def test_chat_journey_in_chromium(ui_server, tmp_path):
             assert re.search(r"\[\d+\]", answer), messages
             assert "Budapest" in answer, messages
             assert any(m.startswith("Sources (") for m in messages), messages
-            sources = open_last_sources(page)
+            # a click on the answer's [n] opens the passage under the answer, the backing words in bold
+            link = page.locator('[data-testid="bot"] a[href^="#source-"]').first
+            number = link.get_attribute("href").removeprefix("#source-")
+            link.click()
+            focused = page.locator(".thought-group .source-focus")
+            expect(focused.first).to_contain_text(f"[{number}] ", timeout=10_000)
+            expect(page.locator(".thought-group blockquote.source-focus strong").first).to_be_visible()
+            page.wait_for_timeout(800)  # the smooth scroll ends
+            shot(page, "ui-2b-marker-clicked.png")
+            group = page.locator(".thought-group").filter(has_text=re.compile(r"Sources \(\d+\)")).last
+            sources = group.inner_text()
+            page.locator(".bot-row").last.evaluate("row => row.scrollIntoView({block: 'start'})")
             assert SEED_TITLE in sources, sources
             assert "2025-10-21" in sources
             expect(page.locator("#sources-panel")).to_contain_text(SEED_TITLE)

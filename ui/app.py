@@ -12,14 +12,14 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from rag.config import Settings
 from rag.errors import NoArticlesError, RagError
 from rag.search.followup import message_text
 from ui.api import ModelQueue, api_routes
 from ui.render import (abstain_reason, answer_notes, answer_text, counted, escape, panel_markdown,
-                       retrieved_markdown, search_notes, sources_markdown)
+                       retrieved_markdown, search_notes, sources_markdown, unlinked)
 
 if TYPE_CHECKING:  # gradio is imported lazily, after the offline environment is set
     import gradio as gr
@@ -35,20 +35,49 @@ STOPPED_PANEL = "### Sources\nStopped: the answer was not finished, so it has no
 EMPTY_PANEL = "### Sources\nThe sources of the latest answer appear here, with the quoted passages."
 CSS = """
 #sources-panel { max-height: 60vh; overflow-y: auto; }
+.source-focus { background: var(--color-accent-soft); outline: 2px solid var(--color-accent); border-radius: 4px; }
 #index-status p { margin: 0; }
 @media (max-width: 700px) {  /* a phone: the sources and articles go below the chat */
   #main-row { flex-direction: column; }
   #main-row > * { min-width: 0 !important; width: 100%; }
 }
 """
-# Enter sends (the textbox's own behaviour); Esc stops the answer being written.
-KEYS_JS = """
+# Enter sends (the textbox's own behaviour); Esc stops the answer being written. A click on an answer's [n]
+# opens the "Sources" under that answer and shows passage n, the words that back the answer in bold.
+PAGE_JS = """
 () => {
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Escape") return;
     const stop = document.querySelector("#question button.stop-button, button.stop-button");
     if (stop) { event.preventDefault(); stop.click(); }
   });
+  const passageIn = (root, n) => root && [...root.querySelectorAll("strong")]
+    .find((s) => s.textContent.startsWith(`[${n}] `));
+  const focus = (heading) => {
+    document.querySelectorAll(".source-focus").forEach((e) => e.classList.remove("source-focus"));
+    const block = heading.closest("p") || heading;
+    const next = block.nextElementSibling;  // the quoted passage, after an "Also reported by" line if any
+    const quote = [next, next && next.nextElementSibling].find((e) => e && e.tagName === "BLOCKQUOTE");
+    [block, quote].forEach((e) => e && e.classList.add("source-focus"));
+    block.scrollIntoView({ block: "start", behavior: "smooth" });
+  };
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest('a[href^="#source-"]');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const n = link.getAttribute("href").slice("#source-".length);
+    const group = [...document.querySelectorAll(".thought-group")].find((g) =>  // the first after the link
+      /Sources \\(\\d+\\)/.test(g.textContent) && (link.compareDocumentPosition(g) & Node.DOCUMENT_POSITION_FOLLOWING));
+    const found = passageIn(group, n);
+    if (found && found.offsetParent !== null) return focus(found);
+    if (group) {
+      group.querySelector(".title")?.click();
+      return setTimeout(() => { const opened = passageIn(group, n); if (opened) focus(opened); }, 400);
+    }
+    const inPanel = passageIn(document.querySelector("#sources-panel"), n);
+    if (inPanel) focus(inPanel);
+  }, true);
 }
 """
 
@@ -95,7 +124,7 @@ def conversation(history: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
             text = message_text(content)
             if text.startswith(_NOT_ANSWERS):
                 continue
-            message = {**message, "content": html.unescape(text)}
+            message = {**message, "content": html.unescape(unlinked(text))}
         turns.append(message)
     return turns
 
@@ -213,10 +242,20 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
             if stream is not None:
                 stream.close()
 
-    def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str, Any]:
-        """Save the uploaded files into the articles folder, update the index, report what happened."""
+    def embedding_progress(progress: gr.Progress, start: float) -> Callable[[int, int], None]:
+        """The build's progress in the page, from start (0..1) to the end of the bar."""
+        def show(done: int, total: int) -> None:
+            if total:
+                progress(start + (0.95 - start) * done / total, desc=f"Embedding {done:,} of {total:,} chunks")
+        return show
+
+    def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()
+                  ) -> tuple[str, str, Any, list[list[object]], Any]:
+        """Save the uploaded files into the articles folder, update the index, report what happened; the
+        article list as it is now."""
         if not files:
-            return "Choose one or more article files first.", index_status(settings), gr.update()
+            return ("Choose one or more article files first.", index_status(settings), gr.update(),
+                    *articles_view())
         progress(0.05, desc="Saving the files")
         with model_queue.turn():
             saved, problems = save_uploads([Path(f) for f in files], settings.seeds_dir, settings.max_file_bytes)
@@ -226,7 +265,8 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
                 names = escape(", ".join(p.name for p in saved))
                 progress(0.2, desc=f"Indexing {counted(len(saved), 'new file')}")
                 try:
-                    report = qa.build(log=lambda _: None, progress=False)
+                    report = qa.build(log=lambda _: None, progress=False,
+                                      on_progress=embedding_progress(progress, 0.2))
                 except RagError as exc:
                     head = [f"Saved {names} to the articles folder, but the index update failed: "
                             f"{escape(str(exc))}"]
@@ -234,25 +274,27 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
                     head = [f"**Added {names} to the index.**", f"Index update: {escape(report.summary())}"]
                     problems += [p for p in report.problems if p not in problems]
         notes = "\n".join(f"- {escape(str(problem))}" for problem in problems)
-        return "\n\n".join(head + ([notes] if notes else [])), index_status(settings), None
+        return "\n\n".join(head + ([notes] if notes else [])), index_status(settings), None, *articles_view()
 
     def articles_view() -> tuple[list[list[object]], Any]:
         """The article table and the delete choice, as the index holds them now."""
         rows = article_table(settings)
         return rows, gr.update(choices=delete_choices(rows), value=None)
 
-    def remove(article_id: str | None, progress: gr.Progress = gr.Progress()) -> tuple[str, str]:
-        """Delete the chosen article's file from the articles folder and update the index."""
+    def remove(article_id: str | None, progress: gr.Progress = gr.Progress()
+               ) -> tuple[str, str, list[list[object]], Any]:
+        """Delete the chosen article's file from the articles folder and update the index; the article list
+        (under the build's progress while it runs)."""
         if not article_id:
-            return "Choose an article to delete first.", index_status(settings)
+            return "Choose an article to delete first.", index_status(settings), *articles_view()
         progress(0.1, desc="Deleting the file and updating the index")
         with model_queue.turn():
             try:
-                path, report = qa.delete_article(article_id)
+                path, report = qa.delete_article(article_id, on_progress=embedding_progress(progress, 0.1))
             except RagError as exc:
-                return f"**Not deleted:** {escape(str(exc))}", index_status(settings)
+                return f"**Not deleted:** {escape(str(exc))}", index_status(settings), *articles_view()
         return (f"**Deleted {escape(path.name)}** from the articles folder. Index update: "
-                f"{escape(report.summary())}", index_status(settings))
+                f"{escape(report.summary())}", index_status(settings), *articles_view())
 
     panel = gr.Markdown(EMPTY_PANEL, elem_id="sources-panel", render=False, latex_delimiters=[])
     with gr.Blocks(title="News questions") as demo:
@@ -300,12 +342,10 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
                                          choices=delete_choices(rows), elem_id="delete-choice")
                     delete = gr.Button("Delete from the index", variant="stop", elem_id="delete-article")
                     delete_status = gr.Markdown(elem_id="delete-status")
-        add.click(add_files, [files], [upload_status, status, files], api_name="add_articles",
-                  concurrency_id=MODEL_QUEUE, concurrency_limit=1).then(
-            articles_view, None, [table, chosen], api_visibility="undocumented", queue=False)
-        delete.click(remove, [chosen], [delete_status, status], api_name="delete_article",
-                     concurrency_id=MODEL_QUEUE, concurrency_limit=1).then(
-            articles_view, None, [table, chosen], api_visibility="undocumented", queue=False)
+        add.click(add_files, [files], [upload_status, status, files, table, chosen], api_name="add_articles",
+                  concurrency_id=MODEL_QUEUE, concurrency_limit=1)
+        delete.click(remove, [chosen], [delete_status, status, table, chosen], api_name="delete_article",
+                     concurrency_id=MODEL_QUEUE, concurrency_limit=1)
         chat.chatbot.clear(lambda: EMPTY_PANEL, None, panel, api_visibility="undocumented", queue=False)
         chat.textbox.stop(lambda history: (mark_stopped(history), STOPPED_PANEL), [chat.chatbot],
                           [chat.chatbot, panel], api_visibility="undocumented", queue=False)
@@ -366,7 +406,7 @@ def launch(demo: gr.Blocks, host: str, port: int, settings: Settings, auth: tupl
     try:  # Gradio passes app_kwargs to its FastAPI app, whose routes= are matched before the ones Gradio adds
         demo.launch(server_name=host, server_port=port, share=False, auth=auth, prevent_thread_lock=True,
                     quiet=True, show_error=False, ssr_mode=False, max_file_size=settings.max_file_bytes,
-                    theme=gr.themes.Default(), css=CSS, js=KEYS_JS, footer_links=["api"],
+                    theme=gr.themes.Default(), css=CSS, js=PAGE_JS, footer_links=["api"],
                     app_kwargs={"routes": routes or []})
     except OSError:  # Gradio's message names its own settings, not ours
         raise _port_taken(host, port, "it could not be opened") from None

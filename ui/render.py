@@ -39,9 +39,19 @@ def counted(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
+_PLAIN_MARKER = re.compile(r"\[(\d{1,3})\]")
+_LINKED_MARKER = re.compile(r"\[\\\[(\d{1,3})\\\]\]\(#source-\d+\)")
+
+
 def answer_text(text: str) -> str:
-    """The model's text with HTML made inert (its Markdown still renders)."""
-    return html.escape(text, quote=False)
+    """The model's text with HTML made inert (its Markdown still renders) and each [n] a link to its passage
+    (the page opens the passage with the words that back the sentence highlighted)."""
+    return _PLAIN_MARKER.sub(r"[\\[\1\\]](#source-\1)", html.escape(text, quote=False))
+
+
+def unlinked(text: str) -> str:
+    """answer_text's [n] links back to plain [n] markers."""
+    return _LINKED_MARKER.sub(r"[\1]", text)
 
 
 def retrieved_markdown(hits: list[Hit]) -> str:

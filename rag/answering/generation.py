@@ -10,6 +10,7 @@ import json
 import os
 import queue
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol
 from urllib.parse import urlsplit
@@ -23,6 +24,22 @@ StopCheck = Callable[[], bool]
 DEFAULT_GGUF = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 DEFAULT_GGUF_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 DEFAULT_GGUF_PARTS = 22
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What one reply cost, as the model runtime counted it: prompt tokens (cached ones included: they were
+    reused, not read), generated tokens, and the seconds spent reading the prompt and generating."""
+
+    prompt_tokens: int
+    cached_tokens: int
+    generated_tokens: int
+    prompt_s: float
+    decode_s: float
+
+    @property
+    def decode_tokens_per_s(self) -> float | None:
+        return self.generated_tokens / self.decode_s if self.decode_s > 0 and self.generated_tokens else None
 
 
 class Generator(Protocol):
@@ -94,28 +111,46 @@ def fast_model_path() -> Path:
     return found[0]
 
 
-class LlamaCppGenerator:
-    """A GGUF model run by llama.cpp through xllamacpp; loaded once, kept warm."""
+_FLASH_ATTENTION = {"auto": -1, "off": 0, "on": 1}
 
-    def __init__(self, path: Path, threads: int = 2, context_tokens: int = 2048) -> None:
+
+class LlamaCppGenerator:
+    """A GGUF model run by llama.cpp through xllamacpp; loaded once, kept warm.
+
+    flash_attention is "auto", "on" or "off"; batch is llama.cpp's physical batch (tokens read at once)."""
+
+    def __init__(self, path: Path, threads: int = 2, context_tokens: int = 2048, flash_attention: str = "auto",
+                 batch: int = 512) -> None:
         import xllamacpp
 
+        if flash_attention not in _FLASH_ATTENTION:
+            raise RagError(f"flash attention {flash_attention!r}: use one of {', '.join(_FLASH_ATTENTION)}")
         params = xllamacpp.CommonParams()
         params.model.path = str(path)
         params.n_ctx = context_tokens
         params.cpuparams.n_threads = threads
         params.cpuparams_batch.n_threads = threads
+        params.flash_attn_type = _FLASH_ATTENTION[flash_attention]
+        params.n_ubatch = batch
+        params.n_batch = max(batch, params.n_batch)
         params.verbosity = -1
         self.name = path.name
         self._server = xllamacpp.Server(params)
         self._lock = threading.Lock()
+        self._usage = threading.local()
+
+    @property
+    def last_usage(self) -> Usage | None:
+        """The cost of the last reply streamed in this thread (None before the first)."""
+        return getattr(self._usage, "value", None)
 
     def stream(self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False,
                markers: int = 0) -> Iterator[str]:
         pieces: queue.Queue[object] = queue.Queue()
         done = object()
         request: dict[str, object] = {"messages": messages, "max_tokens": max_tokens, "temperature": 0,
-                                      "stream": True}
+                                      "stream": True, "stream_options": {"include_usage": True}}
+        usage: list[Usage] = []
         if markers:  # greedy decoding keeps every token the grammar allows, so only a stray number changes
             request["grammar"] = marker_grammar(markers)
 
@@ -123,6 +158,8 @@ class LlamaCppGenerator:
             if "error" in chunk:
                 pieces.put(RagError(f"the answering model failed: {chunk['error']}"))
                 return True
+            if chunk.get("timings"):
+                usage.append(_usage(chunk))
             for choice in chunk.get("choices", []):
                 text = (choice.get("delta") or {}).get("content")
                 if text:
@@ -145,6 +182,15 @@ class LlamaCppGenerator:
                 raise item
             yield item  # type: ignore[misc]
         worker.join()
+        self._usage.value = usage[-1] if usage else None
+
+
+def _usage(chunk: dict) -> Usage:
+    """The Usage in llama.cpp's last stream chunk ("timings": prompt_n tokens read, cache_n reused)."""
+    timings = chunk["timings"]
+    return Usage(prompt_tokens=int(timings.get("prompt_n", 0)) + int(timings.get("cache_n", 0)),
+                 cached_tokens=int(timings.get("cache_n", 0)), generated_tokens=int(timings.get("predicted_n", 0)),
+                 prompt_s=float(timings.get("prompt_ms", 0)) / 1000, decode_s=float(timings.get("predicted_ms", 0)) / 1000)
 
 
 class TransformersGenerator:
@@ -279,6 +325,21 @@ def _sse_text(lines: Iterator[str], server: str) -> Iterator[str]:
                 yield text
 
 
+def gguf_file(settings: Settings) -> Path | None:
+    """The GGUF file settings.generator names (default, fast or a .gguf path); None for other kinds."""
+    choice = settings.generator
+    if choice.lower() == "default":
+        return assemble_default_model(settings.cache_dir)
+    if choice.lower() == "fast":
+        return fast_model_path()
+    path = Path(choice).expanduser()
+    if path.suffix.lower() != ".gguf":
+        return None
+    if not path.is_file():
+        raise ModelNotFoundError(f"model file {path} not found; check the path (RAG_GENERATOR / --model)")
+    return path
+
+
 def load_generator(settings: Settings) -> Generator:
     """The generator settings.generator names: default, fast, a .gguf file, a Hugging Face folder or
     openai:URL (an OpenAI-compatible server; RAG_OPENAI_MODEL, RAG_OPENAI_API_KEY)."""
@@ -290,16 +351,10 @@ def load_generator(settings: Settings) -> Generator:
                                      "openai:http://HOST:PORT/v1")
         return OpenAICompatibleGenerator(url, settings.openai_model, settings.openai_api_key,
                                          settings.openai_timeout)
-    if choice.lower() == "default":
-        return LlamaCppGenerator(assemble_default_model(settings.cache_dir), settings.threads,
-                                 settings.context_tokens)
-    if choice.lower() == "fast":
-        return LlamaCppGenerator(fast_model_path(), settings.threads, settings.context_tokens)
+    gguf = gguf_file(settings)
+    if gguf is not None:
+        return LlamaCppGenerator(gguf, settings.threads, settings.context_tokens)
     path = Path(choice).expanduser()
-    if path.suffix.lower() == ".gguf":
-        if not path.is_file():
-            raise ModelNotFoundError(f"model file {path} not found; check the path (RAG_GENERATOR / --model)")
-        return LlamaCppGenerator(path, settings.threads, settings.context_tokens)
     if path.is_dir():
         return TransformersGenerator(path, settings.threads)
     raise ModelNotFoundError(f"unknown answering model {choice!r}: use 'default', 'fast', a .gguf file, a "

@@ -16,6 +16,7 @@ _CITE_ONE = "End every sentence with [1], the only passage."  # "like [1]" alone
 # Asked again without the decline option, the model often replied with a bare "[1]"; this line after the
 # question makes it write the answer out.
 _NAME_THE_ANSWER = "Answer with a full sentence that names the answer."
+_DO_NOT_DECLINE = "The passages contain the answer: do not decline."  # the second attempt, fixed instructions
 MIN_PASSAGE_TOKENS = 100  # the best passage is cut to fit the budget, but never shorter than this
 
 
@@ -105,17 +106,23 @@ def inert(text: str) -> str:
     return MARKER.sub(lambda marker: f"({marker.group(0)[1:-1].strip()})", text)
 
 
-def build_messages(question: str, sources: Sequence[Hit], decline: bool = True) -> list[dict[str, str]]:
+def build_messages(question: str, sources: Sequence[Hit], decline: bool = True,
+                   fixed: bool = False) -> list[dict[str, str]]:
     """Instructions, then the numbered passages and the question. Article text only ever sits inside the
-    passages, below the fixed instructions. decline=False (the second attempt) asks for a full sentence,
-    except for a yes/no question."""
+    passages, below the instructions. decline=False (the second attempt) asks for a full sentence, except for
+    a yes/no question. fixed: the same instructions for every prompt (the llama.cpp grammar keeps the markers
+    to the passages given), so the model's runtime reuses what it read of them, and a second attempt says
+    its request after the question (reusing the whole prompt); else they follow the number of passages and
+    a second attempt leaves out the decline clause."""
     passages = "\n\n".join(f"{source_header(i, replace(hit, title=inert(hit.title)))}\n{inert(hit.text)}"
                              for i, hit in enumerate(sources, start=1))
     ask = f"Question: {question}"
-    if not decline and not yes_no_question(question):  # a yes/no reply names nothing; it declined when asked to
-        ask += f"\n{_NAME_THE_ANSWER}"
+    if not decline:
+        name_it = not yes_no_question(question)  # a yes/no reply names nothing; it declined when asked to
+        ask += "".join((f"\n{_DO_NOT_DECLINE}" if fixed else "", f"\n{_NAME_THE_ANSWER}" if name_it else ""))
+    system = instructions(2) if fixed else instructions(len(sources), decline)
     return [
-        {"role": "system", "content": instructions(len(sources), decline)},
+        {"role": "system", "content": system},
         {"role": "user", "content": f"{passages}\n\n{ask}"},
     ]
 

@@ -12,14 +12,15 @@ from pathlib import Path
 from typing import Any, Callable, Generator as Gen, Iterator, Mapping, Sequence
 
 from rag.answering.citations import align_markers, answer_sentences, parse_citations
-from rag.answering.generation import Generator, load_generator
+from rag.answering.generation import Generator, Usage, load_generator
 from rag.answering.prompting import build_messages, is_grounded, readable_date, restates_question, select_sources
 from rag.answering.reports import Report, dated_reports
+from rag.answering.selection import select_sentences
 from rag.answering.verify import Support, missing_from, verify_answer
 from rag.config import Settings
 from rag.errors import ArticleNotFoundError, IndexNotFoundError, NoArticlesError, QuestionError, RagError
 from rag.index.embedding import Embedder
-from rag.index.indexing import BuildReport, build_index, index_model, indexed_model, make_embedder
+from rag.index.indexing import BuildReport, Progress, build_index, index_model, indexed_model, make_embedder
 from rag.index.lexical import tokenize
 from rag.index.store import MANIFEST, IndexStore, read_manifest
 from rag.ingest.uploads import delete_article_file
@@ -60,9 +61,27 @@ class Citation:
 
 @dataclass(frozen=True)
 class Timings:
+    """Seconds to the sources, the first token and the end; what the model read and wrote, as it counted
+    (None when the model was not asked or its runtime does not say)."""
+
     retrieve_s: float = 0.0
     first_token_s: float | None = None
     total_s: float = 0.0
+    prompt_tokens: int | None = None  # of the first attempt
+    prompt_read_s: float | None = None  # all attempts
+    decode_tokens_per_s: float | None = None
+    attempts: int = 0  # model replies: 2 when a declined question was asked again
+
+    def with_usage(self, usages: Sequence[Usage]) -> Timings:
+        """These timings with the model's own counts of its replies."""
+        if not usages:
+            return replace(self, attempts=0)
+        decode_s = sum(u.decode_s for u in usages)
+        generated = sum(u.generated_tokens for u in usages)
+        return replace(self, prompt_tokens=usages[0].prompt_tokens,
+                       prompt_read_s=round(sum(u.prompt_s for u in usages), 3),
+                       decode_tokens_per_s=round(generated / decode_s, 2) if decode_s > 0 and generated else None,
+                       attempts=len(usages))
 
 
 @dataclass(frozen=True)
@@ -290,8 +309,10 @@ class QA:
         except NoArticlesError:
             raise nothing from None
 
-    def build(self, full: bool = False, log: Callable[[str], None] = print, progress: bool = True) -> BuildReport:
-        """Update the index from the articles folder, sharing the query embedder when the model is the same."""
+    def build(self, full: bool = False, log: Callable[[str], None] = print, progress: bool = True,
+              on_progress: Progress | None = None) -> BuildReport:
+        """Update the index from the articles folder, sharing the query embedder when the model is the same
+        (on_progress: see build_index)."""
         try:
             manifest = read_manifest(self.settings.index_dir)
         except RagError:
@@ -299,12 +320,12 @@ class QA:
         wanted = index_model(self.settings, manifest)
         same_model = manifest is None or indexed_model(manifest) == wanted
         report = build_index(self.settings, full=full, embedder=self.embedder if same_model else None, log=log,
-                             progress=progress)
+                             progress=progress, on_progress=on_progress)
         if not same_model:  # queries now go to the new model's vectors
             self._embedder = self._retriever = None
         return report
 
-    def delete_article(self, article_id: str) -> tuple[Path, BuildReport]:
+    def delete_article(self, article_id: str, on_progress: Progress | None = None) -> tuple[Path, BuildReport]:
         """Delete the file of an indexed article from the articles folder (whole files only, see
         delete_article_file) and update the index: (the deleted file, the build report)."""
         indexed = list((read_manifest(self.settings.index_dir) or {}).get("articles", {}))
@@ -312,7 +333,7 @@ class QA:
             raise ArticleNotFoundError(f"no article {article_id!r} in the index; the page's Articles list and "
                                        "GET /v1/articles name them")
         path = delete_article_file(self.settings.seeds_dir, article_id, indexed)
-        return path, self.build(log=lambda _: None, progress=False)
+        return path, self.build(log=lambda _: None, progress=False, on_progress=on_progress)
 
     def plan(self, question: str, history: Sequence[Mapping[str, Any]] | None = None,
              reference_date: str | None = None, since: str | None = None, until: str | None = None,
@@ -420,7 +441,7 @@ class QA:
         ranked, plan = self.search(plan, max(top, self.settings.candidates), retriever=retriever)
         hits = ranked[:top]
         retrieve_s = time.perf_counter() - started
-        chosen = self.prompt_sources(ranked, top)
+        chosen = self.prompt_sources(plan.question, ranked, top)
         early = before_the_model(question, plan, chosen + hits, self.settings.verify,
                                  self.settings.answer_similarity, ranked, retriever.sources)
         if early:
@@ -438,42 +459,53 @@ class QA:
                           **plan.answer_fields())
 
         confident = hits[0].similarity >= self.settings.recheck_similarity
-        reply = yield from self.generate(question, plan, chosen, confident, should_stop, partial)
+        usages: list[Usage] = []
+        reply = yield from self.generate(question, plan, chosen, confident, should_stop, partial, usages)
         final = self.finish(question, reply, chosen, hits, plan, retriever)
-        yield replace(final, timings=Timings(retrieve_s, first[0] if first else None, time.perf_counter() - started))
+        timings = Timings(retrieve_s, first[0] if first else None, time.perf_counter() - started)
+        yield replace(final, timings=timings.with_usage(usages))
 
-    def prompt_sources(self, ranked: Sequence[Hit], top: int) -> list[Hit]:
-        """The passages the model reads: the top hits within the prompt budget; with news_aware the best
-        article also brings its next best retrieved chunks (the diverse ranking gave it one slot)."""
+    def prompt_sources(self, question: str, ranked: Sequence[Hit], top: int) -> list[Hit]:
+        """The passages the model reads: the top hits within the prompt budget, each cut to its sentences that
+        matter to the question (sentence_share); with news_aware the best article also brings its next best
+        retrieved chunks (the diverse ranking gave it one slot)."""
         more: list[Hit] = []
         if self.settings.news_aware and ranked:
             best = ranked[0].article_id
             already = sum(h.article_id == best for h in ranked[:top])
             more = [h for h in ranked[top:] if h.article_id == best][:max(0, self.settings.best_article_chunks
                                                                            - already)]
-        return select_sources(ranked[:top], self.settings.prompt_tokens, more)
+        sources = select_sources(ranked[:top], self.settings.prompt_tokens, more)
+        return select_sentences(question, sources, self.embedder.encode, self.settings.sentence_share)
 
     def generate(self, question: str, plan: SearchPlan, sources: list[Hit], confident: bool,
-                 should_stop: Callable[[], bool], partial: Callable[[str], Answer]) -> Gen[Answer, None, str]:
+                 should_stop: Callable[[], bool], partial: Callable[[str], Answer],
+                 usages: list[Usage]) -> Gen[Answer, None, str]:
         """Stream the model's reply to the plan's (standalone) question as partial answers (made by partial from
-        the text so far) and return it. A decline despite confident retrieval is asked once more."""
-        reply = yield from self._reply(build_messages(plan.question, sources), len(sources), should_stop, partial)
+        the text so far) and return it; each reply's cost goes to usages. A decline despite confident retrieval
+        is asked once more."""
+        fixed = self.settings.fixed_instructions
+        reply = yield from self._reply(build_messages(plan.question, sources, fixed=fixed), len(sources),
+                                       should_stop, partial, usages)
         if declines(reply, question) and confident and not should_stop():
             # Small models often decline when the answer is worded differently from the question; when
             # retrieval is confident, ask again without the decline option and keep only a grounded answer.
-            retry = yield from self._reply(build_messages(plan.question, sources, decline=False), len(sources),
-                                           should_stop, partial)
+            retry = yield from self._reply(build_messages(plan.question, sources, decline=False, fixed=fixed),
+                                           len(sources), should_stop, partial, usages)
             if not declines(retry, question) and is_grounded(retry, question, sources):
                 reply = retry
         return reply
 
     def _reply(self, messages: list[dict[str, str]], markers: int, should_stop: Callable[[], bool],
-               partial: Callable[[str], Answer]) -> Gen[Answer, None, str]:
-        """One model reply, streamed as partial answers."""
+               partial: Callable[[str], Answer], usages: list[Usage]) -> Gen[Answer, None, str]:
+        """One model reply, streamed as partial answers; its cost (when the runtime counts it) goes to usages."""
         reply = ""
         for piece in self.generator.stream(messages, self.settings.max_new_tokens, should_stop, markers=markers):
             reply += piece
             yield partial(reply)
+        usage = getattr(self.generator, "last_usage", None)
+        if usage is not None:
+            usages.append(usage)
         return reply
 
     def finish(self, question: str, reply: str, sources: list[Hit], hits: list[Hit], plan: SearchPlan,

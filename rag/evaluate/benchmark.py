@@ -6,7 +6,11 @@ index   build an index over a copy of an articles.jsonl (default: the realtimeqa
 query   retrieval latency (median, p95) at 1k / 10k / 100k synthetic chunks (--quick: 1k), dense, lexical and
         hybrid, with the question embedding excluded (precomputed) and included (1 thread).
 answer  warm answer latency (time to sources, first token, total) with the answering model over the seed
-        articles (indexed into a temporary folder), prompt size estimate and peak memory.
+        articles (indexed into a temporary folder), prompt tokens and decode speed as the model counts them,
+        peak memory.
+prompt  whole passages against selected sentences on an evaluation set's questions (rag.evaluate.prompt_bench).
+runtime llama.cpp's prompt-reading and decode speed with flash attention on / off and other batch sizes, on
+        prompts of news text as long as the answers' (a fixed instructions prefix, as in use).
 
 Numbers go to a JSON file (default bench-output/bench.json); sections already in that file from other runs are kept.
 """
@@ -36,6 +40,10 @@ QUICK_ARTICLES = 30
 THROUGHPUT_TARGET = 0.85
 QUERY_SIZES = (1_000, 10_000, 100_000)
 MODES = ("dense", "lexical", "hybrid")
+SECTIONS = ("index", "query", "answer", "prompt", "runtime")
+# (flash attention, physical batch): llama.cpp's defaults first.
+RUNTIME_VARIANTS = (("auto", 512), ("off", 512), ("on", 512), ("auto", 128), ("auto", 2048))
+RUNTIME_PROMPT_WORDS = 450  # about 600 tokens with the instructions, as an answer's prompt
 # Typical news questions for the query benchmark (their words are mixed into the synthetic passages).
 QUERY_QUESTIONS = [
     "Who won the presidential election in Brazil?",
@@ -260,7 +268,6 @@ def bench_query(quick: bool, log: Log = print) -> dict[str, object]:
 # --- answer ------------------------------------------------------------------------------------------------
 
 def bench_answer(model: str | None, seeds: Path | None, quick: bool, log: Log = print) -> dict[str, object]:
-    from rag.answering.prompting import build_messages, estimate_tokens
     from rag.answering.qa import QA
     from rag.index.indexing import build_index
 
@@ -288,20 +295,19 @@ def bench_answer(model: str | None, seeds: Path | None, quick: bool, log: Log = 
         rows = []
         for question in questions:
             answer = qa.answer(question)
-            ranked, _ = qa.search(qa.plan(question), max(settings.top_k, settings.candidates))
-            chosen = qa.prompt_sources(ranked, settings.top_k) if answer.hits else []
-            prompt = "\n".join(m["content"] for m in build_messages(question, chosen)) if chosen else ""
             rows.append({"question": question, "sources_s": round(answer.timings.retrieve_s, 4),
                          "first_token_s": _round(answer.timings.first_token_s),
                          "total_s": round(answer.timings.total_s, 3), "abstained": answer.abstained,
                          "citations": len(answer.citations), "answer_chars": len(answer.text),
-                         "prompt_chars": len(prompt),
-                         "prompt_tokens_estimate": estimate_tokens(prompt) if prompt else 0,
-                         "passages": len(chosen), "answer": answer.text})
+                         "prompt_tokens": answer.timings.prompt_tokens,
+                         "decode_tokens_per_s": answer.timings.decode_tokens_per_s, "answer": answer.text})
             log(f"  {rows[-1]['total_s']:.1f} s: {question}")
 
         def stat(key: str) -> dict[str, float | int | None]:
             return latency([r[key] for r in rows if r[key] is not None])
+
+        def stat_of(values: list[float | None]) -> float | None:
+            return _round(percentile(values, 50))
 
         return {"model": settings.generator, "model_file": generator.name, "seeds": str(seeds),
                 "articles": build.articles, "chunks": build.chunks, "threads": settings.threads,
@@ -310,11 +316,56 @@ def bench_answer(model: str | None, seeds: Path | None, quick: bool, log: Log = 
                 "embedder_load_s": round(embedder_s, 3), "model_load_s": round(load_s, 3),
                 "warm_up_s": round(warm_up_s, 3),
                 "sources": stat("sources_s"), "first_token": stat("first_token_s"), "total": stat("total_s"),
-                "prompt_tokens_estimate_mean": round(sum(r["prompt_tokens_estimate"] for r in rows)
-                                                     / max(1, len(rows)), 1),
+                "prompt_tokens": stat_of([r["prompt_tokens"] for r in rows]),
+                "decode_tokens_per_s": stat_of([r["decode_tokens_per_s"] for r in rows]),
                 "questions": rows, "peak_memory_mb": peak_memory_mb()}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def bench_runtime(model: str | None, articles_file: Path | None, quick: bool, log: Log = print
+                  ) -> dict[str, object]:
+    """Prompt-reading and decode tokens/s of each RUNTIME_VARIANTS entry, medians over distinct prompts."""
+    from rag.answering.generation import LlamaCppGenerator, gguf_file
+    from rag.answering.prompting import instructions
+
+    settings = Settings.from_env(generator=model)
+    path = gguf_file(settings)
+    if path is None:
+        raise RagError("the runtime benchmark measures llama.cpp: pick a GGUF model (default, fast or a .gguf file)")
+    words = " ".join(json.loads(line).get("text", "") for line in
+                     (articles_file or default_articles()).read_text(encoding="utf-8").splitlines()[:60]).split()
+    repeats = 2 if quick else 5
+
+    def messages(number: int) -> list[dict[str, str]]:  # a new text each time: nothing of it is cached
+        start = number * RUNTIME_PROMPT_WORDS
+        text = " ".join(words[start:start + RUNTIME_PROMPT_WORDS])
+        return [{"role": "system", "content": instructions(5)},
+                {"role": "user", "content": f"[1] A news article\n{text}\n\nQuestion: What happened?"}]
+
+    rows, prompt = [], 0
+    for flash_attention, batch in RUNTIME_VARIANTS[:2] if quick else RUNTIME_VARIANTS:
+        generator = LlamaCppGenerator(path, settings.threads, settings.context_tokens, flash_attention, batch)
+        list(generator.stream(messages(prompt), 4))  # warm-up; caches the instructions
+        prompt += 1
+        reading, decoding, tokens = [], [], []
+        for _ in range(repeats):
+            list(generator.stream(messages(prompt), 32))
+            prompt += 1
+            usage = generator.last_usage
+            if usage is None:
+                raise RagError("the model runtime reported no timings")
+            reading.append((usage.prompt_tokens - usage.cached_tokens) / usage.prompt_s)
+            decoding.append(usage.decode_tokens_per_s)
+            tokens.append(usage.prompt_tokens)
+        rows.append({"flash_attention": flash_attention, "batch": batch,
+                     "prompt_tokens": _round(percentile(tokens, 50), 1),
+                     "prompt_tokens_per_s": _round(percentile(reading, 50), 1),
+                     "decode_tokens_per_s": _round(percentile(decoding, 50), 1)})
+        log(f"  flash attention {flash_attention}, batch {batch}: reads {rows[-1]['prompt_tokens_per_s']} "
+            f"tokens/s, writes {rows[-1]['decode_tokens_per_s']} tokens/s")
+        del generator
+    return {"model_file": path.name, "threads": settings.threads, "repeats": repeats, "variants": rows}
 
 
 # --- output ------------------------------------------------------------------------------------------------
@@ -346,13 +397,24 @@ def tables(results: dict[str, dict]) -> str:
     if "answer" in results:
         r = results["answer"]
         parts.append(f"Answers, warm ({r['model_file']}, {len(r['questions'])} questions, {r['threads']} threads, "
-                     f"prompt ~{r['prompt_tokens_estimate_mean']} tokens)\n\n"
+                     f"prompt {r['prompt_tokens']} tokens, decode {r['decode_tokens_per_s']} tokens/s, medians)\n\n"
                      + markdown_table(["", "sources s", "first token s", "total s"],
                                       [["median", _s(r["sources"]["median_ms"]), _s(r["first_token"]["median_ms"]),
                                         _s(r["total"]["median_ms"])],
                                        ["p95", _s(r["sources"]["p95_ms"]), _s(r["first_token"]["p95_ms"]),
                                         _s(r["total"]["p95_ms"])]])
                      + f"\n\nmodel load {r['model_load_s']} s, peak memory {r['peak_memory_mb']} MB")
+    if "runtime" in results:
+        r = results["runtime"]
+        parts.append(f"llama.cpp runtime ({r['model_file']}, {r['threads']} threads, medians of {r['repeats']} "
+                     "prompts)\n\n" + markdown_table(
+                         ["flash attention", "batch", "prompt tokens", "prompt tokens/s (read)", "decode tokens/s"],
+                         [[v["flash_attention"], v["batch"], v["prompt_tokens"], v["prompt_tokens_per_s"],
+                           v["decode_tokens_per_s"]] for v in r["variants"]]))
+    if "prompt" in results:
+        from rag.evaluate.prompt_bench import table
+
+        parts.append(table(results["prompt"]))
     return "\n\n".join(parts)
 
 
@@ -372,6 +434,14 @@ def run_from_cli(args: argparse.Namespace) -> int:
             section = bench_index(args.articles, args.quick)
         elif name == "query":
             section = bench_query(args.quick)
+        elif name == "runtime":
+            section = bench_runtime(args.model, args.articles, args.quick)
+        elif name == "prompt":
+            from rag.evaluate.prompt_bench import SELECTED, TODAY, bench_prompt
+
+            section = bench_prompt(args.articles, getattr(args, "questions", None), args.sample, args.seed,
+                                   out.parent, getattr(args, "config", None) or (TODAY, SELECTED),
+                                   args.model)
         else:
             section = bench_answer(args.model, getattr(args, "seeds", None), args.quick)
         results[name] = {**section, "seconds": round(time.perf_counter() - started, 1), **meta}
@@ -381,11 +451,11 @@ def run_from_cli(args: argparse.Namespace) -> int:
             previous = json.loads(out.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             previous = {}
-    data = {**{k: v for k, v in previous.items() if k in ("index", "query", "answer")}, **results,
+    data = {**{k: v for k, v in previous.items() if k in SECTIONS}, **results,
             "updated": meta["date"], "machine": meta["machine"]}
     write_json(out, data)
     print()
     print(tables(results))
-    kept = sorted(set(data) & {"index", "query", "answer"} - set(results))
+    kept = sorted(set(data) & set(SECTIONS) - set(results))
     print(f"\nwrote {out}" + (f" (kept the {', '.join(kept)} section(s) of an earlier run)" if kept else ""))
     return 0

@@ -326,6 +326,8 @@ def run_from_cli(args: argparse.Namespace) -> int:
         "prompt_tokens", "context_tokens", "news_aware", "max_per_article")}}
     if settings.news_aware:  # without news awareness it changes nothing (keeps earlier records valid)
         answer_settings["best_article_chunks"] = settings.best_article_chunks
+    answer_settings["sentence_share"] = settings.sentence_share  # older records read whole passages: not reused
+    answer_settings["fixed_instructions"] = settings.fixed_instructions
     if not settings.verify:  # verified answers are the default (their records carry no key for it)
         answer_settings["verify"] = False
     elif settings.answer_similarity != Settings.answer_similarity:
@@ -518,7 +520,8 @@ def report_markdown(result: Mapping, tables: str, plots: Sequence[str]) -> str:
     if result["answer_config"]:
         config = result["answer_config"]
         lines.append(f"- answers: model {config['generator']}, top {config['top_k']} passages, abstain below "
-                     f"similarity {config['min_score']}, prompt budget {config['prompt_tokens']} tokens")
+                     f"similarity {config['min_score']}, prompt budget {config['prompt_tokens']} tokens, "
+                     f"{config.get('sentence_share', 1.0):g} of each passage's sentences")
     lines += ["", tables, ""]
     lines += [f"![{p.removesuffix('.png')}]({p})" for p in plots]
     lines += [

@@ -20,6 +20,7 @@ from rag.ingest.documents import Article, Problem, load_articles
 
 Log = Callable[[str], None]
 GROUP_CHUNKS = 1024  # chunks embedded in one call
+Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
 CHECKPOINT_SECONDS = 120.0  # a build saves about this often (after a group), so an interrupted one loses little
 
 
@@ -156,8 +157,9 @@ def make_embedder(settings: Settings, model: str | None = None) -> Embedder:
 
 
 def build_index(settings: Settings | None = None, full: bool = False, embedder: Embedder | None = None,
-                log: Log = print, progress: bool = True) -> BuildReport:
-    """Bring the index in settings.index_dir up to date with the articles in settings.seeds_dir."""
+                log: Log = print, progress: bool = True, on_progress: Progress | None = None) -> BuildReport:
+    """Bring the index in settings.index_dir up to date with the articles in settings.seeds_dir. progress
+    draws a bar on stderr; on_progress(done, total) hears of every group of chunks embedded (for a page)."""
     settings = settings or Settings.from_env()
     settings = replace(settings, embedding_model=index_model(settings, _readable_manifest(settings.index_dir)))
     started = time.perf_counter()
@@ -206,7 +208,8 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
         # A rebuild that replaces a usable index keeps it whole until the end; other builds save as they go,
         # each save a whole index: a changed article is swapped for its new version as that is embedded.
         replacing = bool(plan.full_reason) and has_index
-        embedded = _embed_articles(store, todo, embedder, settings, progress, None if replacing else checkpoint)
+        embedded = _embed_articles(store, todo, embedder, settings, progress, None if replacing else checkpoint,
+                                   on_progress)
         for article_id in plan.removed:  # only now: every save until here answers from them too
             store.remove_article(article_id)
         mark_duplicates(store, articles)
@@ -239,7 +242,8 @@ def mark_duplicates(store: IndexStore, articles: list[Article]) -> None:
 
 
 def _embed_articles(store: IndexStore, articles: list[Article], embedder: Embedder, settings: Settings,
-                    progress: bool, checkpoint: Callable[[int, int], None] | None = None) -> int:
+                    progress: bool, checkpoint: Callable[[int, int], None] | None = None,
+                    on_progress: Progress | None = None) -> int:
     """Chunk and embed the articles into the store, a group of about GROUP_CHUNKS chunks at a time; with a
     checkpoint, save the index whenever CHECKPOINT_SECONDS of embedding have passed since the last save."""
     from tqdm import tqdm
@@ -248,12 +252,16 @@ def _embed_articles(store: IndexStore, articles: list[Article], embedder: Embedd
     total = sum(len(chunks) for chunks in pieces)
     bar = tqdm(total=total, desc="embedding", unit="chunk", disable=not progress or total <= 64)
     done, start, group, saved_at = 0, 0, 0, time.perf_counter()
+    if on_progress:
+        on_progress(0, total)
     for end, chunks in enumerate(pieces, start=1):
         group += len(chunks)
         if group < GROUP_CHUNKS and end < len(articles):
             continue
         done += _embed_group(store, articles[start:end], pieces[start:end], embedder)
         bar.update(group)
+        if on_progress:
+            on_progress(done, total)
         start, group = end, 0
         if checkpoint and end < len(articles) and time.perf_counter() - saved_at >= CHECKPOINT_SECONDS:
             checkpoint(done, total)
