@@ -25,7 +25,7 @@ def test_chat_endpoint_answers_with_cited_sources(ui_server):
 
     answer = messages[0]["content"]
     assert "Lavrov" in answer, messages
-    assert re.search(r"\[\d+\]", answer), messages
+    assert re.search(r"\[\\\[(\d+)\\\]\]\(#source-\1\)", answer), messages  # [n], a link to passage n
     [sources] = [m for m in messages if _titles(m).startswith("Sources (")]
     assert _titles(sources) == f"Sources ({sources['content'].count('**[')})"
     assert sources["metadata"]["status"] == "done"  # collapsed in the page

@@ -299,8 +299,9 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
     panel = gr.Markdown(EMPTY_PANEL, elem_id="sources-panel", render=False, latex_delimiters=[])
     with gr.Blocks(title="News questions") as demo:
         gr.Markdown("## Ask the news articles\nAnswers come only from the indexed articles, run on this "
-                    "computer. Each sentence cites its sources as [n] and is checked against them; open "
-                    "**Sources** under an answer to read the passages, the words that back it in bold. "
+                    "computer. Each sentence cites its sources as [n] and is checked against them; click an "
+                    "[n] or open **Sources** under an answer to read the passages, the words that back it in "
+                    "bold. "
                     "Follow-up questions can refer to earlier ones; time words such as *this week* or *latest* "
                     "are read against the newest article's date. Enter sends, Esc stops.")
         status = gr.Markdown(index_status(settings), elem_id="index-status")
