@@ -10,9 +10,9 @@ import json
 import os
 import queue
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol, Sequence
 from urllib.parse import urlsplit
 
 from rag.config import Settings
@@ -40,6 +40,11 @@ class Usage:
     @property
     def decode_tokens_per_s(self) -> float | None:
         return self.generated_tokens / self.decode_s if self.decode_s > 0 and self.generated_tokens else None
+
+    @classmethod
+    def total(cls, usages: Sequence[Usage]) -> Usage:
+        """The summed cost of several replies."""
+        return cls(*(sum(getattr(u, f.name) for u in usages) for f in fields(cls)))
 
 
 class Generator(Protocol):

@@ -75,13 +75,11 @@ class Timings:
     def with_usage(self, usages: Sequence[Usage]) -> Timings:
         """These timings with the model's own counts of its replies."""
         if not usages:
-            return replace(self, attempts=0)
-        decode_s = sum(u.decode_s for u in usages)
-        generated = sum(u.generated_tokens for u in usages)
-        return replace(self, prompt_tokens=usages[0].prompt_tokens,
-                       prompt_read_s=round(sum(u.prompt_s for u in usages), 3),
-                       decode_tokens_per_s=round(generated / decode_s, 2) if decode_s > 0 and generated else None,
-                       attempts=len(usages))
+            return self
+        total = Usage.total(usages)
+        rate = total.decode_tokens_per_s
+        return replace(self, prompt_tokens=usages[0].prompt_tokens, prompt_read_s=round(total.prompt_s, 3),
+                       decode_tokens_per_s=None if rate is None else round(rate, 2), attempts=len(usages))
 
 
 @dataclass(frozen=True)

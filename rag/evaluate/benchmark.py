@@ -76,11 +76,15 @@ def peak_memory_mb() -> float:
 def latency(values: Sequence[float]) -> dict[str, float | int | None]:
     """Median and p95 in milliseconds."""
     ms = [v * 1000 for v in values]
-    return {"median_ms": _round(percentile(ms, 50)), "p95_ms": _round(percentile(ms, 95)), "n": len(ms)}
+    return {"median_ms": _median(ms), "p95_ms": _round(percentile(ms, 95)), "n": len(ms)}
 
 
 def _round(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
+
+
+def _median(values: Sequence[float | None], digits: int = 3) -> float | None:
+    return _round(percentile(values, 50), digits)
 
 
 def default_articles() -> Path:
@@ -306,9 +310,6 @@ def bench_answer(model: str | None, seeds: Path | None, quick: bool, log: Log = 
         def stat(key: str) -> dict[str, float | int | None]:
             return latency([r[key] for r in rows if r[key] is not None])
 
-        def stat_of(values: list[float | None]) -> float | None:
-            return _round(percentile(values, 50))
-
         return {"model": settings.generator, "model_file": generator.name, "seeds": str(seeds),
                 "articles": build.articles, "chunks": build.chunks, "threads": settings.threads,
                 "top_k": settings.top_k, "max_new_tokens": settings.max_new_tokens,
@@ -316,8 +317,8 @@ def bench_answer(model: str | None, seeds: Path | None, quick: bool, log: Log = 
                 "embedder_load_s": round(embedder_s, 3), "model_load_s": round(load_s, 3),
                 "warm_up_s": round(warm_up_s, 3),
                 "sources": stat("sources_s"), "first_token": stat("first_token_s"), "total": stat("total_s"),
-                "prompt_tokens": stat_of([r["prompt_tokens"] for r in rows]),
-                "decode_tokens_per_s": stat_of([r["decode_tokens_per_s"] for r in rows]),
+                "prompt_tokens": _median([r["prompt_tokens"] for r in rows]),
+                "decode_tokens_per_s": _median([r["decode_tokens_per_s"] for r in rows]),
                 "questions": rows, "peak_memory_mb": peak_memory_mb()}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -359,9 +360,8 @@ def bench_runtime(model: str | None, articles_file: Path | None, quick: bool, lo
             decoding.append(usage.decode_tokens_per_s)
             tokens.append(usage.prompt_tokens)
         rows.append({"flash_attention": flash_attention, "batch": batch,
-                     "prompt_tokens": _round(percentile(tokens, 50), 1),
-                     "prompt_tokens_per_s": _round(percentile(reading, 50), 1),
-                     "decode_tokens_per_s": _round(percentile(decoding, 50), 1)})
+                     "prompt_tokens": _median(tokens, 1), "prompt_tokens_per_s": _median(reading, 1),
+                     "decode_tokens_per_s": _median(decoding, 1)})
         log(f"  flash attention {flash_attention}, batch {batch}: reads {rows[-1]['prompt_tokens_per_s']} "
             f"tokens/s, writes {rows[-1]['decode_tokens_per_s']} tokens/s")
         del generator
