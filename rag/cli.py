@@ -27,7 +27,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from rag.index.indexing import plan_update
-    from rag.index.store import read_manifest
+    from rag.index.stores import local_folder, read_manifest
     from rag.ingest.documents import load_articles
 
     settings = _settings(args)
@@ -40,7 +40,7 @@ def cmd_status(args: argparse.Namespace) -> int:
               f"built {manifest.get('updated', '?')}, model {manifest['settings']['embedding_model']}, "
               f"chunks of {manifest['settings']['chunk_tokens']} tokens")
     if settings.seeds_dir.is_dir():
-        articles, problems = load_articles(settings.seeds_dir, settings.max_file_bytes, settings.index_dir)
+        articles, problems = load_articles(settings.seeds_dir, settings.max_file_bytes, local_folder(settings.index_dir))
         plan = plan_update(articles, manifest, settings.shape())
         print(f"articles {settings.seeds_dir}: {len(articles)} readable, {len(problems)} skipped")
         print("a build would do nothing" if plan.is_noop else f"a build would do: {plan.describe()}")
@@ -139,7 +139,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--seeds", type=Path, help="articles folder (default seeds/, env RAG_SEEDS_DIR)")
-    common.add_argument("--index", type=Path, help="index folder (default index/, env RAG_INDEX_DIR)")
+    common.add_argument("--index", help="index folder (default index/, env RAG_INDEX_DIR), or Milvus: milvus:PATH.db "
+                        "(Milvus Lite) or http(s)://HOST:19530 (a cluster, token in RAG_MILVUS_TOKEN)")
 
     build = sub.add_parser("build", parents=[common], help="build or update the index incrementally")
     build.add_argument("--full", action="store_true", help="rebuild everything from scratch")
@@ -180,6 +181,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", type=Path, help="output folder (default eval-output/<set name>)")
     evaluate.add_argument("--model", help="answering model (default, fast, or a path)")
     evaluate.add_argument("--question-type", help="only questions with this question_type (e.g. temporal_query)")
+    evaluate.add_argument("--store", choices=["folder", "milvus"], default="folder",
+                          help="the store of the set's index (cached, built once): folder (FAISS + BM25 files, "
+                               "the default) or milvus (a Milvus Lite file; needs pip install -e '.[milvus]')")
     evaluate.add_argument("--no-news", action="store_true",
                           help="turn off time words, recency, duplicate merging and diversity (to measure them)")
     evaluate.set_defaults(func=cmd_eval)
@@ -197,6 +201,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--config", action="append", type=_config,
                        help="settings of one configuration of the prompt benchmark, like sentence_share=0.3 "
                             "(repeat it for each; \"\" is the defaults; default: whole passages against sentence_share=0.4)")
+    bench.add_argument("--store", action="append", choices=["folder", "milvus"],
+                       help="store of the query benchmark, repeat for both side by side (default folder)")
     bench.add_argument("--out", type=Path, help="JSON file for the numbers")
     bench.add_argument("--quick", action="store_true", help="small sizes, for CI")
     bench.add_argument("--model", help="answering model for the answer, prompt and runtime benchmarks")

@@ -20,7 +20,9 @@ class Settings:
     """Everything that shapes indexing, retrieval and answering."""
 
     seeds_dir: Path = Path("seeds")
-    index_dir: Path = Path("index")
+    # Where the index lives: a folder (FAISS + BM25 files), or Milvus: "milvus:PATH.db" (a Milvus Lite file) or
+    # "http(s)://HOST:19530" (a cluster; token in RAG_MILVUS_TOKEN). Milvus locations stay text, folders are Paths.
+    index_dir: Path | str = Path("index")
     # Embedding and chunking (these shape the index; changing them forces a full rebuild).
     embedding_model: str = ""  # empty: the packaged all-MiniLM-L6-v2; else a local sentence-transformers folder
     chunk_tokens: int = 128
@@ -71,8 +73,9 @@ class Settings:
         for name in ("seeds_dir", "index_dir", "cache_dir"):
             if getattr(self, name) == "":
                 raise RagError(f"RAG_{name.upper()} is empty; set it to a folder or unset it")
-            object.__setattr__(self, name, Path(getattr(self, name)))
-        if self.seeds_dir.resolve() == self.index_dir.resolve():
+            if not (name == "index_dir" and is_milvus(self.index_dir)):
+                object.__setattr__(self, name, Path(getattr(self, name)))
+        if isinstance(self.index_dir, Path) and self.seeds_dir.resolve() == self.index_dir.resolve():
             raise RagError(f"the articles folder and the index folder are the same ({self.seeds_dir}); give the "
                            "index a folder of its own with --index DIR or RAG_INDEX_DIR")
         for name in _POSITIVE:
@@ -114,6 +117,14 @@ class Settings:
             "chunk_tokens": self.chunk_tokens,
             "chunk_overlap": self.chunk_overlap,
         }
+
+
+MILVUS_LITE = "milvus:"
+
+
+def is_milvus(location: object) -> bool:
+    """True when an index location names Milvus: "milvus:PATH.db" (Milvus Lite) or an http(s) URL (a cluster)."""
+    return isinstance(location, str) and location.startswith((MILVUS_LITE, "http://", "https://"))
 
 
 def parse_setting(name: str, raw: str, type_name: str) -> object:

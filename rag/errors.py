@@ -35,3 +35,7 @@ class ModelNotFoundError(RagError):
 
 class ArticleNotFoundError(RagError):
     """No article of that id is in the index."""
+
+
+class IndexUnavailableError(RagError):
+    """The index's engine (a Milvus server or file) cannot be reached or refused an operation."""

@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 
 import rag.index.indexing
-import rag.index.store
+import rag.index.stores.folder
 from rag.config import Settings
 from rag.errors import IndexFormatError, IndexLockedError, NoArticlesError, RagError
 from rag.index.indexing import build_index, build_lock
-from rag.index.store import IndexStore, read_manifest
+from rag.index.stores.contract import Filters
+from rag.index.stores.folder import FolderStore, read_manifest
 from rag.ingest.chunking import embedding_text
 
 QUERIES = [
@@ -56,7 +57,7 @@ def chunk_set(store):
 
 
 def top(store, embedder, query, k=5):
-    hits = store.search(embedder.encode([query])[0], k)
+    hits = store.dense_search(embedder.encode([query])[0], k)
     return [(store.chunks[i].article_id, store.chunks[i].start, score) for i, score in hits]
 
 
@@ -110,7 +111,7 @@ def test_incremental_build_matches_full_build(make_settings, embedder, write_art
     r3, _ = build(full, embedder)
     assert r3.chunks == r2.chunks and r3.articles == r2.articles == 4
 
-    s_inc, s_full = IndexStore.load(inc.index_dir), IndexStore.load(full.index_dir)
+    s_inc, s_full = FolderStore.load(inc.index_dir), FolderStore.load(full.index_dir)
     assert chunk_set(s_inc) == chunk_set(s_full)
     assert {k: v["sha256"] for k, v in s_inc.manifest["articles"].items()} == \
            {k: v["sha256"] for k, v in s_full.manifest["articles"].items()}
@@ -120,7 +121,7 @@ def test_incremental_build_matches_full_build(make_settings, embedder, write_art
     for q, expected in zip(QUERIES, EXPECTED_TOP):
         assert res_inc[q][0][0] == expected, (q, res_inc[q])
     assert any("four to three" in s_inc.chunks[i].text
-               for i, _ in s_inc.search(embedder.encode(["penalty shoot-out score"])[0], 3))
+               for i, _ in s_inc.dense_search(embedder.encode(["penalty shoot-out score"])[0], 3))
 
 
 class InterruptedEmbedder(CountingEmbedder):
@@ -145,7 +146,7 @@ def test_an_interrupted_build_keeps_what_it_saved_and_the_next_build_goes_on_fro
     logs: list[str] = []
     with pytest.raises(KeyboardInterrupt):
         build_index(settings, embedder=InterruptedEmbedder(embedder, 3), log=logs.append, progress=False)
-    saved = IndexStore.load(settings.index_dir)
+    saved = FolderStore.load(settings.index_dir)
     assert len(saved.manifest["articles"]) == 2 and sum("an interrupted build goes on" in line for line in logs) == 2
 
     resumed = CountingEmbedder(embedder)
@@ -153,7 +154,7 @@ def test_an_interrupted_build_keeps_what_it_saved_and_the_next_build_goes_on_fro
     assert len(report.plan.added) == 2 and len(report.plan.unchanged) == 2 and len(resumed.calls) == 2
     shutil.copytree(settings.seeds_dir, whole.seeds_dir)
     build(whole, embedder)
-    done, reference = IndexStore.load(settings.index_dir), IndexStore.load(whole.index_dir)
+    done, reference = FolderStore.load(settings.index_dir), FolderStore.load(whole.index_dir)
     assert chunk_set(done) == chunk_set(reference)
     assert_same_results(all_results(done, embedder), all_results(reference, embedder))
 
@@ -174,7 +175,7 @@ def test_an_interrupted_update_saves_whole_indexes_with_old_or_new_versions(buil
     report, _ = build(built, embedder)
     assert sorted(report.plan.changed) == [a for a in ALL if a != "wildfire.txt" and saved[a]["sha256"] == old[a]]
     assert report.plan.removed == ["wildfire.txt"]
-    store = IndexStore.load(built.index_dir)
+    store = FolderStore.load(built.index_dir)
     assert sorted(store.manifest["articles"]) == [a for a in ALL if a != "wildfire.txt"]
     assert sum("updated on Friday" in c.text for c in store.chunks.values()) >= 3
 
@@ -186,11 +187,11 @@ def test_a_full_rebuild_keeps_the_index_whole_until_it_is_done(built, embedder, 
     with pytest.raises(KeyboardInterrupt):
         build(built, InterruptedEmbedder(embedder, 3), full=True)
     assert read_manifest(built.index_dir)["generation"] == generation  # no partial index replaced the whole one
-    assert len(IndexStore.load(built.index_dir).manifest["articles"]) == 4
+    assert len(FolderStore.load(built.index_dir).manifest["articles"]) == 4
 
 
 def test_faiss_search_matches_brute_force(built, embedder):
-    store = IndexStore.load(built.index_dir)
+    store = FolderStore.load(built.index_dir)
     ids = sorted(store.chunks)
     assert store.vectors.ntotal == len(ids) > 4
     matrix = np.stack([store.vectors.reconstruct(i) for i in ids])
@@ -202,13 +203,14 @@ def test_faiss_search_matches_brute_force(built, embedder):
         vector = embedder.encode([q])[0]
         scores = matrix @ vector
         order = np.argsort(-scores, kind="stable")[:5]
-        hits = store.search(vector, 5)
+        hits = store.dense_search(vector, 5)
         assert [i for i, _ in hits] == [ids[j] for j in order]
         np.testing.assert_allclose([s for _, s in hits], scores[order], atol=1e-5)
-    # search restricted to some ids only returns those
-    allowed = [i for i in ids if store.chunks[i].article_id == "football.txt"]
-    hits = store.search(embedder.encode(["interest rates"])[0], 5, allowed=allowed)
-    assert hits and {i for i, _ in hits} <= set(allowed)
+    # search restricted to a date range only returns the chunks of the articles in it
+    allowed = [i for i in ids if store.article_of(i)["id"] == "football.txt"]
+    hits = store.dense_search(embedder.encode(["interest rates"])[0], 5, Filters(since="2025-05-01",
+                                                                                until="2025-05-31"))
+    assert hits and {i for i, _ in hits} <= set(allowed) and len(allowed) < len(ids)
 
 
 # --- edit / delete / no-op -----------------------------------------------------------------------------------
@@ -230,7 +232,7 @@ def test_editing_one_article_reembeds_only_its_chunks(built, embedder):
         assert after["articles"][other] == before["articles"][other]   # same chunk ids: not re-embedded
     assert after["generation"] == before["generation"] + 1
 
-    store = IndexStore.load(built.index_dir)
+    store = FolderStore.load(built.index_dir)
     texts = " ".join(c.text for c in store.chunks.values() if c.article_id == "wildfire.txt")
     assert "Heavy rain on Friday" in texts and "state of emergency" not in texts
     [(aid, _, _)] = top(store, embedder, "What helped crews contain the fire near the reservoir?", 1)
@@ -245,7 +247,7 @@ def test_deleting_an_article_removes_it_everywhere(built, embedder):
 
     manifest = read_manifest(built.index_dir)
     assert "central_bank.txt" not in manifest["articles"]
-    store = IndexStore.load(built.index_dir)
+    store = FolderStore.load(built.index_dir)
     assert all(c.article_id != "central_bank.txt" for c in store.chunks.values())
     assert store.vectors.ntotal == len(store.chunks) == len(store.lexical.ids)
     for q in QUERIES + ["European Central Bank interest rate inflation euro"]:
@@ -257,13 +259,13 @@ def test_deleting_an_article_removes_it_everywhere(built, embedder):
 def test_noop_rebuild_embeds_nothing_and_changes_nothing(built, embedder, monkeypatch):
     manifest_bytes = (built.index_dir / "manifest.json").read_bytes()
     files = index_files(built.index_dir)
-    results = all_results(IndexStore.load(built.index_dir), embedder)
+    results = all_results(FolderStore.load(built.index_dir), embedder)
 
     counting = CountingEmbedder(embedder)
     report, logs = build(built, counting)
     assert report.plan.is_noop and report.chunks_embedded == 0
     assert counting.calls == []
-    assert report.articles == 4 and report.chunks == len(IndexStore.load(built.index_dir).chunks)
+    assert report.articles == 4 and report.chunks == len(FolderStore.load(built.index_dir).chunks)
     assert (built.index_dir / "manifest.json").read_bytes() == manifest_bytes
     assert index_files(built.index_dir) == files
     assert "unchanged 4; 0 chunks embedded" in report.summary()
@@ -276,7 +278,7 @@ def test_noop_rebuild_embeds_nothing_and_changes_nothing(built, embedder, monkey
     report = build_index(built, log=lambda _: None, progress=False)
     assert report.chunks_embedded == 0
     assert (built.index_dir / "manifest.json").read_bytes() == manifest_bytes
-    assert_same_results(all_results(IndexStore.load(built.index_dir), embedder), results)
+    assert_same_results(all_results(FolderStore.load(built.index_dir), embedder), results)
 
 
 # --- crash safety --------------------------------------------------------------------------------------------
@@ -286,20 +288,20 @@ def crash_on_manifest(*args, **kwargs):
 
 
 def snapshot(settings, embedder):
-    store = IndexStore.load(settings.index_dir)
+    store = FolderStore.load(settings.index_dir)
     return store.manifest["generation"], chunk_set(store), all_results(store, embedder)
 
 
 def test_a_reader_whose_generation_is_removed_by_two_quick_builds_reads_the_newest(built, embedder, monkeypatch):
-    stale = rag.index.store.read_manifest(built.index_dir)  # read just before two builds land
+    stale = rag.index.stores.folder.read_manifest(built.index_dir)  # read just before two builds land
     edit(built, "football.txt", "five to four on penalties", "seven to six on penalties")
     build(built, embedder)
     edit(built, "football.txt", "seven to six on penalties", "eight to seven on penalties")
     build(built, embedder)  # the first generation's files are now removed
     readings = iter([stale])
-    real = rag.index.store.read_manifest
-    monkeypatch.setattr(rag.index.store, "read_manifest", lambda folder: next(readings, None) or real(folder))
-    store = IndexStore.load(built.index_dir)
+    real = rag.index.stores.folder.read_manifest
+    monkeypatch.setattr(rag.index.stores.folder, "read_manifest", lambda folder: next(readings, None) or real(folder))
+    store = FolderStore.load(built.index_dir)
     assert store.manifest["generation"] == real(built.index_dir)["generation"] > stale["generation"]
     assert any("eight to seven" in c.text for c in store.chunks.values())
 
@@ -308,7 +310,7 @@ def test_crash_during_incremental_build_keeps_previous_generation(built, embedde
     generation, chunks, results = snapshot(built, embedder)
     edit(built, "football.txt", "five to four on penalties", "seven to six on penalties")
 
-    monkeypatch.setattr(rag.index.store, "_write_manifest", crash_on_manifest)
+    monkeypatch.setattr(rag.index.stores.folder, "_write_manifest", crash_on_manifest)
     with pytest.raises(RuntimeError, match="simulated crash"):
         build(built, embedder)
     monkeypatch.undo()
@@ -320,7 +322,7 @@ def test_crash_during_incremental_build_keeps_previous_generation(built, embedde
 
     report, _ = build(built, embedder)
     assert report.plan.changed == ["football.txt"]
-    store = IndexStore.load(built.index_dir)
+    store = FolderStore.load(built.index_dir)
     assert store.manifest["generation"] > generation
     assert any("seven to six" in c.text for c in store.chunks.values())
     assert not any("five to four" in c.text for c in store.chunks.values())
@@ -338,7 +340,7 @@ def test_crash_during_full_rebuild_keeps_previous_generation(built, embedder, mo
     edit(built, "football.txt", "five to four on penalties", "seven to six on penalties")
     settings = make_settings(chunk_tokens=32, chunk_overlap=6) if how == "settings" else built
 
-    monkeypatch.setattr(rag.index.store, "_write_manifest", crash_on_manifest)
+    monkeypatch.setattr(rag.index.stores.folder, "_write_manifest", crash_on_manifest)
     with pytest.raises(RuntimeError, match="simulated crash"):
         build(settings, embedder, full=(how == "full"))
     monkeypatch.undo()
@@ -349,7 +351,7 @@ def test_crash_during_full_rebuild_keeps_previous_generation(built, embedder, mo
     assert_same_results(results_after, results)
 
     report, _ = build(settings, embedder, full=(how == "full"))
-    store = IndexStore.load(built.index_dir)
+    store = FolderStore.load(built.index_dir)
     assert store.manifest["generation"] > generation
     assert any("seven to six" in c.text for c in store.chunks.values())
     assert report.chunks_embedded == len(store.chunks)
@@ -360,7 +362,7 @@ def test_crash_during_full_rebuild_keeps_previous_generation(built, embedder, mo
 def test_build_refuses_while_another_build_holds_the_lock(built, embedder):
     (built.seeds_dir / "extra.txt").write_text("Extra story\nSomething happened today.\n", encoding="utf-8")
     before = (built.index_dir / "manifest.json").read_bytes()
-    with build_lock(built.index_dir):
+    with build_lock(built.index_dir / ".lock"):
         with pytest.raises(IndexLockedError, match="another build .* is running") as info:
             build(built, embedder)
         assert str(os.getpid()) in str(info.value)
@@ -437,7 +439,7 @@ def test_deleting_every_article_empties_the_index(built, embedder):
         path.unlink()
     report, _ = build(built, embedder)
     assert sorted(report.plan.removed) == ALL and report.articles == report.chunks == 0
-    assert IndexStore.load(built.index_dir).manifest["articles"] == {}
+    assert FolderStore.load(built.index_dir).manifest["articles"] == {}
 
 
 # --- settings change -----------------------------------------------------------------------------------------
@@ -466,7 +468,7 @@ def test_a_build_that_names_no_model_keeps_the_index_model(built, embedder, tmp_
 
 
 def test_changed_chunk_size_triggers_full_rebuild(built, embedder, make_settings):
-    old = IndexStore.load(built.index_dir)
+    old = FolderStore.load(built.index_dir)
     smaller = make_settings(chunk_tokens=32, chunk_overlap=6)
     counting = CountingEmbedder(embedder)
     report, logs = build(smaller, counting)
@@ -474,7 +476,7 @@ def test_changed_chunk_size_triggers_full_rebuild(built, embedder, make_settings
     assert report.plan.full_reason and "chunk_tokens" in report.plan.full_reason
     assert "64" in report.plan.full_reason and "32" in report.plan.full_reason
     assert any("rebuilding the whole index" in line for line in logs)
-    store = IndexStore.load(built.index_dir)
+    store = FolderStore.load(built.index_dir)
     assert report.chunks_embedded == len(store.chunks) == sum(counting.calls)
     assert len(store.chunks) > len(old.chunks)
     assert store.manifest["settings"]["chunk_tokens"] == 32
@@ -502,14 +504,14 @@ def test_chunks_longer_than_the_model_reads_are_refused(make_settings, embedder,
 def test_corrupt_manifest_is_reported_and_full_build_recovers(built, embedder):
     (built.index_dir / "manifest.json").write_text('{"format_version": 1, "articles": {', encoding="utf-8")
     with pytest.raises(IndexFormatError) as info:
-        IndexStore.load(built.index_dir)
+        FolderStore.load(built.index_dir)
     assert "manifest.json" in str(info.value) and "rag build --full" in str(info.value)
     with pytest.raises(IndexFormatError, match="rag build --full"):
         build(built, embedder)
 
     report, _ = build(built, embedder, full=True)
     assert report.plan.full_reason and report.chunks_embedded == report.chunks > 0
-    store = IndexStore.load(built.index_dir)
+    store = FolderStore.load(built.index_dir)
     assert top(store, embedder, QUERIES[1], 1)[0][0] == "football.txt"
 
 
@@ -523,7 +525,7 @@ def test_a_manifest_missing_what_it_should_hold_is_reported(built, damage):
     damage(manifest)
     path.write_text(json.dumps(manifest))
     with pytest.raises(IndexFormatError, match="lacks the articles, settings or chunk ids.*rag build --full"):
-        IndexStore.load(built.index_dir)
+        FolderStore.load(built.index_dir)
 
 
 def test_wrong_format_version_is_reported(built):
@@ -532,7 +534,7 @@ def test_wrong_format_version_is_reported(built):
     manifest["format_version"] = 999
     path.write_text(json.dumps(manifest))
     with pytest.raises(IndexFormatError, match="rag build --full"):
-        IndexStore.load(built.index_dir)
+        FolderStore.load(built.index_dir)
 
 
 @pytest.mark.parametrize("kind", ["vectors", "chunks"])
@@ -542,12 +544,12 @@ def test_truncated_index_file_is_reported_and_full_build_recovers(built, embedde
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2 + 3])
     with pytest.raises(IndexFormatError) as info:
-        IndexStore.load(built.index_dir)
+        FolderStore.load(built.index_dir)
     assert name in str(info.value) and "rag build --full" in str(info.value)
 
     report, _ = build(built, embedder, full=True)
     assert report.chunks == report.chunks_embedded > 0
-    store = IndexStore.load(built.index_dir)
+    store = FolderStore.load(built.index_dir)
     assert sorted(store.manifest["articles"]) == ALL
     assert top(store, embedder, QUERIES[2], 1)[0][0] == "central_bank.txt"
 
@@ -556,7 +558,7 @@ def test_missing_lexical_index_is_reported(built):
     name = read_manifest(built.index_dir)["files"]["lexical"]
     shutil.rmtree(built.index_dir / name)
     with pytest.raises(IndexFormatError) as info:
-        IndexStore.load(built.index_dir)
+        FolderStore.load(built.index_dir)
     assert name in str(info.value) and "rag build --full" in str(info.value)
 
 

@@ -17,7 +17,7 @@ from rag.answering.citations import parse_citations
 from rag.answering.prompting import build_messages, inert, instructions
 from rag.answering.qa import QA
 from rag.index.indexing import build_index
-from rag.index.store import IndexStore
+from rag.index.stores.folder import FolderStore
 from rag.ingest.uploads import save_uploads
 from rag.search.retrieval import Hit
 
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BUILD_CHILD = r"""
 import os, signal, sys, time
 from pathlib import Path
-import rag.index.store, rag.index.indexing, rag.index.embedding
+import rag.index.stores.folder, rag.index.indexing, rag.index.embedding
 from rag.config import Settings
 
 point = os.environ.get("RAG_TEST_KILL_AT") or os.environ.get("RAG_TEST_PAUSE_AT", "")
@@ -54,9 +54,9 @@ kind, _, number = point.partition(":")
 if kind == "embedding":
     before(rag.index.embedding.SentenceTransformerEmbedder, "encode")
 elif kind == "replace":  # the n-th file moved into place: 1-3 index files, 4 the manifest
-    before(rag.index.store.os, "replace", lambda count: count == int(number))
+    before(rag.index.stores.folder.os, "replace", lambda count: count == int(number))
 elif kind == "cleanup":
-    before(rag.index.store, "_remove_stale")
+    before(rag.index.stores.folder, "_remove_stale")
 settings = Settings(seeds_dir=Path(sys.argv[1]), index_dir=Path(sys.argv[2]), chunk_tokens=64, chunk_overlap=12)
 print(rag.index.indexing.build_index(settings, progress=False).summary(), flush=True)
 """
@@ -83,7 +83,7 @@ def built(make_settings, write_articles, embedder):
 
 
 def article_ids(settings) -> set[str]:
-    return set(IndexStore.load(settings.index_dir).manifest["articles"])
+    return set(FolderStore.load(settings.index_dir).manifest["articles"])
 
 
 @pytest.mark.parametrize("point", ["embedding", "replace:1", "replace:2", "replace:3", "replace:4", "cleanup"])
@@ -95,7 +95,7 @@ def test_a_build_killed_at_any_step_leaves_the_old_or_the_new_index(built, embed
     child.communicate(timeout=300)
     assert child.returncode == -signal.SIGKILL
 
-    store = IndexStore.load(built.index_dir)  # loads cleanly: never a mix of generations
+    store = FolderStore.load(built.index_dir)  # loads cleanly: never a mix of generations
     # killed before the manifest moved: the old index; killed after it (while cleaning up): the new one
     assert set(store.manifest["articles"]) == (old | {"lumora.txt"} if point == "cleanup" else old)
     assert len(store.chunks) == store.vectors.ntotal == len(store.lexical.ids)

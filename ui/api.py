@@ -161,7 +161,7 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
     from fastapi import APIRouter
     from starlette.responses import StreamingResponse
 
-    from rag.index.store import article_rows, read_manifest
+    from rag.index.stores import article_rows, read_manifest
     from rag.ingest.uploads import save_uploads
 
     router = APIRouter()

@@ -144,7 +144,7 @@ def mark_stopped(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def index_status(settings: Settings) -> str:
     """One line: what the index holds and when it was built."""
-    from rag.index.store import read_manifest
+    from rag.index.stores import read_manifest
 
     try:
         manifest = read_manifest(settings.index_dir)
@@ -171,7 +171,7 @@ def example_questions(settings: Settings, limit: int = 3) -> list[str]:
         listed = []
     if any(line.strip() for line in listed):
         return [line.strip() for line in listed if line.strip()][:limit]
-    from rag.index.store import read_manifest
+    from rag.index.stores import read_manifest
 
     try:
         manifest = read_manifest(settings.index_dir)
@@ -192,7 +192,7 @@ ARTICLE_COLUMNS = ["title", "source", "published", "chunks", "indexed", "id"]
 
 def article_table(settings: Settings) -> list[list[object]]:
     """The indexed articles as rows of ARTICLE_COLUMNS, newest first (no rows when the index is unusable)."""
-    from rag.index.store import article_rows, read_manifest
+    from rag.index.stores import article_rows, read_manifest
 
     try:
         rows = article_rows(read_manifest(settings.index_dir))

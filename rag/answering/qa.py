@@ -22,7 +22,7 @@ from rag.errors import ArticleNotFoundError, IndexNotFoundError, NoArticlesError
 from rag.index.embedding import Embedder
 from rag.index.indexing import BuildReport, Progress, build_index, index_model, indexed_model, make_embedder
 from rag.index.lexical import tokenize
-from rag.index.store import MANIFEST, IndexStore, read_manifest
+from rag.index.stores import index_stamp, load_store, read_manifest
 from rag.ingest.uploads import delete_article_file
 from rag.markers import ABSTAIN, MARKER
 from rag.search.followup import last_turn, standalone_question
@@ -108,15 +108,6 @@ class Answer:
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
-
-
-def _file_stamp(path: Path) -> tuple[int, int, int] | None:
-    """Identity of a file version (inode, size, mtime); None when it does not exist."""
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return info.st_ino, info.st_size, info.st_mtime_ns
 
 
 def _is_iso_date(text: str) -> bool:
@@ -253,7 +244,7 @@ class QA:
         self._embedder = embedder
         self._retriever: Retriever | None = None
         self._generation: int | None = None
-        self._manifest_stamp: tuple[int, int, int] | None = None
+        self._manifest_stamp: object = None
         self._lock = threading.Lock()
 
     @property
@@ -282,13 +273,13 @@ class QA:
         if self._retriever is None and read_manifest(self.settings.index_dir) is None:
             self._build_first()
         with self._lock:
-            stamp = _file_stamp(self.settings.index_dir / MANIFEST)
+            stamp = index_stamp(self.settings.index_dir)
             if self._retriever is not None and stamp == self._manifest_stamp:
-                return self._retriever  # the manifest file was not replaced: same generation
+                return self._retriever  # no build saved since: same generation
             manifest = read_manifest(self.settings.index_dir)
             generation = None if manifest is None else manifest.get("generation")
             if self._retriever is None or generation != self._generation:
-                store = IndexStore.load(self.settings.index_dir)
+                store = load_store(self.settings.index_dir)
                 self._retriever = Retriever(store, self.embedder, self.settings.candidates,
                                             self.settings.max_per_article, self.settings.dense_weight)
                 self._generation = store.manifest.get("generation")
@@ -513,7 +504,8 @@ class QA:
         final = replace(finish_answer(question, reply, sources, hits, Timings(), plan, self.settings.verify),
                         reply=reply)
         if self.settings.news_aware and not final.abstained:
-            vectors = [retriever.store.vectors.reconstruct(hit.chunk_id) for hit in sources]
+            stored = retriever.store.vectors_of(hit.chunk_id for hit in sources)
+            vectors = [stored[hit.chunk_id] for hit in sources]
             final = replace(final, reports=dated_reports(plan.question, sources, vectors, self.embedder))
         return final
 

@@ -29,10 +29,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from rag.config import Settings
+from rag.config import MILVUS_LITE, Settings
 from rag.errors import RagError
 from rag.evaluate.evaluation import command_line, machine_info, markdown_table, settings_dict, write_json
 from rag.evaluate.scoring import percentile
+from rag.index.stores.contract import ChunkStore
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_ARTICLES = [REPO.parent / "shared" / "eval" / "realtimeqa_dev" / "articles.jsonl"]
@@ -194,12 +195,11 @@ class PrecomputedEmbedder:
         return np.stack([self.vectors[t] for t in texts])
 
 
-def synthetic_store(size: int, dim: int, seed: int = 0, words_per_chunk: int = 90, per_article: int = 10):
-    """An IndexStore of `size` random unit vectors and Zipf-distributed synthetic passages (with BM25)."""
-    import faiss
-
+def synthetic_articles(size: int, dim: int, seed: int = 0, words_per_chunk: int = 90, per_article: int = 10
+                       ) -> list[tuple[dict, list[str], np.ndarray]]:
+    """`size` synthetic chunks in articles of per_article: (manifest entry, chunk texts of Zipf-distributed
+    words, random unit vectors)."""
     from rag.index.lexical import tokenize
-    from rag.index.store import FORMAT_VERSION, ChunkRecord, IndexStore
 
     rng = np.random.default_rng(seed)
     vectors = rng.standard_normal((size, dim)).astype(np.float32)
@@ -210,25 +210,39 @@ def synthetic_store(size: int, dim: int, seed: int = 0, words_per_chunk: int = 9
         vocabulary[int(rng.integers(50, 5_000))] = word
     weights = 1.0 / np.arange(1, len(vocabulary) + 1)
     picks = rng.choice(len(vocabulary), size=(size, words_per_chunk), p=weights / weights.sum())
-    chunks, articles = {}, {}
+    articles = []
     for start in range(0, size, per_article):
-        article_id = f"synthetic-{start // per_article:06d}.txt"
-        ids = list(range(start, min(size, start + per_article)))
-        articles[article_id] = {"id": article_id, "sha256": "", "title": f"Synthetic article {start // per_article}",
-                                "source": "synthetic", "published": "2025-01-01", "url": "", "path": article_id,
-                                "chunk_ids": ids}
-        for ordinal, cid in enumerate(ids):
-            text = " ".join(vocabulary[i] for i in picks[cid])
-            chunks[cid] = ChunkRecord(cid, article_id, ordinal, 0, len(text), text)
-    manifest = {"format_version": FORMAT_VERSION, "generation": 0, "settings": {}, "dim": dim,
-                "next_chunk_id": size, "articles": articles}
-    index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-    index.add_with_ids(vectors, np.arange(size, dtype=np.int64))
-    return IndexStore(manifest, index, chunks)
+        number = start // per_article
+        entry = {"id": f"synthetic-{number:06d}.txt", "sha256": "", "title": f"Synthetic article {number}",
+                 "source": "synthetic", "published": "2025-01-01", "url": "", "path": f"synthetic-{number:06d}.txt"}
+        end = min(size, start + per_article)
+        articles.append((entry, [" ".join(vocabulary[i] for i in picks[c]) for c in range(start, end)],
+                         vectors[start:end]))
+    return articles
 
 
-def bench_query(quick: bool, log: Log = print) -> dict[str, object]:
+def fill_store(store: ChunkStore, articles: list[tuple[dict, list[str], np.ndarray]]) -> None:
+    """Write the synthetic articles into the store through the indexer's interface, then save it."""
+    from rag.index.stores.contract import ChunkRecord
+
+    for entry, texts, vectors in articles:
+        ids = store.allocate_ids(len(texts))
+        records = [ChunkRecord(cid, entry["id"], n, 0, len(text), text)
+                   for n, (cid, text) in enumerate(zip(ids, texts))]
+        store.add_article(entry, records, vectors)
+    store.save()
+
+
+def store_location(kind: str, folder: Path) -> str | Path:
+    """Where the query benchmark puts a store of that kind."""
+    return folder / "index" if kind == "folder" else f"{MILVUS_LITE}{folder / 'milvus.db'}"
+
+
+def bench_query(quick: bool, stores: Sequence[str] = ("folder",), log: Log = print) -> dict[str, object]:
+    """Retrieval latency on synthetic indexes of QUERY_SIZES chunks, for each store, and the stores' build
+    throughput (writing precomputed vectors: embedding is measured by the index benchmark)."""
     from rag.index.indexing import make_embedder
+    from rag.index.stores import empty_store
     from rag.search.retrieval import Retriever
 
     settings = Settings.from_env()
@@ -245,26 +259,35 @@ def bench_query(quick: bool, log: Log = print) -> dict[str, object]:
             embed_times.append(time.perf_counter() - t0)
     result: dict[str, object] = {"questions": len(questions), "rounds": rounds, "k": settings.top_k,
                                  "candidates": settings.candidates, "embed_question": latency(embed_times),
-                                 "sizes": {}}
+                                 "stores": list(stores), "sizes": {}}
     for size in QUERY_SIZES[:1] if quick else QUERY_SIZES:
-        t0 = time.perf_counter()
-        store = synthetic_store(size, embedder.dim)
-        build_s = time.perf_counter() - t0
-        row: dict[str, object] = {"chunks": size, "synthetic_build_s": round(build_s, 2)}
-        for label, used in (("excluded", PrecomputedEmbedder(precomputed, embedder.dim)), ("included", embedder)):
-            retriever = Retriever(store, used, settings.candidates, dense_weight=settings.dense_weight)
-            for mode in MODES:
-                retriever.search(questions[0], k=settings.top_k, mode=mode)  # warm-up
-                times = []
-                for _ in range(rounds):
-                    for question in questions:
-                        t0 = time.perf_counter()
-                        retriever.search(question, k=settings.top_k, mode=mode)
-                        times.append(time.perf_counter() - t0)
-                row.setdefault(mode, {})[f"embedding_{label}"] = latency(times)
-        result["sizes"][str(size)] = row
-        log(f"query benchmark: {size} chunks done (synthetic index built in {build_s:.1f} s)")
-        del store
+        articles = synthetic_articles(size, embedder.dim)
+        for kind in stores:
+            folder = Path(tempfile.mkdtemp(prefix=f"rag-bench-query-{kind}-"))
+            try:
+                store = empty_store(store_location(kind, folder), embedder.dim, {})
+                t0 = time.perf_counter()
+                fill_store(store, articles)
+                build_s = time.perf_counter() - t0
+                row: dict[str, object] = {"chunks": size, "store": kind, "build_s": round(build_s, 2),
+                                          "build_chunks_per_s": round(size / build_s, 1)}
+                for label, used in (("excluded", PrecomputedEmbedder(precomputed, embedder.dim)),
+                                    ("included", embedder)):
+                    retriever = Retriever(store, used, settings.candidates, dense_weight=settings.dense_weight)
+                    for mode in MODES:
+                        retriever.search(questions[0], k=settings.top_k, mode=mode)  # warm-up
+                        times = []
+                        for _ in range(rounds):
+                            for question in questions:
+                                t0 = time.perf_counter()
+                                retriever.search(question, k=settings.top_k, mode=mode)
+                                times.append(time.perf_counter() - t0)
+                        row.setdefault(mode, {})[f"embedding_{label}"] = latency(times)
+                result["sizes"][f"{size} {kind}"] = row
+                log(f"query benchmark: {size} chunks in the {kind} store done (written in {build_s:.1f} s)")
+                store.close()
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
     result["peak_memory_mb"] = peak_memory_mb()
     return result
 
@@ -385,15 +408,17 @@ def tables(results: dict[str, dict]) -> str:
     if "query" in results:
         r = results["query"]
         rows = []
-        for size, row in r["sizes"].items():
+        for row in r["sizes"].values():
             for mode in MODES:
                 ex, inc = row[mode]["embedding_excluded"], row[mode]["embedding_included"]
-                rows.append([size, mode, ex["median_ms"], ex["p95_ms"], inc["median_ms"], inc["p95_ms"]])
+                rows.append([row["chunks"], row.get("store", "folder"), mode, ex["median_ms"], ex["p95_ms"],
+                             inc["median_ms"], inc["p95_ms"], row.get("build_chunks_per_s")])
         embed = r["embed_question"]
         parts.append(f"Retrieval latency, top {r['k']} (question embedding alone: median "
                      f"{embed['median_ms']:.1f} ms, p95 {embed['p95_ms']:.1f} ms)\n\n"
-                     + markdown_table(["chunks", "mode", "median ms (no embed)", "p95 ms (no embed)",
-                                       "median ms (with embed)", "p95 ms (with embed)"], rows))
+                     + markdown_table(["chunks", "store", "mode", "median ms (no embed)", "p95 ms (no embed)",
+                                       "median ms (with embed)", "p95 ms (with embed)", "written chunks/s"],
+                                      rows))
     if "answer" in results:
         r = results["answer"]
         parts.append(f"Answers, warm ({r['model_file']}, {len(r['questions'])} questions, {r['threads']} threads, "
@@ -433,7 +458,7 @@ def run_from_cli(args: argparse.Namespace) -> int:
         if name == "index":
             section = bench_index(args.articles, args.quick)
         elif name == "query":
-            section = bench_query(args.quick)
+            section = bench_query(args.quick, getattr(args, "store", None) or ("folder",))
         elif name == "runtime":
             section = bench_runtime(args.model, args.articles, args.quick)
         elif name == "prompt":

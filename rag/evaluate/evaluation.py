@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from rag.config import Settings
+from rag.config import MILVUS_LITE, Settings
 from rag.errors import QuestionError, RagError
 from rag.evaluate import scoring
 
@@ -184,9 +184,13 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def eval_index_settings(articles: Path, base: Settings) -> tuple[Settings, str]:
-    """Settings whose seeds_dir holds a copy of the articles file and whose index_dir is keyed by its hash."""
-    key = fingerprint({"articles_sha256": file_sha256(articles), "shape": base.shape()})
+def eval_index_settings(articles: Path, base: Settings, store: str = "folder") -> tuple[Settings, str]:
+    """Settings whose seeds_dir holds a copy of the articles file and whose index (a folder, or a Milvus Lite
+    file with store "milvus") is keyed by its hash."""
+    keyed: dict[str, object] = {"articles_sha256": file_sha256(articles), "shape": base.shape()}
+    if store != "folder":  # records of one store are never taken for another's
+        keyed["store"] = store
+    key = fingerprint(keyed)
     root = base.cache_dir / "eval-index" / key
     seeds = root / "articles"
     target = seeds / ARTICLES_FILE
@@ -196,7 +200,8 @@ def eval_index_settings(articles: Path, base: Settings) -> tuple[Settings, str]:
         shutil.copyfile(articles, tmp)
         os.replace(tmp, target)
     size = target.stat().st_size
-    settings = dataclasses.replace(base, seeds_dir=seeds, index_dir=root / "index",
+    index = root / "index" if store == "folder" else f"{MILVUS_LITE}{root / 'milvus' / 'index.db'}"
+    settings = dataclasses.replace(base, seeds_dir=seeds, index_dir=index,
                                    max_file_bytes=max(base.max_file_bytes, size + 1))
     return settings, key
 
@@ -309,7 +314,7 @@ def run_from_cli(args: argparse.Namespace) -> int:
     questions = sample_questions(questions, args.sample, args.seed)
     base = Settings.from_env(generator=getattr(args, "model", None),
                              news_aware=False if getattr(args, "no_news", False) else None)
-    settings, index_key = eval_index_settings(args.articles, base)
+    settings, index_key = eval_index_settings(args.articles, base, getattr(args, "store", "folder"))
     print(f"{len(questions)} questions from {args.questions}; index of {args.articles} in {settings.index_dir}")
 
     embedder = LazyEmbedder(settings)
@@ -390,7 +395,7 @@ def run_from_cli(args: argparse.Namespace) -> int:
         "machine": machine_info(),
         "settings": settings_dict(settings),
         "index": {"folder": str(settings.index_dir), "key": index_key, "articles": len(manifest["articles"]),
-                  "chunks": len(retriever.store.chunks), "settings": manifest["settings"]},
+                  "chunks": retriever.store.count(), "settings": manifest["settings"]},
         "retrieval_config": {"key": retrieval_config, "k": RETRIEVAL_K, "candidates": settings.candidates,
                              "min_similarity": -1.0, "modes": list(MODES)},
         "answer_config": None if args.retrieval_only else {"key": answer_config, **answer_settings},

@@ -13,7 +13,8 @@ from typing import Callable, Iterator
 from rag.config import Settings
 from rag.errors import IndexLockedError, NoArticlesError, RagError
 from rag.index.embedding import Embedder, SentenceTransformerEmbedder
-from rag.index.store import MANIFEST, ChunkRecord, IndexStore, read_manifest
+from rag.index.stores import empty_store, has_index, load_store, local_folder, lock_file, read_manifest
+from rag.index.stores.contract import ChunkRecord, ChunkStore
 from rag.ingest import duplicates
 from rag.ingest.chunking import TITLE_TOKENS, chunk_text, embedding_text
 from rag.ingest.documents import Article, Problem, load_articles
@@ -96,18 +97,18 @@ def _running(pid: int) -> bool:
 
 
 @contextmanager
-def build_lock(index_dir: Path, log: Log = lambda _: None) -> Iterator[None]:
-    """Exclusive lock on the index folder. The OS releases it when the holder dies, so a killed build never
-    blocks the next one; the pid it left in the lock file is reported and cleared."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    handle = (index_dir / ".lock").open("a+")
+def build_lock(path: Path, log: Log = lambda _: None) -> Iterator[None]:
+    """Exclusive lock on the index (its lock file, see stores.lock_file). The OS releases it when the holder
+    dies, so a killed build never blocks the next one; the pid it left in the lock file is reported and cleared."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.seek(0)
         holder = handle.read().strip() or "unknown"
         handle.close()
-        raise IndexLockedError(f"another build of {index_dir} is running (pid {holder}); "
+        raise IndexLockedError(f"another build of the index is running (pid {holder}, lock {path}); "
                                "wait for it to finish and run the command again") from None
     try:
         handle.seek(0)
@@ -165,16 +166,17 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
     started = time.perf_counter()
     if not settings.seeds_dir.is_dir():
         raise RagError(f"articles folder {settings.seeds_dir} does not exist; create it or pass --seeds DIR")
-    with build_lock(settings.index_dir, log):
-        articles, problems = load_articles(settings.seeds_dir, settings.max_file_bytes, settings.index_dir)
+    location = settings.index_dir
+    with build_lock(lock_file(location, settings.cache_dir), log):
+        articles, problems = load_articles(settings.seeds_dir, settings.max_file_bytes, local_folder(location))
         for problem in problems:
             log(str(problem))
-        has_index = (settings.index_dir / MANIFEST).exists()
-        if not articles and not has_index:
+        indexed = has_index(location)
+        if not articles and not indexed:
             raise NoArticlesError(f"no readable articles in {settings.seeds_dir}; add .txt, .md, .html, .json or "
                                   ".jsonl files and run rag build again")
         shape = settings.shape()
-        manifest = read_manifest(settings.index_dir) if not full else None
+        manifest = read_manifest(location) if not full else None
         plan = plan_update(articles, manifest, shape, full=full)
         if plan.full_reason and not full:
             log(f"rebuilding the whole index: {plan.full_reason}")
@@ -182,9 +184,9 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
             total = sum(len(a["chunk_ids"]) for a in manifest["articles"].values()) if manifest else 0
             if manifest and manifest.get("duplicates") != duplicates.VERSION:
                 log("working out near-duplicate articles again (the index was built by an older version)")
-                store = IndexStore.load(settings.index_dir)
+                store = load_store(location)
                 mark_duplicates(store, articles)
-                store.save(settings.index_dir)
+                store.save()
             return BuildReport(plan, 0, time.perf_counter() - started, len(articles), total, problems)
         embedder = embedder or make_embedder(settings)
         readable = embedder.max_tokens - TITLE_TOKENS
@@ -193,39 +195,39 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
                            f"a title ({embedder.max_tokens} - {TITLE_TOKENS} = {readable} tokens); set it to "
                            f"{readable} or less")
         if plan.full_reason or manifest is None:
-            store = IndexStore.empty(embedder.dim, shape)
+            store = empty_store(location, embedder.dim, shape)
             store.manifest["duplicates"] = duplicates.VERSION  # every entry gets today's fingerprint
         else:
-            store = IndexStore.load(settings.index_dir)
+            store = load_store(location)
         wanted = set(plan.added) | set(plan.changed)
         todo = [a for a in articles if a.id in wanted]
 
         def checkpoint(done: int, total: int) -> None:
             mark_duplicates(store, articles)
-            store.save(settings.index_dir)
+            store.save()
             log(f"saved {done:,} of {total:,} new chunks; an interrupted build goes on from here")
 
         # A rebuild that replaces a usable index keeps it whole until the end; other builds save as they go,
         # each save a whole index: a changed article is swapped for its new version as that is embedded.
-        replacing = bool(plan.full_reason) and has_index
+        replacing = bool(plan.full_reason) and indexed
         embedded = _embed_articles(store, todo, embedder, settings, progress, None if replacing else checkpoint,
                                    on_progress)
         for article_id in plan.removed:  # only now: every save until here answers from them too
             store.remove_article(article_id)
         mark_duplicates(store, articles)
-        store.save(settings.index_dir)
-        return BuildReport(plan, embedded, time.perf_counter() - started, len(articles), len(store.chunks), problems)
+        store.save()
+        return BuildReport(plan, embedded, time.perf_counter() - started, len(articles), store.count(), problems)
 
 
-def _readable_manifest(folder: Path) -> dict | None:
+def _readable_manifest(location: Path | str) -> dict | None:
     """The index's manifest, None when there is none or it cannot be read (the build reports or repairs it)."""
     try:
-        return read_manifest(folder)
+        return read_manifest(location)
     except RagError:
         return None
 
 
-def mark_duplicates(store: IndexStore, articles: list[Article]) -> None:
+def mark_duplicates(store: ChunkStore, articles: list[Article]) -> None:
     """Record in each manifest entry which earlier article it near-duplicates ("duplicate_of"), if any."""
     entries = store.manifest["articles"]
     current = store.manifest.get("duplicates") == duplicates.VERSION
@@ -241,7 +243,7 @@ def mark_duplicates(store: IndexStore, articles: list[Article]) -> None:
     store.manifest["duplicates"] = duplicates.VERSION
 
 
-def _embed_articles(store: IndexStore, articles: list[Article], embedder: Embedder, settings: Settings,
+def _embed_articles(store: ChunkStore, articles: list[Article], embedder: Embedder, settings: Settings,
                     progress: bool, checkpoint: Callable[[int, int], None] | None = None,
                     on_progress: Progress | None = None) -> int:
     """Chunk and embed the articles into the store, a group of about GROUP_CHUNKS chunks at a time; with a
@@ -270,7 +272,7 @@ def _embed_articles(store: IndexStore, articles: list[Article], embedder: Embedd
     return done
 
 
-def _embed_group(store: IndexStore, articles: list[Article], pieces: list[list[tuple[str, int, int]]],
+def _embed_group(store: ChunkStore, articles: list[Article], pieces: list[list[tuple[str, int, int]]],
                  embedder: Embedder) -> int:
     """Embed some articles' chunks into the store, each replacing its older version; the chunks embedded."""
     texts = [embedding_text(a.title, text) for a, chunks in zip(articles, pieces) for text, _, _ in chunks]

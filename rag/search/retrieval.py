@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates fused by weighted, scaled scores, with filters."""
+"""Hybrid retrieval: dense and lexical (BM25) candidates from the store fused by weighted, scaled scores, with
+filters; ranking (fusion, number boost, recency, named reports, diversity) is the same for every store."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Callable, Literal, Sequence
 import numpy as np
 
 from rag.index.embedding import Embedder
-from rag.index.store import IndexStore
+from rag.index.stores.contract import ChunkRecord, ChunkStore, Filters, allowed_ids
 from rag.search.named import NamedReports
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -41,32 +42,6 @@ class Hit:
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Restrict retrieval to articles published in [since, until] (ISO dates) and/or from some sources.
-    Undated articles pass a date range only with keep_undated (set when the range comes from the question)."""
-
-    since: str | None = None
-    until: str | None = None
-    sources: tuple[str, ...] = ()
-    keep_undated: bool = False
-
-    def allows(self, article: dict) -> bool:
-        published = article.get("published")
-        if not published:
-            if (self.since or self.until) and not self.keep_undated:
-                return False
-        elif (self.since and published < self.since) or (self.until and published > self.until):
-            return False
-        if self.sources and article.get("source", "").lower() not in {s.lower() for s in self.sources}:
-            return False
-        return True
-
-    @property
-    def active(self) -> bool:
-        return bool(self.since or self.until or self.sources)
 
 
 def score_fusion(scored: Sequence[Sequence[tuple[int, float]]], weights: Sequence[float]
@@ -117,7 +92,7 @@ def boost_recent(candidates: Sequence[tuple[int, float, float, str | None]], ref
 class Retriever:
     """Searches one loaded index generation."""
 
-    def __init__(self, store: IndexStore, embedder: Embedder, candidates: int = 50, max_per_article: int = 1,
+    def __init__(self, store: ChunkStore, embedder: Embedder, candidates: int = 50, max_per_article: int = 1,
                  dense_weight: float = DENSE_WEIGHT) -> None:
         import faiss
 
@@ -144,27 +119,33 @@ class Retriever:
         near-duplicate articles (the others become also_reported_by) and fills the slots with up to
         max_per_article passages an article before any article gets more, so one story does not fill them all."""
         query = self.embedder.encode([question])[0]
-        allowed = self._allowed(filters)
         scored: list[list[tuple[int, float]]] = []
         if mode in ("hybrid", "dense"):
-            scored.append(self.store.search(query, self.candidates, allowed))
+            scored.append(self.store.dense_search(query, self.candidates, filters))
         if mode in ("hybrid", "lexical"):
-            scored.append(self._lexical(question, allowed))
+            scored.append(self.store.lexical_search(question, self.candidates, filters))
         weights = (self.dense_weight, 1 - self.dense_weight) if mode == "hybrid" else (1.0,)
-        fused = score_fusion(scored, weights)
+        # chunks this view of the index does not list (written by a build after it was loaded) are left out
+        fused = [(cid, score) for cid, score in score_fusion(scored, weights) if self.store.article_of(cid)]
+        records = self.store.fetch(cid for cid, _ in fused)
+        fused = [(cid, score) for cid, score in fused if cid in records]
         if mode == "hybrid":
-            fused = boost_numbers(fused, question, self._text_with_title)
-        candidates = [(cid, score, float(self.store.vectors.reconstruct(cid) @ query),
-                       self.store.article_of(cid).get("published")) for cid, score in fused]
+            fused = boost_numbers(fused, question, lambda cid: self._text_with_title(records[cid]))
+        vectors = self.store.vectors_of(records)
+        candidates = [(cid, score, float(vectors[cid] @ query), self.store.article_of(cid).get("published"))
+                      for cid, score in fused]
         if recent_first is not None:
             candidates = boost_recent(candidates, recent_first)
         if named.any:
-            candidates = self.pin_named(candidates, named, query, allowed)
+            candidates = self.pin_named(candidates, named, query, allowed_ids(self.store.manifest, filters))
+            records.update(self.store.fetch(c[0] for c in candidates if c[0] not in records))
         kept = []  # (candidate, its article's count so far); one copy of each near-duplicate story
         taken: dict[str, int] = {}
         story_article: dict[str, str] = {}
         for candidate in candidates:
-            article_id = self.store.chunks[candidate[0]].article_id
+            if candidate[0] not in records:
+                continue
+            article_id = records[candidate[0]].article_id
             if candidate[2] < min_similarity:
                 continue
             if news_aware and story_article.setdefault(self.story_of.get(article_id, article_id),
@@ -174,7 +155,7 @@ class Retriever:
             taken[article_id] = taken.get(article_id, 0) + 1
         if news_aware:  # diverse first: up to max_per_article passages an article, then the rest in order
             kept.sort(key=lambda pair: pair[1] >= self.max_per_article)
-        return [self._hit(chunk_id, score, similarity, news_aware)
+        return [self._hit(records[chunk_id], score, similarity, news_aware)
                 for (chunk_id, score, similarity, _), _ in kept[:k]]
 
     def pin_named(self, candidates: list[tuple[int, float, float, str | None]], named: NamedReports,
@@ -186,11 +167,12 @@ class Retriever:
         floor = max((c[2] for c in candidates), default=0.0) - NAMED_MARGIN
         if named.pairs:
             present = {c[0] for c in candidates}
-            candidates = candidates + sorted(
-                ((cid, 0.0, float(self.store.vectors.reconstruct(cid) @ query), article.get("published"))
-                 for article in self.store.manifest["articles"].values() if named.matches(article) == 2
-                 for cid in article["chunk_ids"] if cid not in present and (allowed is None or cid in allowed)),
-                key=lambda c: -c[2])
+            missed = {cid: article.get("published") for article in self.store.manifest["articles"].values()
+                      if named.matches(article) == 2 for cid in article["chunk_ids"]
+                      if cid not in present and (allowed is None or cid in allowed)}
+            vectors = self.store.vectors_of(missed)
+            candidates = candidates + sorted(((cid, 0.0, float(vectors[cid] @ query), missed[cid])
+                                              for cid in vectors), key=lambda c: -c[2])
 
         def rank(candidate: tuple[int, float, float, str | None]) -> int:
             matched = named.matches(self.store.article_of(candidate[0]))
@@ -198,32 +180,17 @@ class Retriever:
 
         return sorted(candidates, key=lambda c: -rank(c))
 
-    def _text_with_title(self, chunk_id: int) -> str:
-        return f"{self.store.article_of(chunk_id).get('title', '')} {self.store.chunks[chunk_id].text}"
+    def _text_with_title(self, record: ChunkRecord) -> str:
+        return f"{self.store.manifest['articles'][record.article_id].get('title', '')} {record.text}"
 
-    def _allowed(self, filters: Filters) -> set[int] | None:
-        if not filters.active:
-            return None
-        return {cid for article in self.store.manifest["articles"].values() if filters.allows(article)
-                for cid in article["chunk_ids"]}
-
-    def _lexical(self, question: str, allowed: set[int] | None) -> list[tuple[int, float]]:
-        lexical = self.store.lexical
-        scores = lexical.scores(question)
-        if allowed is not None:
-            scores = np.where(np.isin(lexical.ids, list(allowed)), scores, 0.0)
-        top = np.argsort(-scores, kind="stable")[: self.candidates]
-        return [(int(lexical.ids[i]), float(scores[i])) for i in top if scores[i] > 0]
-
-    def _hit(self, chunk_id: int, score: float, similarity: float, with_copies: bool) -> Hit:
-        record = self.store.chunks[chunk_id]
-        article = self.store.article_of(chunk_id)
+    def _hit(self, record: ChunkRecord, score: float, similarity: float, with_copies: bool) -> Hit:
+        article = self.store.manifest["articles"][record.article_id]
         copies = ()
         if with_copies:
             story = self.story_of.get(record.article_id, record.article_id)
             copies = tuple({key: self.store.manifest["articles"][aid].get(key) for key in ("title", "source",
                                                                                            "published", "url")}
                            for aid in self.copies.get(story, []) if aid != record.article_id)
-        return Hit(chunk_id, record.article_id, article["title"], article.get("source", ""),
+        return Hit(record.id, record.article_id, article["title"], article.get("source", ""),
                    article.get("published"), article.get("url", ""), record.text, record.start, record.end,
                    score, similarity, copies)

@@ -1,4 +1,4 @@
-"""The index on disk: FAISS vectors, chunk table, BM25 and manifest, saved atomically by generation."""
+"""The default store: a folder of FAISS vectors, chunk table, BM25 and manifest, saved atomically by generation."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Iterable
 
@@ -17,25 +17,13 @@ import numpy as np
 from rag.durable import fsync_dir
 from rag.errors import IndexFormatError, IndexNotFoundError
 from rag.index.lexical import LexicalIndex
+from rag.index.stores.contract import NO_FILTERS, RECOVER, ChunkRecord, Filters, allowed_ids
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-RECOVER = "rebuild it with: rag build --full"
 
 
-@dataclass(frozen=True)
-class ChunkRecord:
-    """One indexed passage; text == article.text[start:end]."""
-
-    id: int
-    article_id: str
-    ordinal: int
-    start: int
-    end: int
-    text: str
-
-
-def _versions() -> dict[str, str]:
+def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     found = {"python": sys.version.split()[0]}
@@ -56,10 +44,15 @@ def read_manifest(folder: Path) -> dict | None:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise IndexFormatError(f"{path} is unreadable ({exc}); {RECOVER}") from None
+    return checked_manifest(manifest, str(path))
+
+
+def checked_manifest(manifest: object, where: str) -> dict:
+    """The manifest when it has this version's format and holds what loading and updating read from it."""
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexFormatError(f"{path} has an unknown format; {RECOVER}")
+        raise IndexFormatError(f"{where} has an unknown format; {RECOVER}")
     if not _well_formed(manifest):
-        raise IndexFormatError(f"{path} lacks the articles, settings or chunk ids it should hold; {RECOVER}")
+        raise IndexFormatError(f"{where} lacks the articles, settings or chunk ids it should hold; {RECOVER}")
     return manifest
 
 
@@ -80,26 +73,32 @@ def _well_formed(manifest: dict) -> bool:
             and all(isinstance(a, dict) and isinstance(a.get("chunk_ids"), list) for a in articles.values()))
 
 
-class IndexStore:
-    """In-memory view of one index generation: vectors, chunks, lexical index and manifest."""
+def new_manifest(dim: int, shape: dict[str, object]) -> dict:
+    """The manifest of an empty index."""
+    return {"format_version": FORMAT_VERSION, "generation": 0, "settings": dict(shape), "dim": dim,
+            "next_chunk_id": 0, "articles": {}}
+
+
+class FolderStore:
+    """In-memory view of one index generation of a folder: vectors, chunks, lexical index and manifest."""
 
     def __init__(self, manifest: dict, vectors: object, chunks: dict[int, ChunkRecord],
-                 lexical: LexicalIndex | None = None) -> None:
+                 lexical: LexicalIndex | None = None, folder: Path | None = None) -> None:
         self.manifest = manifest
         self.vectors = vectors
         self.chunks = chunks
         self.lexical = lexical if lexical is not None else self._build_lexical()
+        self.folder = folder
 
     @classmethod
-    def empty(cls, dim: int, shape: dict[str, object]) -> IndexStore:
+    def empty(cls, dim: int, shape: dict[str, object], folder: Path | None = None) -> FolderStore:
         import faiss
 
-        manifest = {"format_version": FORMAT_VERSION, "generation": 0, "settings": dict(shape), "dim": dim,
-                    "next_chunk_id": 0, "articles": {}}
-        return cls(manifest, faiss.IndexIDMap2(faiss.IndexFlatIP(dim)), {}, LexicalIndex([], None))
+        return cls(new_manifest(dim, shape), faiss.IndexIDMap2(faiss.IndexFlatIP(dim)), {}, LexicalIndex([], None),
+                   folder)
 
     @classmethod
-    def load(cls, folder: Path) -> IndexStore:
+    def load(cls, folder: Path) -> FolderStore:
         """Load the generation the manifest names; errors name the bad file and the recovery command.
 
         When builds replace the generation while its files are read (and clean them up), the newer one is read."""
@@ -116,7 +115,7 @@ class IndexStore:
                 manifest = newer
 
     @classmethod
-    def _load_generation(cls, folder: Path, manifest: dict) -> IndexStore:
+    def _load_generation(cls, folder: Path, manifest: dict) -> FolderStore:
         import faiss
 
         files = manifest.get("files", {})
@@ -144,7 +143,7 @@ class IndexStore:
             raise IndexFormatError(f"{lex_path} is missing or corrupt ({exc}); {RECOVER}") from None
         if len(lexical.ids) != len(chunks):
             raise IndexFormatError(f"{lex_path} does not match the chunk table; {RECOVER}")
-        return cls(manifest, vectors, chunks, lexical)
+        return cls(manifest, vectors, chunks, lexical, folder)
 
     def _build_lexical(self) -> LexicalIndex:
         ids = sorted(self.chunks)
@@ -156,8 +155,18 @@ class IndexStore:
         title = self.manifest["articles"][record.article_id]["title"]
         return f"{title}\n{record.text}"
 
-    def article_of(self, chunk_id: int) -> dict:
-        return self.manifest["articles"][self.chunks[chunk_id].article_id]
+    def article_of(self, chunk_id: int) -> dict | None:
+        record = self.chunks.get(chunk_id)
+        return None if record is None else self.manifest["articles"][record.article_id]
+
+    def count(self) -> int:
+        return len(self.chunks)
+
+    def fetch(self, ids: Iterable[int]) -> dict[int, ChunkRecord]:
+        return {i: self.chunks[i] for i in ids if i in self.chunks}
+
+    def vectors_of(self, ids: Iterable[int]) -> dict[int, np.ndarray]:
+        return {i: self.vectors.reconstruct(i) for i in ids if i in self.chunks}
 
     def remove_article(self, article_id: str) -> None:
         import faiss
@@ -182,26 +191,43 @@ class IndexStore:
         self.manifest["next_chunk_id"] = start + count
         return list(range(start, start + count))
 
-    def search(self, query: np.ndarray, k: int, allowed: Iterable[int] | None = None) -> list[tuple[int, float]]:
-        """(chunk id, cosine) of the k nearest chunks, optionally among allowed ids only."""
+    def dense_search(self, query: np.ndarray, k: int, filters: Filters = NO_FILTERS) -> list[tuple[int, float]]:
+        """(chunk id, cosine) of the k nearest chunks that pass the filters (an id selector inside FAISS)."""
         import faiss
 
         if self.vectors.ntotal == 0 or k <= 0:
             return []
         params = None
+        allowed = allowed_ids(self.manifest, filters)
         if allowed is not None:
-            allowed_ids = np.fromiter(allowed, dtype=np.int64)
-            if not len(allowed_ids):
+            if not allowed:
                 return []
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed_ids))
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.fromiter(allowed, dtype=np.int64)))
         scores, ids = self.vectors.search(query.reshape(1, -1).astype(np.float32),
                                           min(k, self.vectors.ntotal), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
-    def save(self, folder: Path) -> None:
+    def lexical_search(self, question: str, k: int, filters: Filters = NO_FILTERS) -> list[tuple[int, float]]:
+        """(chunk id, BM25 score) of the k best-scoring chunks that pass the filters (scores above 0 only)."""
+        lexical = self.lexical
+        scores = lexical.scores(question)
+        allowed = allowed_ids(self.manifest, filters)
+        if allowed is not None:
+            scores = np.where(np.isin(lexical.ids, list(allowed)), scores, 0.0)
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [(int(lexical.ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+
+    def close(self) -> None:
+        """Nothing to let go: the files are read whole into memory."""
+
+    def save(self, folder: Path | None = None) -> None:
         """Write a new generation, then the manifest (atomically, last), then drop old generations."""
         import faiss
 
+        folder = folder or self.folder
+        if folder is None:
+            raise ValueError("save() needs the index folder")
+        self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.lexical = self._build_lexical()
         # Never reuse a generation number present on disk: a full rebuild starts from an empty store
@@ -225,7 +251,7 @@ class IndexStore:
                 shutil.rmtree(target)
             os.replace(tmp / name, target)
         fsync_dir(folder)  # the moved files survive a power cut before the manifest names them
-        manifest = {**self.manifest, "generation": generation, "files": names, "versions": _versions(),
+        manifest = {**self.manifest, "generation": generation, "files": names, "versions": versions(),
                     "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         _write_manifest(folder, manifest)
         self.manifest = manifest
