@@ -97,7 +97,7 @@ def _running(pid: int) -> bool:
 
 
 @contextmanager
-def build_lock(path: Path, log: Log = lambda _: None) -> Iterator[None]:
+def build_lock(path: Path, log: Log = lambda _: None, index: Path | str | None = None) -> Iterator[None]:
     """Exclusive lock on the index (its lock file, see stores.lock_file). The OS releases it when the holder
     dies, so a killed build never blocks the next one; the pid it left in the lock file is reported and cleared."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,7 +108,7 @@ def build_lock(path: Path, log: Log = lambda _: None) -> Iterator[None]:
         handle.seek(0)
         holder = handle.read().strip() or "unknown"
         handle.close()
-        raise IndexLockedError(f"another build of the index is running (pid {holder}, lock {path}); "
+        raise IndexLockedError(f"another build of {index or path.parent} is running (pid {holder}); "
                                "wait for it to finish and run the command again") from None
     try:
         handle.seek(0)
@@ -167,7 +167,7 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
     if not settings.seeds_dir.is_dir():
         raise RagError(f"articles folder {settings.seeds_dir} does not exist; create it or pass --seeds DIR")
     location = settings.index_dir
-    with build_lock(lock_file(location, settings.cache_dir), log):
+    with build_lock(lock_file(location, settings.cache_dir), log, location):
         articles, problems = load_articles(settings.seeds_dir, settings.max_file_bytes, local_folder(location))
         for problem in problems:
             log(str(problem))
