@@ -89,6 +89,7 @@ class FolderStore:
         self.chunks = chunks
         self.lexical = lexical if lexical is not None else self._build_lexical()
         self.folder = folder
+        self._allowed: tuple[Filters, set[int] | None] | None = None  # the last filters' ids (hybrid asks twice)
 
     @classmethod
     def empty(cls, dim: int, shape: dict[str, object], folder: Path | None = None) -> FolderStore:
@@ -172,6 +173,7 @@ class FolderStore:
         import faiss
 
         entry = self.manifest["articles"].pop(article_id)
+        self._allowed = None
         ids = np.asarray(entry["chunk_ids"], dtype=np.int64)
         if len(ids):
             self.vectors.remove_ids(faiss.IDSelectorBatch(ids))
@@ -185,6 +187,7 @@ class FolderStore:
             self.vectors.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
         self.chunks.update((r.id, r) for r in records)
         self.manifest["articles"][entry["id"]] = {**entry, "chunk_ids": ids.tolist()}
+        self._allowed = None
 
     def allocate_ids(self, count: int) -> list[int]:
         start = self.manifest["next_chunk_id"]
@@ -198,7 +201,7 @@ class FolderStore:
         if self.vectors.ntotal == 0 or k <= 0:
             return []
         params = None
-        allowed = allowed_ids(self.manifest, filters)
+        allowed = self._allowed_ids(filters)
         if allowed is not None:
             if not allowed:
                 return []
@@ -211,11 +214,17 @@ class FolderStore:
         """(chunk id, BM25 score) of the k best-scoring chunks that pass the filters (scores above 0 only)."""
         lexical = self.lexical
         scores = lexical.scores(question)
-        allowed = allowed_ids(self.manifest, filters)
+        allowed = self._allowed_ids(filters)
         if allowed is not None:
             scores = np.where(np.isin(lexical.ids, list(allowed)), scores, 0.0)
         top = np.argsort(-scores, kind="stable")[:k]
         return [(int(lexical.ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+
+    def _allowed_ids(self, filters: Filters) -> set[int] | None:
+        """The chunk ids that pass the filters, remembered for the next search with the same filters."""
+        if self._allowed is None or self._allowed[0] != filters:
+            self._allowed = (filters, allowed_ids(self.manifest, filters))
+        return self._allowed[1]
 
     def close(self) -> None:
         """Nothing to let go: the files are read whole into memory."""

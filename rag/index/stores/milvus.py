@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from typing import Any, Iterable
 
@@ -33,6 +34,12 @@ TEXT_CHARS = 65_535  # Milvus's longest VARCHAR
 BM25_K1, BM25_B = 1.5, 0.75  # as bm25s, which the folder store uses
 _CLIENTS: dict[str, Any] = {}  # one client per location and process (Milvus Lite locks its file to one process)
 _LOADED: set[tuple[str, str]] = set()  # (location, collection) loaded into memory by this process
+
+
+def tables_of(name: str) -> str | None:
+    """The data generation ("g000002") a collection belongs to, None for _meta and others' collections."""
+    match = re.fullmatch(rf"{PREFIX}_(g\d{{6,}})_(?:chunks|articles)", name)
+    return match.group(1) if match else None
 
 
 def milvus_filter(filters: Filters) -> str:
@@ -193,13 +200,11 @@ class MilvusStore:
     @staticmethod
     def _highest(location: str) -> int:
         names = _call(location, "list its collections", connect(location).list_collections)
-        numbers = [int(n.split("_")[2][1:]) for n in names if n.startswith(f"{PREFIX}_g") and n.count("_") >= 3
-                   and n.split("_")[2][1:].isdigit()]
-        return max(numbers, default=0)
+        return max((int(tables[1:]) for tables in map(tables_of, names) if tables), default=0)
 
     def _drop_generations(self, keep: set[str | None]) -> None:
         for name in _call(self.location, "list its collections", self.client.list_collections):
-            if name.startswith(f"{PREFIX}_g") and name.split("_")[2] not in keep:
+            if tables_of(name) and tables_of(name) not in keep:
                 _call(self.location, "drop an old collection", self.client.drop_collection, name)
                 _LOADED.discard((self.location, name))
 
