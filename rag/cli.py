@@ -200,7 +200,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=0, help="seed of the prompt benchmark's sample")
     bench.add_argument("--config", action="append", type=_config,
                        help="settings of one configuration of the prompt benchmark, like sentence_share=0.3 "
-                            "(repeat it for each; \"\" is the defaults; default: whole passages against sentence_share=0.4)")
+                            "(repeat it for each; \"\" is the defaults; default: whole passages against the defaults)")
     bench.add_argument("--store", action="append", choices=["folder", "milvus"],
                        help="store of the query benchmark, repeat for both side by side (default folder)")
     bench.add_argument("--out", type=Path, help="JSON file for the numbers")

@@ -49,9 +49,8 @@ class Settings:
     max_new_tokens: int = 200
     prompt_tokens: int = 750  # budget for instructions + passages; prompt length dominates CPU latency
     # Share of each passage the prompt keeps: the sentences most similar to the question and those holding its
-    # numbers and distinctive names (1: whole passages). 0.4 starts answers in 0.6 of the time, but the model
-    # then declined a question the seed article answers: not the default yet (docs/results.md).
-    sentence_share: float = 1.0
+    # numbers and distinctive names (1: whole passages); a decline on cut passages is asked again on whole ones.
+    sentence_share: float = 0.4
     # One system prompt for every question and attempt, so llama.cpp reuses what it already read of it. Off:
     # with it on, the second attempt kept declining (measured, docs/results.md).
     fixed_instructions: bool = False

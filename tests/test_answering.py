@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -161,6 +162,48 @@ def test_the_terminal_shows_a_second_attempt_on_its_own_line(indexed, monkeypatc
     out = capsys.readouterr().out
     assert code == 0
     assert out.startswith(f"{ABSTAIN}\n\nAsked again:\nHeads of government met in Budapest for a security summit [1].")
+
+
+class RepliesInTurn(ScriptedGenerator):
+    """Gives its replies one call after the other and keeps each call's prompt."""
+
+    def __init__(self, *replies: str) -> None:
+        super().__init__("")
+        self.replies, self.prompts = list(replies), []
+
+    def stream(self, messages, max_tokens, should_stop=lambda: False, markers=0):
+        self.reply = self.replies.pop(0)
+        self.prompts.append(messages[-1]["content"])
+        yield from super().stream(messages, max_tokens, should_stop, markers)
+
+
+def test_a_decline_on_cut_passages_is_asked_again_on_the_whole_passages(indexed, embedder):
+    settings = dataclasses.replace(indexed, sentence_share=0.3, recheck_similarity=1.0)  # not confident
+    model = RepliesInTurn(ABSTAIN, "Hungary's prime minister welcomed the delegations at the parliament [1].")
+    final = QA(settings, generator=model, embedder=embedder).answer("Who welcomed the summit delegations?")
+    first, second = model.prompts
+    passage = final.hits[0].text
+    assert passage not in first and passage in second  # the cut prompt, then the whole one
+    assert not final.abstained and "Hungary" in final.text
+    assert passage in final.citations[0].passage  # the whole passage is shown with its citation
+
+
+def test_a_cut_passage_is_verified_as_read_and_shown_whole(indexed, embedder):
+    settings = dataclasses.replace(indexed, sentence_share=0.3)
+    model = RepliesInTurn("Hungary's prime minister welcomed the delegations at the parliament [1].")
+    final = QA(settings, generator=model, embedder=embedder).answer("Who welcomed the summit delegations?")
+    assert len(model.prompts) == 1 and final.hits[0].text not in model.prompts[0]
+    assert "welcomed the delegations" in model.prompts[0]  # the sentence that answers was kept
+    assert final.hits[0].text in final.citations[0].passage and final.support
+    shown = final.citations[0].passage  # the supporting sentence is marked where the reader sees it
+    assert "welcomed the delegations" in shown[final.support[0].start:final.support[0].end]
+
+
+def test_a_decline_on_whole_passages_is_not_asked_again_unless_retrieval_is_confident(indexed, embedder):
+    model = RepliesInTurn(ABSTAIN)
+    final = QA(dataclasses.replace(indexed, sentence_share=1.0, recheck_similarity=1.0), generator=model,
+               embedder=embedder).answer("Who welcomed the summit delegations?")
+    assert final.abstained and len(model.prompts) == 1
 
 
 def test_a_rebuild_while_an_answer_is_written_does_not_break_it(indexed, embedder):

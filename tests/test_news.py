@@ -382,7 +382,7 @@ def test_the_best_article_reads_whole_though_it_has_one_slot_in_the_ranking(date
     best = ranked[0].article_id
     chunks = [h for h in ranked if h.article_id == best]
     assert [h.article_id for h in ranked[:5]].count(best) == 1 and len(chunks) >= 2
-    passages = qa.prompt_sources(question, ranked, 5)
+    passages = qa.prompt_sources(ranked, 5)
     assert passages[0].article_id == best
     assert all(chunk.text[:60] in passages[0].text for chunk in chunks[:dated.best_article_chunks])
     assert [p.article_id for p in passages[1:]] == [h.article_id for h in ranked[1:1 + len(passages) - 1]]
@@ -420,7 +420,7 @@ def test_an_answer_from_reports_of_different_dates_says_who_said_what_and_when(d
     assert "reopened to traffic on Thursday" in said["Northern Post", "2026-03-19"].sentence
     assert all(r.source != "Wire" for r in answer.reports)  # other stories stay out
     ranked, _ = qa.search(qa.plan(answer.question), k=50, min_similarity=-1.0)
-    passages = qa.prompt_sources(answer.question, ranked, dated.top_k)
+    passages = qa.prompt_sources(ranked, dated.top_k)
     for report in answer.reports:  # numbered as the passages the model read
         assert report.sentence in " ".join(passages[report.number - 1].text.split())
     assert answer.to_dict()["reports"][0]["published"] == answer.reports[0].published

@@ -122,10 +122,11 @@ _FLASH_ATTENTION = {"auto": -1, "off": 0, "on": 1}
 class LlamaCppGenerator:
     """A GGUF model run by llama.cpp through xllamacpp; loaded once, kept warm.
 
-    flash_attention is "auto", "on" or "off"; batch is llama.cpp's physical batch (tokens read at once)."""
+    flash_attention is "auto", "on" or "off"; batch is llama.cpp's physical batch (tokens read at once);
+    reading_threads read the prompt (default: threads, which write the reply)."""
 
     def __init__(self, path: Path, threads: int = 2, context_tokens: int = 2048, flash_attention: str = "auto",
-                 batch: int = 512) -> None:
+                 batch: int = 512, reading_threads: int | None = None) -> None:
         import xllamacpp
 
         if flash_attention not in _FLASH_ATTENTION:
@@ -134,7 +135,7 @@ class LlamaCppGenerator:
         params.model.path = str(path)
         params.n_ctx = context_tokens
         params.cpuparams.n_threads = threads
-        params.cpuparams_batch.n_threads = threads
+        params.cpuparams_batch.n_threads = reading_threads or threads
         params.flash_attn_type = _FLASH_ATTENTION[flash_attention]
         params.n_ubatch = batch
         params.n_batch = max(batch, params.n_batch)

@@ -155,10 +155,11 @@ def declines(reply: str, question: str) -> bool:
 
 
 def finish_answer(question: str, reply: str, sources: list[Hit], hits: list[Hit], timings: Timings,
-                  plan: SearchPlan, verify: bool = True) -> Answer:
+                  plan: SearchPlan, verify: bool = True, shown: list[Hit] | None = None) -> Answer:
     """Turn the model's full reply into an Answer: abstention (see declines), citations re-pointed to the
     passages that hold their words, then (with verify) only the sentences found in the passages they cite;
-    a reply of which no sentence is found there abstains (pure)."""
+    a reply of which no sentence is found there abstains (pure). `sources` are the passages as the model read
+    them; a citation shows passage n of `shown` (default: sources), e.g. whole where the model read sentences."""
     context = plan.answer_fields()
     if declines(reply, question):
         return Answer(question, ABSTAIN, [], hits, True, True, 0, [], timings, **context, abstain_reason="declined")
@@ -167,14 +168,14 @@ def finish_answer(question: str, reply: str, sources: list[Hit], hits: list[Hit]
     # a passage's header counts as its words: "TechCrunch reported on 15 December that ..." names passage 2
     described = [" ".join((s.title, s.source, readable_date(s.published), s.text)) for s in sources]
     text = align_markers(check.text, described)
-    verified = verify_answer(text, sources, question) if verify else None
+    verified = verify_answer(text, sources, question, shown) if verify else None
     if verified is not None:
         if not verified.claims and verified.unsupported:
             return Answer(question, ABSTAIN, [], hits, True, True, invalid, [], timings, **context,
                           abstain_reason="nothing verified", unsupported=verified.unsupported)
         text = verified.text
     check = parse_citations(text, len(sources))
-    citations = [cite(n, sources[n - 1]) for n in check.cited]
+    citations = [cite(n, (shown or sources)[n - 1]) for n in check.cited]
     return Answer(question, check.text, citations, hits, False, True, invalid, check.uncited_sentences,
                   timings, **context, relies_on=relies_on(citations),
                   support=verified.support if verified else [], unsupported=verified.unsupported if verified else [])
@@ -430,8 +431,8 @@ class QA:
         ranked, plan = self.search(plan, max(top, self.settings.candidates), retriever=retriever)
         hits = ranked[:top]
         retrieve_s = time.perf_counter() - started
-        chosen = self.prompt_sources(plan.question, ranked, top)
-        early = before_the_model(question, plan, chosen + hits, self.settings.verify,
+        whole = self.prompt_sources(ranked, top)
+        early = before_the_model(question, plan, whole + hits, self.settings.verify,
                                  self.settings.answer_similarity, ranked, retriever.sources)
         if early:
             text, reason, citations = early
@@ -447,43 +448,47 @@ class QA:
             return Answer(question, text, hits=hits, done=False, timings=Timings(retrieve_s, first[0]),
                           **plan.answer_fields())
 
+        chosen = select_sentences(plan.question, whole, self.embedder.encode, self.settings.sentence_share)
         confident = hits[0].similarity >= self.settings.recheck_similarity
         usages: list[Usage] = []
-        reply = yield from self.generate(question, plan, chosen, confident, should_stop, partial, usages)
-        final = self.finish(question, reply, chosen, hits, plan, retriever)
+        reply, read = yield from self.generate(question, plan, whole, chosen, confident, should_stop, partial,
+                                               usages)
+        final = self.finish(question, reply, read, whole, hits, plan, retriever)
         timings = Timings(retrieve_s, first[0] if first else None, time.perf_counter() - started)
         yield replace(final, timings=timings.with_usage(usages))
 
-    def prompt_sources(self, question: str, ranked: Sequence[Hit], top: int) -> list[Hit]:
-        """The passages the model reads: the top hits within the prompt budget, each cut to its sentences that
-        matter to the question (sentence_share); with news_aware the best article also brings its next best
-        retrieved chunks (the diverse ranking gave it one slot)."""
+    def prompt_sources(self, ranked: Sequence[Hit], top: int) -> list[Hit]:
+        """The passages the model reads: the top hits within the prompt budget; with news_aware the best article
+        also brings its next best retrieved chunks (the diverse ranking gave it one slot). Whole: the sentence
+        selection (sentence_share) comes after the checks before the model."""
         more: list[Hit] = []
         if self.settings.news_aware and ranked:
             best = ranked[0].article_id
             already = sum(h.article_id == best for h in ranked[:top])
             more = [h for h in ranked[top:] if h.article_id == best][:max(0, self.settings.best_article_chunks
                                                                            - already)]
-        sources = select_sources(ranked[:top], self.settings.prompt_tokens, more)
-        return select_sentences(question, sources, self.embedder.encode, self.settings.sentence_share)
+        return select_sources(ranked[:top], self.settings.prompt_tokens, more)
 
-    def generate(self, question: str, plan: SearchPlan, sources: list[Hit], confident: bool,
+    def generate(self, question: str, plan: SearchPlan, whole: list[Hit], chosen: list[Hit], confident: bool,
                  should_stop: Callable[[], bool], partial: Callable[[str], Answer],
-                 usages: list[Usage]) -> Gen[Answer, None, str]:
-        """Stream the model's reply to the plan's (standalone) question as partial answers (made by partial from
-        the text so far) and return it; each reply's cost goes to usages. A decline despite confident retrieval
-        is asked once more."""
+                 usages: list[Usage]) -> Gen[Answer, None, tuple[str, list[Hit]]]:
+        """Stream the model's reply to the plan's (standalone) question on the chosen passages (the whole ones
+        cut to their sentences) as partial answers (made by partial from the text so far); return it with the
+        passages it read. Each reply's cost goes to usages. A decline is asked once more on the whole passages
+        when retrieval is confident (then without the option to decline) or when the passages were cut."""
         fixed = self.settings.fixed_instructions
-        reply = yield from self._reply(build_messages(plan.question, sources, fixed=fixed), len(sources),
+        reply = yield from self._reply(build_messages(plan.question, chosen, fixed=fixed), len(chosen),
                                        should_stop, partial, usages)
-        if declines(reply, question) and confident and not should_stop():
-            # Small models often decline when the answer is worded differently from the question; when
-            # retrieval is confident, ask again without the decline option and keep only a grounded answer.
-            retry = yield from self._reply(build_messages(plan.question, sources, decline=False, fixed=fixed),
-                                           len(sources), should_stop, partial, usages)
-            if not declines(retry, question) and is_grounded(retry, question, sources):
-                reply = retry
-        return reply
+        cut = any(c.text != w.text for c, w in zip(chosen, whole))
+        if not declines(reply, question) or not (confident or cut) or should_stop():
+            return reply, chosen
+        # Small models often decline when the answer is worded differently from the question, or when a cut
+        # passage lost the sentence that carried it; keep the second reply only when it is grounded.
+        retry = yield from self._reply(build_messages(plan.question, whole, decline=not confident, fixed=fixed),
+                                       len(whole), should_stop, partial, usages)
+        if not declines(retry, question) and is_grounded(retry, question, whole):
+            return retry, whole
+        return reply, chosen
 
     def _reply(self, messages: list[dict[str, str]], markers: int, should_stop: Callable[[], bool],
                partial: Callable[[str], Answer], usages: list[Usage]) -> Gen[Answer, None, str]:
@@ -497,12 +502,12 @@ class QA:
             usages.append(usage)
         return reply
 
-    def finish(self, question: str, reply: str, sources: list[Hit], hits: list[Hit], plan: SearchPlan,
-               retriever: Retriever) -> Answer:
-        """The final answer from the full reply: abstention, checked citations and, for news, what each dated
-        report on the story says."""
-        final = replace(finish_answer(question, reply, sources, hits, Timings(), plan, self.settings.verify),
-                        reply=reply)
+    def finish(self, question: str, reply: str, read: list[Hit], sources: list[Hit], hits: list[Hit],
+               plan: SearchPlan, retriever: Retriever) -> Answer:
+        """The final answer from the full reply: abstention, citations checked against the passages as the model
+        read them and showing them whole, and, for news, what each dated report on the story says."""
+        final = replace(finish_answer(question, reply, read, hits, Timings(), plan, self.settings.verify,
+                                      shown=sources), reply=reply)
         if self.settings.news_aware and not final.abstained:
             stored = retriever.store.vectors_of(hit.chunk_id for hit in sources)
             vectors = [stored[hit.chunk_id] for hit in sources]

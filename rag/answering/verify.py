@@ -246,11 +246,12 @@ def _backed(sentence: str, passages: list[list[Haystack]], asked: frozenset[str]
                                     for windows_of in passages for window in windows_of)
 
 
-def verify_answer(text: str, sources: Sequence[Hit], question: str = "") -> Verified:
+def verify_answer(text: str, sources: Sequence[Hit], question: str = "",
+                  shown: Sequence[Hit] | None = None) -> Verified:
     """Keep the sentences whose specifics and words stand together in the passages they cite (an uncited
     sentence: in a passage, which it then cites); the others are removed into unsupported. Sentences that
     state nothing of their own stay as they are. Each kept sentence that states something gets its support
-    span."""
+    span, in the passage as shown (default: as in sources)."""
     read = [windows(hit) for hit in sources]
     asked = frozenset(_words(question))
     pieces: list[str] = []
@@ -279,7 +280,7 @@ def verify_answer(text: str, sources: Sequence[Hit], question: str = "") -> Veri
             sentence = cite_sentence(sentence, cited[0])
         best = max(cited, key=lambda n: len(set(_content_words(sentence))
                                             & set(_content_words(sources[n - 1].text))))
-        support.append(Support(sentence, best, *support_span(sentence, sources[best - 1].text, asked)))
+        support.append(Support(sentence, best, *support_span(sentence, (shown or sources)[best - 1].text, asked)))
         pieces.append(sentence)
     pieces.append(text[done:])
     return Verified(tidy("".join(pieces)), support, unsupported)

@@ -43,7 +43,9 @@ QUERY_SIZES = (1_000, 10_000, 100_000)
 MODES = ("dense", "lexical", "hybrid")
 SECTIONS = ("index", "query", "answer", "prompt", "runtime")
 # (flash attention, physical batch): llama.cpp's defaults first.
-RUNTIME_VARIANTS = (("auto", 512), ("off", 512), ("on", 512), ("auto", 128), ("auto", 2048))
+# (flash attention, physical batch, threads reading the prompt, threads writing the reply); the first is the default
+RUNTIME_VARIANTS = (("auto", 512, 2, 2), ("off", 512, 2, 2), ("on", 512, 2, 2), ("auto", 128, 2, 2),
+                    ("auto", 2048, 2, 2), ("auto", 512, 1, 2), ("auto", 512, 2, 1))
 RUNTIME_PROMPT_WORDS = 450  # about 600 tokens with the instructions, as an answer's prompt
 # Typical news questions for the query benchmark (their words are mixed into the synthetic passages).
 QUERY_QUESTIONS = [
@@ -368,25 +370,26 @@ def bench_runtime(model: str | None, articles_file: Path | None, quick: bool, lo
                 {"role": "user", "content": f"[1] A news article\n{text}\n\nQuestion: What happened?"}]
 
     rows, prompt = [], 0
-    for flash_attention, batch in RUNTIME_VARIANTS[:2] if quick else RUNTIME_VARIANTS:
-        generator = LlamaCppGenerator(path, settings.threads, settings.context_tokens, flash_attention, batch)
+    for flash_attention, batch, reading, writing in RUNTIME_VARIANTS[:2] if quick else RUNTIME_VARIANTS:
+        generator = LlamaCppGenerator(path, min(writing, settings.threads), settings.context_tokens, flash_attention,
+                                      batch, min(reading, settings.threads))
         list(generator.stream(messages(prompt), 4))  # warm-up; caches the instructions
         prompt += 1
-        reading, decoding, tokens = [], [], []
+        read_speeds, decoding, tokens = [], [], []
         for _ in range(repeats):
             list(generator.stream(messages(prompt), 32))
             prompt += 1
             usage = generator.last_usage
             if usage is None:
                 raise RagError("the model runtime reported no timings")
-            reading.append((usage.prompt_tokens - usage.cached_tokens) / usage.prompt_s)
+            read_speeds.append((usage.prompt_tokens - usage.cached_tokens) / usage.prompt_s)
             decoding.append(usage.decode_tokens_per_s)
             tokens.append(usage.prompt_tokens)
-        rows.append({"flash_attention": flash_attention, "batch": batch,
-                     "prompt_tokens": _median(tokens, 1), "prompt_tokens_per_s": _median(reading, 1),
-                     "decode_tokens_per_s": _median(decoding, 1)})
-        log(f"  flash attention {flash_attention}, batch {batch}: reads {rows[-1]['prompt_tokens_per_s']} "
-            f"tokens/s, writes {rows[-1]['decode_tokens_per_s']} tokens/s")
+        rows.append({"flash_attention": flash_attention, "batch": batch, "reading_threads": reading,
+                     "writing_threads": writing, "prompt_tokens": _median(tokens, 1),
+                     "prompt_tokens_per_s": _median(read_speeds, 1), "decode_tokens_per_s": _median(decoding, 1)})
+        log(f"  flash attention {flash_attention}, batch {batch}, threads {reading} reading / {writing} writing: "
+            f"reads {rows[-1]['prompt_tokens_per_s']} tokens/s, writes {rows[-1]['decode_tokens_per_s']} tokens/s")
         del generator
     return {"model_file": path.name, "threads": settings.threads, "repeats": repeats, "variants": rows}
 
@@ -431,11 +434,13 @@ def tables(results: dict[str, dict]) -> str:
                      + f"\n\nmodel load {r['model_load_s']} s, peak memory {r['peak_memory_mb']} MB")
     if "runtime" in results:
         r = results["runtime"]
-        parts.append(f"llama.cpp runtime ({r['model_file']}, {r['threads']} threads, medians of {r['repeats']} "
-                     "prompts)\n\n" + markdown_table(
-                         ["flash attention", "batch", "prompt tokens", "prompt tokens/s (read)", "decode tokens/s"],
-                         [[v["flash_attention"], v["batch"], v["prompt_tokens"], v["prompt_tokens_per_s"],
-                           v["decode_tokens_per_s"]] for v in r["variants"]]))
+        parts.append(f"llama.cpp runtime ({r['model_file']}, at most {r['threads']} threads, medians of "
+                     f"{r['repeats']} prompts)\n\n" + markdown_table(
+                         ["flash attention", "batch", "threads reading / writing", "prompt tokens",
+                          "prompt tokens/s (read)", "decode tokens/s"],
+                         [[v["flash_attention"], v["batch"], f"{v['reading_threads']} / {v['writing_threads']}",
+                           v["prompt_tokens"], v["prompt_tokens_per_s"], v["decode_tokens_per_s"]]
+                          for v in r["variants"]]))
     if "prompt" in results:
         from rag.evaluate.prompt_bench import table
 
@@ -462,10 +467,10 @@ def run_from_cli(args: argparse.Namespace) -> int:
         elif name == "runtime":
             section = bench_runtime(args.model, args.articles, args.quick)
         elif name == "prompt":
-            from rag.evaluate.prompt_bench import SELECTED, TODAY, bench_prompt
+            from rag.evaluate.prompt_bench import DEFAULTS, WHOLE, bench_prompt
 
             section = bench_prompt(args.articles, getattr(args, "questions", None), args.sample, args.seed,
-                                   out.parent, getattr(args, "config", None) or (TODAY, SELECTED),
+                                   out.parent, getattr(args, "config", None) or (WHOLE, DEFAULTS),
                                    args.model)
         else:
             section = bench_answer(args.model, getattr(args, "seeds", None), args.quick)

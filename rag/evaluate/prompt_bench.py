@@ -1,5 +1,5 @@
-"""`rag bench prompt`: the answer wait of whole passages against other settings (default: each passage cut to
-0.4 of its sentences), side by side.
+"""`rag bench prompt`: the answer wait of whole passages against other settings (default: the defaults, each
+passage cut to 0.4 of its sentences), side by side.
 
 Each configuration answers the same questions (default: 100 of realtimeqa_dev, seed 0) with its own copy of the
 answering model (its own prompt cache, as in use); they take turns question by question, which goes first
@@ -24,8 +24,8 @@ from rag.evaluate.evaluation import (LazyEmbedder, Records, answer_record, eval_
                                      load_questions, markdown_table, sample_questions)
 
 Log = Callable[[str], None]
-TODAY = {"sentence_share": 1.0}  # whole passages
-SELECTED = {"sentence_share": 0.4}  # the measured sentence selection
+WHOLE = {"sentence_share": 1.0}  # whole passages
+DEFAULTS: dict[str, object] = {}
 
 
 def configurations(base: Settings, overrides: Sequence[Mapping[str, object]]) -> dict[str, Settings]:
@@ -49,7 +49,7 @@ def parse_config(text: str) -> dict[str, object]:
 
 
 def bench_prompt(articles: Path | None, questions_file: Path | None, sample: int, seed: int, out_folder: Path,
-                 overrides: Sequence[Mapping[str, object]] = (TODAY, SELECTED), model: str | None = None,
+                 overrides: Sequence[Mapping[str, object]] = (WHOLE, DEFAULTS), model: str | None = None,
                  log: Log = print) -> dict[str, object]:
     """Run the configurations on the questions; the summary of each (see summarize) and their ratios."""
     from rag.answering.qa import QA
