@@ -42,7 +42,6 @@ THROUGHPUT_TARGET = 0.85
 QUERY_SIZES = (1_000, 10_000, 100_000)
 MODES = ("dense", "lexical", "hybrid")
 SECTIONS = ("index", "query", "answer", "prompt", "runtime")
-# (flash attention, physical batch): llama.cpp's defaults first.
 # (flash attention, physical batch, threads reading the prompt, threads writing the reply); the first is the default
 RUNTIME_VARIANTS = (("auto", 512, 2, 2), ("off", 512, 2, 2), ("on", 512, 2, 2), ("auto", 128, 2, 2),
                     ("auto", 2048, 2, 2), ("auto", 512, 1, 2), ("auto", 512, 2, 1))
