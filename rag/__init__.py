@@ -5,4 +5,4 @@ from rag.config import Settings
 from rag.errors import RagError
 from rag.index.indexing import build_index
 
-__all__ = ["QA", "Answer", "Citation", "Settings", "RagError", "answer", "build_index"]
+__all__ = ["QA", "Answer", "Citation", "RagError", "Settings", "answer", "build_index"]

@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from rag.config import Settings
 from rag.errors import RagError
 
 
 def _settings(args: argparse.Namespace, **extra: object) -> Settings:
-    return Settings.from_env(seeds_dir=getattr(args, "seeds", None), index_dir=getattr(args, "index", None),
-                             **extra)
+    return Settings.from_env(seeds_dir=getattr(args, "seeds", None), index_dir=getattr(args, "index", None), **extra)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -36,11 +35,15 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"no index in {settings.index_dir} yet")
     else:
         chunks = sum(len(a["chunk_ids"]) for a in manifest["articles"].values())
-        print(f"index {settings.index_dir}: {len(manifest['articles'])} articles, {chunks} chunks, "
-              f"built {manifest.get('updated', '?')}, model {manifest['settings']['embedding_model']}, "
-              f"chunks of {manifest['settings']['chunk_tokens']} tokens")
+        print(
+            f"index {settings.index_dir}: {len(manifest['articles'])} articles, {chunks} chunks, "
+            f"built {manifest.get('updated', '?')}, model {manifest['settings']['embedding_model']}, "
+            f"chunks of {manifest['settings']['chunk_tokens']} tokens"
+        )
     if settings.seeds_dir.is_dir():
-        articles, problems = load_articles(settings.seeds_dir, settings.max_file_bytes, local_folder(settings.index_dir))
+        articles, problems = load_articles(
+            settings.seeds_dir, settings.max_file_bytes, local_folder(settings.index_dir)
+        )
         plan = plan_update(articles, manifest, settings.shape())
         print(f"articles {settings.seeds_dir}: {len(articles)} readable, {len(problems)} skipped")
         print("a build would do nothing" if plan.is_noop else f"a build would do: {plan.describe()}")
@@ -53,8 +56,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from rag.answering.qa import ABSTAIN_REASONS, QA
 
     qa = QA(_settings(args, generator=args.model))
-    options = {"k": args.k, "since": args.since, "until": args.until, "sources": tuple(args.source or ()),
-               "reference_date": args.as_of}
+    options = {
+        "k": args.k,
+        "since": args.since,
+        "until": args.until,
+        "sources": tuple(args.source or ()),
+        "reference_date": args.as_of,
+    }
     if args.json:
         print(json.dumps(qa.answer(args.question, **options).to_dict(), ensure_ascii=False, indent=1))
         return 0
@@ -64,7 +72,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             if not final.text.startswith(streamed):  # a declined reply is followed by a second attempt
                 print("\n\nAsked again:")
                 streamed = ""
-            print(final.text[len(streamed):], end="", flush=True)
+            print(final.text[len(streamed) :], end="", flush=True)
             streamed = final.text
     assert final is not None
     if streamed and streamed.strip() != final.text:
@@ -93,14 +101,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print("\nSources:")
         for citation in final.citations:
             details = ", ".join(p for p in (citation.source, citation.published) if p)
-            print(f"  [{citation.number}] {citation.title}" + (f" ({details})" if details else "")
-                  + (f" {citation.url}" if citation.url else ""))
+            print(
+                f"  [{citation.number}] {citation.title}"
+                + (f" ({details})" if details else "")
+                + (f" {citation.url}" if citation.url else "")
+            )
             for support in final.support:
                 if support.citation == citation.number:
-                    print(f"      supports: \"{citation.passage[support.start:support.end]}\"")
+                    print(f'      supports: "{citation.passage[support.start : support.end]}"')
             for copy in citation.also_reported_by:
-                print(f"      also reported by {copy['source'] or copy['title']}"
-                      + (f" ({copy['published']})" if copy["published"] else ""))
+                print(
+                    f"      also reported by {copy['source'] or copy['title']}"
+                    + (f" ({copy['published']})" if copy["published"] else "")
+                )
     return 0
 
 
@@ -139,21 +152,30 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--seeds", type=Path, help="articles folder (default seeds/, env RAG_SEEDS_DIR)")
-    common.add_argument("--index", help="index folder (default index/, env RAG_INDEX_DIR), or Milvus: milvus:PATH.db "
-                        "(Milvus Lite) or http(s)://HOST:19530 (a cluster, token in RAG_MILVUS_TOKEN)")
+    common.add_argument(
+        "--index",
+        help="index folder (default index/, env RAG_INDEX_DIR), or Milvus: milvus:PATH.db "
+        "(Milvus Lite) or http(s)://HOST:19530 (a cluster, token in RAG_MILVUS_TOKEN)",
+    )
 
     build = sub.add_parser("build", parents=[common], help="build or update the index incrementally")
     build.add_argument("--full", action="store_true", help="rebuild everything from scratch")
-    build.add_argument("--embedding-model", help="local sentence-transformers model folder, or 'default' for the "
-                       "packaged all-MiniLM-L6-v2 (default: the model the index was built with)")
+    build.add_argument(
+        "--embedding-model",
+        help="local sentence-transformers model folder, or 'default' for the "
+        "packaged all-MiniLM-L6-v2 (default: the model the index was built with)",
+    )
     build.set_defaults(func=cmd_build)
 
     status = sub.add_parser("status", parents=[common], help="what the index holds and what a build would do")
     status.set_defaults(func=cmd_status)
 
     model = argparse.ArgumentParser(add_help=False)
-    model.add_argument("--model", help="answering model: default, fast, a .gguf file, a Hugging Face folder or "
-                                       "openai:URL of an OpenAI-compatible server (env RAG_GENERATOR)")
+    model.add_argument(
+        "--model",
+        help="answering model: default, fast, a .gguf file, a Hugging Face folder or "
+        "openai:URL of an OpenAI-compatible server (env RAG_GENERATOR)",
+    )
 
     ask = sub.add_parser("ask", parents=[common, model], help="answer a question from the indexed articles")
     ask.add_argument("question")
@@ -162,8 +184,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--since", help="only articles published on or after this date (YYYY-MM-DD)")
     ask.add_argument("--until", help="only articles published on or before this date (YYYY-MM-DD)")
     ask.add_argument("--source", action="append", help="only articles from this source (repeatable)")
-    ask.add_argument("--as-of", metavar="DATE", help="the day the question is asked, for 'this week', 'latest' "
-                                                     "(default: the newest article's date)")
+    ask.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="the day the question is asked, for 'this week', 'latest' (default: the newest article's date)",
+    )
     ask.set_defaults(func=cmd_ask)
 
     serve = sub.add_parser("serve", parents=[common, model], help="update the index and open the chat page")
@@ -181,33 +206,57 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", type=Path, help="output folder (default eval-output/<set name>)")
     evaluate.add_argument("--model", help="answering model (default, fast, or a path)")
     evaluate.add_argument("--question-type", help="only questions with this question_type (e.g. temporal_query)")
-    evaluate.add_argument("--store", choices=["folder", "milvus"], default="folder",
-                          help="the store of the set's index (cached, built once): folder (FAISS + BM25 files, "
-                               "the default) or milvus (a Milvus Lite file; needs pip install -e '.[milvus]')")
-    evaluate.add_argument("--no-news", action="store_true",
-                          help="turn off time words, recency, duplicate merging and diversity (to measure them)")
+    evaluate.add_argument(
+        "--store",
+        choices=["folder", "milvus"],
+        default="folder",
+        help="the store of the set's index (cached, built once): folder (FAISS + BM25 files, "
+        "the default) or milvus (a Milvus Lite file; needs pip install -e '.[milvus]')",
+    )
+    evaluate.add_argument(
+        "--no-news",
+        action="store_true",
+        help="turn off time words, recency, duplicate merging and diversity (to measure them)",
+    )
     evaluate.set_defaults(func=cmd_eval)
 
     bench = sub.add_parser("bench", help="measure indexing, query and answer speed")
-    bench.add_argument("what", nargs="?", default="all",
-                       choices=["index", "query", "answer", "prompt", "runtime", "all"],
-                       help="all: index, query and answer; prompt (whole passages against selected sentences "
-                            "on an evaluation set) and runtime (llama.cpp settings) run only when named")
+    bench.add_argument(
+        "what",
+        nargs="?",
+        default="all",
+        choices=["index", "query", "answer", "prompt", "runtime", "all"],
+        help="all: index, query and answer; prompt (whole passages against selected sentences "
+        "on an evaluation set) and runtime (llama.cpp settings) run only when named",
+    )
     bench.add_argument("--articles", type=Path, help="articles.jsonl to index (default: the realtimeqa_dev set)")
-    bench.add_argument("--questions", type=Path, help="questions.jsonl for the prompt benchmark (default: beside "
-                                                      "--articles)")
+    bench.add_argument(
+        "--questions", type=Path, help="questions.jsonl for the prompt benchmark (default: beside --articles)"
+    )
     bench.add_argument("--sample", type=int, default=100, help="questions of the prompt benchmark (default 100)")
     bench.add_argument("--seed", type=int, default=0, help="seed of the prompt benchmark's sample")
-    bench.add_argument("--config", action="append", type=_config,
-                       help="settings of one configuration of the prompt benchmark, like sentence_share=0.3 "
-                            "(repeat it for each; \"\" is the defaults; default: whole passages against the defaults)")
-    bench.add_argument("--store", action="append", choices=["folder", "milvus"],
-                       help="store of the query benchmark, repeat for both side by side (default folder)")
+    bench.add_argument(
+        "--config",
+        action="append",
+        type=_config,
+        help="settings of one configuration of the prompt benchmark, like sentence_share=0.3 "
+        '(repeat it for each; "" is the defaults; default: whole passages against the defaults)',
+    )
+    bench.add_argument(
+        "--store",
+        action="append",
+        choices=["folder", "milvus"],
+        help="store of the query benchmark, repeat for both side by side (default folder)",
+    )
     bench.add_argument("--out", type=Path, help="JSON file for the numbers")
     bench.add_argument("--quick", action="store_true", help="small sizes, for CI")
     bench.add_argument("--model", help="answering model for the answer, prompt and runtime benchmarks")
-    bench.add_argument("--seeds", type=Path, help="articles folder for the answer benchmark (default: seeds/ of "
-                                                  "the repository, indexed into a temporary folder)")
+    bench.add_argument(
+        "--seeds",
+        type=Path,
+        help="articles folder for the answer benchmark (default: seeds/ of "
+        "the repository, indexed into a temporary folder)",
+    )
     bench.set_defaults(func=cmd_bench)
     return parser
 

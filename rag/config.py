@@ -10,9 +10,21 @@ from pathlib import Path
 
 from rag.errors import RagError
 
-_POSITIVE = ("chunk_tokens", "embed_batch_size", "max_file_bytes", "top_k", "candidates", "max_per_article",
-             "best_article_chunks", "max_new_tokens", "prompt_tokens", "threads", "context_tokens",
-             "max_question_chars", "queue_size")
+_POSITIVE = (
+    "chunk_tokens",
+    "embed_batch_size",
+    "max_file_bytes",
+    "top_k",
+    "candidates",
+    "max_per_article",
+    "best_article_chunks",
+    "max_new_tokens",
+    "prompt_tokens",
+    "threads",
+    "context_tokens",
+    "max_question_chars",
+    "queue_size",
+)
 
 
 @dataclass(frozen=True)
@@ -75,23 +87,27 @@ class Settings:
             if not (name == "index_dir" and is_milvus(self.index_dir)):
                 object.__setattr__(self, name, Path(getattr(self, name)))
         if isinstance(self.index_dir, Path) and self.seeds_dir.resolve() == self.index_dir.resolve():
-            raise RagError(f"the articles folder and the index folder are the same ({self.seeds_dir}); give the "
-                           "index a folder of its own with --index DIR or RAG_INDEX_DIR")
+            raise RagError(
+                f"the articles folder and the index folder are the same ({self.seeds_dir}); give the "
+                "index a folder of its own with --index DIR or RAG_INDEX_DIR"
+            )
         for name in _POSITIVE:
             if getattr(self, name) < 1:
                 raise RagError(f"RAG_{name.upper()}={getattr(self, name)} must be a whole number of 1 or more")
         if self.chunk_overlap < 0:
             raise RagError(f"RAG_CHUNK_OVERLAP={self.chunk_overlap} must be 0 or more")
         if self.chunk_overlap >= self.chunk_tokens:
-            raise RagError(f"RAG_CHUNK_OVERLAP={self.chunk_overlap} must be smaller than "
-                           f"RAG_CHUNK_TOKENS={self.chunk_tokens}")
+            raise RagError(
+                f"RAG_CHUNK_OVERLAP={self.chunk_overlap} must be smaller than RAG_CHUNK_TOKENS={self.chunk_tokens}"
+            )
         if not 0 <= self.dense_weight <= 1:
             raise RagError(f"RAG_DENSE_WEIGHT={self.dense_weight} must be between 0 and 1")
         if not -1 <= self.answer_similarity <= 1:
             raise RagError(f"RAG_ANSWER_SIMILARITY={self.answer_similarity} must be between -1 and 1")
         if not 0 < self.sentence_share <= 1:
-            raise RagError(f"RAG_SENTENCE_SHARE={self.sentence_share} must be above 0 and at most 1 (1: whole "
-                           "passages)")
+            raise RagError(
+                f"RAG_SENTENCE_SHARE={self.sentence_share} must be above 0 and at most 1 (1: whole passages)"
+            )
         if not self.openai_timeout > 0:
             raise RagError(f"RAG_OPENAI_TIMEOUT={self.openai_timeout} must be a number of seconds above 0")
         if not math.isfinite(self.min_score):

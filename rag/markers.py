@@ -11,7 +11,9 @@ ABSTAIN_OPENINGS = ("The indexed articles do not", "No article from")  # every a
 def is_abstention(text: str) -> bool:
     """True for an answer text that abstains ("The indexed articles do not mention Jens Stoltenberg.")."""
     return text.strip().startswith(ABSTAIN_OPENINGS)
+
+
 _LABEL = r"(?:passages?\s*|sources?\s*)?"  # "[passage 2]", "[sources 1, 3]"
 _SMALL = r"\d{1,2}(?!\d)"  # a range or "and" joins passage numbers: "[2021-2022]", "[1990 and 1991]" stay text
 _ITEM = rf"(?:{_SMALL}\s*(?:[-–]|and)\s*{_LABEL}{_SMALL}|\d+)"  # "2-4", "2 and 4", or any one number
-MARKER = re.compile(rf"\[\s*{_LABEL}({_ITEM}(?:\s*[,;]\s*{_LABEL}{_ITEM})*)\s*\]", re.I)
+MARKER = re.compile(rf"\[\s*{_LABEL}({_ITEM}(?:\s*[,;]\s*{_LABEL}{_ITEM})*)\s*\]", re.IGNORECASE)

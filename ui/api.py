@@ -19,17 +19,17 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request  # FastAPI reads the routes' annotations at run time
 from starlette.responses import Response
 
 from rag.answering.openai_format import MODEL, RequestError, chunk, chunks, completion, error, parse_request
 from rag.config import Settings
-from rag.errors import (ArticleError, ArticleNotFoundError, IndexNotFoundError, NoArticlesError, QuestionError,
-                        RagError)
+from rag.errors import ArticleError, ArticleNotFoundError, IndexNotFoundError, NoArticlesError, QuestionError, RagError
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
@@ -125,8 +125,9 @@ def _plain(value: Any) -> Any:
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(data, ensure_ascii=False, default=_plain), status, headers,
-                    media_type="application/json")
+    return Response(
+        json.dumps(data, ensure_ascii=False, default=_plain), status, headers, media_type="application/json"
+    )
 
 
 def _failure(exc: BaseException, model_queue: ModelQueue) -> Response:
@@ -134,9 +135,16 @@ def _failure(exc: BaseException, model_queue: ModelQueue) -> Response:
     an OpenAI-style error naming the cause."""
     if isinstance(exc, Busy):
         wait = model_queue.retry_after()
-        return _json(error(f"the model is busy and its line is full ({model_queue.max_waiting} waiting, "
-                           f"RAG_QUEUE_SIZE); retry in {wait} s", "rate_limit_error", code="queue_full"), 429,
-                     {"Retry-After": str(wait)})
+        return _json(
+            error(
+                f"the model is busy and its line is full ({model_queue.max_waiting} waiting, "
+                f"RAG_QUEUE_SIZE); retry in {wait} s",
+                "rate_limit_error",
+                code="queue_full",
+            ),
+            429,
+            {"Retry-After": str(wait)},
+        )
     if isinstance(exc, RequestError):
         return _json(error(str(exc), param=exc.field), 400)
     if isinstance(exc, (QuestionError, ArticleError)):
@@ -169,12 +177,18 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
     def refused(request: Request) -> Response | None:
         """401 unless the request carries the key (when one is set)."""
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if not api_key or (scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(),
-                                                                             api_key.encode())):
+        if not api_key or (
+            scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), api_key.encode())
+        ):
             return None
-        return _json(error("missing or wrong API key: send the server's RAG_API_KEY as "
-                           "'Authorization: Bearer KEY'", code="invalid_api_key"), 401,
-                     {"WWW-Authenticate": "Bearer"})
+        return _json(
+            error(
+                "missing or wrong API key: send the server's RAG_API_KEY as 'Authorization: Bearer KEY'",
+                code="invalid_api_key",
+            ),
+            401,
+            {"WWW-Authenticate": "Bearer"},
+        )
 
     async def in_turn(action: Callable[[], Any]) -> Any:
         """action's result, run in the model's turn (it changes the index)."""
@@ -187,17 +201,30 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
         except RagError as exc:
             index: dict[str, Any] | None = {"error": str(exc)}
         else:
-            index = None if manifest is None else {
-                "generation": manifest.get("generation"), "articles": len(manifest.get("articles", {})),
-                "updated": manifest.get("updated")}
-        return _json({"status": "ok", "index": index, "model": settings.generator,
-                      "model_loaded": qa.model_loaded,
-                      "queue": {"waiting": model_queue.waiting, "max_waiting": model_queue.max_waiting}})
+            index = (
+                None
+                if manifest is None
+                else {
+                    "generation": manifest.get("generation"),
+                    "articles": len(manifest.get("articles", {})),
+                    "updated": manifest.get("updated"),
+                }
+            )
+        return _json(
+            {
+                "status": "ok",
+                "index": index,
+                "model": settings.generator,
+                "model_loaded": qa.model_loaded,
+                "queue": {"waiting": model_queue.waiting, "max_waiting": model_queue.max_waiting},
+            }
+        )
 
     @router.get("/v1/models")
     async def models(request: Request) -> Response:
-        return refused(request) or _json({"object": "list", "data": [
-            {"id": MODEL, "object": "model", "created": 0, "owned_by": "news-rag"}]})
+        return refused(request) or _json(
+            {"object": "list", "data": [{"id": MODEL, "object": "model", "created": 0, "owned_by": "news-rag"}]}
+        )
 
     @router.post("/v1/chat/completions")
     async def chat_completions(request: Request) -> Response:
@@ -232,8 +259,11 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
                 feed.stop.set()  # the client went away, or the answer is done
             yield b"data: [DONE]\n\n"
 
-        return StreamingResponse(events(answer), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            events(answer),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
     @router.get("/v1/articles")
     async def list_articles(request: Request) -> Response:
@@ -261,8 +291,10 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
                     try:
                         report = qa.build(log=lambda _: None, progress=False)
                     except RagError as exc:
-                        raise RagError(f"saved {', '.join(p.name for p in saved)} to the articles folder, but "
-                                       f"the index update failed: {exc}") from None
+                        raise RagError(
+                            f"saved {', '.join(p.name for p in saved)} to the articles folder, but "
+                            f"the index update failed: {exc}"
+                        ) from None
                     return {"added": [p.name for p in saved], "skipped": skipped, "index": report.summary()}
 
                 return _json(await in_turn(add))
@@ -276,8 +308,11 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
 
         def delete() -> dict[str, Any]:
             path, report = qa.delete_article(article_id)
-            return {"deleted": article_id, "file": path.relative_to(settings.seeds_dir.resolve()).as_posix(),
-                    "index": report.summary()}
+            return {
+                "deleted": article_id,
+                "file": path.relative_to(settings.seeds_dir.resolve()).as_posix(),
+                "index": report.summary(),
+            }
 
         try:
             return _json(await in_turn(delete))
@@ -295,8 +330,7 @@ async def _received_files(request: Request, folder: Path, max_bytes: int) -> lis
     try:
         form = await request.form()
     except Exception as exc:  # not multipart, or malformed
-        raise RequestError("files", f"send the articles as multipart/form-data fields named 'files' ({exc})"
-                           ) from None
+        raise RequestError("files", f"send the articles as multipart/form-data fields named 'files' ({exc})") from None
     uploads = form.getlist("files")
     if not uploads or not all(isinstance(u, UploadFile) for u in uploads):
         raise RequestError("files", "attach one or more article files as multipart/form-data fields named 'files'")

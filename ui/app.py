@@ -11,15 +11,26 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
 from rag.errors import NoArticlesError, RagError
 from rag.search.followup import message_text
 from ui.api import ModelQueue, api_routes
-from ui.render import (abstain_reason, answer_notes, answer_text, counted, escape, panel_markdown,
-                       retrieved_markdown, search_notes, sources_markdown, unlinked)
+from ui.render import (
+    abstain_reason,
+    answer_notes,
+    answer_text,
+    counted,
+    escape,
+    panel_markdown,
+    retrieved_markdown,
+    search_notes,
+    sources_markdown,
+    unlinked,
+)
 
 if TYPE_CHECKING:  # gradio is imported lazily, after the offline environment is set
     import gradio as gr
@@ -91,21 +102,32 @@ def _day(value: str | None) -> str | None:
 def answer_messages(answer: Answer) -> list[dict[str, Any]]:
     """Chat messages for a (partial or final) answer."""
     if answer.done:
-        why = "\n\n".join(note for note in (abstain_reason(answer), answer.abstained and answer_notes(answer))
-                          if note)
-        messages: list[dict[str, Any]] = [{"role": "assistant",
-                                           "content": answer_text(answer.text) + (f"\n\n{why}" if why else "")}]
+        why = "\n\n".join(note for note in (abstain_reason(answer), answer.abstained and answer_notes(answer)) if note)
+        messages: list[dict[str, Any]] = [
+            {"role": "assistant", "content": answer_text(answer.text) + (f"\n\n{why}" if why else "")}
+        ]
         if answer.citations:
-            messages.append({"role": "assistant", "content": sources_markdown(answer),
-                             "metadata": {"title": f"Sources ({len(answer.citations)})", "status": "done"}})
+            messages.append(
+                {
+                    "role": "assistant",
+                    "content": sources_markdown(answer),
+                    "metadata": {"title": f"Sources ({len(answer.citations)})", "status": "done"},
+                }
+            )
         elif answer_notes(answer) and not answer.abstained:
             messages.append({"role": "assistant", "content": answer_notes(answer)})
         return messages
     articles = len({h.article_id for h in answer.hits})
     notes = search_notes(answer)
-    step = {"role": "assistant", "content": (notes + "\n\n" if notes else "") + retrieved_markdown(answer.hits),
-            "metadata": {"title": f"Retrieved {counted(len(answer.hits), 'passage')} from {counted(articles, 'article')}",
-                         "status": "done", "duration": round(answer.timings.retrieve_s, 2)}}
+    step = {
+        "role": "assistant",
+        "content": (notes + "\n\n" if notes else "") + retrieved_markdown(answer.hits),
+        "metadata": {
+            "title": f"Retrieved {counted(len(answer.hits), 'passage')} from {counted(articles, 'article')}",
+            "status": "done",
+            "duration": round(answer.timings.retrieve_s, 2),
+        },
+    }
     text = answer_text(answer.text) if answer.text else WRITING
     return [step, {"role": "assistant", "content": text}]
 
@@ -136,8 +158,7 @@ def mark_stopped(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if last_is_text and history[-1].get("role") == "assistant":
         last = dict(history[-1])
         text = message_text(last.get("content"))
-        last["content"] = (UNSTARTED if text.strip() in ("", WRITING)
-                           else f"{text}\n\n_(stopped)_")
+        last["content"] = UNSTARTED if text.strip() in ("", WRITING) else f"{text}\n\n_(stopped)_"
         history[-1] = last
     return history
 
@@ -155,8 +176,9 @@ def index_status(settings: Settings) -> str:
     articles = manifest.get("articles", {})
     chunks = sum(len(a.get("chunk_ids", [])) for a in articles.values())
     updated = str(manifest.get("updated", "?")).replace("T", " ")[:16]
-    return (f"**Index:** {counted(len(articles), 'article')}, {counted(chunks, 'passage')} · "
-            f"last build {escape(updated)}")
+    return (
+        f"**Index:** {counted(len(articles), 'article')}, {counted(chunks, 'passage')} · last build {escape(updated)}"
+    )
 
 
 EXAMPLES_FILE = ".examples.txt"  # in the articles folder: example questions its articles answer, one a line
@@ -177,8 +199,9 @@ def example_questions(settings: Settings, limit: int = 3) -> list[str]:
         manifest = read_manifest(settings.index_dir)
     except RagError:
         return []
-    entries = sorted((manifest or {}).get("articles", {}).values(),
-                     key=lambda a: a.get("published") or "", reverse=True)
+    entries = sorted(
+        (manifest or {}).get("articles", {}).values(), key=lambda a: a.get("published") or "", reverse=True
+    )
     questions = []
     for entry in entries[:limit]:
         title = re.sub(r"\s+", " ", entry.get("title", "")).strip()
@@ -208,6 +231,7 @@ def delete_choices(rows: list[list[object]]) -> list[tuple[str, str]]:
 
 # ---- the app ----
 
+
 def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None) -> gr.Blocks:
     """The chat page: chat with streamed, cited answers; sources panel; index status; uploads. Answers and
     uploads take turns with the HTTP API's through model_queue."""
@@ -220,15 +244,21 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
 
     model_queue = model_queue or ModelQueue(settings.queue_size)
 
-    def respond(message: str, history: list[dict], since: str | None = None, until: str | None = None
-                ) -> Iterator[tuple[list[dict[str, Any]], str]]:
+    def respond(
+        message: str, history: list[dict], since: str | None = None, until: str | None = None
+    ) -> Iterator[tuple[list[dict[str, Any]], str]]:
         """Answer a question from the articles; earlier turns make follow-ups understandable."""
         stop = threading.Event()
         stream = None
         try:
             with model_queue.turn():
-                stream = qa.stream(message, since=_day(since), until=_day(until), history=conversation(history),
-                                   should_stop=stop.is_set)
+                stream = qa.stream(
+                    message,
+                    since=_day(since),
+                    until=_day(until),
+                    history=conversation(history),
+                    should_stop=stop.is_set,
+                )
                 for answer in stream:
                     yield answer_messages(answer), panel_markdown(answer)
         except RagError as exc:
@@ -244,18 +274,20 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
 
     def embedding_progress(progress: gr.Progress, start: float) -> Callable[[int, int], None]:
         """The build's progress in the page, from start (0..1) to the end of the bar."""
+
         def show(done: int, total: int) -> None:
             if total:
                 progress(start + (0.95 - start) * done / total, desc=f"Embedding {done:,} of {total:,} chunks")
+
         return show
 
-    def add_files(files: list[str] | None, progress: gr.Progress = gr.Progress()
-                  ) -> tuple[str, str, Any, list[list[object]], Any]:
+    def add_files(
+        files: list[str] | None, progress: gr.Progress = gr.Progress()
+    ) -> tuple[str, str, Any, list[list[object]], Any]:
         """Save the uploaded files into the articles folder, update the index, report what happened; the
         article list as it is now."""
         if not files:
-            return ("Choose one or more article files first.", index_status(settings), gr.update(),
-                    *articles_view())
+            return ("Choose one or more article files first.", index_status(settings), gr.update(), *articles_view())
         progress(0.05, desc="Saving the files")
         with model_queue.turn():
             saved, problems = save_uploads([Path(f) for f in files], settings.seeds_dir, settings.max_file_bytes)
@@ -265,11 +297,9 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
                 names = escape(", ".join(p.name for p in saved))
                 progress(0.2, desc=f"Indexing {counted(len(saved), 'new file')}")
                 try:
-                    report = qa.build(log=lambda _: None, progress=False,
-                                      on_progress=embedding_progress(progress, 0.2))
+                    report = qa.build(log=lambda _: None, progress=False, on_progress=embedding_progress(progress, 0.2))
                 except RagError as exc:
-                    head = [f"Saved {names} to the articles folder, but the index update failed: "
-                            f"{escape(str(exc))}"]
+                    head = [f"Saved {names} to the articles folder, but the index update failed: {escape(str(exc))}"]
                 else:
                     head = [f"**Added {names} to the index.**", f"Index update: {escape(report.summary())}"]
                     problems += [p for p in report.problems if p not in problems]
@@ -281,8 +311,9 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
         rows = article_table(settings)
         return rows, gr.update(choices=delete_choices(rows), value=None)
 
-    def remove(article_id: str | None, progress: gr.Progress = gr.Progress()
-               ) -> tuple[str, str, list[list[object]], Any]:
+    def remove(
+        article_id: str | None, progress: gr.Progress = gr.Progress()
+    ) -> tuple[str, str, list[list[object]], Any]:
         """Delete the chosen article's file from the articles folder and update the index; the article list
         (under the build's progress while it runs)."""
         if not article_id:
@@ -293,65 +324,124 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
                 path, report = qa.delete_article(article_id, on_progress=embedding_progress(progress, 0.1))
             except RagError as exc:
                 return f"**Not deleted:** {escape(str(exc))}", index_status(settings), *articles_view()
-        return (f"**Deleted {escape(path.name)}** from the articles folder. Index update: "
-                f"{escape(report.summary())}", index_status(settings), *articles_view())
+        return (
+            f"**Deleted {escape(path.name)}** from the articles folder. Index update: {escape(report.summary())}",
+            index_status(settings),
+            *articles_view(),
+        )
 
     panel = gr.Markdown(EMPTY_PANEL, elem_id="sources-panel", render=False, latex_delimiters=[])
     with gr.Blocks(title="News questions") as demo:
-        gr.Markdown("## Ask the news articles\nAnswers come only from the indexed articles, run on this "
-                    "computer. Each sentence cites its sources as [n] and is checked against them; click an "
-                    "[n] or open **Sources** under an answer to read the passages, the words that back it in "
-                    "bold. "
-                    "Follow-up questions can refer to earlier ones; time words such as *this week* or *latest* "
-                    "are read against the newest article's date. Enter sends, Esc stops.")
+        gr.Markdown(
+            "## Ask the news articles\nAnswers come only from the indexed articles, run on this "
+            "computer. Each sentence cites its sources as [n] and is checked against them; click an "
+            "[n] or open **Sources** under an answer to read the passages, the words that back it in "
+            "bold. "
+            "Follow-up questions can refer to earlier ones; time words such as *this week* or *latest* "
+            "are read against the newest article's date. Enter sends, Esc stops."
+        )
         status = gr.Markdown(index_status(settings), elem_id="index-status")
         with gr.Row(equal_height=False, elem_id="main-row"):
             with gr.Column(scale=3):
                 chat = gr.ChatInterface(
                     respond,
-                    chatbot=gr.Chatbot(label="Answers", show_label=False, height=600, buttons=["copy", "copy_all"],
-                                       latex_delimiters=[], feedback_options=None,
-                                       placeholder="Ask about the news in the indexed articles."),
-                    textbox=gr.Textbox(placeholder="Ask a question about the articles", show_label=False,
-                                       elem_id="question",
-                                       submit_btn=True, stop_btn=True, max_length=settings.max_question_chars),
+                    chatbot=gr.Chatbot(
+                        label="Answers",
+                        show_label=False,
+                        height=600,
+                        buttons=["copy", "copy_all"],
+                        latex_delimiters=[],
+                        feedback_options=None,
+                        placeholder="Ask about the news in the indexed articles.",
+                    ),
+                    textbox=gr.Textbox(
+                        placeholder="Ask a question about the articles",
+                        show_label=False,
+                        elem_id="question",
+                        submit_btn=True,
+                        stop_btn=True,
+                        max_length=settings.max_question_chars,
+                    ),
                     additional_outputs=[panel],
                     examples=[[q] for q in example_questions(settings)] or None,
                     additional_inputs=[
-                        gr.DateTime(label="Published since", include_time=False, type="string", render=False,
-                                    elem_id="since", info="YYYY-MM-DD; empty: any date"),
-                        gr.DateTime(label="Published until", include_time=False, type="string", render=False,
-                                    elem_id="until", info="YYYY-MM-DD; empty: any date")],
+                        gr.DateTime(
+                            label="Published since",
+                            include_time=False,
+                            type="string",
+                            render=False,
+                            elem_id="since",
+                            info="YYYY-MM-DD; empty: any date",
+                        ),
+                        gr.DateTime(
+                            label="Published until",
+                            include_time=False,
+                            type="string",
+                            render=False,
+                            elem_id="until",
+                            info="YYYY-MM-DD; empty: any date",
+                        ),
+                    ],
                     additional_inputs_accordion=gr.Accordion("Date range", open=False, render=False),
                     api_name="chat",
                     api_description="Answer a question from the indexed articles: returns the answer messages "
-                                    "(text, then the cited sources) and the sources panel as Markdown.",
+                    "(text, then the cited sources) and the sources panel as Markdown.",
                     fill_height=False,
                 )
             with gr.Column(scale=2):
                 panel.render()
                 with gr.Accordion("Add articles", open=True):
-                    files = gr.File(label="Article files (" + ", ".join(SUPPORTED_SUFFIXES) + ")",
-                                    file_count="multiple", file_types=list(SUPPORTED_SUFFIXES))
+                    files = gr.File(
+                        label="Article files (" + ", ".join(SUPPORTED_SUFFIXES) + ")",
+                        file_count="multiple",
+                        file_types=list(SUPPORTED_SUFFIXES),
+                    )
                     add = gr.Button("Add to index", variant="primary")
                     upload_status = gr.Markdown(elem_id="upload-status")
                 with gr.Accordion("Articles in the index", open=False, elem_id="articles"):
                     rows = article_table(settings)
-                    table = gr.Dataframe(value=rows, headers=ARTICLE_COLUMNS, interactive=False, wrap=True,
-                                         elem_id="article-table")
-                    chosen = gr.Dropdown(label="Article to delete (its file leaves the articles folder)",
-                                         choices=delete_choices(rows), elem_id="delete-choice")
+                    table = gr.Dataframe(
+                        value=rows, headers=ARTICLE_COLUMNS, interactive=False, wrap=True, elem_id="article-table"
+                    )
+                    chosen = gr.Dropdown(
+                        label="Article to delete (its file leaves the articles folder)",
+                        choices=delete_choices(rows),
+                        elem_id="delete-choice",
+                    )
                     delete = gr.Button("Delete from the index", variant="stop", elem_id="delete-article")
                     delete_status = gr.Markdown(elem_id="delete-status")
-        add.click(add_files, [files], [upload_status, status, files, table, chosen], api_name="add_articles",
-                  concurrency_id=MODEL_QUEUE, concurrency_limit=1)
-        delete.click(remove, [chosen], [delete_status, status, table, chosen], api_name="delete_article",
-                     concurrency_id=MODEL_QUEUE, concurrency_limit=1)
+        add.click(
+            add_files,
+            [files],
+            [upload_status, status, files, table, chosen],
+            api_name="add_articles",
+            concurrency_id=MODEL_QUEUE,
+            concurrency_limit=1,
+        )
+        delete.click(
+            remove,
+            [chosen],
+            [delete_status, status, table, chosen],
+            api_name="delete_article",
+            concurrency_id=MODEL_QUEUE,
+            concurrency_limit=1,
+        )
         chat.chatbot.clear(lambda: EMPTY_PANEL, None, panel, api_visibility="undocumented", queue=False)
-        chat.textbox.stop(lambda history: (mark_stopped(history), STOPPED_PANEL), [chat.chatbot],
-                          [chat.chatbot, panel], api_visibility="undocumented", queue=False)
-        demo.load(lambda: index_status(settings), None, status, api_visibility="undocumented", queue=False,
-                  show_progress="hidden")
+        chat.textbox.stop(
+            lambda history: (mark_stopped(history), STOPPED_PANEL),
+            [chat.chatbot],
+            [chat.chatbot, panel],
+            api_visibility="undocumented",
+            queue=False,
+        )
+        demo.load(
+            lambda: index_status(settings),
+            None,
+            status,
+            api_visibility="undocumented",
+            queue=False,
+            show_progress="hidden",
+        )
     # The chat (typed, example, retry and API calls) and index builds share one queue: the CPU runs one
     # model at a time, and waiting users see their position in the queue.
     for block_fn in demo.fns.values():
@@ -367,8 +457,10 @@ def _credentials(host: str) -> tuple[str, str] | None:
         return None
     user, password = os.environ.get("RAG_UI_USER", ""), os.environ.get("RAG_UI_PASSWORD", "")
     if not user or not password:
-        raise RagError(f"serving on {host} makes the chat reachable from other machines, so it needs a login: "
-                       "set RAG_UI_USER and RAG_UI_PASSWORD, or serve on --host 127.0.0.1")
+        raise RagError(
+            f"serving on {host} makes the chat reachable from other machines, so it needs a login: "
+            "set RAG_UI_USER and RAG_UI_PASSWORD, or serve on --host 127.0.0.1"
+        )
     return user, password
 
 
@@ -376,8 +468,10 @@ def _api_key(host: str) -> str | None:
     """RAG_API_KEY, which the API's /v1/ routes then require as a Bearer token; required off loopback."""
     key = os.environ.get("RAG_API_KEY", "").strip()
     if not key and host not in LOOPBACK_HOSTS:
-        raise RagError(f"serving on {host} makes the API reachable from other machines, so it needs a key: set "
-                       "RAG_API_KEY (clients send it as 'Authorization: Bearer KEY'), or serve on --host 127.0.0.1")
+        raise RagError(
+            f"serving on {host} makes the API reachable from other machines, so it needs a key: set "
+            "RAG_API_KEY (clients send it as 'Authorization: Bearer KEY'), or serve on --host 127.0.0.1"
+        )
     return key or None
 
 
@@ -394,21 +488,41 @@ def _check_port_free(host: str, port: int) -> None:
 
 def _port_taken(host: str, port: int, reason: str) -> RagError:
     """The one-line error for a port that cannot be served on, naming the fix."""
-    return RagError(f"cannot serve on {host}:{port} ({reason}); another program (the chat already running?) "
-                    "uses it: stop it or pick another port with --port N")
+    return RagError(
+        f"cannot serve on {host}:{port} ({reason}); another program (the chat already running?) "
+        "uses it: stop it or pick another port with --port N"
+    )
 
 
-def launch(demo: gr.Blocks, host: str, port: int, settings: Settings, auth: tuple[str, str] | None,
-           routes: list[BaseRoute] | None = None) -> None:
+def launch(
+    demo: gr.Blocks,
+    host: str,
+    port: int,
+    settings: Settings,
+    auth: tuple[str, str] | None,
+    routes: list[BaseRoute] | None = None,
+) -> None:
     """Start serving demo on host:port without blocking, with routes (the HTTP API) before the page's own; a
     port another program took since it was checked is a RagError naming the fix, not Gradio's traceback."""
     import gradio as gr
 
     try:  # Gradio passes app_kwargs to its FastAPI app, whose routes= are matched before the ones Gradio adds
-        demo.launch(server_name=host, server_port=port, share=False, auth=auth, prevent_thread_lock=True,
-                    quiet=True, show_error=False, ssr_mode=False, max_file_size=settings.max_file_bytes,
-                    theme=gr.themes.Default(), css=CSS, js=PAGE_JS, footer_links=["api"],
-                    app_kwargs={"routes": routes or []})
+        demo.launch(
+            server_name=host,
+            server_port=port,
+            share=False,
+            auth=auth,
+            prevent_thread_lock=True,
+            quiet=True,
+            show_error=False,
+            ssr_mode=False,
+            max_file_size=settings.max_file_bytes,
+            theme=gr.themes.Default(),
+            css=CSS,
+            js=PAGE_JS,
+            footer_links=["api"],
+            app_kwargs={"routes": routes or []},
+        )
     except OSError:  # Gradio's message names its own settings, not ours
         raise _port_taken(host, port, "it could not be opened") from None
 
@@ -441,8 +555,10 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, build: 
     launch(demo, host, port, settings, auth, api_routes(qa, settings, model_queue, api_key))
     shown = f"[{host}]" if ":" in host else host
     print(f"Chat running at http://{shown}:{port}", flush=True)
-    print(f"OpenAI-compatible API at http://{shown}:{port}/v1 (model news-rag"
-          f"{', key: RAG_API_KEY' if api_key else ''})", flush=True)
+    print(
+        f"OpenAI-compatible API at http://{shown}:{port}/v1 (model news-rag{', key: RAG_API_KEY' if api_key else ''})",
+        flush=True,
+    )
     try:
         demo.block_thread()
     finally:

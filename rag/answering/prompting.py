@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
-from typing import Sequence
 
 from rag.index.lexical import tokenize
 from rag.markers import ABSTAIN, MARKER
@@ -23,9 +23,11 @@ MIN_PASSAGE_TOKENS = 100  # the best passage is cut to fit the budget, but never
 def instructions(passages: int, decline: bool = True) -> str:
     """The system prompt for a number of passages; decline=False leaves out the abstention clause (small
     models over-abstain with it, see QA.stream)."""
-    text = ("Answer the question using only the numbered news passages, in one or two short sentences. "
-            f"{_CITE_ONE if passages == 1 else _CITE_MANY} "
-            "If passages disagree, say which source reported what and when.")
+    text = (
+        "Answer the question using only the numbered news passages, in one or two short sentences. "
+        f"{_CITE_ONE if passages == 1 else _CITE_MANY} "
+        "If passages disagree, say which source reported what and when."
+    )
     return f"{text} If the passages do not contain the answer, reply exactly: {ABSTAIN}" if decline else text
 
 
@@ -35,7 +37,7 @@ def estimate_tokens(text: str) -> int:
 
 
 def readable_date(iso: str | None) -> str:
-    """"2025-10-21" -> "21 October 2025" (other text unchanged)."""
+    """ "2025-10-21" -> "21 October 2025" (other text unchanged)."""
     try:
         day = date.fromisoformat(iso or "")
     except ValueError:
@@ -60,7 +62,7 @@ def merge_by_article(hits: Sequence[Hit]) -> list[Hit]:
         text, end = parts[0].text, parts[0].end
         for part in parts[1:]:
             if part.start < end:
-                text += part.text[end - part.start:]
+                text += part.text[end - part.start :]
             else:
                 text += ("\n" if part.start == end + 1 else " … ") + part.text
             end = max(end, part.end)
@@ -93,7 +95,7 @@ def select_sources(hits: Sequence[Hit], budget_tokens: int, more_of_best: Sequen
             if chosen:
                 break
             room = max(budget_tokens - used, MIN_PASSAGE_TOKENS)  # the best passage always goes in
-            hit = replace(hit, text=hit.text[:room * 4])
+            hit = replace(hit, text=hit.text[: room * 4])
             cost = room
         chosen.append(hit)
         used += cost
@@ -106,16 +108,19 @@ def inert(text: str) -> str:
     return MARKER.sub(lambda marker: f"({marker.group(0)[1:-1].strip()})", text)
 
 
-def build_messages(question: str, sources: Sequence[Hit], decline: bool = True,
-                   fixed: bool = False) -> list[dict[str, str]]:
+def build_messages(
+    question: str, sources: Sequence[Hit], decline: bool = True, fixed: bool = False
+) -> list[dict[str, str]]:
     """Instructions, then the numbered passages and the question. Article text only ever sits inside the
     passages, below the instructions. decline=False (the second attempt) asks for a full sentence, except for
     a yes/no question. fixed: the same instructions for every prompt (the llama.cpp grammar keeps the markers
     to the passages given), so the model's runtime reuses what it read of them, and a second attempt says
     its request after the question (reusing the whole prompt); else they follow the number of passages and
     a second attempt leaves out the decline clause."""
-    passages = "\n\n".join(f"{source_header(i, replace(hit, title=inert(hit.title)))}\n{inert(hit.text)}"
-                             for i, hit in enumerate(sources, start=1))
+    passages = "\n\n".join(
+        f"{source_header(i, replace(hit, title=inert(hit.title)))}\n{inert(hit.text)}"
+        for i, hit in enumerate(sources, start=1)
+    )
     ask = f"Question: {question}"
     if not decline:
         name_it = not yes_no_question(question)  # a yes/no reply names nothing; it declined when asked to
@@ -127,13 +132,29 @@ def build_messages(question: str, sources: Sequence[Hit], decline: bool = True,
     ]
 
 
-_ABOUT_PASSAGES = frozenset("according passage passages article articles news source sources report reports "
-                            "reported indexed".split())
+_ABOUT_PASSAGES = frozenset(
+    [
+        "according",
+        "passage",
+        "passages",
+        "article",
+        "articles",
+        "news",
+        "source",
+        "sources",
+        "report",
+        "reports",
+        "reported",
+        "indexed",
+    ]
+)
 _WH_WORD = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
 _AUXILIARY = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)"
 _YES_NO = re.compile(  # "Did X ...?"; "After the report on 1 May, did X ...?" (no wh-word before the verb)
     rf"^\W*{_AUXILIARY}\b|^\W*(?:between|after|before|following|according|considering|given|since|while|in|on"
-    rf"|from|based|as|by|during|with)\b(?:(?!{_WH_WORD.pattern})[^?])*?,\s*{_AUXILIARY}\b", re.IGNORECASE)
+    rf"|from|based|as|by|during|with)\b(?:(?!{_WH_WORD.pattern})[^?])*?,\s*{_AUXILIARY}\b",
+    re.IGNORECASE,
+)
 
 
 def yes_no_question(question: str) -> bool:
@@ -160,7 +181,7 @@ def restates_question(reply: str, question: str) -> bool:
 
 
 def _stem(word: str) -> str:
-    """"agreed", "agree" -> "agre"; "missiles", "missile" -> "missil" (enough to tell a restated question)."""
+    """ "agreed", "agree" -> "agre"; "missiles", "missile" -> "missil" (enough to tell a restated question)."""
     return re.sub(r"(?:ing|ed|es|e|s|d)$", "", word)
 
 

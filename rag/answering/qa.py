@@ -6,10 +6,12 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Generator as Gen
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Generator as Gen, Iterator, Mapping, Sequence
+from typing import Any
 
 from rag.answering.citations import align_markers, answer_sentences, parse_citations
 from rag.answering.generation import Generator, Usage, load_generator
@@ -39,8 +41,9 @@ ABSTAIN_REASONS = {
     "declined": "the model found no answer in the passages",
     "nothing verified": "no sentence of the reply was found in the passages it cites",
 }
-_ABSTAIN_PATTERNS = re.compile(r"indexed articles do not say|passages do not (?:contain|say|mention|provide)",
-                               re.I)
+_ABSTAIN_PATTERNS = re.compile(
+    r"indexed articles do not say|passages do not (?:contain|say|mention|provide)", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,13 @@ class Timings:
             return self
         total = Usage.total(usages)
         rate = total.decode_tokens_per_s
-        return replace(self, prompt_tokens=usages[0].prompt_tokens, prompt_read_s=round(total.prompt_s, 3),
-                       decode_tokens_per_s=None if rate is None else round(rate, 2), attempts=len(usages))
+        return replace(
+            self,
+            prompt_tokens=usages[0].prompt_tokens,
+            prompt_read_s=round(total.prompt_s, 3),
+            decode_tokens_per_s=None if rate is None else round(rate, 2),
+            attempts=len(usages),
+        )
 
 
 @dataclass(frozen=True)
@@ -133,15 +141,19 @@ def validate_question(question: str, max_chars: int) -> str:
     if not cleaned:
         raise QuestionError("the question is empty; type a question about the articles")
     if len(cleaned) > max_chars:
-        raise QuestionError(f"the question is {len(cleaned):,} characters; the limit is {max_chars:,} "
-                            "(shorten it, or raise RAG_MAX_QUESTION_CHARS)")
+        raise QuestionError(
+            f"the question is {len(cleaned):,} characters; the limit is {max_chars:,} "
+            "(shorten it, or raise RAG_MAX_QUESTION_CHARS)"
+        )
     return cleaned
 
 
 def relies_on(citations: list[Citation]) -> str:
     """The dates and sources the answer relies on, e.g. "CNN, 21 October 2025 [1]; BBC, undated [2]"."""
-    return "; ".join(f"{', '.join(p for p in (c.source, readable_date(c.published) or 'undated') if p)} "
-                     f"[{c.number}]" for c in citations)
+    return "; ".join(
+        f"{', '.join(p for p in (c.source, readable_date(c.published) or 'undated') if p)} [{c.number}]"
+        for c in citations
+    )
 
 
 def declines(reply: str, question: str) -> bool:
@@ -151,11 +163,20 @@ def declines(reply: str, question: str) -> bool:
     if restates_question(reply, question):
         return True
     return bool(_ABSTAIN_PATTERNS.search(reply)) and not any(
-        MARKER.search(sentence) and not _ABSTAIN_PATTERNS.search(sentence) for sentence in answer_sentences(reply))
+        MARKER.search(sentence) and not _ABSTAIN_PATTERNS.search(sentence) for sentence in answer_sentences(reply)
+    )
 
 
-def finish_answer(question: str, reply: str, sources: list[Hit], hits: list[Hit], timings: Timings,
-                  plan: SearchPlan, verify: bool = True, shown: list[Hit] | None = None) -> Answer:
+def finish_answer(
+    question: str,
+    reply: str,
+    sources: list[Hit],
+    hits: list[Hit],
+    timings: Timings,
+    plan: SearchPlan,
+    verify: bool = True,
+    shown: list[Hit] | None = None,
+) -> Answer:
     """Turn the model's full reply into an Answer: abstention (see declines), citations re-pointed to the
     passages that hold their words, then (with verify) only the sentences found in the passages they cite;
     a reply of which no sentence is found there abstains (pure). `sources` are the passages as the model read
@@ -171,25 +192,65 @@ def finish_answer(question: str, reply: str, sources: list[Hit], hits: list[Hit]
     verified = verify_answer(text, sources, question, shown) if verify else None
     if verified is not None:
         if not verified.claims and verified.unsupported:
-            return Answer(question, ABSTAIN, [], hits, True, True, invalid, [], timings, **context,
-                          abstain_reason="nothing verified", unsupported=verified.unsupported)
+            return Answer(
+                question,
+                ABSTAIN,
+                [],
+                hits,
+                True,
+                True,
+                invalid,
+                [],
+                timings,
+                **context,
+                abstain_reason="nothing verified",
+                unsupported=verified.unsupported,
+            )
         text = verified.text
     check = parse_citations(text, len(sources))
     citations = [cite(n, (shown or sources)[n - 1]) for n in check.cited]
-    return Answer(question, check.text, citations, hits, False, True, invalid, check.uncited_sentences,
-                  timings, **context, relies_on=relies_on(citations),
-                  support=verified.support if verified else [], unsupported=verified.unsupported if verified else [])
+    return Answer(
+        question,
+        check.text,
+        citations,
+        hits,
+        False,
+        True,
+        invalid,
+        check.uncited_sentences,
+        timings,
+        **context,
+        relies_on=relies_on(citations),
+        support=verified.support if verified else [],
+        unsupported=verified.unsupported if verified else [],
+    )
 
 
 def cite(number: int, hit: Hit) -> Citation:
     """The citation [number] of a passage."""
-    return Citation(number, hit.title, hit.source, hit.published, hit.url, hit.text, hit.score, hit.article_id,
-                    hit.chunk_id, hit.also_reported_by)
+    return Citation(
+        number,
+        hit.title,
+        hit.source,
+        hit.published,
+        hit.url,
+        hit.text,
+        hit.score,
+        hit.article_id,
+        hit.chunk_id,
+        hit.also_reported_by,
+    )
 
 
-def before_the_model(question: str, plan: SearchPlan, hits: list[Hit], verify: bool = True,
-                     answer_similarity: float = 0.0, candidates: Sequence[Hit] = (),
-                     sources: Sequence[str] = ()) -> tuple[str, str, list[Citation]] | None:
+def before_the_model(
+    question: str,
+    plan: SearchPlan,
+    hits: list[Hit],
+    verify: bool = True,
+    answer_similarity: float = 0.0,
+    candidates: Sequence[Hit] = (),
+    sources: Sequence[str] = (),
+) -> tuple[str, str, list[Citation]] | None:
     """An abstention decided from the passages alone, (text, reason, citations), or None to ask the model:
     no passage, the question names something that none of the passages nor the other candidates mention
     (sources the index holds count as mentioned), the best passage is less similar to the question than
@@ -208,12 +269,15 @@ def before_the_model(question: str, plan: SearchPlan, hits: list[Hit], verify: b
     frame = plan.frame
     if frame and frame.widened:
         dated = [h for h in hits if h.published]
-        span = (f"from {readable_date(frame.since)} to {readable_date(frame.until or frame.reference)}")
+        span = f"from {readable_date(frame.since)} to {readable_date(frame.until or frame.reference)}"
         if not dated:
             return f"No article {span} is about this.", "outside the time range", []
         nearest = max(dated, key=lambda h: h.published or "")
-        return (f"No article {span} is about this; the nearest report is from {readable_date(nearest.published)}"
-                f" [1].", "outside the time range", [cite(1, nearest)])
+        return (
+            f"No article {span} is about this; the nearest report is from {readable_date(nearest.published)} [1].",
+            "outside the time range",
+            [cite(1, nearest)],
+        )
     return None
 
 
@@ -228,18 +292,20 @@ class SearchPlan:
     named: NamedReports = NamedReports()
 
     def answer_fields(self) -> dict[str, object]:
-        return {"filters": {key: value for key, value in asdict(self.filters).items()
-                            if value and key != "keep_undated"},
-                "standalone_question": self.rewritten,
-                "time_frame": self.frame.to_dict() if self.frame and self.frame.applies else None,
-                "named_reports": self.named.to_dict() if self.named.any else None}
+        return {
+            "filters": {key: value for key, value in asdict(self.filters).items() if value and key != "keep_undated"},
+            "standalone_question": self.rewritten,
+            "time_frame": self.frame.to_dict() if self.frame and self.frame.applies else None,
+            "named_reports": self.named.to_dict() if self.named.any else None,
+        }
 
 
 class QA:
     """Question answering over one index; models load on first use and stay warm."""
 
-    def __init__(self, settings: Settings | None = None, generator: Generator | None = None,
-                 embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings | None = None, generator: Generator | None = None, embedder: Embedder | None = None
+    ) -> None:
         self.settings = settings or Settings.from_env()
         self._generator = generator
         self._embedder = embedder
@@ -281,8 +347,13 @@ class QA:
             generation = None if manifest is None else manifest.get("generation")
             if self._retriever is None or generation != self._generation:
                 store = load_store(self.settings.index_dir)
-                self._retriever = Retriever(store, self.embedder, self.settings.candidates,
-                                            self.settings.max_per_article, self.settings.dense_weight)
+                self._retriever = Retriever(
+                    store,
+                    self.embedder,
+                    self.settings.candidates,
+                    self.settings.max_per_article,
+                    self.settings.dense_weight,
+                )
                 self._generation = store.manifest.get("generation")
             self._manifest_stamp = stamp
             return self._retriever
@@ -290,8 +361,10 @@ class QA:
     def _build_first(self) -> None:
         """Build the missing index; IndexNotFoundError naming the fix when there is nothing to build it from."""
         index, seeds = self.settings.index_dir, self.settings.seeds_dir
-        nothing = IndexNotFoundError(f"no index yet in {index}/ and no readable article in {seeds}/ to build it "
-                                     f"from; add article files there and run: rag build --index {index}")
+        nothing = IndexNotFoundError(
+            f"no index yet in {index}/ and no readable article in {seeds}/ to build it "
+            f"from; add article files there and run: rag build --index {index}"
+        )
         if not seeds.is_dir():
             raise nothing
         try:
@@ -299,8 +372,13 @@ class QA:
         except NoArticlesError:
             raise nothing from None
 
-    def build(self, full: bool = False, log: Callable[[str], None] = print, progress: bool = True,
-              on_progress: Progress | None = None) -> BuildReport:
+    def build(
+        self,
+        full: bool = False,
+        log: Callable[[str], None] = print,
+        progress: bool = True,
+        on_progress: Progress | None = None,
+    ) -> BuildReport:
         """Update the index from the articles folder, sharing the query embedder when the model is the same
         (on_progress: see build_index)."""
         try:
@@ -309,8 +387,14 @@ class QA:
             manifest = None  # the build reports or repairs it
         wanted = index_model(self.settings, manifest)
         same_model = manifest is None or indexed_model(manifest) == wanted
-        report = build_index(self.settings, full=full, embedder=self.embedder if same_model else None, log=log,
-                             progress=progress, on_progress=on_progress)
+        report = build_index(
+            self.settings,
+            full=full,
+            embedder=self.embedder if same_model else None,
+            log=log,
+            progress=progress,
+            on_progress=on_progress,
+        )
         if not same_model:  # queries now go to the new model's vectors
             self._embedder = self._retriever = None
         return report
@@ -320,14 +404,21 @@ class QA:
         delete_article_file) and update the index: (the deleted file, the build report)."""
         indexed = list((read_manifest(self.settings.index_dir) or {}).get("articles", {}))
         if article_id not in indexed:
-            raise ArticleNotFoundError(f"no article {article_id!r} in the index; the page's Articles list and "
-                                       "GET /v1/articles name them")
+            raise ArticleNotFoundError(
+                f"no article {article_id!r} in the index; the page's Articles list and GET /v1/articles name them"
+            )
         path = delete_article_file(self.settings.seeds_dir, article_id, indexed)
         return path, self.build(log=lambda _: None, progress=False, on_progress=on_progress)
 
-    def plan(self, question: str, history: Sequence[Mapping[str, Any]] | None = None,
-             reference_date: str | None = None, since: str | None = None, until: str | None = None,
-             sources: Sequence[str] = ()) -> SearchPlan:
+    def plan(
+        self,
+        question: str,
+        history: Sequence[Mapping[str, Any]] | None = None,
+        reference_date: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        sources: Sequence[str] = (),
+    ) -> SearchPlan:
         """What to search for: with news_aware, a follow-up made standalone, its time words read into filters
         (dates the caller gives win) and the reports it names (sources, dates) read for ranking. reference_date
         is the day the question was asked (YYYY-MM-DD)."""
@@ -345,12 +436,12 @@ class QA:
         reference = self._reference(reference_date)
         named = self._named(question, history if rewritten else None)
         # "since October 6, 2025" bounds the search, unless it bounds one named report ("the Wired report after")
-        frame = resolve_time(question, *reference, cap_at_reference=bool(reference_date),
-                             date_bounds=not named.sources)
+        frame = resolve_time(question, *reference, cap_at_reference=bool(reference_date), date_bounds=not named.sources)
         if rewritten and not frame.phrase and not names_dates(question):
             # a follow-up without time words of its own keeps those of the question it follows
-            earlier = resolve_time(last_turn(history)[0], *reference, cap_at_reference=bool(reference_date),
-                                   date_bounds=not named.sources)
+            earlier = resolve_time(
+                last_turn(history)[0], *reference, cap_at_reference=bool(reference_date), date_bounds=not named.sources
+            )
             frame = earlier if earlier.phrase else frame
         searched = rewritten or question
         if (frame.since and not since) or (frame.until and not until):
@@ -372,8 +463,11 @@ class QA:
         known = self.retriever().sources
         unknown = [s for s in sources if s.lower() not in {k.lower() for k in known}]
         if unknown:
-            held = f"its sources are: {', '.join(known[:20])}{' ...' if len(known) > 20 else ''}" if known \
+            held = (
+                f"its sources are: {', '.join(known[:20])}{' ...' if len(known) > 20 else ''}"
+                if known
                 else "its articles name no source"
+            )
             raise QuestionError(f"no article in the index is from {', '.join(map(repr, unknown))}; {held}")
 
     def _reference(self, reference_date: str | None) -> tuple[date, str]:
@@ -385,9 +479,14 @@ class QA:
             return date.fromisoformat(max(dates)), "the newest article's date"
         return date.today(), "today's date"
 
-    def search(self, plan: SearchPlan, k: int | None = None, mode: Mode = "hybrid",
-               min_similarity: float | None = None, retriever: Retriever | None = None
-               ) -> tuple[list[Hit], SearchPlan]:
+    def search(
+        self,
+        plan: SearchPlan,
+        k: int | None = None,
+        mode: Mode = "hybrid",
+        min_similarity: float | None = None,
+        retriever: Retriever | None = None,
+    ) -> tuple[list[Hit], SearchPlan]:
         """The passages for a plan. When the question's time words leave nothing relevant, every earlier date
         is searched instead and the plan says so."""
         retriever = retriever or self.retriever()
@@ -395,9 +494,16 @@ class QA:
         recent = date.fromisoformat(frame.reference) if frame and frame.prefer_recent else None
 
         def run(filters: Filters) -> list[Hit]:
-            return retriever.search(plan.question, k or self.settings.top_k, mode, filters,
-                                    self.settings.min_score if min_similarity is None else min_similarity,
-                                    recent, self.settings.news_aware, plan.named)
+            return retriever.search(
+                plan.question,
+                k or self.settings.top_k,
+                mode,
+                filters,
+                self.settings.min_score if min_similarity is None else min_similarity,
+                recent,
+                self.settings.news_aware,
+                plan.named,
+            )
 
         hits = run(plan.filters)
         if not hits and frame and frame.since and plan.filters.since == frame.since:
@@ -405,18 +511,30 @@ class QA:
             hits = run(plan.filters)
         return hits, plan
 
-    def retrieve(self, question: str, k: int | None = None, filters: Filters = Filters(),
-                 history: Sequence[Mapping[str, Any]] | None = None) -> list[Hit]:
+    def retrieve(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: Filters = Filters(),
+        history: Sequence[Mapping[str, Any]] | None = None,
+    ) -> list[Hit]:
         """The passages retrieval finds for a question (what the answer would be based on)."""
         question = validate_question(question, self.settings.max_question_chars)
         _check_k(k)
         plan = self.plan(question, history, None, filters.since, filters.until, filters.sources)
         return self.search(plan, k)[0]
 
-    def stream(self, question: str, k: int | None = None, since: str | None = None, until: str | None = None,
-               sources: Sequence[str] = (), history: Sequence[Mapping[str, Any]] | None = None,
-               reference_date: str | None = None, should_stop: Callable[[], bool] = lambda: False
-               ) -> Iterator[Answer]:
+    def stream(
+        self,
+        question: str,
+        k: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        sources: Sequence[str] = (),
+        history: Sequence[Mapping[str, Any]] | None = None,
+        reference_date: str | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> Iterator[Answer]:
         """Yield partial answers: first the retrieved sources (empty text), then growing text, then the final.
 
         history holds the earlier chat turns ({"role", "content"} messages) so follow-ups can be understood.
@@ -432,12 +550,28 @@ class QA:
         hits = ranked[:top]
         retrieve_s = time.perf_counter() - started
         whole = self.prompt_sources(ranked, top)
-        early = before_the_model(question, plan, whole + hits, self.settings.verify,
-                                 self.settings.answer_similarity, ranked, retriever.sources)
+        early = before_the_model(
+            question,
+            plan,
+            whole + hits,
+            self.settings.verify,
+            self.settings.answer_similarity,
+            ranked,
+            retriever.sources,
+        )
         if early:
             text, reason, citations = early
-            yield Answer(question, text, citations, hits, True, True, abstain_reason=reason,
-                         timings=Timings(retrieve_s, None, time.perf_counter() - started), **plan.answer_fields())
+            yield Answer(
+                question,
+                text,
+                citations,
+                hits,
+                True,
+                True,
+                abstain_reason=reason,
+                timings=Timings(retrieve_s, None, time.perf_counter() - started),
+                **plan.answer_fields(),
+            )
             return
         yield Answer(question, "", hits=hits, done=False, timings=Timings(retrieve_s), **plan.answer_fields())
         first: list[float] = []
@@ -445,14 +579,14 @@ class QA:
         def partial(text: str) -> Answer:
             if not first:
                 first.append(time.perf_counter() - started)
-            return Answer(question, text, hits=hits, done=False, timings=Timings(retrieve_s, first[0]),
-                          **plan.answer_fields())
+            return Answer(
+                question, text, hits=hits, done=False, timings=Timings(retrieve_s, first[0]), **plan.answer_fields()
+            )
 
         chosen = select_sentences(plan.question, whole, self.embedder.encode, self.settings.sentence_share)
         confident = hits[0].similarity >= self.settings.recheck_similarity
         usages: list[Usage] = []
-        reply, read = yield from self.generate(question, plan, whole, chosen, confident, should_stop, partial,
-                                               usages)
+        reply, read = yield from self.generate(question, plan, whole, chosen, confident, should_stop, partial, usages)
         final = self.finish(question, reply, read, whole, hits, plan, retriever)
         timings = Timings(retrieve_s, first[0] if first else None, time.perf_counter() - started)
         yield replace(final, timings=timings.with_usage(usages))
@@ -465,33 +599,54 @@ class QA:
         if self.settings.news_aware and ranked:
             best = ranked[0].article_id
             already = sum(h.article_id == best for h in ranked[:top])
-            more = [h for h in ranked[top:] if h.article_id == best][:max(0, self.settings.best_article_chunks
-                                                                           - already)]
+            more = [h for h in ranked[top:] if h.article_id == best][
+                : max(0, self.settings.best_article_chunks - already)
+            ]
         return select_sources(ranked[:top], self.settings.prompt_tokens, more)
 
-    def generate(self, question: str, plan: SearchPlan, whole: list[Hit], chosen: list[Hit], confident: bool,
-                 should_stop: Callable[[], bool], partial: Callable[[str], Answer],
-                 usages: list[Usage]) -> Gen[Answer, None, tuple[str, list[Hit]]]:
+    def generate(
+        self,
+        question: str,
+        plan: SearchPlan,
+        whole: list[Hit],
+        chosen: list[Hit],
+        confident: bool,
+        should_stop: Callable[[], bool],
+        partial: Callable[[str], Answer],
+        usages: list[Usage],
+    ) -> Gen[Answer, None, tuple[str, list[Hit]]]:
         """Stream the model's reply to the plan's (standalone) question on the chosen passages (the whole ones
         cut to their sentences) as partial answers (made by partial from the text so far); return it with the
         passages it read. Each reply's cost goes to usages. A decline is asked once more on the whole passages
         when retrieval is confident (then without the option to decline) or when the passages were cut."""
         fixed = self.settings.fixed_instructions
-        reply = yield from self._reply(build_messages(plan.question, chosen, fixed=fixed), len(chosen),
-                                       should_stop, partial, usages)
+        reply = yield from self._reply(
+            build_messages(plan.question, chosen, fixed=fixed), len(chosen), should_stop, partial, usages
+        )
         cut = any(c.text != w.text for c, w in zip(chosen, whole))
         if not declines(reply, question) or not (confident or cut) or should_stop():
             return reply, chosen
         # Small models often decline when the answer is worded differently from the question, or when a cut
         # passage lost the sentence that carried it; keep the second reply only when it is grounded.
-        retry = yield from self._reply(build_messages(plan.question, whole, decline=not confident, fixed=fixed),
-                                       len(whole), should_stop, partial, usages)
+        retry = yield from self._reply(
+            build_messages(plan.question, whole, decline=not confident, fixed=fixed),
+            len(whole),
+            should_stop,
+            partial,
+            usages,
+        )
         if not declines(retry, question) and is_grounded(retry, question, whole):
             return retry, whole
         return reply, chosen
 
-    def _reply(self, messages: list[dict[str, str]], markers: int, should_stop: Callable[[], bool],
-               partial: Callable[[str], Answer], usages: list[Usage]) -> Gen[Answer, None, str]:
+    def _reply(
+        self,
+        messages: list[dict[str, str]],
+        markers: int,
+        should_stop: Callable[[], bool],
+        partial: Callable[[str], Answer],
+        usages: list[Usage],
+    ) -> Gen[Answer, None, str]:
         """One model reply, streamed as partial answers; its cost (when the runtime counts it) goes to usages."""
         reply = ""
         for piece in self.generator.stream(messages, self.settings.max_new_tokens, should_stop, markers=markers):
@@ -502,12 +657,22 @@ class QA:
             usages.append(usage)
         return reply
 
-    def finish(self, question: str, reply: str, read: list[Hit], sources: list[Hit], hits: list[Hit],
-               plan: SearchPlan, retriever: Retriever) -> Answer:
+    def finish(
+        self,
+        question: str,
+        reply: str,
+        read: list[Hit],
+        sources: list[Hit],
+        hits: list[Hit],
+        plan: SearchPlan,
+        retriever: Retriever,
+    ) -> Answer:
         """The final answer from the full reply: abstention, citations checked against the passages as the model
         read them and showing them whole, and, for news, what each dated report on the story says."""
-        final = replace(finish_answer(question, reply, read, hits, Timings(), plan, self.settings.verify,
-                                      shown=sources), reply=reply)
+        final = replace(
+            finish_answer(question, reply, read, hits, Timings(), plan, self.settings.verify, shown=sources),
+            reply=reply,
+        )
         if self.settings.news_aware and not final.abstained:
             stored = retriever.store.vectors_of(hit.chunk_id for hit in sources)
             vectors = [stored[hit.chunk_id] for hit in sources]

@@ -4,8 +4,8 @@ reads the same evidence in fewer tokens (the prompt-reading time is the whole wa
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -15,10 +15,13 @@ from rag.search.retrieval import Hit
 
 GAP = " … "  # stands where sentences were left out
 # A sentence opening like this speaks of someone or something named before it: it brings that sentence along.
-_REFERS_BACK = re.compile(r"^\W*(?:he|she|it|they|his|her|its|their|this|that|these|those|there|such|both|the "
-                          r"(?:company|firm|group|move|deal|report|agency|government|court|bill|law|team|club|"
-                          r"country|city|state|president|minister|official|officials)|but|however|also|meanwhile|"
-                          r"instead|still|then)\b", re.IGNORECASE)
+_REFERS_BACK = re.compile(
+    r"^\W*(?:he|she|it|they|his|her|its|their|this|that|these|those|there|such|both|the "
+    r"(?:company|firm|group|move|deal|report|agency|government|court|bill|law|team|club|"
+    r"country|city|state|president|minister|official|officials)|but|however|also|meanwhile|"
+    r"instead|still|then)\b",
+    re.IGNORECASE,
+)
 Embed = Callable[[list[str]], np.ndarray]
 
 
@@ -41,8 +44,9 @@ def anchored(sentences: Sequence[str], question: str) -> list[bool]:
     return marks
 
 
-def choose_sentences(sentences: Sequence[str], similarity: Sequence[float], anchors: Sequence[bool],
-                     share: float, min_sentences: int = 2) -> list[int]:
+def choose_sentences(
+    sentences: Sequence[str], similarity: Sequence[float], anchors: Sequence[bool], share: float, min_sentences: int = 2
+) -> list[int]:
     """The indices (in reading order) of the sentences to keep: every anchored one, then the most similar to the
     question until `share` of the passage's characters are kept (at least min_sentences), and before any kept
     sentence that refers back ("He said ...", "The company ...") the sentence it refers to (pure)."""
@@ -85,7 +89,7 @@ def select_sentences(question: str, sources: Sequence[Hit], embed: Embed, share:
     similarity = vectors[1:] @ vectors[0]
     chosen, offset = [], 0
     for hit, sentences in zip(sources, split):
-        scores = similarity[offset:offset + len(sentences)]
+        scores = similarity[offset : offset + len(sentences)]
         offset += len(sentences)
         kept = choose_sentences(sentences, list(scores), anchored(sentences, question), share)
         chosen.append(replace(hit, text=joined(sentences, kept)))

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from rag.answering.citations import answer_sentences, cite_sentence, marker_numbers, sentence_ranges, tidy
 from rag.answering.prompting import readable_date
@@ -18,43 +18,284 @@ from rag.search.retrieval import Hit
 MIN_WORD_SUPPORT = 0.5  # share of a sentence's content words its cited passages must hold
 WINDOW_SENTENCES = 3  # the claims an answer sentence adds must stand within this many consecutive sentences
 # Capitalised words that name no one: question and sentence openers, months, days, titles, name glue.
-_NOT_NAMES = frozenset("""i a an the this that these those what which who whom whose when where why how is are was
-were do does did has have had can could will would should may might must and or but of in on at to for from by
-with about as after before since during if yes no not also however meanwhile both there it its they their he his
-she her we our some many most all several other another each while although because despite following based
-overall today yesterday earlier later now then here currently recently according name list describe explain tell
-give january february march april june july august september october november december monday tuesday
-wednesday thursday friday saturday sunday mr mrs ms dr sir st president prime minister secretary chancellor
-governor senator king queen prince pope general ceo chairman chief head leader director judge justice court
-supreme house senate congress parliament government department ministry state party university company inc corp
-news report reports article articles passage passages source sources new first last""".split())
+_NOT_NAMES = frozenset(
+    [
+        "i",
+        "a",
+        "an",
+        "the",
+        "this",
+        "that",
+        "these",
+        "those",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "is",
+        "are",
+        "was",
+        "were",
+        "do",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "can",
+        "could",
+        "will",
+        "would",
+        "should",
+        "may",
+        "might",
+        "must",
+        "and",
+        "or",
+        "but",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "about",
+        "as",
+        "after",
+        "before",
+        "since",
+        "during",
+        "if",
+        "yes",
+        "no",
+        "not",
+        "also",
+        "however",
+        "meanwhile",
+        "both",
+        "there",
+        "it",
+        "its",
+        "they",
+        "their",
+        "he",
+        "his",
+        "she",
+        "her",
+        "we",
+        "our",
+        "some",
+        "many",
+        "most",
+        "all",
+        "several",
+        "other",
+        "another",
+        "each",
+        "while",
+        "although",
+        "because",
+        "despite",
+        "following",
+        "based",
+        "overall",
+        "today",
+        "yesterday",
+        "earlier",
+        "later",
+        "now",
+        "then",
+        "here",
+        "currently",
+        "recently",
+        "according",
+        "name",
+        "list",
+        "describe",
+        "explain",
+        "tell",
+        "give",
+        "january",
+        "february",
+        "march",
+        "april",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "sir",
+        "st",
+        "president",
+        "prime",
+        "minister",
+        "secretary",
+        "chancellor",
+        "governor",
+        "senator",
+        "king",
+        "queen",
+        "prince",
+        "pope",
+        "general",
+        "ceo",
+        "chairman",
+        "chief",
+        "head",
+        "leader",
+        "director",
+        "judge",
+        "justice",
+        "court",
+        "supreme",
+        "house",
+        "senate",
+        "congress",
+        "parliament",
+        "government",
+        "department",
+        "ministry",
+        "state",
+        "party",
+        "university",
+        "company",
+        "inc",
+        "corp",
+        "news",
+        "report",
+        "reports",
+        "article",
+        "articles",
+        "passage",
+        "passages",
+        "source",
+        "sources",
+        "new",
+        "first",
+        "last",
+    ]
+)
 # Nationality words whose country is spelled differently (regular ones match by their shared start).
-_DEMONYMS = {"french": "france", "dutch": "netherlands", "swiss": "switzerland", "british": "britain",
-             "english": "england", "welsh": "wales", "scottish": "scotland", "irish": "ireland",
-             "spanish": "spain", "turkish": "turkey", "swedish": "sweden", "danish": "denmark",
-             "finnish": "finland", "polish": "poland", "norwegian": "norway", "filipino": "philippines",
-             "thai": "thailand", "icelandic": "iceland", "lebanese": "lebanon"}
-_ALIASES = {"us": ("united states", "america", "american"), "usa": ("united states", "america"),
-            "uk": ("united kingdom", "britain", "british"), "eu": ("european union",),
-            "un": ("united nations",), "uae": ("united arab emirates",)}
+_DEMONYMS = {
+    "french": "france",
+    "dutch": "netherlands",
+    "swiss": "switzerland",
+    "british": "britain",
+    "english": "england",
+    "welsh": "wales",
+    "scottish": "scotland",
+    "irish": "ireland",
+    "spanish": "spain",
+    "turkish": "turkey",
+    "swedish": "sweden",
+    "danish": "denmark",
+    "finnish": "finland",
+    "polish": "poland",
+    "norwegian": "norway",
+    "filipino": "philippines",
+    "thai": "thailand",
+    "icelandic": "iceland",
+    "lebanese": "lebanon",
+}
+_ALIASES = {
+    "us": ("united states", "america", "american"),
+    "usa": ("united states", "america"),
+    "uk": ("united kingdom", "britain", "british"),
+    "eu": ("european union",),
+    "un": ("united nations",),
+    "uae": ("united arab emirates",),
+}
 _SHORT_FORMS: dict[str, list[str]] = {}
 for _short, _longs in _ALIASES.items():
     for _long in _longs:
         _SHORT_FORMS.setdefault(_long, []).append(_short)
-_NUMBER_WORDS = {word: str(value) for value, word in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split()) if value >= 2}
-_NUMBER_WORDS.update({word: str(10 * tens) for tens, word in enumerate(
-    "thirty forty fifty sixty seventy eighty ninety".split(), start=3)})
+_NUMBER_WORDS = {
+    word: str(value)
+    for value, word in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+    if value >= 2
+}
+_NUMBER_WORDS.update(
+    {
+        word: str(10 * tens)
+        for tens, word in enumerate(["thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], start=3)
+    }
+)
 _NAME_RUN = re.compile(r"(?<![\w’'])[A-Z][\w’'.&-]*(?:\s+(?:(?:of|the|de|la|van|von|al|bin)\s+)?[A-Z][\w’'.&-]*)*")
-_OPENERS = re.compile(r"^(?:(?:%s)\s+)+(?=[A-Z])" % "|".join(
-    w.capitalize() for w in sorted(_NOT_NAMES) if w != "the"))  # capitalised words that open a name run
+_OPENERS = re.compile(
+    r"^(?:(?:" + "|".join(w.capitalize() for w in sorted(_NOT_NAMES) if w != "the") + r")\s+)+(?=[A-Z])"
+)  # capitalised words that open a name run
 _QUOTED = re.compile(r"[\"“]([^\"”]{3,80})[\"”]")
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?:(?=(?:st|nd|rd|th)\b)|\b)")  # "10th", not "49ers"
-_ABOUT_PASSAGES = frozenset("according passage passages article articles news source sources report reports "
-                            "reported indexed mention mentions mentioned provide provided information yes "
-                            "no".split())  # words about the passages, and verdicts: no content to look up
-_ABOUT_THE_PASSAGES = re.compile(r"\b(?:passages?|articles?|sources?)\s+(?:do|does|did)\s+not\b", re.I)
+_ABOUT_PASSAGES = frozenset(
+    [
+        "according",
+        "passage",
+        "passages",
+        "article",
+        "articles",
+        "news",
+        "source",
+        "sources",
+        "report",
+        "reports",
+        "reported",
+        "indexed",
+        "mention",
+        "mentions",
+        "mentioned",
+        "provide",
+        "provided",
+        "information",
+        "yes",
+        "no",
+    ]
+)  # words about the passages, and verdicts: no content to look up
+_ABOUT_THE_PASSAGES = re.compile(r"\b(?:passages?|articles?|sources?)\s+(?:do|does|did)\s+not\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -97,7 +338,7 @@ def _words(text: str) -> list[str]:
 
 
 def _same_family(word: str, other: str) -> bool:
-    """"ukraine" ~ "ukrainian", "china" ~ "chinese", "democrats" ~ "democratic": one word in other forms."""
+    """ "ukraine" ~ "ukrainian", "china" ~ "chinese", "democrats" ~ "democratic": one word in other forms."""
     if word == other:
         return True
     if word[0].isdigit() or other[0].isdigit():
@@ -126,8 +367,9 @@ class Haystack:
         forms |= {people for people, country in _DEMONYMS.items() if country == word}
         if any(f" {form} " in self.text for form in forms):
             return True
-        return any(_same_family(form, other) for form in forms if " " not in form
-                   for other in self._by_start.get(form[:4], ()))
+        return any(
+            _same_family(form, other) for form in forms if " " not in form for other in self._by_start.get(form[:4], ())
+        )
 
     def has(self, claim: str) -> bool:
         """True when the passages hold the claim: a number as written, a quoted phrase by all of its words, a
@@ -170,7 +412,7 @@ def specifics(text: str, opening_words: bool = False) -> list[str]:
             words = [w for w in _words(run) if w not in _NOT_NAMES and w not in STOPWORDS]
             if not words:
                 continue
-            opens = not sentence[:match.start()].strip(" \"“'(-")
+            opens = not sentence[: match.start()].strip(" \"“'(-")
             if opens and " " not in run and not (opening_words and _looks_like_name(words[0])):
                 continue  # "Where ...", "Leaders met ...": a sentence's first word is capitalised anyway
             found.append(_OPENERS.sub("", run))  # "Did The Verge" is named as "The Verge"
@@ -219,7 +461,7 @@ def support_span(sentence: str, passage: str, asked: frozenset[str] = frozenset(
     spans = sentence_spans(passage) or [(0, len(passage))]
 
     def shared(span: tuple[int, int]) -> tuple[int, int]:
-        have = wanted & set(_content_words(passage[span[0]:span[1]]))
+        have = wanted & set(_content_words(passage[span[0] : span[1]]))
         return len(have - asked), len(have)
 
     return max(spans, key=shared)
@@ -231,7 +473,7 @@ def windows(hit: Hit) -> list[Haystack]:
     header = passage_words(hit.title, hit.source, hit.published, "")
     sentences = [hit.text[start:end] for start, end in sentence_spans(hit.text)] or [hit.text]
     reach = WINDOW_SENTENCES // 2
-    return [Haystack([header, *sentences[max(0, i - reach):i + reach + 1]]) for i in range(len(sentences))]
+    return [Haystack([header, *sentences[max(0, i - reach) : i + reach + 1]]) for i in range(len(sentences))]
 
 
 def _backed(sentence: str, passages: list[list[Haystack]], asked: frozenset[str]) -> bool:
@@ -242,12 +484,14 @@ def _backed(sentence: str, passages: list[list[Haystack]], asked: frozenset[str]
     if not supported(sentence, whole, asked):
         return False
     new = [claim for claim in specifics(sentence, opening_words=True) if not set(_words(claim)) <= asked]
-    return len(passages) > 1 or any(all(window.has(claim) for claim in new)
-                                    for windows_of in passages for window in windows_of)
+    return len(passages) > 1 or any(
+        all(window.has(claim) for claim in new) for windows_of in passages for window in windows_of
+    )
 
 
-def verify_answer(text: str, sources: Sequence[Hit], question: str = "",
-                  shown: Sequence[Hit] | None = None) -> Verified:
+def verify_answer(
+    text: str, sources: Sequence[Hit], question: str = "", shown: Sequence[Hit] | None = None
+) -> Verified:
     """Keep the sentences whose specifics and words stand together in the passages they cite (an uncited
     sentence: in a passage, which it then cites); the others are removed into unsupported. Sentences that
     state nothing of their own stay as they are. Each kept sentence that states something gets its support
@@ -262,8 +506,11 @@ def verify_answer(text: str, sources: Sequence[Hit], question: str = "",
         sentence = text[start:end]
         pieces.append(text[done:start])
         done = end
-        cited = list(dict.fromkeys(n for match in MARKER.finditer(sentence) for n in marker_numbers(match)
-                                   if 1 <= n <= len(sources)))
+        cited = list(
+            dict.fromkeys(
+                n for match in MARKER.finditer(sentence) for n in marker_numbers(match) if 1 <= n <= len(sources)
+            )
+        )
         if not states_something(sentence):  # "Yes [1].", "The passages do not say."; naming an article no
             named = Haystack([w.text for n in cited for w in read[n - 1]])  # cited passage is from: removed
             if all(named.has(claim) for claim in specifics(sentence, opening_words=True)):
@@ -278,8 +525,7 @@ def verify_answer(text: str, sources: Sequence[Hit], question: str = "",
                 continue
             cited = alone[:1]
             sentence = cite_sentence(sentence, cited[0])
-        best = max(cited, key=lambda n: len(set(_content_words(sentence))
-                                            & set(_content_words(sources[n - 1].text))))
+        best = max(cited, key=lambda n: len(set(_content_words(sentence)) & set(_content_words(sources[n - 1].text))))
         support.append(Support(sentence, best, *support_span(sentence, (shown or sources)[best - 1].text, asked)))
         pieces.append(sentence)
     pieces.append(text[done:])

@@ -29,8 +29,9 @@ SURVIVES_IN_OTHER_WORDS: dict[str, str] = {
     "20220923_4": "'Las Vegas Aces' stays as 'the Aces'",
     "20221021_3": "'Kroger and Albertsons' stays as the two names apart",
 }
-_TIME_WORDS = frozenset({"week", "weeks", "month", "months", "year", "years", "day", "days", "today", "tomorrow",
-                         "next", "last"})
+_TIME_WORDS = frozenset(
+    {"week", "weeks", "month", "months", "year", "years", "day", "days", "today", "tomorrow", "next", "last"}
+)
 
 
 def distinctive(answer: str) -> bool:
@@ -46,15 +47,18 @@ def distinctive(answer: str) -> bool:
 
 def _pattern(answer: str) -> re.Pattern[str]:
     """The answer as it may stand in an article: any case, "The" optional, as whole words."""
-    core = re.sub(r"^(?:the|a|an)\s+", "", answer.strip(), flags=re.I)
-    return re.compile(rf"(?<!\w){re.escape(core)}", re.I)
+    core = re.sub(r"^(?:the|a|an)\s+", "", answer.strip(), flags=re.IGNORECASE)
+    return re.compile(rf"(?<!\w){re.escape(core)}", re.IGNORECASE)
 
 
 def _holders(answers: list[str], articles: list[dict]) -> set[str]:
     """Ids of the articles whose title or text holds one of the answers."""
     patterns = [_pattern(a) for a in answers]
-    return {str(a["id"]) for a in articles
-            if any(p.search(f"{a.get('title') or ''}\n{a.get('text') or ''}") for p in patterns)}
+    return {
+        str(a["id"])
+        for a in articles
+        if any(p.search(f"{a.get('title') or ''}\n{a.get('text') or ''}") for p in patterns)
+    }
 
 
 def remove_answers(articles: list[dict], questions: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -65,8 +69,11 @@ def remove_answers(articles: list[dict], questions: list[dict]) -> tuple[list[di
     common word such as "Florida" would empty the corpus)."""
     chosen, dropped = [], set()
     for question in questions:
-        if (not question.get("answerable", True) or not question.get("answers")
-                or not all(distinctive(a) for a in question["answers"])):
+        if (
+            not question.get("answerable", True)
+            or not question.get("answers")
+            or not all(distinctive(a) for a in question["answers"])
+        ):
             continue
         holders = _holders(question["answers"], articles)
         gold = {str(g) for g in question.get("gold_article_ids") or []}
@@ -74,8 +81,11 @@ def remove_answers(articles: list[dict], questions: list[dict]) -> tuple[list[di
             chosen.append(question)
             dropped |= holders
     kept = [a for a in articles if str(a["id"]) not in dropped]
-    unanswerable = [{**q, "answers": [], "answerable": False, "gold_article_ids": [],
-                     "removed_answers": q["answers"]} for q in chosen if q["id"] not in SURVIVES_IN_OTHER_WORDS]
+    unanswerable = [
+        {**q, "answers": [], "answerable": False, "gold_article_ids": [], "removed_answers": q["answers"]}
+        for q in chosen
+        if q["id"] not in SURVIVES_IN_OTHER_WORDS
+    ]
     return kept, unanswerable
 
 
@@ -99,16 +109,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for name in ("articles.jsonl", "questions.jsonl"):
         if not (args.set_dir / name).is_file():
-            print(f"error: {args.set_dir / name} not found; SET_DIR must hold articles.jsonl and questions.jsonl",
-                  file=sys.stderr)
+            print(
+                f"error: {args.set_dir / name} not found; SET_DIR must hold articles.jsonl and questions.jsonl",
+                file=sys.stderr,
+            )
             return 2
     articles, questions = _read(args.set_dir / "articles.jsonl"), _read(args.set_dir / "questions.jsonl")
     kept, unanswerable = remove_answers(articles, questions)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     _write(args.out_dir / "articles.jsonl", kept)
     _write(args.out_dir / "questions.jsonl", unanswerable)
-    print(f"{len(unanswerable)} of {len(questions)} questions kept (distinctive answers no article holds any more); "
-          f"dropped {len(articles) - len(kept)} of {len(articles)} articles holding them; wrote {args.out_dir}")
+    print(
+        f"{len(unanswerable)} of {len(questions)} questions kept (distinctive answers no article holds any more); "
+        f"dropped {len(articles) - len(kept)} of {len(articles)} articles holding them; wrote {args.out_dir}"
+    )
     return 0
 
 

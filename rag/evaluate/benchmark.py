@@ -24,8 +24,8 @@ import resource
 import shutil
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -43,8 +43,15 @@ QUERY_SIZES = (1_000, 10_000, 100_000)
 MODES = ("dense", "lexical", "hybrid")
 SECTIONS = ("index", "query", "answer", "prompt", "runtime")
 # (flash attention, physical batch, threads reading the prompt, threads writing the reply); the first is the default
-RUNTIME_VARIANTS = (("auto", 512, 2, 2), ("off", 512, 2, 2), ("on", 512, 2, 2), ("auto", 128, 2, 2),
-                    ("auto", 2048, 2, 2), ("auto", 512, 1, 2), ("auto", 512, 2, 1))
+RUNTIME_VARIANTS = (
+    ("auto", 512, 2, 2),
+    ("off", 512, 2, 2),
+    ("on", 512, 2, 2),
+    ("auto", 128, 2, 2),
+    ("auto", 2048, 2, 2),
+    ("auto", 512, 1, 2),
+    ("auto", 512, 2, 1),
+)
 RUNTIME_PROMPT_WORDS = 450  # about 600 tokens with the instructions, as an answer's prompt
 # Typical news questions for the query benchmark (their words are mixed into the synthetic passages).
 QUERY_QUESTIONS = [
@@ -98,6 +105,7 @@ def default_articles() -> Path:
 
 # --- index -------------------------------------------------------------------------------------------------
 
+
 def _rewrite(path: Path, items: list[dict]) -> None:
     path.write_text("".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items), encoding="utf-8")
 
@@ -119,8 +127,12 @@ def bench_index(articles_file: Path | None, quick: bool, log: Log = print) -> di
         seeds.mkdir()
         jsonl = seeds / "articles.jsonl"
         _rewrite(jsonl, items)
-        settings = dataclasses.replace(Settings.from_env(), seeds_dir=seeds, index_dir=folder / "index",
-                                       max_file_bytes=max(20_000_000, jsonl.stat().st_size + 1))
+        settings = dataclasses.replace(
+            Settings.from_env(),
+            seeds_dir=seeds,
+            index_dir=folder / "index",
+            max_file_bytes=max(20_000_000, jsonl.stat().st_size + 1),
+        )
         log(f"index benchmark: {len(items)} articles from {source} ({jsonl.stat().st_size / 1e6:.1f} MB)")
         t0 = time.perf_counter()
         embedder = make_embedder(settings)
@@ -157,9 +169,13 @@ def bench_index(articles_file: Path | None, quick: bool, log: Log = print) -> di
         appended, add_s = build()
         tokens = embedder.count_tokens(texts)
         return {
-            "articles_file": str(source), "articles": len(items), "chunks": chunks,
+            "articles_file": str(source),
+            "articles": len(items),
+            "chunks": chunks,
             "chunk_tokens_mean": round(sum(tokens) / max(1, len(tokens)), 1),
-            "index_settings": settings.shape(), "threads": settings.threads, "batch_size": settings.embed_batch_size,
+            "index_settings": settings.shape(),
+            "threads": settings.threads,
+            "batch_size": settings.embed_batch_size,
             "model_load_s": round(load_s, 3),
             "build_s": round(build_s, 3),
             "articles_per_s": round(len(items) / build_s, 2),
@@ -182,6 +198,7 @@ def bench_index(articles_file: Path | None, quick: bool, log: Log = print) -> di
 
 # --- query -------------------------------------------------------------------------------------------------
 
+
 class PrecomputedEmbedder:
     """Returns question vectors computed beforehand, so search timings exclude embedding."""
 
@@ -196,8 +213,9 @@ class PrecomputedEmbedder:
         return np.stack([self.vectors[t] for t in texts])
 
 
-def synthetic_articles(size: int, dim: int, seed: int = 0, words_per_chunk: int = 90, per_article: int = 10
-                       ) -> list[tuple[dict, list[str], np.ndarray]]:
+def synthetic_articles(
+    size: int, dim: int, seed: int = 0, words_per_chunk: int = 90, per_article: int = 10
+) -> list[tuple[dict, list[str], np.ndarray]]:
     """`size` synthetic chunks in articles of per_article: (manifest entry, chunk texts of Zipf-distributed
     words, random unit vectors)."""
     from rag.index.lexical import tokenize
@@ -205,8 +223,7 @@ def synthetic_articles(size: int, dim: int, seed: int = 0, words_per_chunk: int 
     rng = np.random.default_rng(seed)
     vectors = rng.standard_normal((size, dim)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    vocabulary = ["".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), rng.integers(3, 10)))
-                  for _ in range(30_000)]
+    vocabulary = ["".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), rng.integers(3, 10))) for _ in range(30_000)]
     for word in sorted({w for q in QUERY_QUESTIONS for w in tokenize(q)}):  # question words at realistic ranks
         vocabulary[int(rng.integers(50, 5_000))] = word
     weights = 1.0 / np.arange(1, len(vocabulary) + 1)
@@ -214,11 +231,19 @@ def synthetic_articles(size: int, dim: int, seed: int = 0, words_per_chunk: int 
     articles = []
     for start in range(0, size, per_article):
         number = start // per_article
-        entry = {"id": f"synthetic-{number:06d}.txt", "sha256": "", "title": f"Synthetic article {number}",
-                 "source": "synthetic", "published": "2025-01-01", "url": "", "path": f"synthetic-{number:06d}.txt"}
+        entry = {
+            "id": f"synthetic-{number:06d}.txt",
+            "sha256": "",
+            "title": f"Synthetic article {number}",
+            "source": "synthetic",
+            "published": "2025-01-01",
+            "url": "",
+            "path": f"synthetic-{number:06d}.txt",
+        }
         end = min(size, start + per_article)
-        articles.append((entry, [" ".join(vocabulary[i] for i in picks[c]) for c in range(start, end)],
-                         vectors[start:end]))
+        articles.append(
+            (entry, [" ".join(vocabulary[i] for i in picks[c]) for c in range(start, end)], vectors[start:end])
+        )
     return articles
 
 
@@ -228,8 +253,9 @@ def fill_store(store: ChunkStore, articles: list[tuple[dict, list[str], np.ndarr
 
     for entry, texts, vectors in articles:
         ids = store.allocate_ids(len(texts))
-        records = [ChunkRecord(cid, entry["id"], n, 0, len(text), text)
-                   for n, (cid, text) in enumerate(zip(ids, texts))]
+        records = [
+            ChunkRecord(cid, entry["id"], n, 0, len(text), text) for n, (cid, text) in enumerate(zip(ids, texts))
+        ]
         store.add_article(entry, records, vectors)
     store.save()
 
@@ -258,9 +284,15 @@ def bench_query(quick: bool, stores: Sequence[str] = ("folder",), log: Log = pri
             t0 = time.perf_counter()
             precomputed[question] = embedder.encode([question])[0]
             embed_times.append(time.perf_counter() - t0)
-    result: dict[str, object] = {"questions": len(questions), "rounds": rounds, "k": settings.top_k,
-                                 "candidates": settings.candidates, "embed_question": latency(embed_times),
-                                 "stores": list(stores), "sizes": {}}
+    result: dict[str, object] = {
+        "questions": len(questions),
+        "rounds": rounds,
+        "k": settings.top_k,
+        "candidates": settings.candidates,
+        "embed_question": latency(embed_times),
+        "stores": list(stores),
+        "sizes": {},
+    }
     for size in QUERY_SIZES[:1] if quick else QUERY_SIZES:
         articles = synthetic_articles(size, embedder.dim)
         for kind in stores:
@@ -270,10 +302,16 @@ def bench_query(quick: bool, stores: Sequence[str] = ("folder",), log: Log = pri
                 t0 = time.perf_counter()
                 fill_store(store, articles)
                 build_s = time.perf_counter() - t0
-                row: dict[str, object] = {"chunks": size, "store": kind, "build_s": round(build_s, 2),
-                                          "build_chunks_per_s": round(size / build_s, 1)}
-                for label, used in (("excluded", PrecomputedEmbedder(precomputed, embedder.dim)),
-                                    ("included", embedder)):
+                row: dict[str, object] = {
+                    "chunks": size,
+                    "store": kind,
+                    "build_s": round(build_s, 2),
+                    "build_chunks_per_s": round(size / build_s, 1),
+                }
+                for label, used in (
+                    ("excluded", PrecomputedEmbedder(precomputed, embedder.dim)),
+                    ("included", embedder),
+                ):
                     retriever = Retriever(store, used, settings.candidates, dense_weight=settings.dense_weight)
                     for mode in MODES:
                         retriever.search(questions[0], k=settings.top_k, mode=mode)  # warm-up
@@ -295,6 +333,7 @@ def bench_query(quick: bool, stores: Sequence[str] = ("folder",), log: Log = pri
 
 # --- answer ------------------------------------------------------------------------------------------------
 
+
 def bench_answer(model: str | None, seeds: Path | None, quick: bool, log: Log = print) -> dict[str, object]:
     from rag.answering.qa import QA
     from rag.index.indexing import build_index
@@ -304,18 +343,19 @@ def bench_answer(model: str | None, seeds: Path | None, quick: bool, log: Log = 
         raise RagError(f"articles folder {seeds} does not exist; pass --seeds DIR")
     folder = Path(tempfile.mkdtemp(prefix="rag-bench-answer-"))
     try:
-        settings = dataclasses.replace(Settings.from_env(generator=model), seeds_dir=seeds,
-                                       index_dir=folder / "index")
+        settings = dataclasses.replace(Settings.from_env(generator=model), seeds_dir=seeds, index_dir=folder / "index")
         build = build_index(settings, log=lambda _: None, progress=False)
         qa = QA(settings)
         t0 = time.perf_counter()
-        qa.embedder
+        _ = qa.embedder
         embedder_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         generator = qa.generator
         load_s = time.perf_counter() - t0
-        log(f"answer benchmark: model {generator.name} loaded in {load_s:.1f} s; {build.articles} articles, "
-            f"{build.chunks} chunks from {seeds}")
+        log(
+            f"answer benchmark: model {generator.name} loaded in {load_s:.1f} s; {build.articles} articles, "
+            f"{build.chunks} chunks from {seeds}"
+        )
         warm_up, *questions = ANSWER_QUESTIONS[:3] if quick else ANSWER_QUESTIONS
         t0 = time.perf_counter()
         qa.answer(warm_up)
@@ -323,33 +363,51 @@ def bench_answer(model: str | None, seeds: Path | None, quick: bool, log: Log = 
         rows = []
         for question in questions:
             answer = qa.answer(question)
-            rows.append({"question": question, "sources_s": round(answer.timings.retrieve_s, 4),
-                         "first_token_s": _round(answer.timings.first_token_s),
-                         "total_s": round(answer.timings.total_s, 3), "abstained": answer.abstained,
-                         "citations": len(answer.citations), "answer_chars": len(answer.text),
-                         "prompt_tokens": answer.timings.prompt_tokens,
-                         "decode_tokens_per_s": answer.timings.decode_tokens_per_s, "answer": answer.text})
+            rows.append(
+                {
+                    "question": question,
+                    "sources_s": round(answer.timings.retrieve_s, 4),
+                    "first_token_s": _round(answer.timings.first_token_s),
+                    "total_s": round(answer.timings.total_s, 3),
+                    "abstained": answer.abstained,
+                    "citations": len(answer.citations),
+                    "answer_chars": len(answer.text),
+                    "prompt_tokens": answer.timings.prompt_tokens,
+                    "decode_tokens_per_s": answer.timings.decode_tokens_per_s,
+                    "answer": answer.text,
+                }
+            )
             log(f"  {rows[-1]['total_s']:.1f} s: {question}")
 
         def stat(key: str) -> dict[str, float | int | None]:
             return latency([r[key] for r in rows if r[key] is not None])
 
-        return {"model": settings.generator, "model_file": generator.name, "seeds": str(seeds),
-                "articles": build.articles, "chunks": build.chunks, "threads": settings.threads,
-                "top_k": settings.top_k, "max_new_tokens": settings.max_new_tokens,
-                "prompt_budget_tokens": settings.prompt_tokens,
-                "embedder_load_s": round(embedder_s, 3), "model_load_s": round(load_s, 3),
-                "warm_up_s": round(warm_up_s, 3),
-                "sources": stat("sources_s"), "first_token": stat("first_token_s"), "total": stat("total_s"),
-                "prompt_tokens": _median([r["prompt_tokens"] for r in rows]),
-                "decode_tokens_per_s": _median([r["decode_tokens_per_s"] for r in rows]),
-                "questions": rows, "peak_memory_mb": peak_memory_mb()}
+        return {
+            "model": settings.generator,
+            "model_file": generator.name,
+            "seeds": str(seeds),
+            "articles": build.articles,
+            "chunks": build.chunks,
+            "threads": settings.threads,
+            "top_k": settings.top_k,
+            "max_new_tokens": settings.max_new_tokens,
+            "prompt_budget_tokens": settings.prompt_tokens,
+            "embedder_load_s": round(embedder_s, 3),
+            "model_load_s": round(load_s, 3),
+            "warm_up_s": round(warm_up_s, 3),
+            "sources": stat("sources_s"),
+            "first_token": stat("first_token_s"),
+            "total": stat("total_s"),
+            "prompt_tokens": _median([r["prompt_tokens"] for r in rows]),
+            "decode_tokens_per_s": _median([r["decode_tokens_per_s"] for r in rows]),
+            "questions": rows,
+            "peak_memory_mb": peak_memory_mb(),
+        }
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def bench_runtime(model: str | None, articles_file: Path | None, quick: bool, log: Log = print
-                  ) -> dict[str, object]:
+def bench_runtime(model: str | None, articles_file: Path | None, quick: bool, log: Log = print) -> dict[str, object]:
     """Prompt-reading and decode tokens/s of each RUNTIME_VARIANTS entry, medians over distinct prompts."""
     from rag.answering.generation import LlamaCppGenerator, gguf_file
     from rag.answering.prompting import instructions
@@ -358,20 +416,30 @@ def bench_runtime(model: str | None, articles_file: Path | None, quick: bool, lo
     path = gguf_file(settings)
     if path is None:
         raise RagError("the runtime benchmark measures llama.cpp: pick a GGUF model (default, fast or a .gguf file)")
-    words = " ".join(json.loads(line).get("text", "") for line in
-                     (articles_file or default_articles()).read_text(encoding="utf-8").splitlines()[:60]).split()
+    words = " ".join(
+        json.loads(line).get("text", "")
+        for line in (articles_file or default_articles()).read_text(encoding="utf-8").splitlines()[:60]
+    ).split()
     repeats = 2 if quick else 5
 
     def messages(number: int) -> list[dict[str, str]]:  # a new text each time: nothing of it is cached
         start = number * RUNTIME_PROMPT_WORDS
-        text = " ".join(words[start:start + RUNTIME_PROMPT_WORDS])
-        return [{"role": "system", "content": instructions(5)},
-                {"role": "user", "content": f"[1] A news article\n{text}\n\nQuestion: What happened?"}]
+        text = " ".join(words[start : start + RUNTIME_PROMPT_WORDS])
+        return [
+            {"role": "system", "content": instructions(5)},
+            {"role": "user", "content": f"[1] A news article\n{text}\n\nQuestion: What happened?"},
+        ]
 
     rows, prompt = [], 0
     for flash_attention, batch, reading, writing in RUNTIME_VARIANTS[:2] if quick else RUNTIME_VARIANTS:
-        generator = LlamaCppGenerator(path, min(writing, settings.threads), settings.context_tokens, flash_attention,
-                                      batch, min(reading, settings.threads))
+        generator = LlamaCppGenerator(
+            path,
+            min(writing, settings.threads),
+            settings.context_tokens,
+            flash_attention,
+            batch,
+            min(reading, settings.threads),
+        )
         list(generator.stream(messages(prompt), 4))  # warm-up; caches the instructions
         prompt += 1
         read_speeds, decoding, tokens = [], [], []
@@ -384,62 +452,145 @@ def bench_runtime(model: str | None, articles_file: Path | None, quick: bool, lo
             read_speeds.append((usage.prompt_tokens - usage.cached_tokens) / usage.prompt_s)
             decoding.append(usage.decode_tokens_per_s)
             tokens.append(usage.prompt_tokens)
-        rows.append({"flash_attention": flash_attention, "batch": batch, "reading_threads": reading,
-                     "writing_threads": writing, "prompt_tokens": _median(tokens, 1),
-                     "prompt_tokens_per_s": _median(read_speeds, 1), "decode_tokens_per_s": _median(decoding, 1)})
-        log(f"  flash attention {flash_attention}, batch {batch}, threads {reading} reading / {writing} writing: "
-            f"reads {rows[-1]['prompt_tokens_per_s']} tokens/s, writes {rows[-1]['decode_tokens_per_s']} tokens/s")
+        rows.append(
+            {
+                "flash_attention": flash_attention,
+                "batch": batch,
+                "reading_threads": reading,
+                "writing_threads": writing,
+                "prompt_tokens": _median(tokens, 1),
+                "prompt_tokens_per_s": _median(read_speeds, 1),
+                "decode_tokens_per_s": _median(decoding, 1),
+            }
+        )
+        log(
+            f"  flash attention {flash_attention}, batch {batch}, threads {reading} reading / {writing} writing: "
+            f"reads {rows[-1]['prompt_tokens_per_s']} tokens/s, writes {rows[-1]['decode_tokens_per_s']} tokens/s"
+        )
         del generator
     return {"model_file": path.name, "threads": settings.threads, "repeats": repeats, "variants": rows}
 
 
 # --- output ------------------------------------------------------------------------------------------------
 
+
 def tables(results: dict[str, dict]) -> str:
     parts = []
     if "index" in results:
         r = results["index"]
-        parts.append(f"Index build ({r['articles']} articles, {r['chunks']} chunks, {r['threads']} threads)\n\n"
-                     + markdown_table(
-                         ["build s", "articles/s", "chunks/s", "raw encode chunks/s", "build / raw",
-                          f"≥ {r['target']}", "no-op rebuild s", "modify-1 rebuild s", "add-1 rebuild s",
-                          "model load s"],
-                         [[r["build_s"], r["articles_per_s"], r["chunks_per_s"], r["raw_encode_chunks_per_s"],
-                           r["build_vs_raw_encode"], "yes" if r["meets_target"] else "NO", r["noop_rebuild_s"],
-                           r["modify_one_rebuild_s"], r["add_one_rebuild_s"], r["model_load_s"]]]))
+        parts.append(
+            f"Index build ({r['articles']} articles, {r['chunks']} chunks, {r['threads']} threads)\n\n"
+            + markdown_table(
+                [
+                    "build s",
+                    "articles/s",
+                    "chunks/s",
+                    "raw encode chunks/s",
+                    "build / raw",
+                    f"≥ {r['target']}",
+                    "no-op rebuild s",
+                    "modify-1 rebuild s",
+                    "add-1 rebuild s",
+                    "model load s",
+                ],
+                [
+                    [
+                        r["build_s"],
+                        r["articles_per_s"],
+                        r["chunks_per_s"],
+                        r["raw_encode_chunks_per_s"],
+                        r["build_vs_raw_encode"],
+                        "yes" if r["meets_target"] else "NO",
+                        r["noop_rebuild_s"],
+                        r["modify_one_rebuild_s"],
+                        r["add_one_rebuild_s"],
+                        r["model_load_s"],
+                    ]
+                ],
+            )
+        )
     if "query" in results:
         r = results["query"]
         rows = []
         for row in r["sizes"].values():
             for mode in MODES:
                 ex, inc = row[mode]["embedding_excluded"], row[mode]["embedding_included"]
-                rows.append([row["chunks"], row.get("store", "folder"), mode, ex["median_ms"], ex["p95_ms"],
-                             inc["median_ms"], inc["p95_ms"], row.get("build_chunks_per_s")])
+                rows.append(
+                    [
+                        row["chunks"],
+                        row.get("store", "folder"),
+                        mode,
+                        ex["median_ms"],
+                        ex["p95_ms"],
+                        inc["median_ms"],
+                        inc["p95_ms"],
+                        row.get("build_chunks_per_s"),
+                    ]
+                )
         embed = r["embed_question"]
-        parts.append(f"Retrieval latency, top {r['k']} (question embedding alone: median "
-                     f"{embed['median_ms']:.1f} ms, p95 {embed['p95_ms']:.1f} ms)\n\n"
-                     + markdown_table(["chunks", "store", "mode", "median ms (no embed)", "p95 ms (no embed)",
-                                       "median ms (with embed)", "p95 ms (with embed)", "written chunks/s"],
-                                      rows))
+        parts.append(
+            f"Retrieval latency, top {r['k']} (question embedding alone: median "
+            f"{embed['median_ms']:.1f} ms, p95 {embed['p95_ms']:.1f} ms)\n\n"
+            + markdown_table(
+                [
+                    "chunks",
+                    "store",
+                    "mode",
+                    "median ms (no embed)",
+                    "p95 ms (no embed)",
+                    "median ms (with embed)",
+                    "p95 ms (with embed)",
+                    "written chunks/s",
+                ],
+                rows,
+            )
+        )
     if "answer" in results:
         r = results["answer"]
-        parts.append(f"Answers, warm ({r['model_file']}, {len(r['questions'])} questions, {r['threads']} threads, "
-                     f"prompt {r['prompt_tokens']} tokens, decode {r['decode_tokens_per_s']} tokens/s, medians)\n\n"
-                     + markdown_table(["", "sources s", "first token s", "total s"],
-                                      [["median", _s(r["sources"]["median_ms"]), _s(r["first_token"]["median_ms"]),
-                                        _s(r["total"]["median_ms"])],
-                                       ["p95", _s(r["sources"]["p95_ms"]), _s(r["first_token"]["p95_ms"]),
-                                        _s(r["total"]["p95_ms"])]])
-                     + f"\n\nmodel load {r['model_load_s']} s, peak memory {r['peak_memory_mb']} MB")
+        parts.append(
+            f"Answers, warm ({r['model_file']}, {len(r['questions'])} questions, {r['threads']} threads, "
+            f"prompt {r['prompt_tokens']} tokens, decode {r['decode_tokens_per_s']} tokens/s, medians)\n\n"
+            + markdown_table(
+                ["", "sources s", "first token s", "total s"],
+                [
+                    [
+                        "median",
+                        _s(r["sources"]["median_ms"]),
+                        _s(r["first_token"]["median_ms"]),
+                        _s(r["total"]["median_ms"]),
+                    ],
+                    ["p95", _s(r["sources"]["p95_ms"]), _s(r["first_token"]["p95_ms"]), _s(r["total"]["p95_ms"])],
+                ],
+            )
+            + f"\n\nmodel load {r['model_load_s']} s, peak memory {r['peak_memory_mb']} MB"
+        )
     if "runtime" in results:
         r = results["runtime"]
-        parts.append(f"llama.cpp runtime ({r['model_file']}, at most {r['threads']} threads, medians of "
-                     f"{r['repeats']} prompts)\n\n" + markdown_table(
-                         ["flash attention", "batch", "threads reading / writing", "prompt tokens",
-                          "prompt tokens/s (read)", "decode tokens/s"],
-                         [[v["flash_attention"], v["batch"], f"{v['reading_threads']} / {v['writing_threads']}",
-                           v["prompt_tokens"], v["prompt_tokens_per_s"], v["decode_tokens_per_s"]]
-                          for v in r["variants"]]))
+        parts.append(
+            f"llama.cpp runtime ({r['model_file']}, at most {r['threads']} threads, medians of "
+            f"{r['repeats']} prompts)\n\n"
+            + markdown_table(
+                [
+                    "flash attention",
+                    "batch",
+                    "threads reading / writing",
+                    "prompt tokens",
+                    "prompt tokens/s (read)",
+                    "decode tokens/s",
+                ],
+                [
+                    [
+                        v["flash_attention"],
+                        v["batch"],
+                        f"{v['reading_threads']} / {v['writing_threads']}",
+                        v["prompt_tokens"],
+                        v["prompt_tokens_per_s"],
+                        v["decode_tokens_per_s"],
+                    ]
+                    for v in r["variants"]
+                ],
+            )
+        )
     if "prompt" in results:
         from rag.evaluate.prompt_bench import table
 
@@ -454,8 +605,13 @@ def _s(ms: float | None) -> float | None:
 def run_from_cli(args: argparse.Namespace) -> int:
     what = ["index", "query", "answer"] if args.what == "all" else [args.what]
     out: Path = args.out or Path("bench-output") / "bench.json"
-    meta = {"command": command_line(args), "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "quick": args.quick,
-            "machine": machine_info(), "settings": settings_dict(Settings.from_env())}
+    meta = {
+        "command": command_line(args),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "quick": args.quick,
+        "machine": machine_info(),
+        "settings": settings_dict(Settings.from_env()),
+    }
     results: dict[str, dict] = {}
     for name in what:
         started = time.perf_counter()
@@ -468,9 +624,15 @@ def run_from_cli(args: argparse.Namespace) -> int:
         elif name == "prompt":
             from rag.evaluate.prompt_bench import DEFAULTS, WHOLE, bench_prompt
 
-            section = bench_prompt(args.articles, getattr(args, "questions", None), args.sample, args.seed,
-                                   out.parent, getattr(args, "config", None) or (WHOLE, DEFAULTS),
-                                   args.model)
+            section = bench_prompt(
+                args.articles,
+                getattr(args, "questions", None),
+                args.sample,
+                args.seed,
+                out.parent,
+                getattr(args, "config", None) or (WHOLE, DEFAULTS),
+                args.model,
+            )
         else:
             section = bench_answer(args.model, getattr(args, "seeds", None), args.quick)
         results[name] = {**section, "seconds": round(time.perf_counter() - started, 1), **meta}
@@ -480,8 +642,12 @@ def run_from_cli(args: argparse.Namespace) -> int:
             previous = json.loads(out.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             previous = {}
-    data = {**{k: v for k, v in previous.items() if k in SECTIONS}, **results,
-            "updated": meta["date"], "machine": meta["machine"]}
+    data = {
+        **{k: v for k, v in previous.items() if k in SECTIONS},
+        **results,
+        "updated": meta["date"],
+        "machine": meta["machine"],
+    }
     write_json(out, data)
     print()
     print(tables(results))

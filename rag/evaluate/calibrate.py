@@ -20,7 +20,7 @@ from rag.evaluate.evaluation import fmt, markdown_table, write_json
 
 
 def half(question_id: str) -> str:
-    """"fit" or "report", from a hash of the question id."""
+    """ "fit" or "report", from a hash of the question id."""
     return "fit" if hashlib.sha1(question_id.encode("utf-8")).digest()[0] % 2 == 0 else "report"
 
 
@@ -65,17 +65,34 @@ def main(argv: list[str] | None = None) -> int:
             mine = [r for r in records if half(r["id"]) == part]
             yes = [best_similarity(r) for r in mine if r["answerable"]]
             no = [best_similarity(r) for r in mine if not r["answerable"]]
-            numbers = {"answerable": len(yes), "unanswerable": len(no),
-                       "abstention_recall": sum(s < threshold for s in no) / len(no) if no else None,
-                       "false_abstention": sum(s < threshold for s in yes) / len(yes) if yes else None,
-                       "auroc": auroc(yes, no)}
+            numbers = {
+                "answerable": len(yes),
+                "unanswerable": len(no),
+                "abstention_recall": sum(s < threshold for s in no) / len(no) if no else None,
+                "false_abstention": sum(s < threshold for s in yes) / len(yes) if yes else None,
+                "auroc": auroc(yes, no),
+            }
             report["sets"].setdefault(name, {})[part] = numbers
-            rows.append([name, part, numbers["answerable"], numbers["unanswerable"], numbers["abstention_recall"],
-                         numbers["false_abstention"], numbers["auroc"]])
-    print(f"threshold (best passage similarity) {fmt(threshold)}, chosen on the fitting half's answerable "
-          f"questions (at most {args.max_false_abstention:.0%} declined)\n")
-    print(markdown_table(["set", "half", "answerable", "unanswerable", "abstention recall", "false abstention",
-                          "AUROC"], rows))
+            rows.append(
+                [
+                    name,
+                    part,
+                    numbers["answerable"],
+                    numbers["unanswerable"],
+                    numbers["abstention_recall"],
+                    numbers["false_abstention"],
+                    numbers["auroc"],
+                ]
+            )
+    print(
+        f"threshold (best passage similarity) {fmt(threshold)}, chosen on the fitting half's answerable "
+        f"questions (at most {args.max_false_abstention:.0%} declined)\n"
+    )
+    print(
+        markdown_table(
+            ["set", "half", "answerable", "unanswerable", "abstention recall", "false abstention", "AUROC"], rows
+        )
+    )
     write_json(args.out, report)
     print(f"\nwrote {args.out}")
     return 0

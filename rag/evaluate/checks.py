@@ -14,8 +14,14 @@ from pathlib import Path
 
 from rag.answering.qa import QA
 from rag.config import Settings
-from rag.evaluate.evaluation import (LazyEmbedder, eval_index_settings, load_questions, markdown_table,
-                                     sample_questions, write_json)
+from rag.evaluate.evaluation import (
+    LazyEmbedder,
+    eval_index_settings,
+    load_questions,
+    markdown_table,
+    sample_questions,
+    write_json,
+)
 from rag.index.indexing import build_index
 
 
@@ -50,15 +56,23 @@ def main(argv: list[str] | None = None) -> int:
     for kind, counts in decided.items():
         total = sum(counts.values())
         declined = total - counts["asks the model"]
-        rows.append([kind, total, declined, round(declined / total, 3) if total else None,
-                     ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items()) if reason != "asks the model")
-                     or "none"])
+        rows.append(
+            [
+                kind,
+                total,
+                declined,
+                round(declined / total, 3) if total else None,
+                ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items()) if reason != "asks the model")
+                or "none",
+            ]
+        )
     set_name = args.questions.resolve().parent.name
     print(f"{set_name}: checks before the model ({len(questions)} questions)\n")
     print(markdown_table(["questions", "count", "declined before the model", "share", "by reason"], rows))
     out = args.out or Path("eval-output") / f"{set_name}-checks.json"
-    write_json(out, {"set": set_name, "questions": len(questions),
-                     **{kind: dict(counts) for kind, counts in decided.items()}})
+    write_json(
+        out, {"set": set_name, "questions": len(questions), **{kind: dict(counts) for kind, counts in decided.items()}}
+    )
     print(f"\nwrote {out}")
     return 0
 

@@ -19,8 +19,8 @@ import shlex
 import shutil
 import sys
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 from rag.config import MILVUS_LITE, Settings
 from rag.errors import QuestionError, RagError
@@ -35,10 +35,14 @@ EXTRAS = ("question_date", "question_type", "removed_answers")  # kept in the re
 
 # --- helpers shared with rag.evaluate.benchmark ---------------------------------------------------------------------
 
+
 def machine_info() -> dict[str, object]:
     """CPU cores, RAM, CPU model, OS and Python of this machine."""
-    info: dict[str, object] = {"cores": os.cpu_count(), "platform": platform.platform(),
-                               "python": platform.python_version()}
+    info: dict[str, object] = {
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
     try:
         info["cores_usable"] = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -115,7 +119,7 @@ class LazyEmbedder:
         self._inner = None
 
     @property
-    def inner(self):  # noqa: ANN201 - an Embedder
+    def inner(self):
         if self._inner is None:
             from rag.index.indexing import make_embedder
 
@@ -134,14 +138,15 @@ class LazyEmbedder:
     def max_tokens(self) -> int:
         return self.inner.max_tokens
 
-    def count_tokens(self, texts):  # noqa: ANN001, ANN201
+    def count_tokens(self, texts):
         return self.inner.count_tokens(texts)
 
-    def encode(self, texts, progress: bool = False):  # noqa: ANN001, ANN201
+    def encode(self, texts, progress: bool = False):
         return self.inner.encode(texts, progress=progress)
 
 
 # --- the question set --------------------------------------------------------------------------------------
+
 
 def load_questions(path: Path) -> list[dict]:
     """Questions in the shared schema; a malformed line is an error naming the line."""
@@ -152,10 +157,13 @@ def load_questions(path: Path) -> list[dict]:
                 continue
             try:
                 item = json.loads(line)
-                question = {"id": str(item["id"]), "question": str(item["question"]),
-                            "answers": [str(a) for a in item.get("answers") or []],
-                            "answerable": bool(item.get("answerable", True)),
-                            "gold": [str(g) for g in item.get("gold_article_ids") or []]}
+                question = {
+                    "id": str(item["id"]),
+                    "question": str(item["question"]),
+                    "answers": [str(a) for a in item.get("answers") or []],
+                    "answerable": bool(item.get("answerable", True)),
+                    "gold": [str(g) for g in item.get("gold_article_ids") or []],
+                }
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
                 raise RagError(f"{path} line {lineno} is not a question in the shared schema ({exc})") from None
             for extra in EXTRAS:
@@ -201,17 +209,19 @@ def eval_index_settings(articles: Path, base: Settings, store: str = "folder") -
         os.replace(tmp, target)
     size = target.stat().st_size
     index = root / "index" if store == "folder" else f"{MILVUS_LITE}{root / 'milvus' / 'index.db'}"
-    settings = dataclasses.replace(base, seeds_dir=seeds, index_dir=index,
-                                   max_file_bytes=max(base.max_file_bytes, size + 1))
+    settings = dataclasses.replace(
+        base, seeds_dir=seeds, index_dir=index, max_file_bytes=max(base.max_file_bytes, size + 1)
+    )
     return settings, key
 
 
 def article_id(indexed_id: str) -> str:
     """The set's article id of an indexed article ("articles.jsonl#abc" -> "abc")."""
-    return indexed_id[len(ID_PREFIX):] if indexed_id.startswith(ID_PREFIX) else indexed_id
+    return indexed_id.removeprefix(ID_PREFIX)
 
 
 # --- records -----------------------------------------------------------------------------------------------
+
 
 class Records:
     """Per-question records in <out>/records.jsonl, appended as they finish; the key decides what is done."""
@@ -243,41 +253,83 @@ class Records:
         self._handle.close()
 
 
-def retrieval_record(question: dict, mode: str, config: str, hits: Sequence, seconds: float,
-                     time_frame: dict | None = None) -> dict:
+def retrieval_record(
+    question: dict, mode: str, config: str, hits: Sequence, seconds: float, time_frame: dict | None = None
+) -> dict:
     ranked = [article_id(h.article_id) for h in hits]
-    return {"key": Records.key("retrieval", question["id"], config, mode), "kind": "retrieval", "mode": mode,
-            "id": question["id"], "config": config, "gold": question["gold"], "answerable": question["answerable"],
-            "retrieved": ranked, "similarities": [round(h.similarity, 4) for h in hits],
-            "seconds": round(seconds, 5), "time_frame": time_frame, **scoring.score_retrieval(ranked, question["gold"]),
-            **{k: question[k] for k in EXTRAS if k in question}}
+    return {
+        "key": Records.key("retrieval", question["id"], config, mode),
+        "kind": "retrieval",
+        "mode": mode,
+        "id": question["id"],
+        "config": config,
+        "gold": question["gold"],
+        "answerable": question["answerable"],
+        "retrieved": ranked,
+        "similarities": [round(h.similarity, 4) for h in hits],
+        "seconds": round(seconds, 5),
+        "time_frame": time_frame,
+        **scoring.score_retrieval(ranked, question["gold"]),
+        **{k: question[k] for k in EXTRAS if k in question},
+    }
 
 
 def answer_record(question: dict, config: str, answer: object | None, error: str | None = None) -> dict:
     from rag.answering.citations import answer_sentences
 
-    record = {"key": Records.key("answer", question["id"], config), "kind": "answer", "id": question["id"],
-              "config": config, "question": question["question"], "answers": question["answers"],
-              "answerable": question["answerable"], "gold": question["gold"],
-              **{k: question[k] for k in EXTRAS if k in question}}
+    record = {
+        "key": Records.key("answer", question["id"], config),
+        "kind": "answer",
+        "id": question["id"],
+        "config": config,
+        "question": question["question"],
+        "answers": question["answers"],
+        "answerable": question["answerable"],
+        "gold": question["gold"],
+        **{k: question[k] for k in EXTRAS if k in question},
+    }
     if answer is None:
-        record.update(text="", abstained=False, citations=[], invalid_citations=0, sentences=0,
-                      uncited_sentences=[], timings={}, retrieved=[], error=error, abstain_reason=None,
-                      unsupported=[])
+        record.update(
+            text="",
+            abstained=False,
+            citations=[],
+            invalid_citations=0,
+            sentences=0,
+            uncited_sentences=[],
+            timings={},
+            retrieved=[],
+            error=error,
+            abstain_reason=None,
+            unsupported=[],
+        )
     else:
         record.update(
-            text=answer.text, abstained=answer.abstained,
-            citations=[{"number": c.number, "article_id": article_id(c.article_id), "title": c.title,
-                        "source": c.source, "published": c.published, "passage": c.passage}
-                       for c in answer.citations],
-            abstain_reason=answer.abstain_reason, unsupported=list(answer.unsupported), reply=answer.reply,
+            text=answer.text,
+            abstained=answer.abstained,
+            citations=[
+                {
+                    "number": c.number,
+                    "article_id": article_id(c.article_id),
+                    "title": c.title,
+                    "source": c.source,
+                    "published": c.published,
+                    "passage": c.passage,
+                }
+                for c in answer.citations
+            ],
+            abstain_reason=answer.abstain_reason,
+            unsupported=list(answer.unsupported),
+            reply=answer.reply,
             invalid_citations=answer.invalid_citations,
             sentences=0 if answer.abstained else len(answer_sentences(answer.text)),
             uncited_sentences=list(answer.uncited_sentences),
-            timings=dataclasses.asdict(answer.timings), time_frame=answer.time_frame,
-            retrieved=[article_id(h.article_id) for h in answer.hits])
-    record.update(scoring.score_answer(record["text"], question["answers"], question["answerable"],
-                                       record["abstained"]))
+            timings=dataclasses.asdict(answer.timings),
+            time_frame=answer.time_frame,
+            retrieved=[article_id(h.article_id) for h in answer.hits],
+        )
+    record.update(
+        scoring.score_answer(record["text"], question["answers"], question["answerable"], record["abstained"])
+    )
     record["citations_gold"] = [c["article_id"] in set(question["gold"]) for c in record["citations"]]
     return record
 
@@ -287,12 +339,15 @@ def rescore(record: dict) -> dict:
     if record["kind"] == "retrieval":
         return {**record, **scoring.score_retrieval(record["retrieved"], record["gold"])}
     gold = set(record["gold"])
-    return {**record, **scoring.score_answer(record["text"], record["answers"], record["answerable"],
-                                             record["abstained"]),
-            "citations_gold": [c["article_id"] in gold for c in record["citations"]]}
+    return {
+        **record,
+        **scoring.score_answer(record["text"], record["answers"], record["answerable"], record["abstained"]),
+        "citations_gold": [c["article_id"] in gold for c in record["citations"]],
+    }
 
 
 # --- the run -----------------------------------------------------------------------------------------------
+
 
 def run_from_cli(args: argparse.Namespace) -> int:
     from tqdm import tqdm
@@ -312,8 +367,9 @@ def run_from_cli(args: argparse.Namespace) -> int:
         if not questions:
             raise RagError(f"{args.questions} has no questions of type {args.question_type!r}")
     questions = sample_questions(questions, args.sample, args.seed)
-    base = Settings.from_env(generator=getattr(args, "model", None),
-                             news_aware=False if getattr(args, "no_news", False) else None)
+    base = Settings.from_env(
+        generator=getattr(args, "model", None), news_aware=False if getattr(args, "no_news", False) else None
+    )
     settings, index_key = eval_index_settings(args.articles, base, getattr(args, "store", "folder"))
     print(f"{len(questions)} questions from {args.questions}; index of {args.articles} in {settings.index_dir}")
 
@@ -323,12 +379,35 @@ def run_from_cli(args: argparse.Namespace) -> int:
 
     qa = QA(settings, embedder=embedder)
     retriever = qa.retriever()
-    retrieval_config = fingerprint({"index": index_key, "k": RETRIEVAL_K, "candidates": settings.candidates,
-                                    "dense_weight": settings.dense_weight, "news_aware": settings.news_aware,
-                                    "max_per_article": settings.max_per_article})
-    answer_settings = {"index": index_key, **{k: getattr(settings, k) for k in (
-        "generator", "top_k", "min_score", "candidates", "dense_weight", "recheck_similarity", "max_new_tokens",
-        "prompt_tokens", "context_tokens", "news_aware", "max_per_article")}}
+    retrieval_config = fingerprint(
+        {
+            "index": index_key,
+            "k": RETRIEVAL_K,
+            "candidates": settings.candidates,
+            "dense_weight": settings.dense_weight,
+            "news_aware": settings.news_aware,
+            "max_per_article": settings.max_per_article,
+        }
+    )
+    answer_settings = {
+        "index": index_key,
+        **{
+            k: getattr(settings, k)
+            for k in (
+                "generator",
+                "top_k",
+                "min_score",
+                "candidates",
+                "dense_weight",
+                "recheck_similarity",
+                "max_new_tokens",
+                "prompt_tokens",
+                "context_tokens",
+                "news_aware",
+                "max_per_article",
+            )
+        },
+    }
     if settings.news_aware:  # without news awareness it changes nothing (keeps earlier records valid)
         answer_settings["best_article_chunks"] = settings.best_article_chunks
     answer_settings["sentence_share"] = settings.sentence_share  # older records read whole passages: not reused
@@ -349,8 +428,11 @@ def run_from_cli(args: argparse.Namespace) -> int:
 
     loading: dict[str, float] = {}
     try:
-        todo = [q for q in questions
-                if any(Records.key("retrieval", q["id"], retrieval_config, m) not in records.done for m in MODES)]
+        todo = [
+            q
+            for q in questions
+            if any(Records.key("retrieval", q["id"], retrieval_config, m) not in records.done for m in MODES)
+        ]
         if todo:  # load the embedder outside the timed searches
             t0 = time.perf_counter()
             embedder.encode(["warm-up question"])
@@ -363,13 +445,21 @@ def run_from_cli(args: argparse.Namespace) -> int:
                 t0 = time.perf_counter()
                 plan = qa.plan(question["question"], reference_date=question.get("question_date"))
                 hits, plan = qa.search(plan, k=RETRIEVAL_K, mode=mode, min_similarity=-1.0)
-                records.add(retrieval_record(question, mode, retrieval_config, hits, time.perf_counter() - t0,
-                                             plan.frame.to_dict() if plan.frame and plan.frame.applies else None))
+                records.add(
+                    retrieval_record(
+                        question,
+                        mode,
+                        retrieval_config,
+                        hits,
+                        time.perf_counter() - t0,
+                        plan.frame.to_dict() if plan.frame and plan.frame.applies else None,
+                    )
+                )
         if not args.retrieval_only:
             todo = [q for q in questions if Records.key("answer", q["id"], answer_config) not in records.done]
             if todo:  # load the answering model outside the timed answers
                 t0 = time.perf_counter()
-                qa.generator
+                _ = qa.generator
                 loading["answer_model_s"] = round(time.perf_counter() - t0, 2)
             for question in tqdm(todo, desc="answers", unit="q", disable=not todo):
                 try:
@@ -390,14 +480,25 @@ def run_from_cli(args: argparse.Namespace) -> int:
         "set": set_name,
         "articles_file": str(args.articles.resolve()),
         "questions_file": str(args.questions.resolve()),
-        "sample": args.sample, "seed": args.seed,
+        "sample": args.sample,
+        "seed": args.seed,
         "questions": len(questions),
         "machine": machine_info(),
         "settings": settings_dict(settings),
-        "index": {"folder": str(settings.index_dir), "key": index_key, "articles": len(manifest["articles"]),
-                  "chunks": retriever.store.count(), "settings": manifest["settings"]},
-        "retrieval_config": {"key": retrieval_config, "k": RETRIEVAL_K, "candidates": settings.candidates,
-                             "min_similarity": -1.0, "modes": list(MODES)},
+        "index": {
+            "folder": str(settings.index_dir),
+            "key": index_key,
+            "articles": len(manifest["articles"]),
+            "chunks": retriever.store.count(),
+            "settings": manifest["settings"],
+        },
+        "retrieval_config": {
+            "key": retrieval_config,
+            "k": RETRIEVAL_K,
+            "candidates": settings.candidates,
+            "min_similarity": -1.0,
+            "modes": list(MODES),
+        },
         "answer_config": None if args.retrieval_only else {"key": answer_config, **answer_settings},
         "seconds": round(time.perf_counter() - started, 1),
         "model_load_s": loading,
@@ -417,36 +518,100 @@ def run_from_cli(args: argparse.Namespace) -> int:
 
 # --- output ------------------------------------------------------------------------------------------------
 
+
 def summary_tables(summary: Mapping) -> str:
     """Markdown tables of the summary (also printed to stdout)."""
     rows = []
     for mode, s in summary["retrieval"].items():
         latency = s["latency_s"]
-        rows.append([mode, s["questions"], s["recall@1"], s["recall@5"], s["recall@10"], s["mrr@10"],
-                     s["coverage@10"], _ms(latency["median"]), _ms(latency["p95"])])
+        rows.append(
+            [
+                mode,
+                s["questions"],
+                s["recall@1"],
+                s["recall@5"],
+                s["recall@10"],
+                s["mrr@10"],
+                s["coverage@10"],
+                _ms(latency["median"]),
+                _ms(latency["p95"]),
+            ]
+        )
     text = "Retrieval (top-10 passages; recall@k = a gold article among the top-k passages' articles)\n\n"
-    text += markdown_table(["retriever", "questions", "recall@1", "recall@5", "recall@10", "MRR@10",
-                            "gold coverage@10", "median ms", "p95 ms"], rows)
+    text += markdown_table(
+        [
+            "retriever",
+            "questions",
+            "recall@1",
+            "recall@5",
+            "recall@10",
+            "MRR@10",
+            "gold coverage@10",
+            "median ms",
+            "p95 ms",
+        ],
+        rows,
+    )
     answers = summary.get("answers")
     if answers:
         text += "\n\nAnswers (EM / F1 / contains over answerable questions)\n\n"
         text += markdown_table(
-            ["questions", "EM", "F1", "contains", "abstain P", "abstain R", "false abstain", "citation P",
-             "citation holds answer", "cited sentences", "invalid cites", "retrieve s (med)",
-             "first token s (med)", "total s (med)", "total s (p95)"],
-            [[answers["questions"], answers["em"], answers["f1"], answers["contains"],
-              answers["abstention_precision"], answers["abstention_recall"], answers["false_abstention_rate"],
-              answers["citation_precision"], answers["answer_citation_precision"],
-              answers["cited_sentence_share"], answers["invalid_citations"],
-              answers["retrieve_s"]["median"], answers["first_token_s"]["median"], answers["total_s"]["median"],
-              answers["total_s"]["p95"]]])
+            [
+                "questions",
+                "EM",
+                "F1",
+                "contains",
+                "abstain P",
+                "abstain R",
+                "false abstain",
+                "citation P",
+                "citation holds answer",
+                "cited sentences",
+                "invalid cites",
+                "retrieve s (med)",
+                "first token s (med)",
+                "total s (med)",
+                "total s (p95)",
+            ],
+            [
+                [
+                    answers["questions"],
+                    answers["em"],
+                    answers["f1"],
+                    answers["contains"],
+                    answers["abstention_precision"],
+                    answers["abstention_recall"],
+                    answers["false_abstention_rate"],
+                    answers["citation_precision"],
+                    answers["answer_citation_precision"],
+                    answers["cited_sentence_share"],
+                    answers["invalid_citations"],
+                    answers["retrieve_s"]["median"],
+                    answers["first_token_s"]["median"],
+                    answers["total_s"]["median"],
+                    answers["total_s"]["p95"],
+                ]
+            ],
+        )
         text += "\n\nVerification\n\n" + markdown_table(
-            ["unsupported claims", "sentences removed", "answers outside the time range",
-             "answers naming a removed answer", "abstention reasons"],
-            [[answers["unsupported_claims"], answers["removed_sentences"], answers["out_of_range_answers"],
-              answers["removed_answer_named"],
-              ", ".join(f"{reason} {count}" for reason, count in sorted(answers["abstention_reasons"].items()))
-              or "none"]])
+            [
+                "unsupported claims",
+                "sentences removed",
+                "answers outside the time range",
+                "answers naming a removed answer",
+                "abstention reasons",
+            ],
+            [
+                [
+                    answers["unsupported_claims"],
+                    answers["removed_sentences"],
+                    answers["out_of_range_answers"],
+                    answers["removed_answer_named"],
+                    ", ".join(f"{reason} {count}" for reason, count in sorted(answers["abstention_reasons"].items()))
+                    or "none",
+                ]
+            ],
+        )
         if answers["errors"]:
             text += f"\n\n{answers['errors']} questions were rejected (see records with an 'error')."
     return text
@@ -515,18 +680,19 @@ def report_markdown(result: Mapping, tables: str, plots: Sequence[str]) -> str:
         "",
         f"- date: {result['date']}, wall time {result['seconds']} s",
         f"- machine: {machine.get('cores')} cores, {machine.get('ram_gb', '?')} GB RAM, {machine.get('cpu', '?')}",
-        f"- questions: {result['questions']}" + (f" (sample of {result['sample']}, seed {result['seed']})"
-                                                  if result["sample"] else ""),
-        f"- index: {index['articles']} articles, {index['chunks']} chunks, {index['settings']}, "
-        f"in {index['folder']}",
+        f"- questions: {result['questions']}"
+        + (f" (sample of {result['sample']}, seed {result['seed']})" if result["sample"] else ""),
+        f"- index: {index['articles']} articles, {index['chunks']} chunks, {index['settings']}, in {index['folder']}",
         f"- retrieval: top {result['retrieval_config']['k']} passages, {result['retrieval_config']['candidates']} "
         "candidates per retriever, no similarity threshold",
     ]
     if result["answer_config"]:
         config = result["answer_config"]
-        lines.append(f"- answers: model {config['generator']}, top {config['top_k']} passages, abstain below "
-                     f"similarity {config['min_score']}, prompt budget {config['prompt_tokens']} tokens, "
-                     f"{config.get('sentence_share', 1.0):g} of each passage's sentences")
+        lines.append(
+            f"- answers: model {config['generator']}, top {config['top_k']} passages, abstain below "
+            f"similarity {config['min_score']}, prompt budget {config['prompt_tokens']} tokens, "
+            f"{config.get('sentence_share', 1.0):g} of each passage's sentences"
+        )
     lines += ["", tables, ""]
     lines += [f"![{p.removesuffix('.png')}]({p})" for p in plots]
     lines += [

@@ -13,15 +13,23 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 from rag.config import Settings, parse_setting
 from rag.errors import RagError
 from rag.evaluate import scoring
 from rag.evaluate.benchmark import default_articles
-from rag.evaluate.evaluation import (LazyEmbedder, Records, answer_record, eval_index_settings, fingerprint,
-                                     load_questions, markdown_table, sample_questions)
+from rag.evaluate.evaluation import (
+    LazyEmbedder,
+    Records,
+    answer_record,
+    eval_index_settings,
+    fingerprint,
+    load_questions,
+    markdown_table,
+    sample_questions,
+)
 
 Log = Callable[[str], None]
 WHOLE = {"sentence_share": 1.0}  # whole passages
@@ -30,27 +38,40 @@ DEFAULTS: dict[str, object] = {}
 
 def configurations(base: Settings, overrides: Sequence[Mapping[str, object]]) -> dict[str, Settings]:
     """One configuration per set of setting overrides, named by them ({} is the defaults)."""
-    return {", ".join(f"{key} {value}" for key, value in changes.items()) or "defaults":
-            dataclasses.replace(base, **changes) for changes in overrides}
+    return {
+        ", ".join(f"{key} {value}" for key, value in changes.items()) or "defaults": dataclasses.replace(
+            base, **changes
+        )
+        for changes in overrides
+    }
 
 
 def parse_config(text: str) -> dict[str, object]:
-    """"sentence_share=1,fixed_instructions=0" -> {"sentence_share": 1.0, "fixed_instructions": False}; "" is
+    """ "sentence_share=1,fixed_instructions=0" -> {"sentence_share": 1.0, "fixed_instructions": False}; "" is
     the defaults. RagError naming the setting when it is unknown or its value is not one."""
     fields = {f.name: f.type for f in dataclasses.fields(Settings)}
     changes: dict[str, object] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, _, value = part.partition("=")
         if name not in fields or not value:
-            raise RagError(f"--config {text!r}: write settings as name=value, like sentence_share=1 (names: "
-                           "the fields of rag.Settings)")
+            raise RagError(
+                f"--config {text!r}: write settings as name=value, like sentence_share=1 (names: "
+                "the fields of rag.Settings)"
+            )
         changes[name] = parse_setting(name, value, fields[name])
     return changes
 
 
-def bench_prompt(articles: Path | None, questions_file: Path | None, sample: int, seed: int, out_folder: Path,
-                 overrides: Sequence[Mapping[str, object]] = (WHOLE, DEFAULTS), model: str | None = None,
-                 log: Log = print) -> dict[str, object]:
+def bench_prompt(
+    articles: Path | None,
+    questions_file: Path | None,
+    sample: int,
+    seed: int,
+    out_folder: Path,
+    overrides: Sequence[Mapping[str, object]] = (WHOLE, DEFAULTS),
+    model: str | None = None,
+    log: Log = print,
+) -> dict[str, object]:
     """Run the configurations on the questions; the summary of each (see summarize) and their ratios."""
     from rag.answering.qa import QA
     from rag.index.indexing import build_index
@@ -65,36 +86,52 @@ def bench_prompt(articles: Path | None, questions_file: Path | None, sample: int
     embedder = LazyEmbedder(settings)
     build_index(settings, embedder=embedder, log=log, progress=True)
     configs = configurations(settings, overrides)
-    keys = {name: fingerprint({"index": index_key, "bench": "prompt", "config": name,
-                               **dataclasses.asdict(config)}) for name, config in configs.items()}
+    keys = {
+        name: fingerprint({"index": index_key, "bench": "prompt", "config": name, **dataclasses.asdict(config)})
+        for name, config in configs.items()
+    }
     records = Records(out_folder / "prompt-records.jsonl")
     qas = {name: QA(config, embedder=embedder) for name, config in configs.items()}
     loads = {}
     try:
         for name, qa in qas.items():
             t0 = time.perf_counter()
-            qa.generator  # each its own model copy and prompt cache
+            _ = qa.generator  # each its own model copy and prompt cache
             loads[name] = round(time.perf_counter() - t0, 1)
         qas[next(iter(qas))].answer("warm-up question about the news")
         names = list(configs)
         for number, question in enumerate(questions, start=1):
-            order = names[number % len(names):] + names[:number % len(names)]
+            order = names[number % len(names) :] + names[: number % len(names)]
             for name in order:
                 key = Records.key("answer", question["id"], keys[name])
                 if key in records.done:
                     continue
                 answer = qas[name].answer(question["question"], reference_date=question.get("question_date"))
                 records.add(answer_record(question, keys[name], answer))
-            log(f"  {number}/{len(questions)}: " + ", ".join(
-                f"{name} {_first_token(records.done[Records.key('answer', question['id'], keys[name])])}"
-                for name in names))
+            log(
+                f"  {number}/{len(questions)}: "
+                + ", ".join(
+                    f"{name} {_first_token(records.done[Records.key('answer', question['id'], keys[name])])}"
+                    for name in names
+                )
+            )
     finally:
         records.close()
-    rows = {name: summarize([records.done[Records.key("answer", q["id"], keys[name])] for q in questions])
-            for name in configs}
-    return {"articles": str(articles), "questions_file": str(questions_file), "questions": len(questions),
-            "sample": sample, "seed": seed, "model_load_s": loads, "configurations": rows,
-            "first_token_ratio": _ratio(rows, "first_token_s"), "prompt_token_ratio": _ratio(rows, "prompt_tokens")}
+    rows = {
+        name: summarize([records.done[Records.key("answer", q["id"], keys[name])] for q in questions])
+        for name in configs
+    }
+    return {
+        "articles": str(articles),
+        "questions_file": str(questions_file),
+        "questions": len(questions),
+        "sample": sample,
+        "seed": seed,
+        "model_load_s": loads,
+        "configurations": rows,
+        "first_token_ratio": _ratio(rows, "first_token_s"),
+        "prompt_token_ratio": _ratio(rows, "prompt_tokens"),
+    }
 
 
 def _first_token(record: dict) -> str:
@@ -111,7 +148,8 @@ def summarize(records: list[dict]) -> dict[str, object]:
     prompt_tokens = scoring.percentile([t["prompt_tokens"] for t in asked], 50)
     answers = scoring.summarize_answers(records)
     return {
-        "questions": len(records), "asked_the_model": len(asked),
+        "questions": len(records),
+        "asked_the_model": len(asked),
         "prompt_tokens": prompt_tokens,
         "first_token_s": scoring.percentile([t.get("first_token_s") for t in asked], 50),
         "first_token_p95_s": scoring.percentile([t.get("first_token_s") for t in asked], 95),
@@ -121,8 +159,18 @@ def summarize(records: list[dict]) -> dict[str, object]:
         "second_attempts": sum(1 for t in asked if t.get("attempts", 0) > 1),
         "prompt_reading_tokens_per_s": reading_speed,
         "floor_s": prompt_tokens / reading_speed if prompt_tokens and reading_speed else None,
-        **{key: answers[key] for key in ("contains", "f1", "abstentions", "false_abstention_rate",
-                                         "citation_precision", "answer_citation_precision", "unsupported_claims")},
+        **{
+            key: answers[key]
+            for key in (
+                "contains",
+                "f1",
+                "abstentions",
+                "false_abstention_rate",
+                "citation_precision",
+                "answer_citation_precision",
+                "unsupported_claims",
+            )
+        },
     }
 
 
@@ -134,15 +182,45 @@ def _ratio(rows: dict[str, dict], key: str) -> dict[str, float | None]:
 
 def table(section: dict) -> str:
     """The side-by-side table of `rag bench prompt`."""
-    header = ["configuration", "asked the model", "prompt tokens (median)", "first token s (median)",
-              "first token s (p95)", "decode tok/s", "total s (median)", "total s (p95)", "second attempts",
-              "floor s", "contains", "citation P", "holds answer", "unsupported claims"]
-    rows = [[name, r["asked_the_model"], r["prompt_tokens"], r["first_token_s"], r["first_token_p95_s"],
-             r["decode_tokens_per_s"], r["total_s"], r["total_p95_s"], r["second_attempts"], r["floor_s"],
-             r["contains"], r["citation_precision"], r["answer_citation_precision"], r["unsupported_claims"]]
-            for name, r in section["configurations"].items()]
+    header = [
+        "configuration",
+        "asked the model",
+        "prompt tokens (median)",
+        "first token s (median)",
+        "first token s (p95)",
+        "decode tok/s",
+        "total s (median)",
+        "total s (p95)",
+        "second attempts",
+        "floor s",
+        "contains",
+        "citation P",
+        "holds answer",
+        "unsupported claims",
+    ]
+    rows = [
+        [
+            name,
+            r["asked_the_model"],
+            r["prompt_tokens"],
+            r["first_token_s"],
+            r["first_token_p95_s"],
+            r["decode_tokens_per_s"],
+            r["total_s"],
+            r["total_p95_s"],
+            r["second_attempts"],
+            r["floor_s"],
+            r["contains"],
+            r["citation_precision"],
+            r["answer_citation_precision"],
+            r["unsupported_claims"],
+        ]
+        for name, r in section["configurations"].items()
+    ]
     header[1:1] = ["first token / first row", "prompt tokens / first row"]
     for row in rows:
         row[1:1] = [section["first_token_ratio"][row[0]], section["prompt_token_ratio"][row[0]]]
-    return (f"Prompt benchmark ({section['questions']} questions of {Path(section['questions_file']).parent.name}, "
-            f"seed {section['seed']})\n\n" + markdown_table(header, rows))
+    return (
+        f"Prompt benchmark ({section['questions']} questions of {Path(section['questions_file']).parent.name}, "
+        f"seed {section['seed']})\n\n" + markdown_table(header, rows)
+    )

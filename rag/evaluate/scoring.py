@@ -14,7 +14,7 @@ import math
 import re
 import string
 from collections import Counter
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from rag.markers import MARKER
 
@@ -26,6 +26,7 @@ CURVE_KS = tuple(range(1, 11))
 
 
 # --- answers ---------------------------------------------------------------------------------------------
+
 
 def normalize_answer(text: str, punctuation: str = "") -> str:
     """SQuAD normalisation: lowercase, strip punctuation, drop the articles a/an/the, collapse whitespace.
@@ -79,6 +80,7 @@ def contains(prediction: str, answers: Sequence[str]) -> float:
 
 # --- retrieval -------------------------------------------------------------------------------------------
 
+
 def unique_in_order(items: Iterable[str]) -> list[str]:
     """Items without repeats, each at its first occurrence."""
     return list(dict.fromkeys(items))
@@ -118,6 +120,7 @@ def mrr_at_k(ranked: Sequence[str], gold: Iterable[str], k: int = 10) -> float:
 
 # --- abstention and citations ------------------------------------------------------------------------------
 
+
 def abstention_scores(abstained: Sequence[bool], answerable: Sequence[bool]) -> dict[str, float | None]:
     """Precision and recall of abstaining, where abstaining is right exactly on unanswerable questions.
 
@@ -128,8 +131,12 @@ def abstention_scores(abstained: Sequence[bool], answerable: Sequence[bool]) -> 
     right = sum(1 for a, ok in pairs if a and not ok)
     made = sum(1 for a, _ in pairs if a)
     unanswerable = sum(1 for _, ok in pairs if not ok)
-    return {"precision": right / made if made else None, "recall": right / unanswerable if unanswerable else None,
-            "abstentions": made, "unanswerable": unanswerable}
+    return {
+        "precision": right / made if made else None,
+        "recall": right / unanswerable if unanswerable else None,
+        "abstentions": made,
+        "unanswerable": unanswerable,
+    }
 
 
 def citation_precision(cited: Sequence[Sequence[str]], gold: Sequence[Iterable[str]]) -> float | None:
@@ -172,8 +179,12 @@ def unsupported_claim_share(records: Sequence[Mapping]) -> float | None:
     for record in records:
         if record["abstained"] or not record.get("text"):
             continue
-        passages = {c.get("number"): passage_words(c.get("title", ""), c.get("source", ""), c.get("published"),
-                                               c.get("passage", "")) for c in record.get("citations", [])}
+        passages = {
+            c.get("number"): passage_words(
+                c.get("title", ""), c.get("source", ""), c.get("published"), c.get("passage", "")
+            )
+            for c in record.get("citations", [])
+        }
         shown += len(answer_sentences(record["text"]))
         unfound += len(unfound_claims(record["text"], passages))
     return unfound / shown if shown else None
@@ -194,8 +205,13 @@ def out_of_range_answers(records: Sequence[Mapping]) -> int:
 
 def removed_answer_named(records: Sequence[Mapping]) -> int:
     """Answers naming an answer that was removed from the corpus (it came from the model's memory)."""
-    return sum(1 for r in records if r.get("removed_answers") and not r["abstained"]
-               and contains(strip_citations(r.get("text", "")), r["removed_answers"]) == 1.0)
+    return sum(
+        1
+        for r in records
+        if r.get("removed_answers")
+        and not r["abstained"]
+        and contains(strip_citations(r.get("text", "")), r["removed_answers"]) == 1.0
+    )
 
 
 def cited_sentence_share(sentences: int, uncited: int) -> float | None:
@@ -204,6 +220,7 @@ def cited_sentence_share(sentences: int, uncited: int) -> float | None:
 
 
 # --- statistics ------------------------------------------------------------------------------------------
+
 
 def percentile(values: Iterable[float | None], q: float) -> float | None:
     """The q-th percentile (0..100) with linear interpolation (numpy's default); None when empty."""
@@ -226,6 +243,7 @@ def _latency(values: Iterable[float | None]) -> dict[str, float | None]:
 
 
 # --- aggregation -----------------------------------------------------------------------------------------
+
 
 def score_retrieval(ranked: Sequence[str], gold: Sequence[str]) -> dict[str, float]:
     """The per-question retrieval numbers stored in a record."""
@@ -264,10 +282,11 @@ def summarize_retrieval(records: Sequence[Mapping]) -> dict[str, object]:
     summary["coverage@10"] = mean(gold_coverage_at_k(r["retrieved"], r["gold"], 10) for r in scored)
     answerable = [r for r in scored if r.get("answerable", True)]
     if len(answerable) != len(scored):
-        summary["answerable_only"] = {"questions": len(answerable),
-                                      **{f"recall@{k}": mean(recall_at_k(r["retrieved"], r["gold"], k)
-                                                             for r in answerable) for k in RECALL_KS},
-                                      "mrr@10": mean(mrr_at_k(r["retrieved"], r["gold"], 10) for r in answerable)}
+        summary["answerable_only"] = {
+            "questions": len(answerable),
+            **{f"recall@{k}": mean(recall_at_k(r["retrieved"], r["gold"], k) for r in answerable) for k in RECALL_KS},
+            "mrr@10": mean(mrr_at_k(r["retrieved"], r["gold"], 10) for r in answerable),
+        }
     summary["recall_curve"] = {str(k): v for k, v in zip(CURVE_KS, curve)}
     summary["latency_s"] = _latency(r.get("seconds") for r in records)
     return summary
@@ -280,8 +299,11 @@ def summarize_answers(records: Sequence[Mapping]) -> dict[str, object]:
     abstention = abstention_scores([r["abstained"] for r in records], [r["answerable"] for r in records])
     timings = [r.get("timings") or {} for r in records]
     quoted = [r for r in scored if all("passage" in c for c in r.get("citations", []))]  # older records lack it
-    shares = [cited_sentence_share(r.get("sentences", 0), len(r.get("uncited_sentences", [])))
-              for r in records if not r["abstained"]]
+    shares = [
+        cited_sentence_share(r.get("sentences", 0), len(r.get("uncited_sentences", [])))
+        for r in records
+        if not r["abstained"]
+    ]
     return {
         "questions": len(records),
         "answerable": len(answerable),
@@ -293,17 +315,19 @@ def summarize_answers(records: Sequence[Mapping]) -> dict[str, object]:
         "abstentions": abstention["abstentions"],
         "unanswerable": abstention["unanswerable"],
         "false_abstention_rate": mean(float(r["abstained"]) for r in answerable),
-        "citation_precision": citation_precision([[c["article_id"] for c in r.get("citations", [])]
-                                                  for r in answerable], [r.get("gold", []) for r in answerable]),
+        "citation_precision": citation_precision(
+            [[c["article_id"] for c in r.get("citations", [])] for r in answerable],
+            [r.get("gold", []) for r in answerable],
+        ),
         "answer_citation_precision": answer_citation_precision(
-            [[c["passage"] for c in r.get("citations", [])] for r in quoted], [r["answers"] for r in quoted]),
+            [[c["passage"] for c in r.get("citations", [])] for r in quoted], [r["answers"] for r in quoted]
+        ),
         "citations": sum(len(r.get("citations", [])) for r in records),
         "cited_sentence_share": mean(shares),
         "invalid_citations": sum(r.get("invalid_citations", 0) for r in records),
         "unsupported_claims": unsupported_claim_share(records),
         "removed_sentences": sum(len(r.get("unsupported") or []) for r in records),
-        "abstention_reasons": dict(Counter(r.get("abstain_reason") or "unrecorded" for r in records
-                                           if r["abstained"])),
+        "abstention_reasons": dict(Counter(r.get("abstain_reason") or "unrecorded" for r in records if r["abstained"])),
         "out_of_range_answers": out_of_range_answers(records),
         "removed_answer_named": removed_answer_named(records),
         "errors": sum(1 for r in records if r.get("error")),
@@ -320,5 +344,7 @@ def summarize(records: Sequence[Mapping]) -> dict[str, object]:
         if record.get("kind") == "retrieval":
             modes.setdefault(record["mode"], []).append(record)
     answers = [r for r in records if r.get("kind") == "answer"]
-    return {"retrieval": {mode: summarize_retrieval(rs) for mode, rs in modes.items()},
-            "answers": summarize_answers(answers) if answers else None}
+    return {
+        "retrieval": {mode: summarize_retrieval(rs) for mode, rs in modes.items()},
+        "answers": summarize_answers(answers) if answers else None,
+    }

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from rag.config import Settings
 from rag.evaluate.evaluation import eval_index_settings, load_questions, sample_questions, write_json
@@ -20,26 +20,38 @@ from rag.index.stores.contract import ChunkStore
 TOP = 5
 
 
-def agreement(first: ChunkStore, second: ChunkStore, embedder: Embedder, questions: Sequence[str],
-              settings: Settings, k: int = TOP) -> dict[str, object]:
+def agreement(
+    first: ChunkStore,
+    second: ChunkStore,
+    embedder: Embedder,
+    questions: Sequence[str],
+    settings: Settings,
+    k: int = TOP,
+) -> dict[str, object]:
     """Dense top-k identical (same chunks, same order) and hybrid top-k article overlap, per question and mean."""
     from rag.search.retrieval import Retriever
 
-    retrievers = [Retriever(store, embedder, settings.candidates, settings.max_per_article, settings.dense_weight)
-                  for store in (first, second)]
+    retrievers = [
+        Retriever(store, embedder, settings.candidates, settings.max_per_article, settings.dense_weight)
+        for store in (first, second)
+    ]
     identical, overlaps = [], []
     for question in questions:
         dense = [[hit.chunk_id for hit in r.search(question, k, mode="dense")] for r in retrievers]
         identical.append(dense[0] == dense[1])
         hybrid = [{hit.article_id for hit in r.search(question, k)} for r in retrievers]
         overlaps.append(len(hybrid[0] & hybrid[1]) / max(1, len(hybrid[0])))
-    return {"questions": len(questions), "k": k, "dense_identical": sum(identical) / max(1, len(questions)),
-            "hybrid_article_overlap": sum(overlaps) / max(1, len(overlaps)),
-            "hybrid_overlap_below_1": sum(o < 1 for o in overlaps)}
+    return {
+        "questions": len(questions),
+        "k": k,
+        "dense_identical": sum(identical) / max(1, len(questions)),
+        "hybrid_article_overlap": sum(overlaps) / max(1, len(overlaps)),
+        "hybrid_overlap_below_1": sum(o < 1 for o in overlaps),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rag.index.indexing import build_index, make_embedder, indexed_model
+    from rag.index.indexing import build_index, indexed_model, make_embedder
     from rag.index.stores import load_store, read_manifest
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -60,12 +72,17 @@ def main(argv: list[str] | None = None) -> int:
         embedder = embedder or make_embedder(settings, indexed_model(read_manifest(settings.index_dir)))
         stores.append(load_store(settings.index_dir))
     questions = [q["question"] for q in sample_questions(load_questions(args.questions), args.sample, args.seed)]
-    result = {"articles": str(args.articles), "chunks": [s.count() for s in stores],
-              **agreement(stores[0], stores[1], embedder, questions, base)}
+    result = {
+        "articles": str(args.articles),
+        "chunks": [s.count() for s in stores],
+        **agreement(stores[0], stores[1], embedder, questions, base),
+    }
     write_json(args.out, result)
-    print(f"dense top {TOP} identical: {result['dense_identical']:.3f} of {len(questions)} questions; hybrid top "
-          f"{TOP} article overlap: {result['hybrid_article_overlap']:.3f} ({result['hybrid_overlap_below_1']} "
-          f"questions below 1); wrote {args.out}")
+    print(
+        f"dense top {TOP} identical: {result['dense_identical']:.3f} of {len(questions)} questions; hybrid top "
+        f"{TOP} article overlap: {result['hybrid_article_overlap']:.3f} ({result['hybrid_overlap_below_1']} "
+        f"questions below 1); wrote {args.out}"
+    )
     return 0
 
 

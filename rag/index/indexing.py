@@ -5,10 +5,10 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator
 
 from rag.config import Settings
 from rag.errors import IndexLockedError, NoArticlesError, RagError
@@ -41,8 +41,10 @@ class Plan:
 
     def describe(self) -> str:
         head = f"full rebuild ({self.full_reason}); " if self.full_reason else ""
-        return (f"{head}{len(self.added)} to add, {len(self.changed)} changed, {len(self.removed)} to remove, "
-                f"{len(self.unchanged)} unchanged")
+        return (
+            f"{head}{len(self.added)} to add, {len(self.changed)} changed, {len(self.removed)} to remove, "
+            f"{len(self.unchanged)} unchanged"
+        )
 
 
 @dataclass(frozen=True)
@@ -58,14 +60,15 @@ class BuildReport:
 
     def summary(self) -> str:
         p = self.plan
-        return (f"added {len(p.added)}, changed {len(p.changed)}, removed {len(p.removed)}, "
-                f"unchanged {len(p.unchanged)}; {self.chunks_embedded} chunks embedded in {self.seconds:.1f} s "
-                f"({self.articles} articles, {self.chunks} chunks indexed"
-                f"{f', {len(self.problems)} files skipped' if self.problems else ''})")
+        return (
+            f"added {len(p.added)}, changed {len(p.changed)}, removed {len(p.removed)}, "
+            f"unchanged {len(p.unchanged)}; {self.chunks_embedded} chunks embedded in {self.seconds:.1f} s "
+            f"({self.articles} articles, {self.chunks} chunks indexed"
+            f"{f', {len(self.problems)} files skipped' if self.problems else ''})"
+        )
 
 
-def plan_update(articles: list[Article], manifest: dict | None, shape: dict[str, object],
-                full: bool = False) -> Plan:
+def plan_update(articles: list[Article], manifest: dict | None, shape: dict[str, object], full: bool = False) -> Plan:
     """Diff the articles against the manifest by content hash (pure)."""
     indexed = (manifest or {}).get("articles", {})
     reason = None
@@ -108,8 +111,10 @@ def build_lock(path: Path, log: Log = lambda _: None, index: Path | str | None =
         handle.seek(0)
         holder = handle.read().strip() or "unknown"
         handle.close()
-        raise IndexLockedError(f"another build of {index or path.parent} is running (pid {holder}); "
-                               "wait for it to finish and run the command again") from None
+        raise IndexLockedError(
+            f"another build of {index or path.parent} is running (pid {holder}); "
+            "wait for it to finish and run the command again"
+        ) from None
     try:
         handle.seek(0)
         left = handle.read().strip()
@@ -129,8 +134,9 @@ def chunk_articles(articles: list[Article], embedder: Embedder, settings: Settin
     """Per article, its chunks as (text, start, end)."""
     result = []
     for article in articles:
-        chunks = chunk_text(article.id, article.text, embedder.count_tokens,
-                            settings.chunk_tokens, settings.chunk_overlap)
+        chunks = chunk_text(
+            article.id, article.text, embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap
+        )
         result.append([(c.text, c.start, c.end) for c in chunks])
     return result
 
@@ -153,12 +159,21 @@ def indexed_model(manifest: dict | None) -> str:
 
 
 def make_embedder(settings: Settings, model: str | None = None) -> Embedder:
-    return SentenceTransformerEmbedder(settings.embedding_model if model is None else model,
-                                       batch_size=settings.embed_batch_size, threads=settings.threads)
+    return SentenceTransformerEmbedder(
+        settings.embedding_model if model is None else model,
+        batch_size=settings.embed_batch_size,
+        threads=settings.threads,
+    )
 
 
-def build_index(settings: Settings | None = None, full: bool = False, embedder: Embedder | None = None,
-                log: Log = print, progress: bool = True, on_progress: Progress | None = None) -> BuildReport:
+def build_index(
+    settings: Settings | None = None,
+    full: bool = False,
+    embedder: Embedder | None = None,
+    log: Log = print,
+    progress: bool = True,
+    on_progress: Progress | None = None,
+) -> BuildReport:
     """Bring the index in settings.index_dir up to date with the articles in settings.seeds_dir. progress
     draws a bar on stderr; on_progress(done, total) hears of every group of chunks embedded (for a page)."""
     settings = settings or Settings.from_env()
@@ -173,8 +188,10 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
             log(str(problem))
         indexed = has_index(location)
         if not articles and not indexed:
-            raise NoArticlesError(f"no readable articles in {settings.seeds_dir}; add .txt, .md, .html, .json or "
-                                  ".jsonl files and run rag build again")
+            raise NoArticlesError(
+                f"no readable articles in {settings.seeds_dir}; add .txt, .md, .html, .json or "
+                ".jsonl files and run rag build again"
+            )
         shape = settings.shape()
         manifest = read_manifest(location) if not full else None
         plan = plan_update(articles, manifest, shape, full=full)
@@ -191,9 +208,11 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
         embedder = embedder or make_embedder(settings)
         readable = embedder.max_tokens - TITLE_TOKENS
         if settings.chunk_tokens > readable:
-            raise RagError(f"RAG_CHUNK_TOKENS={settings.chunk_tokens} is more than the embedding model reads beside "
-                           f"a title ({embedder.max_tokens} - {TITLE_TOKENS} = {readable} tokens); set it to "
-                           f"{readable} or less")
+            raise RagError(
+                f"RAG_CHUNK_TOKENS={settings.chunk_tokens} is more than the embedding model reads beside "
+                f"a title ({embedder.max_tokens} - {TITLE_TOKENS} = {readable} tokens); set it to "
+                f"{readable} or less"
+            )
         if plan.full_reason or manifest is None:
             store = empty_store(location, embedder.dim, shape)
             store.manifest["duplicates"] = duplicates.VERSION  # every entry gets today's fingerprint
@@ -210,8 +229,9 @@ def build_index(settings: Settings | None = None, full: bool = False, embedder: 
         # A rebuild that replaces a usable index keeps it whole until the end; other builds save as they go,
         # each save a whole index: a changed article is swapped for its new version as that is embedded.
         replacing = bool(plan.full_reason) and indexed
-        embedded = _embed_articles(store, todo, embedder, settings, progress, None if replacing else checkpoint,
-                                   on_progress)
+        embedded = _embed_articles(
+            store, todo, embedder, settings, progress, None if replacing else checkpoint, on_progress
+        )
         for article_id in plan.removed:  # only now: every save until here answers from them too
             store.remove_article(article_id)
         mark_duplicates(store, articles)
@@ -243,9 +263,15 @@ def mark_duplicates(store: ChunkStore, articles: list[Article]) -> None:
     store.manifest["duplicates"] = duplicates.VERSION
 
 
-def _embed_articles(store: ChunkStore, articles: list[Article], embedder: Embedder, settings: Settings,
-                    progress: bool, checkpoint: Callable[[int, int], None] | None = None,
-                    on_progress: Progress | None = None) -> int:
+def _embed_articles(
+    store: ChunkStore,
+    articles: list[Article],
+    embedder: Embedder,
+    settings: Settings,
+    progress: bool,
+    checkpoint: Callable[[int, int], None] | None = None,
+    on_progress: Progress | None = None,
+) -> int:
     """Chunk and embed the articles into the store, a group of about GROUP_CHUNKS chunks at a time; with a
     checkpoint, save the index whenever CHECKPOINT_SECONDS of embedding have passed since the last save."""
     from tqdm import tqdm
@@ -272,8 +298,9 @@ def _embed_articles(store: ChunkStore, articles: list[Article], embedder: Embedd
     return done
 
 
-def _embed_group(store: ChunkStore, articles: list[Article], pieces: list[list[tuple[str, int, int]]],
-                 embedder: Embedder) -> int:
+def _embed_group(
+    store: ChunkStore, articles: list[Article], pieces: list[list[tuple[str, int, int]]], embedder: Embedder
+) -> int:
     """Embed some articles' chunks into the store, each replacing its older version; the chunks embedded."""
     texts = [embedding_text(a.title, text) for a, chunks in zip(articles, pieces) for text, _, _ in chunks]
     vectors = embedder.encode(texts)
@@ -282,11 +309,21 @@ def _embed_group(store: ChunkStore, articles: list[Article], pieces: list[list[t
         if article.id in store.manifest["articles"]:
             store.remove_article(article.id)
         ids = store.allocate_ids(len(chunks))
-        records = [ChunkRecord(cid, article.id, n, start, end, text)
-                   for n, (cid, (text, start, end)) in enumerate(zip(ids, chunks))]
-        entry = {"id": article.id, "sha256": article.sha256, "title": article.title, "source": article.source,
-                 "published": article.published, "url": article.url, "path": article.path,
-                 "indexed": time.strftime("%Y-%m-%d %H:%M"), **duplicates.fingerprint(article.text)}
-        store.add_article(entry, records, vectors[offset:offset + len(chunks)])
+        records = [
+            ChunkRecord(cid, article.id, n, start, end, text)
+            for n, (cid, (text, start, end)) in enumerate(zip(ids, chunks))
+        ]
+        entry = {
+            "id": article.id,
+            "sha256": article.sha256,
+            "title": article.title,
+            "source": article.source,
+            "published": article.published,
+            "url": article.url,
+            "path": article.path,
+            "indexed": time.strftime("%Y-%m-%d %H:%M"),
+            **duplicates.fingerprint(article.text),
+        }
+        store.add_article(entry, records, vectors[offset : offset + len(chunks)])
         offset += len(chunks)
     return len(texts)

@@ -3,16 +3,55 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
-_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "gen", "gov", "sen", "rep", "lt", "col",
-                  "sgt", "capt", "u.s", "u.k", "u.n", "no", "vs", "inc", "co", "corp", "ltd", "jan", "feb",
-                  "mar", "apr", "aug", "sept", "sep", "oct", "nov", "dec", "e.g", "i.e", "etc"}
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-Ý])"  # then a space and a capital
-                           r"|[。！？]+[」』”’）)]*|\n+")  # CJK stops need no space after them
+_ABBREVIATIONS = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "st",
+    "jr",
+    "sr",
+    "gen",
+    "gov",
+    "sen",
+    "rep",
+    "lt",
+    "col",
+    "sgt",
+    "capt",
+    "u.s",
+    "u.k",
+    "u.n",
+    "no",
+    "vs",
+    "inc",
+    "co",
+    "corp",
+    "ltd",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "aug",
+    "sept",
+    "sep",
+    "oct",
+    "nov",
+    "dec",
+    "e.g",
+    "i.e",
+    "etc",
+}
+_SENTENCE_END = re.compile(
+    r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9À-Ý])"  # then a space and a capital
+    r"|[。！？]+[」』”’）)]*|\n+"
+)  # CJK stops need no space after them
 
 
 @dataclass(frozen=True)
@@ -31,7 +70,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     pos = 0
     for match in _SENTENCE_END.finditer(text):
-        word = re.search(r"(\S+)$", text[pos:match.start()])
+        word = re.search(r"(\S+)$", text[pos : match.start()])
         name = word.group(1).lower().rstrip(".") if word else ""
         if match.group().startswith(".") and (name in _ABBREVIATIONS or (len(name) == 1 and name.isalpha())):
             continue  # "Dr. Smith", "John F. Kennedy", "Epic v. Google"
@@ -48,8 +87,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return trimmed
 
 
-def _split_long(text: str, start: int, end: int, count_tokens: TokenCounter,
-                budget: int) -> list[tuple[int, int, int]]:
+def _split_long(text: str, start: int, end: int, count_tokens: TokenCounter, budget: int) -> list[tuple[int, int, int]]:
     """(start, end, tokens) pieces of one over-long sentence: its words, a word longer than the budget cut."""
     words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
     pieces = []
@@ -58,8 +96,9 @@ def _split_long(text: str, start: int, end: int, count_tokens: TokenCounter,
     return pieces
 
 
-def _cut_word(text: str, start: int, end: int, tokens: int, count_tokens: TokenCounter,
-              budget: int) -> list[tuple[int, int, int]]:
+def _cut_word(
+    text: str, start: int, end: int, tokens: int, count_tokens: TokenCounter, budget: int
+) -> list[tuple[int, int, int]]:
     """Runs of characters, each within the budget, of a word longer than it (CJK, a long URL or table row)."""
     runs = []
     size = max(1, (end - start) * budget // tokens)  # characters of about budget tokens
@@ -74,8 +113,9 @@ def _cut_word(text: str, start: int, end: int, tokens: int, count_tokens: TokenC
     return runs
 
 
-def chunk_text(article_id: str, text: str, count_tokens: TokenCounter,
-               max_tokens: int = 128, overlap: int = 24) -> list[Chunk]:
+def chunk_text(
+    article_id: str, text: str, count_tokens: TokenCounter, max_tokens: int = 128, overlap: int = 24
+) -> list[Chunk]:
     """Windows of consecutive sentences of at most max_tokens, overlapping by about overlap tokens."""
     if overlap >= max_tokens:
         raise ValueError(f"chunk overlap ({overlap}) must be smaller than the chunk size ({max_tokens})")

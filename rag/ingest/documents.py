@@ -5,17 +5,34 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import date
 from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
 
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july",
-     "august", "september", "october", "november", "december"])}
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ]
+    )
+}
 _MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
 _MONTHS["sept"] = 9
 _DATE_PATTERNS = [
@@ -81,8 +98,9 @@ def parse_date(text: str) -> str | None:
     return dates[0][2] if dates else None
 
 
-def load_articles(folder: Path, max_bytes: int = 20_000_000,
-                  index_dir: Path | None = None) -> tuple[list[Article], list[Problem]]:
+def load_articles(
+    folder: Path, max_bytes: int = 20_000_000, index_dir: Path | None = None
+) -> tuple[list[Article], list[Problem]]:
     """Read every supported file below folder, except hidden files and folders and the index folder (when
     it lies inside). Bad files become Problems; they never abort the load."""
     articles: list[Article] = []
@@ -93,8 +111,11 @@ def load_articles(folder: Path, max_bytes: int = 20_000_000,
         index = None  # an index beside or above the articles folder holds none of its files
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
-        if (any(part.startswith(".") for part in rel.split("/")) or not path.is_file()
-                or (index is not None and index in path.resolve().parents)):
+        if (
+            any(part.startswith(".") for part in rel.split("/"))
+            or not path.is_file()
+            or (index is not None and index in path.resolve().parents)
+        ):
             continue
         for item in load_file(path, rel, max_bytes):
             if isinstance(item, Problem):
@@ -111,8 +132,9 @@ def load_file(path: Path, rel: str, max_bytes: int = 20_000_000) -> Iterator[Art
     """Articles (or Problems) from one file."""
     loader = _LOADERS.get(path.suffix.lower())
     if loader is None:
-        yield Problem(rel, f"unsupported extension {path.suffix or '(none)'}; "
-                      f"use one of {', '.join(SUPPORTED_SUFFIXES)}")
+        yield Problem(
+            rel, f"unsupported extension {path.suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}"
+        )
         return
     try:
         size = path.stat().st_size
@@ -160,7 +182,7 @@ def _decode(raw: bytes, html: bool) -> str:
 
 def _declared_charset(raw: bytes) -> str | None:
     """The encoding an HTML page declares in its head (<meta charset="windows-1252">), if any."""
-    match = re.search(rb"<meta[^>]+charset\s*=\s*[\"']?([\w.:-]+)", raw[:4096], re.I)
+    match = re.search(rb"<meta[^>]+charset\s*=\s*[\"']?([\w.:-]+)", raw[:4096], re.IGNORECASE)
     return match.group(1).decode("ascii") if match else None
 
 
@@ -207,7 +229,7 @@ def _from_text(content: str, rel: str, meta: dict[str, str] | None = None) -> It
         elif filled:
             title, body_start = _lead_title(filled[0][1]), filled[0][0]
     if not published:
-        head = [ln for ln in lines[body_start:body_start + 8] if ln.strip()][:4]
+        head = [ln for ln in lines[body_start : body_start + 8] if ln.strip()][:4]
         for line in head:
             if len(line) <= 60 and (found := parse_date(line)):
                 published = found
@@ -216,9 +238,16 @@ def _from_text(content: str, rel: str, meta: dict[str, str] | None = None) -> It
     if not text:
         yield Problem(rel, "no article text after the title line")
         return
-    yield Article(id=rel, title=title[:300], text=text, source=meta.get("source", "").strip(),
-                  published=published, url=meta.get("url", "").strip(),
-                  author=meta.get("author", "").strip(), path=rel)
+    yield Article(
+        id=rel,
+        title=title[:300],
+        text=text,
+        source=meta.get("source", "").strip(),
+        published=published,
+        url=meta.get("url", "").strip(),
+        author=meta.get("author", "").strip(),
+        path=rel,
+    )
 
 
 def _unquote(value: str) -> str:
@@ -228,13 +257,13 @@ def _unquote(value: str) -> str:
 
 def _load_md(content: str, rel: str) -> Iterator[Article | Problem]:
     meta: dict[str, str] = {}
-    match = re.match(r"\A---\s*\n(.*?)\n---\s*\n", content, re.S)
+    match = re.match(r"\A---\s*\n(.*?)\n---\s*\n", content, re.DOTALL)
     if match:
         for line in match.group(1).splitlines():
             key, sep, value = line.partition(":")
             if sep:
                 meta[key.strip().lower()] = _unquote(value.strip())
-        content = content[match.end():]
+        content = content[match.end() :]
     yield from _from_text(content, rel, meta)
 
 
@@ -259,8 +288,13 @@ def _load_html(content: str, rel: str) -> Iterator[Article | Problem]:
     for tag in soup(["script", "style", "nav", "header", "footer", "aside", "noscript", "iframe", "form", "svg"]):
         tag.decompose()
     root = soup.find("article") or soup.find("main") or soup.body or soup
-    published = parse_date(meta.get("article:published_time", "") or meta.get("date", "") or story_time
-                           or _time_text(root.find("time")) or first_time)  # the story's own date before the page's
+    published = parse_date(
+        meta.get("article:published_time", "")
+        or meta.get("date", "")
+        or story_time
+        or _time_text(root.find("time"))
+        or first_time
+    )  # the story's own date before the page's
     title = meta.get("og:title") or (soup.title.get_text(strip=True) if soup.title else "") or heading
     names = ["p", "h2", "h3", "li", "blockquote"]
     blocks = [el.get_text(" ", strip=True) for el in root.find_all(names) if not el.find_parent(names)]
@@ -272,9 +306,16 @@ def _load_html(content: str, rel: str) -> Iterator[Article | Problem]:
     if not text:
         yield Problem(rel, "no readable text in the HTML page")
         return
-    yield Article(id=rel, title=title or text.split("\n")[0][:120], text=text,
-                  source=meta.get("og:site_name", ""), published=published,
-                  url=meta.get("og:url", ""), author=meta.get("author", ""), path=rel)
+    yield Article(
+        id=rel,
+        title=title or text.split("\n")[0][:120],
+        text=text,
+        source=meta.get("og:site_name", ""),
+        published=published,
+        url=meta.get("og:url", ""),
+        author=meta.get("author", ""),
+        path=rel,
+    )
 
 
 def _from_record(obj: object, rel: str, where: str) -> Article | Problem:
@@ -289,9 +330,16 @@ def _from_record(obj: object, rel: str, where: str) -> Article | Problem:
     url = str(obj.get("url") or "")
     key = obj.get("id") or hashlib.sha256(json.dumps([url, title, text]).encode("utf-8")).hexdigest()[:16]
     published = obj.get("published") or obj.get("date")
-    return Article(id=f"{rel}#{key}", title=title, text=text, source=str(obj.get("source") or ""),
-                   published=parse_date(str(published)) if published else None, url=url,
-                   author=str(obj.get("author") or ""), path=rel)
+    return Article(
+        id=f"{rel}#{key}",
+        title=title,
+        text=text,
+        source=str(obj.get("source") or ""),
+        published=parse_date(str(published)) if published else None,
+        url=url,
+        author=str(obj.get("author") or ""),
+        path=rel,
+    )
 
 
 def _records(data: object) -> list:
@@ -300,8 +348,11 @@ def _records(data: object) -> list:
     if isinstance(data, list):
         return data
     if isinstance(data, dict) and "text" not in data:
-        lists = [value for value in data.values() if isinstance(value, list) and value
-                 and all(isinstance(item, dict) for item in value)]
+        lists = [
+            value
+            for value in data.values()
+            if isinstance(value, list) and value and all(isinstance(item, dict) for item in value)
+        ]
         if len(lists) == 1:
             return lists[0]
     return [data]
@@ -333,6 +384,10 @@ def _load_jsonl(content: str, rel: str) -> Iterator[Article | Problem]:
 
 
 _LOADERS: dict[str, Callable[[str, str], Iterator[Article | Problem]]] = {
-    ".txt": _from_text, ".md": _load_md, ".html": _load_html, ".htm": _load_html,
-    ".json": _load_json, ".jsonl": _load_jsonl,
+    ".txt": _from_text,
+    ".md": _load_md,
+    ".html": _load_html,
+    ".htm": _load_html,
+    ".json": _load_json,
+    ".jsonl": _load_jsonl,
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -28,8 +28,11 @@ def fingerprint(text: str) -> dict[str, object]:
     """What the manifest keeps per article to find its copies: MinHash, length and the facts it names."""
     words = re.findall(r"\w+", text)
     facts = sorted({w for w in words[DATELINE_WORDS:] if w[0].isupper() or any(c.isdigit() for c in w)})
-    return {"minhash": signature(text), "words": len(words),
-            "facts": hashlib.sha1(" ".join(facts).encode()).hexdigest()[:16]}
+    return {
+        "minhash": signature(text),
+        "words": len(words),
+        "facts": hashlib.sha1(" ".join(facts).encode()).hexdigest()[:16],
+    }
 
 
 def signature(text: str) -> str:
@@ -37,13 +40,13 @@ def signature(text: str) -> str:
     from datasketch import MinHash
 
     words = re.findall(r"\w+", text.lower())
-    shingles = {" ".join(words[i:i + SHINGLE_WORDS]).encode() for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
+    shingles = {" ".join(words[i : i + SHINGLE_WORDS]).encode() for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
     minhash = MinHash(num_perm=PERMUTATIONS, seed=_SEED, scheme=SCHEME)
     minhash.update_batch(list(shingles))
     return base64.b64encode(minhash.hashvalues.astype("<u4").tobytes()).decode("ascii")
 
 
-def _minhash(encoded: str):  # noqa: ANN202 - a datasketch.MinHash
+def _minhash(encoded: str):
     from datasketch import MinHash
 
     values = np.frombuffer(base64.b64decode(encoded), dtype="<u4").astype(np.uint64)
@@ -55,8 +58,11 @@ def group_duplicates(articles: Mapping[str, Mapping[str, object]]) -> dict[str, 
     (the earliest published, then the smallest id). Articles need the fields of fingerprint()."""
     from datasketch import MinHashLSH
 
-    hashes = {aid: _minhash(str(a["minhash"])) for aid, a in articles.items()
-              if a.get("minhash") and int(a.get("words", 0)) >= MIN_WORDS}
+    hashes = {
+        aid: _minhash(str(a["minhash"]))
+        for aid, a in articles.items()
+        if a.get("minhash") and int(a.get("words", 0)) >= MIN_WORDS
+    }
     lsh = MinHashLSH(threshold=CANDIDATE_THRESHOLD, num_perm=PERMUTATIONS)
     for aid, minhash in hashes.items():
         lsh.insert(aid, minhash)
@@ -70,8 +76,11 @@ def group_duplicates(articles: Mapping[str, Mapping[str, object]]) -> dict[str, 
 
     for aid, minhash in hashes.items():
         for other in lsh.query(minhash):
-            if (other != aid and articles[other].get("facts") == articles[aid].get("facts")
-                    and minhash.jaccard(hashes[other]) >= THRESHOLD):
+            if (
+                other != aid
+                and articles[other].get("facts") == articles[aid].get("facts")
+                and minhash.jaccard(hashes[other]) >= THRESHOLD
+            ):
                 parent[root(other)] = root(aid)
     groups: dict[str, list[str]] = {}
     for aid in hashes:

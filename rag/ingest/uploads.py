@@ -46,8 +46,10 @@ def _identical_file(folder: Path, size: int, digest: str) -> Path | None:
     """An article file below folder with the same bytes, if any (sizes are compared before hashing). Files the
     index never reads (hidden ones, in hidden folders, of other types) do not count."""
     for path in folder.rglob("*"):
-        if (any(part.startswith(".") for part in path.relative_to(folder).parts)
-                or path.suffix.lower() not in SUPPORTED_SUFFIXES):
+        if (
+            any(part.startswith(".") for part in path.relative_to(folder).parts)
+            or path.suffix.lower() not in SUPPORTED_SUFFIXES
+        ):
             continue
         try:
             if path.is_file() and path.stat().st_size == size and _sha256(path) == digest:
@@ -107,8 +109,11 @@ def save_uploads(paths: list[Path], seeds_dir: Path, max_bytes: int) -> tuple[li
         name = safe_name(display)
         suffix = Path(display).suffix.lower()  # the name as given: "notes.txt~" is not a .txt file
         if suffix not in SUPPORTED_SUFFIXES:
-            problems.append(Problem(display, f"unsupported file type {suffix or '(none)'}; "
-                                    f"use one of {', '.join(SUPPORTED_SUFFIXES)}"))
+            problems.append(
+                Problem(
+                    display, f"unsupported file type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}"
+                )
+            )
             continue
         try:
             size = upload.stat().st_size
@@ -119,8 +124,9 @@ def save_uploads(paths: list[Path], seeds_dir: Path, max_bytes: int) -> tuple[li
             problems.append(Problem(display, "not a file"))
             continue
         if size > max_bytes:
-            problems.append(Problem(display, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit "
-                                    "(RAG_MAX_FILE_BYTES)"))
+            problems.append(
+                Problem(display, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (RAG_MAX_FILE_BYTES)")
+            )
             continue
         refused = _unreadable(upload, display, max_bytes)
         if refused:
@@ -129,8 +135,13 @@ def save_uploads(paths: list[Path], seeds_dir: Path, max_bytes: int) -> tuple[li
         digest = _sha256(upload)
         existing = _identical_file(root, size, digest)
         if existing is not None:
-            problems.append(Problem(display, f"the same file is already in the articles folder as "
-                                    f"{existing.relative_to(root).as_posix()}; not copied again"))
+            problems.append(
+                Problem(
+                    display,
+                    f"the same file is already in the articles folder as "
+                    f"{existing.relative_to(root).as_posix()}; not copied again",
+                )
+            )
             continue
         if (root / name).parent != root:  # cannot happen with a safe name; never write outside seeds_dir
             problems.append(Problem(display, "unsafe file name"))
@@ -161,12 +172,17 @@ def delete_article_file(seeds_dir: Path, article_id: str, indexed_ids: list[str]
     relative = article_id.split("#", 1)[0]
     others = sum(1 for other in indexed_ids if other != article_id and other.split("#", 1)[0] == relative)
     if others:
-        raise ArticleError(f"{article_id!r} is one of {others + 1} articles in {relative}; only whole files can "
-                           f"be deleted: edit {relative} in the articles folder instead")
+        raise ArticleError(
+            f"{article_id!r} is one of {others + 1} articles in {relative}; only whole files can "
+            f"be deleted: edit {relative} in the articles folder instead"
+        )
     root = seeds_dir.resolve()
     path = root / relative
-    if (root not in path.resolve().parents or path.is_symlink()
-            or any(part.startswith(".") for part in Path(relative).parts)):
+    if (
+        root not in path.resolve().parents
+        or path.is_symlink()
+        or any(part.startswith(".") for part in Path(relative).parts)
+    ):
         raise ArticleError(f"{article_id!r} is not a file of the articles folder {seeds_dir}")
     try:
         path.unlink()

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from rag.markers import MARKER, is_abstention
 
-_REFERRING = re.compile(r"\b(he|she|him|her|hers|it|they|them|theirs|there|those|these)\b|"
-                        r"\b(that|this|then)\s*[?.!]*$", re.I)
-_POSSESSIVE = re.compile(r"\b(his|its|their)\b", re.I)
+_REFERRING = re.compile(
+    r"\b(he|she|him|her|hers|it|they|them|theirs|there|those|these)\b|"
+    r"\b(that|this|then)\s*[?.!]*$",
+    re.IGNORECASE,
+)
+_POSSESSIVE = re.compile(r"\b(his|its|their)\b", re.IGNORECASE)
 _NAME = re.compile(r"(?<=\w )[A-Z][\w'-]*")  # a capitalised word that does not open the question
-_CONTINUING = re.compile(r"^\s*(and|also|but|what about|how about|who said|when was that)\b", re.I)
+_CONTINUING = re.compile(r"^\s*(and|also|but|what about|how about|who said|when was that)\b", re.IGNORECASE)
 _CITATION = re.compile(r"\s*" + MARKER.pattern, MARKER.flags)
 SHORT_WORDS = 4  # questions this short are follow-ups whenever there is an earlier turn
 
@@ -48,9 +52,11 @@ def is_follow_up(question: str) -> bool:
     "his / its / their" point back only when the question names no one before them: in "Why did the
     European Central Bank raise its rate?" "its" is the bank."""
     possessive = _POSSESSIVE.search(question)
-    return (bool(_REFERRING.search(question) or _CONTINUING.search(question))
-            or bool(possessive and not _NAME.search(question[:possessive.start()]))
-            or len(re.findall(r"\w+", question)) <= SHORT_WORDS)
+    return (
+        bool(_REFERRING.search(question) or _CONTINUING.search(question))
+        or bool(possessive and not _NAME.search(question[: possessive.start()]))
+        or len(re.findall(r"\w+", question)) <= SHORT_WORDS
+    )
 
 
 def standalone_question(question: str, history: Sequence[Mapping[str, Any]] | None) -> str | None:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Mapping
 
 from rag.ingest.documents import date_mentions
 
 # a date right after these words bounds a span of time ("since October 6, 2023"); it names no report
-_RANGE_WORDS = re.compile(r"\b(?:since|after|before|until|till|through|from|between)\s+(?:the\s+)?$", re.I)
-_RANGE_END = re.compile(r",?\s+(?:and|to|through|until)\s+(?:the\s+)?$", re.I)  # "between <date> and <date>"
+_RANGE_WORDS = re.compile(r"\b(?:since|after|before|until|till|through|from|between)\s+(?:the\s+)?$", re.IGNORECASE)
+_RANGE_END = re.compile(r",?\s+(?:and|to|through|until)\s+(?:the\s+)?$", re.IGNORECASE)  # "between <date> and <date>"
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,12 @@ class NamedReports:
         return f"Named in the question: {', '.join(parts)}; articles that match are ranked first"
 
     def to_dict(self) -> dict[str, object]:
-        return {"sources": list(self.sources), "dates": list(self.dates),
-                "pairs": [list(pair) for pair in self.pairs], "description": self.describe()}
+        return {
+            "sources": list(self.sources),
+            "dates": list(self.dates),
+            "pairs": [list(pair) for pair in self.pairs],
+            "description": self.describe(),
+        }
 
 
 @lru_cache(maxsize=4096)
@@ -61,10 +65,15 @@ def named_reports(question: str, known_sources: Iterable[str]) -> NamedReports:
     """The sources (among those the index holds) and full dates the question names. A source found only
     inside a longer one ("Reuters" in "Reuters Health") is not named, nor is a date that bounds a span
     ("since October 6, 2023", "between October 1, 2023 and October 6, 2023")."""
-    found = [(match.start(), match.end(), name) for name in set(known_sources) if name
-             for match in _source_pattern(name).finditer(question)]
-    mentions = sorted(m for m in found
-                      if not any(o[0] <= m[0] and m[1] <= o[1] and o[1] - o[0] > m[1] - m[0] for o in found))
+    found = [
+        (match.start(), match.end(), name)
+        for name in set(known_sources)
+        if name
+        for match in _source_pattern(name).finditer(question)
+    ]
+    mentions = sorted(
+        m for m in found if not any(o[0] <= m[0] and m[1] <= o[1] and o[1] - o[0] > m[1] - m[0] for o in found)
+    )
     dates, bound = [], False
     for start, _, day in date_mentions(question):
         lead = question[:start]
@@ -77,5 +86,6 @@ def named_reports(question: str, known_sources: Iterable[str]) -> NamedReports:
         after = [m for m in mentions if m[0] >= start]
         if before or after:
             pairs.append(((before[-1] if before else after[0])[2], day))
-    return NamedReports(tuple(sorted({m[2] for m in mentions})), tuple(dict.fromkeys(d for _, d in dates)),
-                        tuple(dict.fromkeys(pairs)))
+    return NamedReports(
+        tuple(sorted({m[2] for m in mentions})), tuple(dict.fromkeys(d for _, d in dates)), tuple(dict.fromkeys(pairs))
+    )

@@ -4,9 +4,10 @@ filters; ranking (fusion, number boost, recency, named reports, diversity) is th
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Callable, Literal, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -44,8 +45,7 @@ class Hit:
         return asdict(self)
 
 
-def score_fusion(scored: Sequence[Sequence[tuple[int, float]]], weights: Sequence[float]
-                 ) -> list[tuple[int, float]]:
+def score_fusion(scored: Sequence[Sequence[tuple[int, float]]], weights: Sequence[float]) -> list[tuple[int, float]]:
     """Fuse (id, score) lists: each list's scores are min-max scaled to [0, 1] (an id missing from a list gets 0
     there) and summed with the list's weight. Best first; ties keep first-seen order."""
     fused: dict[int, float] = {}
@@ -59,22 +59,28 @@ def score_fusion(scored: Sequence[Sequence[tuple[int, float]]], weights: Sequenc
     return sorted(fused.items(), key=lambda pair: -pair[1])
 
 
-def boost_numbers(fused: Sequence[tuple[int, float]], question: str, text_of: Callable[[int], str],
-                  boost: float = NUMBER_BOOST) -> list[tuple[int, float]]:
+def boost_numbers(
+    fused: Sequence[tuple[int, float]], question: str, text_of: Callable[[int], str], boost: float = NUMBER_BOOST
+) -> list[tuple[int, float]]:
     """Re-rank fused (id, score) pairs so passages holding the numbers the question names ("the 2018 Nobel
     Prize", "62 home runs") come first: score * (1 + boost * the share of those numbers in text_of(id)).
     Embeddings barely tell 2018 from 2019; in news the number is often the point. Best first."""
     wanted = set(_NUMBER.findall(question))
     if not wanted:
         return list(fused)
-    boosted = [(item, score * (1 + boost * len(wanted & set(_NUMBER.findall(text_of(item)))) / len(wanted)))
-               for item, score in fused]
+    boosted = [
+        (item, score * (1 + boost * len(wanted & set(_NUMBER.findall(text_of(item)))) / len(wanted)))
+        for item, score in fused
+    ]
     return sorted(boosted, key=lambda pair: -pair[1])
 
 
-def boost_recent(candidates: Sequence[tuple[int, float, float, str | None]], reference: date,
-                 half_life_days: float = RECENCY_HALF_LIFE_DAYS, margin: float = SAME_STORY_MARGIN
-                 ) -> list[tuple[int, float, float, str | None]]:
+def boost_recent(
+    candidates: Sequence[tuple[int, float, float, str | None]],
+    reference: date,
+    half_life_days: float = RECENCY_HALF_LIFE_DAYS,
+    margin: float = SAME_STORY_MARGIN,
+) -> list[tuple[int, float, float, str | None]]:
     """Re-rank (chunk id, score, similarity, published) so newer articles on the story come first: candidates
     within `margin` cosine of the best one get score * (1 + 0.5 ** (age / half_life)); others keep theirs."""
     if not candidates:
@@ -92,8 +98,14 @@ def boost_recent(candidates: Sequence[tuple[int, float, float, str | None]], ref
 class Retriever:
     """Searches one loaded index generation."""
 
-    def __init__(self, store: ChunkStore, embedder: Embedder, candidates: int = 50, max_per_article: int = 1,
-                 dense_weight: float = DENSE_WEIGHT) -> None:
+    def __init__(
+        self,
+        store: ChunkStore,
+        embedder: Embedder,
+        candidates: int = 50,
+        max_per_article: int = 1,
+        dense_weight: float = DENSE_WEIGHT,
+    ) -> None:
         import faiss
 
         faiss.omp_set_num_threads(1)
@@ -109,9 +121,17 @@ class Retriever:
         for aid, story in self.story_of.items():
             self.copies.setdefault(story, []).append(aid)
 
-    def search(self, question: str, k: int = 5, mode: Mode = "hybrid", filters: Filters = Filters(),
-               min_similarity: float = -1.0, recent_first: date | None = None, news_aware: bool = True,
-               named: NamedReports = NamedReports()) -> list[Hit]:
+    def search(
+        self,
+        question: str,
+        k: int = 5,
+        mode: Mode = "hybrid",
+        filters: Filters = Filters(),
+        min_similarity: float = -1.0,
+        recent_first: date | None = None,
+        news_aware: bool = True,
+        named: NamedReports = NamedReports(),
+    ) -> list[Hit]:
         """Top-k passages for the question, best first; passages below min_similarity are dropped.
 
         recent_first (a reference date) ranks newer articles on the story first. Articles with the sources and
@@ -132,8 +152,10 @@ class Retriever:
         if mode == "hybrid":
             fused = boost_numbers(fused, question, lambda cid: self._text_with_title(records[cid]))
         vectors = self.store.vectors_of(records)
-        candidates = [(cid, score, float(vectors[cid] @ query), self.store.article_of(cid).get("published"))
-                      for cid, score in fused]
+        candidates = [
+            (cid, score, float(vectors[cid] @ query), self.store.article_of(cid).get("published"))
+            for cid, score in fused
+        ]
         if recent_first is not None:
             candidates = boost_recent(candidates, recent_first)
         if named.any:
@@ -148,18 +170,27 @@ class Retriever:
             article_id = records[candidate[0]].article_id
             if candidate[2] < min_similarity:
                 continue
-            if news_aware and story_article.setdefault(self.story_of.get(article_id, article_id),
-                                                       article_id) != article_id:
+            if (
+                news_aware
+                and story_article.setdefault(self.story_of.get(article_id, article_id), article_id) != article_id
+            ):
                 continue
             kept.append((candidate, taken.get(article_id, 0)))
             taken[article_id] = taken.get(article_id, 0) + 1
         if news_aware:  # diverse first: up to max_per_article passages an article, then the rest in order
             kept.sort(key=lambda pair: pair[1] >= self.max_per_article)
-        return [self._hit(records[chunk_id], score, similarity, news_aware)
-                for (chunk_id, score, similarity, _), _ in kept[:k]]
+        return [
+            self._hit(records[chunk_id], score, similarity, news_aware)
+            for (chunk_id, score, similarity, _), _ in kept[:k]
+        ]
 
-    def pin_named(self, candidates: list[tuple[int, float, float, str | None]], named: NamedReports,
-                  query: np.ndarray, allowed: set[int] | None) -> list[tuple[int, float, float, str | None]]:
+    def pin_named(
+        self,
+        candidates: list[tuple[int, float, float, str | None]],
+        named: NamedReports,
+        query: np.ndarray,
+        allowed: set[int] | None,
+    ) -> list[tuple[int, float, float, str | None]]:
         """Candidates on the story (within NAMED_MARGIN cosine of the best) that match a named source or date
         come first, and before them those that match a named (source, date) pair; the order is kept
         otherwise. An article matching a pair is the report the question asks about: it comes first even
@@ -167,12 +198,17 @@ class Retriever:
         floor = max((c[2] for c in candidates), default=0.0) - NAMED_MARGIN
         if named.pairs:
             present = {c[0] for c in candidates}
-            missed = {cid: article.get("published") for article in self.store.manifest["articles"].values()
-                      if named.matches(article) == 2 for cid in article["chunk_ids"]
-                      if cid not in present and (allowed is None or cid in allowed)}
+            missed = {
+                cid: article.get("published")
+                for article in self.store.manifest["articles"].values()
+                if named.matches(article) == 2
+                for cid in article["chunk_ids"]
+                if cid not in present and (allowed is None or cid in allowed)
+            }
             vectors = self.store.vectors_of(missed)
-            candidates = candidates + sorted(((cid, 0.0, float(vectors[cid] @ query), missed[cid])
-                                              for cid in vectors), key=lambda c: -c[2])
+            candidates = candidates + sorted(
+                ((cid, 0.0, float(vectors[cid] @ query), missed[cid]) for cid in vectors), key=lambda c: -c[2]
+            )
 
         def rank(candidate: tuple[int, float, float, str | None]) -> int:
             matched = named.matches(self.store.article_of(candidate[0]))
@@ -188,9 +224,22 @@ class Retriever:
         copies = ()
         if with_copies:
             story = self.story_of.get(record.article_id, record.article_id)
-            copies = tuple({key: self.store.manifest["articles"][aid].get(key) for key in ("title", "source",
-                                                                                           "published", "url")}
-                           for aid in self.copies.get(story, []) if aid != record.article_id)
-        return Hit(record.id, record.article_id, article["title"], article.get("source", ""),
-                   article.get("published"), article.get("url", ""), record.text, record.start, record.end,
-                   score, similarity, copies)
+            copies = tuple(
+                {key: self.store.manifest["articles"][aid].get(key) for key in ("title", "source", "published", "url")}
+                for aid in self.copies.get(story, [])
+                if aid != record.article_id
+            )
+        return Hit(
+            record.id,
+            record.article_id,
+            article["title"],
+            article.get("source", ""),
+            article.get("published"),
+            article.get("url", ""),
+            record.text,
+            record.start,
+            record.end,
+            score,
+            similarity,
+            copies,
+        )

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from typing import Callable
 
 from rag.ingest.documents import date_mentions
 
 MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _MONTH = "|".join(MONTHS)
 WEEKDAYS = [name.lower() for name in calendar.day_name]  # monday first, as date.weekday() counts
-_RECENT = re.compile(r"\b(latest|most recent|newest|recent(?:ly)?|currently|current|right now|so far|"
-                     r"now|lately|these days|still)\b", re.I)
-_SINCE_LEAD = re.compile(r"\b(?:since|after)\s+(?:the\s+)?$", re.I)  # a date after these opens a span
-_DAYS_AGO = re.compile(r"\b(\d{1,2}|a|one|two|three|four|five|six|seven) days? ago\b", re.I)
+_RECENT = re.compile(
+    r"\b(latest|most recent|newest|recent(?:ly)?|currently|current|right now|so far|"
+    r"now|lately|these days|still)\b",
+    re.IGNORECASE,
+)
+_SINCE_LEAD = re.compile(r"\b(?:since|after)\s+(?:the\s+)?$", re.IGNORECASE)  # a date after these opens a span
+_DAYS_AGO = re.compile(r"\b(\d{1,2}|a|one|two|three|four|five|six|seven) days? ago\b", re.IGNORECASE)
 _WORD_NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
 
 
@@ -42,8 +45,13 @@ class TimeFrame:
         """One line a user can read, e.g. "'this week': articles published 2025-10-14 to 2025-10-21 ..."."""
         parts = []
         if self.since or self.until:
-            span = (f"from {self.since} to {self.until}" if self.since and self.until
-                    else f"from {self.since} on" if self.since else f"up to {self.until}")
+            span = (
+                f"from {self.since} to {self.until}"
+                if self.since and self.until
+                else f"from {self.since} on"
+                if self.since
+                else f"up to {self.until}"
+            )
             parts.append((f"'{self.phrase}': " if self.since else "") + f"articles published {span}")
         if self.prefer_recent:
             reason = f"'{self.phrase}'" if self.phrase and not self.since else f"asked on {self.reference}"
@@ -64,8 +72,11 @@ def _last_month_named(month: int, reference: date) -> int:
     return reference.year if month <= reference.month else reference.year - 1
 
 
-_ABSOLUTE_DATE = re.compile(rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b(?:{_MONTH})\.? \d{{1,2}}(?:st|nd|rd|th)?\b|"
-                            rf"\b\d{{1,2}}(?:st|nd|rd|th)? (?:of )?(?:{_MONTH})\b", re.I)
+_ABSOLUTE_DATE = re.compile(
+    rf"\b\d{{4}}-\d{{2}}-\d{{2}}\b|\b(?:{_MONTH})\.? \d{{1,2}}(?:st|nd|rd|th)?\b|"
+    rf"\b\d{{1,2}}(?:st|nd|rd|th)? (?:of )?(?:{_MONTH})\b",
+    re.IGNORECASE,
+)
 
 
 def _rules(ref: date, weekdays: bool) -> list[tuple[str, Callable[[re.Match], tuple[date, date]]]]:
@@ -83,8 +94,10 @@ def _rules(ref: date, weekdays: bool) -> list[tuple[str, Callable[[re.Match], tu
         (r"\bthis year\b", lambda m: (date(ref.year, 1, 1), ref)),
         (r"\blast year\b", lambda m: (date(ref.year - 1, 1, 1), date(ref.year - 1, 12, 31))),
         (_DAYS_AGO.pattern, lambda m: _days_ago(m, ref)),
-        (rf"\b(?:in|during|since|from) (?:early |late |mid-)?({_MONTH})(?:,? (\d{{4}}))?\b",
-         lambda m: _in_month(m, ref)),
+        (
+            rf"\b(?:in|during|since|from) (?:early |late |mid-)?({_MONTH})(?:,? (\d{{4}}))?\b",
+            lambda m: _in_month(m, ref),
+        ),
         (r"\bin (\d{4})\b", lambda m: (date(int(m.group(1)), 1, 1), date(int(m.group(1)), 12, 31))),
     ]
 
@@ -98,7 +111,7 @@ def _first_phrase(text: str, ref: date, weekdays: bool = False) -> tuple[str, da
     title_case = sum(w[0].isupper() for w in words) >= 0.7 * len(words)
     found = []
     for pattern, span in _rules(ref, weekdays):
-        for match in re.finditer(pattern, text, re.I):
+        for match in re.finditer(pattern, text, re.IGNORECASE):
             if match.start() > 0 and match.group(0)[0].isupper() and not title_case:
                 continue
             start, _ = span(match)
@@ -119,7 +132,7 @@ def _days_ago(match: re.Match, ref: date) -> tuple[date, date]:
 
 
 def _weekday(match: re.Match, ref: date) -> tuple[date, date]:
-    """"on Tuesday": the latest Tuesday on or before the reference date."""
+    """ "on Tuesday": the latest Tuesday on or before the reference date."""
     day = ref - timedelta((ref.weekday() - WEEKDAYS.index(match.group(1).lower())) % 7)
     return day, day
 
@@ -143,12 +156,13 @@ def _since_date(question: str) -> tuple[str, str] | None:
     for start, end, iso in date_mentions(question):
         lead = _SINCE_LEAD.search(question[:start])
         if lead:
-            return question[lead.start():end], iso
+            return question[lead.start() : end], iso
     return None
 
 
-def resolve_time(question: str, reference: date, reference_from: str, cap_at_reference: bool = False,
-                 date_bounds: bool = True) -> TimeFrame:
+def resolve_time(
+    question: str, reference: date, reference_from: str, cap_at_reference: bool = False, date_bounds: bool = True
+) -> TimeFrame:
     """Read the question's time words against the reference date.
 
     News about a time is published during or after it, so a phrase ("this week", "in October", "last year")
@@ -170,5 +184,6 @@ def resolve_time(question: str, reference: date, reference_from: str, cap_at_ref
     recent = _RECENT.search(question)
     phrase = explicit[0] if explicit else recent.group(0) if recent else ""
     since = explicit[1].isoformat() if explicit else None
-    return TimeFrame(reference.isoformat(), reference_from, phrase, since, until,
-                     cap_at_reference or (bool(recent) and not explicit))
+    return TimeFrame(
+        reference.isoformat(), reference_from, phrase, since, until, cap_at_reference or (bool(recent) and not explicit)
+    )

@@ -72,7 +72,7 @@ def lock_file(location: Location, cache_dir: Path) -> Path:
         return Path(location) / ".lock"
     text = str(location)
     if text.startswith(MILVUS_LITE):
-        db = Path(text[len(MILVUS_LITE):])
+        db = Path(text[len(MILVUS_LITE) :])
         return db.with_name(db.name + ".lock")
     parts = urlsplit(text)
     key = hashlib.sha1(text.encode()).hexdigest()[:8]

@@ -5,9 +5,10 @@ same way; a store only finds candidates (dense and BM25, filtered in the engine)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -43,9 +44,7 @@ class Filters:
                 return False
         elif (self.since and published < self.since) or (self.until and published > self.until):
             return False
-        if self.sources and article.get("source", "").lower() not in {s.lower() for s in self.sources}:
-            return False
-        return True
+        return not self.sources or article.get("source", "").lower() in {s.lower() for s in self.sources}
 
     @property
     def active(self) -> bool:
@@ -68,8 +67,7 @@ def allowed_ids(manifest: dict, filters: Filters) -> set[int] | None:
     """The chunk ids of the manifest's articles that pass the filters (None: no filter, all pass)."""
     if not filters.active:
         return None
-    return {cid for article in manifest["articles"].values() if filters.allows(article)
-            for cid in article["chunk_ids"]}
+    return {cid for article in manifest["articles"].values() if filters.allows(article) for cid in article["chunk_ids"]}
 
 
 def article_index(manifest: dict) -> dict[int, str]:

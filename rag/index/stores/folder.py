@@ -8,9 +8,9 @@ import re
 import shutil
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -58,32 +58,56 @@ def checked_manifest(manifest: object, where: str) -> dict:
 
 def article_rows(manifest: dict | None) -> list[dict[str, object]]:
     """The indexed articles, newest first: id, title, source, published, url, chunks, indexed (when)."""
-    rows = [{"id": key, "title": entry.get("title"), "source": entry.get("source"),
-             "published": entry.get("published"), "url": entry.get("url"),
-             "chunks": len(entry.get("chunk_ids", [])), "indexed": entry.get("indexed")}
-            for key, entry in (manifest or {}).get("articles", {}).items()]
+    rows = [
+        {
+            "id": key,
+            "title": entry.get("title"),
+            "source": entry.get("source"),
+            "published": entry.get("published"),
+            "url": entry.get("url"),
+            "chunks": len(entry.get("chunk_ids", [])),
+            "indexed": entry.get("indexed"),
+        }
+        for key, entry in (manifest or {}).get("articles", {}).items()
+    ]
     return sorted(rows, key=lambda row: str(row["published"] or ""), reverse=True)
 
 
 def _well_formed(manifest: dict) -> bool:
     """True when the manifest holds what loading and updating the index read from it."""
     articles, settings = manifest.get("articles"), manifest.get("settings")
-    return (isinstance(articles, dict) and isinstance(settings, dict) and "embedding_model" in settings
-            and isinstance(manifest.get("next_chunk_id"), int)
-            and all(isinstance(a, dict) and isinstance(a.get("chunk_ids"), list) for a in articles.values()))
+    return (
+        isinstance(articles, dict)
+        and isinstance(settings, dict)
+        and "embedding_model" in settings
+        and isinstance(manifest.get("next_chunk_id"), int)
+        and all(isinstance(a, dict) and isinstance(a.get("chunk_ids"), list) for a in articles.values())
+    )
 
 
 def new_manifest(dim: int, shape: dict[str, object]) -> dict:
     """The manifest of an empty index."""
-    return {"format_version": FORMAT_VERSION, "generation": 0, "settings": dict(shape), "dim": dim,
-            "next_chunk_id": 0, "articles": {}}
+    return {
+        "format_version": FORMAT_VERSION,
+        "generation": 0,
+        "settings": dict(shape),
+        "dim": dim,
+        "next_chunk_id": 0,
+        "articles": {},
+    }
 
 
 class FolderStore:
     """In-memory view of one index generation of a folder: vectors, chunks, lexical index and manifest."""
 
-    def __init__(self, manifest: dict, vectors: object, chunks: dict[int, ChunkRecord],
-                 lexical: LexicalIndex | None = None, folder: Path | None = None) -> None:
+    def __init__(
+        self,
+        manifest: dict,
+        vectors: object,
+        chunks: dict[int, ChunkRecord],
+        lexical: LexicalIndex | None = None,
+        folder: Path | None = None,
+    ) -> None:
         self.manifest = manifest
         self.vectors = vectors
         self.chunks = chunks
@@ -95,8 +119,9 @@ class FolderStore:
     def empty(cls, dim: int, shape: dict[str, object], folder: Path | None = None) -> FolderStore:
         import faiss
 
-        return cls(new_manifest(dim, shape), faiss.IndexIDMap2(faiss.IndexFlatIP(dim)), {}, LexicalIndex([], None),
-                   folder)
+        return cls(
+            new_manifest(dim, shape), faiss.IndexIDMap2(faiss.IndexFlatIP(dim)), {}, LexicalIndex([], None), folder
+        )
 
     @classmethod
     def load(cls, folder: Path) -> FolderStore:
@@ -124,8 +149,9 @@ class FolderStore:
         try:
             vectors = faiss.read_index(str(vec_path))
         except (RuntimeError, OSError) as exc:
-            raise IndexFormatError(f"{vec_path} is missing or corrupt ({str(exc).splitlines()[0][:120]}); "
-                                   f"{RECOVER}") from None
+            raise IndexFormatError(
+                f"{vec_path} is missing or corrupt ({str(exc).splitlines()[0][:120]}); {RECOVER}"
+            ) from None
         chunks: dict[int, ChunkRecord] = {}
         try:
             with chunk_path.open(encoding="utf-8") as handle:
@@ -136,8 +162,10 @@ class FolderStore:
             raise IndexFormatError(f"{chunk_path} is missing or corrupt ({exc}); {RECOVER}") from None
         expected = sum(len(a["chunk_ids"]) for a in manifest["articles"].values())
         if vectors.ntotal != len(chunks) or len(chunks) != expected:
-            raise IndexFormatError(f"{folder} is inconsistent ({vectors.ntotal} vectors, {len(chunks)} chunks, "
-                                   f"manifest lists {expected}); {RECOVER}")
+            raise IndexFormatError(
+                f"{folder} is inconsistent ({vectors.ntotal} vectors, {len(chunks)} chunks, "
+                f"manifest lists {expected}); {RECOVER}"
+            )
         try:
             lexical = LexicalIndex.load(lex_path)
         except Exception as exc:  # bm25s raises many kinds of errors on damaged files
@@ -206,8 +234,9 @@ class FolderStore:
             if not allowed:
                 return []
             params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.fromiter(allowed, dtype=np.int64)))
-        scores, ids = self.vectors.search(query.reshape(1, -1).astype(np.float32),
-                                          min(k, self.vectors.ntotal), params=params)
+        scores, ids = self.vectors.search(
+            query.reshape(1, -1).astype(np.float32), min(k, self.vectors.ntotal), params=params
+        )
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
     def lexical_search(self, question: str, k: int, filters: Filters = NO_FILTERS) -> list[tuple[int, float]]:
@@ -243,8 +272,11 @@ class FolderStore:
         # (generation 0) and must not overwrite the live generation's files before the manifest moves.
         generation = max(int(self.manifest.get("generation", 0)), _highest_generation(folder)) + 1
         live = _live_generation(folder)
-        names = {"vectors": f"vectors-{generation:06d}.faiss", "chunks": f"chunks-{generation:06d}.jsonl",
-                 "lexical": f"lexical-{generation:06d}"}
+        names = {
+            "vectors": f"vectors-{generation:06d}.faiss",
+            "chunks": f"chunks-{generation:06d}.jsonl",
+            "lexical": f"lexical-{generation:06d}",
+        }
         tmp = folder / f".tmp-{generation:06d}-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
@@ -260,8 +292,13 @@ class FolderStore:
                 shutil.rmtree(target)
             os.replace(tmp / name, target)
         fsync_dir(folder)  # the moved files survive a power cut before the manifest names them
-        manifest = {**self.manifest, "generation": generation, "files": names, "versions": versions(),
-                    "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        manifest = {
+            **self.manifest,
+            "generation": generation,
+            "files": names,
+            "versions": versions(),
+            "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
         _write_manifest(folder, manifest)
         self.manifest = manifest
         shutil.rmtree(tmp, ignore_errors=True)

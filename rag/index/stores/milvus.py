@@ -15,15 +15,15 @@ import json
 import os
 import re
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from rag.config import MILVUS_LITE
 from rag.errors import IndexFormatError, IndexNotFoundError, IndexUnavailableError, RagError
 from rag.index.lexical import tokenize
-from rag.index.stores.contract import (NO_FILTERS, RECOVER, UNDATED, ChunkRecord, Filters, article_index,
-                                       day_number)
+from rag.index.stores.contract import NO_FILTERS, RECOVER, UNDATED, ChunkRecord, Filters, article_index, day_number
 from rag.index.stores.folder import checked_manifest, new_manifest, versions
 
 PREFIX = "news_rag"
@@ -71,7 +71,7 @@ def connect(location: str) -> Any:
     except ImportError:
         raise RagError(f"the Milvus store needs pymilvus and milvus-lite; install them with: {INSTALL}") from None
     lite = location.startswith(MILVUS_LITE)
-    uri = location[len(MILVUS_LITE):] if lite else location
+    uri = location[len(MILVUS_LITE) :] if lite else location
     if lite and not uri.endswith(".db"):
         raise RagError(f"{location}: a Milvus Lite index is a file ending in .db, e.g. milvus:index/news.db")
     if lite:
@@ -79,10 +79,14 @@ def connect(location: str) -> Any:
     try:
         client = MilvusClient(uri=uri, token=os.environ.get("RAG_MILVUS_TOKEN", ""))
     except Exception as exc:  # grpc, connection and lock errors come in many types
-        hint = ("is another process using it? Milvus Lite lets one process open a file at a time" if lite else
-                "check that the server is running and reachable, and RAG_MILVUS_TOKEN")
-        raise IndexUnavailableError(f"cannot open the Milvus index at {location} ({_reason(exc)}); {hint}. "
-                                    "Nothing was changed.") from None
+        hint = (
+            "is another process using it? Milvus Lite lets one process open a file at a time"
+            if lite
+            else "check that the server is running and reachable, and RAG_MILVUS_TOKEN"
+        )
+        raise IndexUnavailableError(
+            f"cannot open the Milvus index at {location} ({_reason(exc)}); {hint}. Nothing was changed."
+        ) from None
     _CLIENTS[location] = client
     return client
 
@@ -105,7 +109,7 @@ def release(location: str) -> None:
     if location.startswith(MILVUS_LITE):
         from milvus_lite.server_manager import server_manager_instance
 
-        server_manager_instance.release_server(os.path.abspath(location[len(MILVUS_LITE):]))
+        server_manager_instance.release_server(os.path.abspath(location[len(MILVUS_LITE) :]))
 
 
 def _call(location: str, action: str, operation: Any, *args: Any, **kwargs: Any) -> Any:
@@ -115,9 +119,11 @@ def _call(location: str, action: str, operation: Any, *args: Any, **kwargs: Any)
     except RagError:
         raise
     except Exception as exc:
-        raise IndexUnavailableError(f"Milvus at {location} failed to {action} ({_reason(exc)}); "
-                                    "the index keeps what was last saved: run the command again when it is "
-                                    "reachable") from None
+        raise IndexUnavailableError(
+            f"Milvus at {location} failed to {action} ({_reason(exc)}); "
+            "the index keeps what was last saved: run the command again when it is "
+            "reachable"
+        ) from None
 
 
 class MilvusStore:
@@ -140,8 +146,14 @@ class MilvusStore:
         client = connect(location)
         if not _call(location, "list its collections", client.has_collection, META):
             return None
-        rows = _call(location, "read the index settings", client.query, loaded(location, META), filter="key == 0",
-                     output_fields=["manifest"])
+        rows = _call(
+            location,
+            "read the index settings",
+            client.query,
+            loaded(location, META),
+            filter="key == 0",
+            output_fields=["manifest"],
+        )
         return rows[0]["manifest"] if rows else None
 
     @classmethod
@@ -166,9 +178,15 @@ class MilvusStore:
         client = connect(location)
         if not _call(location, "list its collections", client.has_collection, name):
             raise IndexFormatError(f"the Milvus index at {location} lacks its collection {name}; {RECOVER}")
-        iterator = _call(location, "read the articles", client.query_iterator, loaded(location, name),
-                         batch_size=BATCH,
-                         filter='id != ""', output_fields=["entry"])
+        iterator = _call(
+            location,
+            "read the articles",
+            client.query_iterator,
+            loaded(location, name),
+            batch_size=BATCH,
+            filter='id != ""',
+            output_fields=["entry"],
+        )
         articles: dict[str, dict] = {}
         while rows := _call(location, "read the articles", iterator.next):
             articles.update((row["id"], row["entry"]) for row in rows)
@@ -191,8 +209,9 @@ class MilvusStore:
         live = meta.get("tables")
         generation = max(int(meta.get("generation", 0)), cls._highest(location)) + 1
         tables = f"g{generation:06d}"
-        store = cls(location, {**new_manifest(dim, shape), "generation": meta.get("generation", 0),
-                               "tables": tables}, tables)
+        store = cls(
+            location, {**new_manifest(dim, shape), "generation": meta.get("generation", 0), "tables": tables}, tables
+        )
         store._drop_generations(keep={live})
         store._create(dim)
         return store
@@ -220,20 +239,39 @@ class MilvusStore:
         schema.add_field("end", DataType.INT64)
         schema.add_field("text", DataType.VARCHAR, max_length=TEXT_CHARS)
         # the terms the folder store's BM25 reads (tokenize), so both stores score the same words
-        schema.add_field("terms", DataType.VARCHAR, max_length=TEXT_CHARS, enable_analyzer=True,
-                         analyzer_params={"tokenizer": "standard", "filter": ["lowercase"]})
+        schema.add_field(
+            "terms",
+            DataType.VARCHAR,
+            max_length=TEXT_CHARS,
+            enable_analyzer=True,
+            analyzer_params={"tokenizer": "standard", "filter": ["lowercase"]},
+        )
         schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
         schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
         schema.add_field("day", DataType.INT64)
         schema.add_field("source", DataType.VARCHAR, max_length=1024)
-        schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["terms"],
-                                     output_field_names=["sparse"]))
+        schema.add_function(
+            Function(
+                name="bm25", function_type=FunctionType.BM25, input_field_names=["terms"], output_field_names=["sparse"]
+            )
+        )
         index = client.prepare_index_params()
         index.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
-        index.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
-                        params={"bm25_k1": BM25_K1, "bm25_b": BM25_B})
-        _call(self.location, "create the chunk collection", client.create_collection, self.chunks_name,
-              schema=schema, index_params=index, consistency_level="Strong")
+        index.add_index(
+            field_name="sparse",
+            index_type="SPARSE_INVERTED_INDEX",
+            metric_type="BM25",
+            params={"bm25_k1": BM25_K1, "bm25_b": BM25_B},
+        )
+        _call(
+            self.location,
+            "create the chunk collection",
+            client.create_collection,
+            self.chunks_name,
+            schema=schema,
+            index_params=index,
+            consistency_level="Strong",
+        )
         self._create_keyed(self.articles_name, DataType.VARCHAR)
         if not _call(self.location, "list its collections", client.has_collection, META):
             self._create_keyed(META, DataType.INT64)
@@ -244,14 +282,22 @@ class MilvusStore:
 
         schema = self.client.create_schema(auto_id=False)
         key_name, value_name = ("key", "manifest") if name == META else ("id", "entry")
-        schema.add_field(key_name, key_type, is_primary=True, **({"max_length": 1024}
-                                                                   if key_type == DataType.VARCHAR else {}))
+        schema.add_field(
+            key_name, key_type, is_primary=True, **({"max_length": 1024} if key_type == DataType.VARCHAR else {})
+        )
         schema.add_field(value_name, DataType.JSON)
         schema.add_field("unused", DataType.FLOAT_VECTOR, dim=2)
         index = self.client.prepare_index_params()
         index.add_index(field_name="unused", index_type="FLAT", metric_type="L2")
-        _call(self.location, f"create {name}", self.client.create_collection, name, schema=schema,
-              index_params=index, consistency_level="Strong")
+        _call(
+            self.location,
+            f"create {name}",
+            self.client.create_collection,
+            name,
+            schema=schema,
+            index_params=index,
+            consistency_level="Strong",
+        )
 
     # --- reading -------------------------------------------------------------------------------------------
 
@@ -265,18 +311,36 @@ class MilvusStore:
     def dense_search(self, query: np.ndarray, k: int, filters: Filters = NO_FILTERS) -> list[tuple[int, float]]:
         if k <= 0 or not self._article_ids:
             return []
-        found = _call(self.location, "search", self.client.search, self.chunks_name,
-                      data=[np.asarray(query, dtype=np.float32).tolist()], anns_field="vector", limit=k,
-                      filter=milvus_filter(filters), output_fields=["id"], search_params={"metric_type": "IP"})
+        found = _call(
+            self.location,
+            "search",
+            self.client.search,
+            self.chunks_name,
+            data=[np.asarray(query, dtype=np.float32).tolist()],
+            anns_field="vector",
+            limit=k,
+            filter=milvus_filter(filters),
+            output_fields=["id"],
+            search_params={"metric_type": "IP"},
+        )
         return [(int(hit["id"]), float(hit["distance"])) for hit in found[0]]
 
     def lexical_search(self, question: str, k: int, filters: Filters = NO_FILTERS) -> list[tuple[int, float]]:
         terms = tokenize(question)
         if k <= 0 or not terms or not self._article_ids:
             return []
-        found = _call(self.location, "search", self.client.search, self.chunks_name, data=[" ".join(terms)],
-                      anns_field="sparse", limit=k, filter=milvus_filter(filters), output_fields=["id"],
-                      search_params={"metric_type": "BM25"})
+        found = _call(
+            self.location,
+            "search",
+            self.client.search,
+            self.chunks_name,
+            data=[" ".join(terms)],
+            anns_field="sparse",
+            limit=k,
+            filter=milvus_filter(filters),
+            output_fields=["id"],
+            search_params={"metric_type": "BM25"},
+        )
         # a plain BM25 search returns the scores negated (the order is right)
         scored = [(int(hit["id"]), abs(float(hit["distance"]))) for hit in found[0]]
         return [(cid, score) for cid, score in scored if score > 0]
@@ -285,14 +349,23 @@ class MilvusStore:
         wanted = sorted({int(i) for i in ids})
         rows: list[dict] = []
         for start in range(0, len(wanted), BATCH):
-            rows += _call(self.location, "read chunks", self.client.get, self.chunks_name,
-                          ids=wanted[start:start + BATCH], output_fields=fields)
+            rows += _call(
+                self.location,
+                "read chunks",
+                self.client.get,
+                self.chunks_name,
+                ids=wanted[start : start + BATCH],
+                output_fields=fields,
+            )
         return rows
 
     def fetch(self, ids: Iterable[int]) -> dict[int, ChunkRecord]:
-        return {int(r["id"]): ChunkRecord(int(r["id"]), r["article_id"], int(r["ordinal"]), int(r["start"]),
-                                          int(r["end"]), r["text"])
-                for r in self._get(ids, ["id", "article_id", "ordinal", "start", "end", "text"])}
+        return {
+            int(r["id"]): ChunkRecord(
+                int(r["id"]), r["article_id"], int(r["ordinal"]), int(r["start"]), int(r["end"]), r["text"]
+            )
+            for r in self._get(ids, ["id", "article_id", "ordinal", "start", "end", "text"])
+        }
 
     def vectors_of(self, ids: Iterable[int]) -> dict[int, np.ndarray]:
         return {int(r["id"]): np.asarray(r["vector"], dtype=np.float32) for r in self._get(ids, ["id", "vector"])}
@@ -315,12 +388,23 @@ class MilvusStore:
     def add_article(self, entry: dict, records: list[ChunkRecord], vectors: np.ndarray) -> None:
         article_id = entry["id"]
         day, source = day_number(entry.get("published")), str(entry.get("source") or "").lower()[:1024]
-        rows = [{"id": r.id, "article_id": r.article_id, "ordinal": r.ordinal, "start": r.start, "end": r.end,
-                 "text": r.text[:TEXT_CHARS], "terms": " ".join(tokenize(f"{entry['title']}\n{r.text}"))[:TEXT_CHARS],
-                 "vector": np.asarray(v, dtype=np.float32).tolist(), "day": day, "source": source}
-                for r, v in zip(records, vectors)]
+        rows = [
+            {
+                "id": r.id,
+                "article_id": r.article_id,
+                "ordinal": r.ordinal,
+                "start": r.start,
+                "end": r.end,
+                "text": r.text[:TEXT_CHARS],
+                "terms": " ".join(tokenize(f"{entry['title']}\n{r.text}"))[:TEXT_CHARS],
+                "vector": np.asarray(v, dtype=np.float32).tolist(),
+                "day": day,
+                "source": source,
+            }
+            for r, v in zip(records, vectors)
+        ]
         for start in range(0, len(rows), BATCH):
-            _call(self.location, "write chunks", self.client.upsert, self.chunks_name, rows[start:start + BATCH])
+            _call(self.location, "write chunks", self.client.upsert, self.chunks_name, rows[start : start + BATCH])
         stored = {**entry, "chunk_ids": [r.id for r in records]}
         self._write_entries({article_id: stored})
         self.manifest["articles"][article_id] = stored
@@ -328,8 +412,7 @@ class MilvusStore:
 
     def remove_article(self, article_id: str) -> None:
         entry = self.manifest["articles"].pop(article_id)
-        _call(self.location, "delete an article", self.client.delete, self.articles_name,
-              ids=[article_id])
+        _call(self.location, "delete an article", self.client.delete, self.articles_name, ids=[article_id])
         self._saved.pop(article_id, None)
         if entry["chunk_ids"]:  # by primary key: a delete by expression scans the collection
             _call(self.location, "delete chunks", self.client.delete, self.chunks_name, ids=entry["chunk_ids"])
@@ -339,15 +422,19 @@ class MilvusStore:
     def _write_entries(self, entries: dict[str, dict]) -> None:
         rows = [{"id": key, "entry": entry, "unused": [0.0, 0.0]} for key, entry in entries.items()]
         for start in range(0, len(rows), BATCH):
-            _call(self.location, "write articles", self.client.upsert, self.articles_name,
-                  rows[start:start + BATCH])
+            _call(self.location, "write articles", self.client.upsert, self.articles_name, rows[start : start + BATCH])
         self._saved.update((key, json.loads(json.dumps(entry))) for key, entry in entries.items())
 
     def _write_meta(self, generation: int) -> None:
         meta = {key: value for key, value in self.manifest.items() if key != "articles"}
         meta.update(generation=generation, tables=self.tables)
-        _call(self.location, "write the index settings", self.client.upsert, META,
-              [{"key": 0, "manifest": meta, "unused": [0.0, 0.0]}])
+        _call(
+            self.location,
+            "write the index settings",
+            self.client.upsert,
+            META,
+            [{"key": 0, "manifest": meta, "unused": [0.0, 0.0]}],
+        )
 
     def save(self) -> None:
         """Write the manifest entries that changed (near-duplicate marks), then point _meta at this generation
@@ -356,8 +443,7 @@ class MilvusStore:
         if changed:
             self._write_entries(changed)
         generation = int(self.manifest.get("generation", 0)) + 1
-        self.manifest.update(generation=generation, versions=versions(),
-                             updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        self.manifest.update(generation=generation, versions=versions(), updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         _call(self.location, "flush", self.client.flush, self.chunks_name)
         self._write_meta(generation)
         self._live = True
