@@ -53,7 +53,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from rag.answering.qa import ABSTAIN_REASONS, QA
+    from rag.answering.answer import ABSTAIN_REASONS
+    from rag.answering.qa import QA
 
     qa = QA(_settings(args, generator=args.model))
     options = {
@@ -117,9 +118,21 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from ui.app import serve
+FRONT_ENDS = "news_rag.front_ends"  # the entry point group where the chat page (package ui) registers itself
 
+
+def _front_end(name: str) -> Callable[..., None]:
+    """The serve function a front end registered under FRONT_ENDS (the library never imports its adapters)."""
+    from importlib.metadata import entry_points
+
+    found = entry_points(group=FRONT_ENDS, name=name)
+    if not found:
+        raise RagError(f"no front end {name!r} is installed; install the project with: pip install -e .")
+    return next(iter(found)).load()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    serve = _front_end("chat")
     serve(_settings(args, generator=args.model), host=args.host, port=args.port, build=not args.no_build)
     return 0
 

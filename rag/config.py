@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import RagError
+from rag.locations import is_path
 
 _POSITIVE = (
     "chunk_tokens",
@@ -84,7 +85,7 @@ class Settings:
         for name in ("seeds_dir", "index_dir", "cache_dir"):
             if getattr(self, name) == "":
                 raise RagError(f"RAG_{name.upper()} is empty; set it to a folder or unset it")
-            if not (name == "index_dir" and is_milvus(self.index_dir)):
+            if name != "index_dir" or is_path(self.index_dir):
                 object.__setattr__(self, name, Path(getattr(self, name)))
         if isinstance(self.index_dir, Path) and self.seeds_dir.resolve() == self.index_dir.resolve():
             raise RagError(
@@ -132,14 +133,6 @@ class Settings:
             "chunk_tokens": self.chunk_tokens,
             "chunk_overlap": self.chunk_overlap,
         }
-
-
-MILVUS_LITE = "milvus:"
-
-
-def is_milvus(location: object) -> bool:
-    """True when an index location names Milvus: "milvus:PATH.db" (Milvus Lite) or an http(s) URL (a cluster)."""
-    return isinstance(location, str) and location.startswith((MILVUS_LITE, "http://", "https://"))
 
 
 def parse_setting(name: str, raw: str, type_name: str) -> object:

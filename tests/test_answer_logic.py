@@ -7,7 +7,9 @@ import pytest
 from rag.answering.citations import align_markers, parse_citations
 from rag.answering.prompting import (ABSTAIN, build_messages, is_grounded, merge_by_article, select_sources,
                                      yes_no_question)
-from rag.answering.qa import SearchPlan, Timings, finish_answer
+from rag.answering.answer import Timings
+from rag.answering.finishing import finish_answer
+from rag.search.planning import SearchPlan
 from rag.search.retrieval import Filters, Hit, boost_numbers, score_fusion
 
 

@@ -15,6 +15,7 @@ from rag.answering.prompting import ABSTAIN
 from rag.answering.qa import QA, Answer
 from rag.errors import IndexNotFoundError, ModelNotFoundError, QuestionError
 from rag.index.indexing import build_index
+from tests.fakes import CountingModel, ScriptedModel
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,30 +26,6 @@ def indexed(make_settings, write_articles, embedder, tiny_model):
     write_articles(settings.seeds_dir)
     build_index(settings, embedder=embedder, log=lambda _: None, progress=False)
     return settings
-
-
-class CountingGenerator:
-    """Wraps a real generator and counts calls."""
-
-    def __init__(self, inner) -> None:
-        self.inner, self.calls, self.name = inner, 0, inner.name
-
-    def stream(self, messages, max_tokens, should_stop=lambda: False, markers=0):
-        self.calls += 1
-        yield from self.inner.stream(messages, max_tokens, should_stop, markers)
-
-
-class ScriptedGenerator:
-    """Replies with fixed text, piece by piece (isolates the answer logic from model quality)."""
-
-    name = "scripted"
-
-    def __init__(self, reply: str) -> None:
-        self.reply, self.messages, self.markers = reply, None, None
-
-    def stream(self, messages, max_tokens, should_stop=lambda: False, markers=0):
-        self.messages, self.markers = messages, markers
-        yield from self.reply.split(" ")[:1] + [" " + w for w in self.reply.split(" ")[1:]]
 
 
 def test_answer_with_tiny_model_streams_retrieval_first_then_text(indexed, embedder):
@@ -77,7 +54,7 @@ def test_model_loads_once_and_is_reused(indexed, embedder):
 def test_nothing_relevant_abstains_without_calling_the_model(indexed, embedder, tiny_model):
     from rag.answering.generation import TransformersGenerator
 
-    counting = CountingGenerator(TransformersGenerator(tiny_model, threads=1))
+    counting = CountingModel(TransformersGenerator(tiny_model, threads=1))
     qa = QA(indexed, generator=counting, embedder=embedder)
     result = qa.answer("What is the airspeed velocity of an unladen swallow in quantum chromodynamics?")
     assert result.abstained and result.text == ABSTAIN and result.citations == []
@@ -87,13 +64,13 @@ def test_nothing_relevant_abstains_without_calling_the_model(indexed, embedder, 
 
 
 def test_model_abstention_reply_marks_answer_abstained(indexed, embedder):
-    qa = QA(indexed, generator=ScriptedGenerator(ABSTAIN), embedder=embedder)
+    qa = QA(indexed, generator=ScriptedModel(ABSTAIN), embedder=embedder)
     result = qa.answer("Who won the cup final?")
     assert result.abstained and result.citations == [] and result.hits
 
 
 def test_citations_map_to_numbered_sources_and_bad_numbers_are_dropped(indexed, embedder):
-    generator = ScriptedGenerator("City beat Arsenal on penalties [1]. The final was at Wembley [7].")
+    generator = ScriptedModel("City beat Arsenal on penalties [1]. The final was at Wembley [7].")
     qa = QA(indexed, generator=generator, embedder=embedder)
     result = qa.answer("Who won the cup final?")
     assert "[1]" in generator.messages[1]["content"] and "Question: Who won the cup final?" in \
@@ -106,7 +83,7 @@ def test_citations_map_to_numbered_sources_and_bad_numbers_are_dropped(indexed, 
 
 
 def test_date_and_source_filters(indexed, embedder):
-    qa = QA(indexed, generator=ScriptedGenerator("x [1]."), embedder=embedder)
+    qa = QA(indexed, generator=ScriptedModel("x [1]."), embedder=embedder)
     hits = qa.retrieve("summit in Budapest", k=5)
     assert hits[0].article_id == "budapest.txt"
     from rag.search.retrieval import Filters
@@ -121,13 +98,13 @@ def test_date_and_source_filters(indexed, embedder):
                                            ("x" * 5000, "limit"), ("y" * 100_000, "100,000 characters")],
                          ids=["spaces", "whitespace", "control", "5k", "100k"])
 def test_bad_questions_get_clear_errors(indexed, embedder, question, fix):
-    qa = QA(indexed, generator=ScriptedGenerator("x"), embedder=embedder)
+    qa = QA(indexed, generator=ScriptedModel("x"), embedder=embedder)
     with pytest.raises(QuestionError, match=fix):
         qa.answer(question)
 
 
 def test_k_must_be_at_least_one(indexed, embedder):
-    qa = QA(indexed, generator=ScriptedGenerator("x [1]."), embedder=embedder)
+    qa = QA(indexed, generator=ScriptedModel("x [1]."), embedder=embedder)
     for k in (0, -2):
         with pytest.raises(QuestionError, match="at least 1"):
             qa.answer("Which city hosted the security summit?", k=k)
@@ -137,7 +114,7 @@ def test_k_must_be_at_least_one(indexed, embedder):
 
 
 def test_a_follow_up_answer_is_judged_against_the_users_own_question(indexed, embedder):
-    qa = QA(indexed, generator=ScriptedGenerator("Twelve countries [1]."), embedder=embedder)
+    qa = QA(indexed, generator=ScriptedModel("Twelve countries [1]."), embedder=embedder)
     history = [{"role": "user", "content": "Who met in Budapest for the security summit?"},
                {"role": "assistant", "content": "Heads of government from twelve European countries met [1]."}]
     result = qa.answer("How many countries?", history=history)
@@ -148,14 +125,8 @@ def test_a_follow_up_answer_is_judged_against_the_users_own_question(indexed, em
 def test_the_terminal_shows_a_second_attempt_on_its_own_line(indexed, monkeypatch, capsys):
     from rag import cli
 
-    replies = iter([ABSTAIN, "Heads of government met in Budapest for a security summit [1]."])
-
-    class DeclinesFirst(ScriptedGenerator):
-        def stream(self, messages, max_tokens, should_stop=lambda: False, markers=0):
-            self.reply = next(replies)
-            yield from super().stream(messages, max_tokens, should_stop, markers)
-
-    monkeypatch.setattr("rag.answering.qa.load_generator", lambda settings: DeclinesFirst(""))
+    model = ScriptedModel(ABSTAIN, "Heads of government met in Budapest for a security summit [1].")
+    monkeypatch.setattr("rag.answering.qa.load_generator", lambda settings: model)
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     code = cli.main(["ask", "--seeds", str(indexed.seeds_dir), "--index", str(indexed.index_dir),
                      "Where did heads of government meet for a security summit?"])
@@ -164,22 +135,9 @@ def test_the_terminal_shows_a_second_attempt_on_its_own_line(indexed, monkeypatc
     assert out.startswith(f"{ABSTAIN}\n\nAsked again:\nHeads of government met in Budapest for a security summit [1].")
 
 
-class RepliesInTurn(ScriptedGenerator):
-    """Gives its replies one call after the other and keeps each call's prompt."""
-
-    def __init__(self, *replies: str) -> None:
-        super().__init__("")
-        self.replies, self.prompts = list(replies), []
-
-    def stream(self, messages, max_tokens, should_stop=lambda: False, markers=0):
-        self.reply = self.replies.pop(0)
-        self.prompts.append(messages[-1]["content"])
-        yield from super().stream(messages, max_tokens, should_stop, markers)
-
-
 def test_a_decline_on_cut_passages_is_asked_again_on_the_whole_passages(indexed, embedder):
     settings = dataclasses.replace(indexed, sentence_share=0.3, recheck_similarity=1.0)  # not confident
-    model = RepliesInTurn(ABSTAIN, "Hungary's prime minister welcomed the delegations at the parliament [1].")
+    model = ScriptedModel(ABSTAIN, "Hungary's prime minister welcomed the delegations at the parliament [1].")
     final = QA(settings, generator=model, embedder=embedder).answer("Who welcomed the summit delegations?")
     first, second = model.prompts
     passage = final.hits[0].text
@@ -190,7 +148,7 @@ def test_a_decline_on_cut_passages_is_asked_again_on_the_whole_passages(indexed,
 
 def test_a_cut_passage_is_verified_as_read_and_shown_whole(indexed, embedder):
     settings = dataclasses.replace(indexed, sentence_share=0.3)
-    model = RepliesInTurn("Hungary's prime minister welcomed the delegations at the parliament [1].")
+    model = ScriptedModel("Hungary's prime minister welcomed the delegations at the parliament [1].")
     final = QA(settings, generator=model, embedder=embedder).answer("Who welcomed the summit delegations?")
     assert len(model.prompts) == 1 and final.hits[0].text not in model.prompts[0]
     assert "welcomed the delegations" in model.prompts[0]  # the sentence that answers was kept
@@ -200,14 +158,14 @@ def test_a_cut_passage_is_verified_as_read_and_shown_whole(indexed, embedder):
 
 
 def test_a_decline_on_whole_passages_is_not_asked_again_unless_retrieval_is_confident(indexed, embedder):
-    model = RepliesInTurn(ABSTAIN)
+    model = ScriptedModel(ABSTAIN)
     final = QA(dataclasses.replace(indexed, sentence_share=1.0, recheck_similarity=1.0), generator=model,
                embedder=embedder).answer("Who welcomed the summit delegations?")
     assert final.abstained and len(model.prompts) == 1
 
 
 def test_a_rebuild_while_an_answer_is_written_does_not_break_it(indexed, embedder):
-    qa = QA(indexed, generator=ScriptedGenerator("Heads of government met in Budapest [1]."), embedder=embedder)
+    qa = QA(indexed, generator=ScriptedModel("Heads of government met in Budapest [1]."), embedder=embedder)
     stream = qa.stream("Where did heads of government meet for a security summit?")
     first = next(stream)
     (indexed.seeds_dir / first.hits[0].article_id).unlink()  # `rag build` in another shell removes it
@@ -217,7 +175,7 @@ def test_a_rebuild_while_an_answer_is_written_does_not_break_it(indexed, embedde
 
 
 def test_control_characters_and_broken_unicode_in_a_question_are_cleaned(indexed, embedder):
-    qa = QA(indexed, generator=ScriptedGenerator("x [1]."), embedder=embedder)
+    qa = QA(indexed, generator=ScriptedModel("x [1]."), embedder=embedder)
     hits = qa.retrieve("summit\x00 in \ud800Budapest\x1b?")
     assert hits[0].article_id == "budapest.txt"
 
@@ -226,7 +184,7 @@ def test_a_missing_index_is_built_from_the_articles_folder_first(make_settings, 
     settings = make_settings("fresh")
     write_articles(settings.seeds_dir)
     reply = "Leaders met in Budapest for the security summit [1]."
-    final = QA(settings, generator=ScriptedGenerator(reply), embedder=embedder).answer(
+    final = QA(settings, generator=ScriptedModel(reply), embedder=embedder).answer(
         "Which city hosted the security summit?")
     assert (settings.index_dir / "manifest.json").exists()
     assert "added 4" in capsys.readouterr().err
@@ -234,7 +192,7 @@ def test_a_missing_index_is_built_from_the_articles_folder_first(make_settings, 
 
 
 def test_missing_index_names_the_build_command(make_settings, embedder):
-    qa = QA(make_settings("empty"), generator=ScriptedGenerator("x"), embedder=embedder)
+    qa = QA(make_settings("empty"), generator=ScriptedModel("x"), embedder=embedder)
     with pytest.raises(IndexNotFoundError, match="rag build"):
         qa.answer("Anything?")
 

@@ -13,7 +13,8 @@ import pytest
 from rag.answering import generation
 from rag.answering.openai_format import (EXTRA, RequestError, chunk, chunks, completion, content, parse_request,
                                          without_sources)
-from rag.answering.qa import Answer, Citation, Timings, validate_question
+from rag.answering.answer import Answer, Citation, Timings
+from rag.search.planning import validate_question
 from rag.config import Settings
 from rag.errors import ArticleError, ModelNotFoundError, RagError
 from rag.ingest.uploads import delete_article_file

@@ -456,12 +456,12 @@ def test_a_build_that_names_no_model_keeps_the_index_model(built, embedder, tmp_
     assert report.plan.full_reason and read_manifest(built.index_dir)["settings"]["embedding_model"] == str(copy)
     qa = QA(built)  # RAG_EMBEDDING_MODEL unset, as for rag serve or an upload
     assert qa.embedder.model_id == str(copy)
-    assert qa.build(log=lambda line: None, progress=False).plan.is_noop
-    report = qa.build(full=True, log=lambda line: None, progress=False)
+    assert qa.index.build(log=lambda line: None, progress=False).plan.is_noop
+    report = qa.index.build(full=True, log=lambda line: None, progress=False)
     assert report.chunks_embedded > 0 and read_manifest(built.index_dir)["settings"]["embedding_model"] == str(copy)
     back = QA(replace(built, embedding_model="default"))
     back.embedder  # loaded for the custom index it finds ...
-    assert back.build(log=lambda line: None, progress=False).plan.full_reason
+    assert back.index.build(log=lambda line: None, progress=False).plan.full_reason
     assert read_manifest(built.index_dir)["settings"]["embedding_model"] == "packaged:all-MiniLM-L6-v2"
     assert back.embedder.model_id == "packaged:all-MiniLM-L6-v2"  # ... and swapped with the index
     assert back.retrieve("Where will the summit be held?")  # queries and vectors in one space

@@ -407,11 +407,11 @@ def test_an_index_from_an_older_duplicate_rule_is_updated_without_reembedding(da
 
 
 def test_an_answer_from_reports_of_different_dates_says_who_said_what_and_when(dated, embedder):
-    from tests.test_answering import ScriptedGenerator
+    from tests.fakes import ScriptedModel
 
     # a reply the passages hold (the tiny model's words would not pass verification)
     reply = "The Harbor Bridge reopened to traffic on Thursday [1]."
-    qa = QA(dated, embedder=embedder, generator=ScriptedGenerator(reply))
+    qa = QA(dated, embedder=embedder, generator=ScriptedModel(reply))
     answer = qa.answer("When will the Harbor Bridge reopen to traffic?")
     assert not answer.abstained, answer
     said = {(r.source, r.published): r for r in answer.reports}

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from rag.answering.prompting import ABSTAIN
-from rag.answering.qa import Answer, Citation, Timings
+from rag.answering.answer import Answer, Citation, Timings
 from rag.answering.reports import Report
 from rag.config import Settings
 from rag.errors import RagError

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answering.qa import QA, SearchPlan, Timings, before_the_model, finish_answer
+from rag.answering.answer import Timings
+from rag.answering.finishing import finish_answer
+from rag.answering.gate import check_before_model
+from rag.answering.qa import QA
 from rag.answering.verify import missing_from, specifics, unfound_claims, verify_answer
 from rag.index.indexing import build_index
+from rag.search.planning import SearchPlan
 from rag.search.retrieval import Filters, Hit
 from rag.search.timeframe import TimeFrame
+from tests.fakes import ScriptedModel
 
 
 def hit(number: int, text: str, title: str = "Report", source: str = "Reuters", published: str = "2025-10-14",
@@ -109,7 +114,8 @@ def test_news_of_an_earlier_week_is_not_presented_as_this_weeks():
     frame = TimeFrame("2025-10-27", "the question's date", "this week", "2025-10-20", "2025-10-27", widened=True)
     plan = SearchPlan("What did Walmart announce this week?", Filters(until="2025-10-27"), frame=frame)
     older = hit(3, "Walmart said it would hire 10,000 seasonal workers.", "Walmart hiring", "AP", "2025-10-01")
-    text, reason, citations = before_the_model(plan.question, plan, [BUDAPEST, older])
+    early = check_before_model(plan.question, plan, [BUDAPEST, older])
+    text, reason, citations = early.text, early.reason, early.citations
     assert reason == "outside the time range"
     assert text == ("No article from 20 October 2025 to 27 October 2025 is about this; the nearest report is from "
                     "14 October 2025 [1].")
@@ -130,32 +136,8 @@ def indexed(make_settings, write_articles, embedder):
     return settings
 
 
-class Refusing:
-    """A generator that must not be called."""
-
-    name = "refusing"
-    calls = 0
-
-    def stream(self, messages, max_tokens, should_stop=lambda: False, markers=0):
-        self.calls += 1
-        raise AssertionError("the model was called")
-        yield ""
-
-
-class Inventing:
-    """A generator whose reply attributes an invented statement to the passage."""
-
-    name = "inventing"
-
-    def __init__(self, reply: str) -> None:
-        self.reply = reply
-
-    def stream(self, messages, max_tokens, should_stop=lambda: False, markers=0):
-        yield self.reply
-
-
 def test_a_question_about_someone_the_articles_never_mention_abstains_without_the_model(indexed, embedder):
-    generator = Refusing()
+    generator = ScriptedModel(refuse=True)
     final = QA(indexed, generator=generator, embedder=embedder).answer(
         "What did Jens Stoltenberg say at the security summit in Budapest?")
     assert generator.calls == 0
@@ -166,7 +148,7 @@ def test_a_question_about_someone_the_articles_never_mention_abstains_without_th
 def test_an_invented_sentence_is_never_shown_as_a_cited_fact(indexed, embedder):
     reply = ("Leaders met in Budapest for the security summit [1]. NATO chief Mark Rutte promised 40 fighter jets "
              "[1].")
-    final = QA(indexed, generator=Inventing(reply), embedder=embedder).answer(
+    final = QA(indexed, generator=ScriptedModel(reply), embedder=embedder).answer(
         "Which city hosted the security summit?")
     assert not final.abstained
     assert final.text == "Leaders met in Budapest for the security summit [1]."
@@ -200,7 +182,7 @@ def test_a_follow_up_is_verified_against_the_passages_of_its_standalone_question
     history = [{"role": "user", "content": "Which city hosted the security summit?"},
                {"role": "assistant", "content": "Leaders met in Budapest [1]."}]
     reply = "Mr. Orbán said the meeting showed that dialogue was still possible [1]. Angela Merkel agreed [1]."
-    final = QA(indexed, generator=Inventing(reply), embedder=embedder).answer("Who said what there?",
+    final = QA(indexed, generator=ScriptedModel(reply), embedder=embedder).answer("Who said what there?",
                                                                                history=history)
     assert final.standalone_question and "Budapest" in final.standalone_question
     assert final.text == "Mr. Orbán said the meeting showed that dialogue was still possible [1]."
@@ -210,10 +192,10 @@ def test_a_follow_up_is_verified_against_the_passages_of_its_standalone_question
 def test_the_gate_declines_a_question_no_passage_is_close_to_unless_it_is_too_short_to_tell():
     far = hit(7, "Heads of European governments met in Budapest on Tuesday.", similarity=0.2)
     plan = SearchPlan("Which city hosted the security summit of European leaders?", Filters())
-    assert before_the_model(plan.question, plan, [far], answer_similarity=0.36)[1] == "not close enough"
+    assert check_before_model(plan.question, plan, [far], answer_similarity=0.36).reason == "not close enough"
     short = SearchPlan("Who hosted Budapest?", Filters())  # two content words: its names are checked instead
-    assert before_the_model(short.question, short, [far], answer_similarity=0.36) is None
-    assert before_the_model(plan.question, plan, [far], verify=False, answer_similarity=0.36) is None
+    assert check_before_model(short.question, short, [far], answer_similarity=0.36) is None
+    assert check_before_model(plan.question, plan, [far], verify=False, answer_similarity=0.36) is None
 
 
 def test_names_in_other_candidates_or_among_the_index_sources_are_not_missing():

@@ -289,7 +289,7 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
                     if not saved:
                         raise RequestError("files", "nothing was added: " + "; ".join(map(str, problems)))
                     try:
-                        report = qa.build(log=lambda _: None, progress=False)
+                        report = qa.index.build(log=lambda _: None, progress=False)
                     except RagError as exc:
                         raise RagError(
                             f"saved {', '.join(p.name for p in saved)} to the articles folder, but "
@@ -307,7 +307,7 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
             return denied
 
         def delete() -> dict[str, Any]:
-            path, report = qa.delete_article(article_id)
+            path, report = qa.index.delete_article(article_id)
             return {
                 "deleted": article_id,
                 "file": path.relative_to(settings.seeds_dir.resolve()).as_posix(),

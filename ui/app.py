@@ -36,7 +36,8 @@ if TYPE_CHECKING:  # gradio is imported lazily, after the offline environment is
     import gradio as gr
     from starlette.routing import BaseRoute
 
-    from rag.answering.qa import QA, Answer
+    from rag.answering.answer import Answer
+    from rag.answering.qa import QA
 
 OFFLINE_ENV = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -297,7 +298,9 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
                 names = escape(", ".join(p.name for p in saved))
                 progress(0.2, desc=f"Indexing {counted(len(saved), 'new file')}")
                 try:
-                    report = qa.build(log=lambda _: None, progress=False, on_progress=embedding_progress(progress, 0.2))
+                    report = qa.index.build(
+                        log=lambda _: None, progress=False, on_progress=embedding_progress(progress, 0.2)
+                    )
                 except RagError as exc:
                     head = [f"Saved {names} to the articles folder, but the index update failed: {escape(str(exc))}"]
                 else:
@@ -321,7 +324,7 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
         progress(0.1, desc="Deleting the file and updating the index")
         with model_queue.turn():
             try:
-                path, report = qa.delete_article(article_id, on_progress=embedding_progress(progress, 0.1))
+                path, report = qa.index.delete_article(article_id, on_progress=embedding_progress(progress, 0.1))
             except RagError as exc:
                 return f"**Not deleted:** {escape(str(exc))}", index_status(settings), *articles_view()
         return (
@@ -539,7 +542,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, build: 
     qa = QA(settings)
     if build:
         try:
-            print(qa.build().summary(), flush=True)
+            print(qa.index.build().summary(), flush=True)
         except NoArticlesError as exc:  # the page can still take uploads
             print(f"warning: {exc}", file=sys.stderr)
     started = time.perf_counter()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 if TYPE_CHECKING:
-    from rag.answering.qa import Answer, Citation
+    from rag.answering.answer import Answer, Citation
     from rag.search.retrieval import Hit
 
 _URL_SAFE = ":/?#@!$&'*+,;=%~-._()[]"  # kept as is in links; spaces, quotes and <> are percent-encoded
@@ -137,7 +137,7 @@ def search_notes(answer: Answer) -> str:
 
 def abstain_reason(answer: Answer) -> str:
     """Why the answer abstained, as one italic line ("" when it did not or no reason is known)."""
-    from rag.answering.qa import ABSTAIN_REASONS
+    from rag.answering.answer import ABSTAIN_REASONS
 
     reason = ABSTAIN_REASONS.get(answer.abstain_reason or "") if answer.abstained else None
     return f"_Why: {reason}._" if reason else ""

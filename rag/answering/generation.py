@@ -10,7 +10,7 @@ import json
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from rag.config import Settings
 from rag.errors import ModelNotFoundError, RagError
+from rag.locations import PATH, Registry, after_scheme
 
 Messages = list[dict[str, str]]
 StopCheck = Callable[[], bool]
@@ -48,8 +49,13 @@ class Usage:
         return cls(*(sum(getattr(u, f.name) for u in usages) for f in fields(cls)))
 
 
-class Generator(Protocol):
-    """Streams the reply to chat messages, piece by piece.
+ReplyStream = Generator[
+    str, None, "Usage | None"
+]  # a reply piece by piece; returns its cost when the runtime counts it
+
+
+class AnsweringModel(Protocol):
+    """Streams the reply to chat messages, piece by piece, and returns what it cost (ReplyStream).
 
     markers is the number of numbered passages in the messages: a reply may cite [1]..[markers] (0: no
     limit). llama.cpp enforces it while generating; other backends leave it to the citation parser, which
@@ -59,7 +65,17 @@ class Generator(Protocol):
 
     def stream(
         self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False, markers: int = 0
-    ) -> Iterator[str]: ...
+    ) -> ReplyStream: ...
+
+
+def read_all(reply: ReplyStream) -> tuple[str, Usage | None]:
+    """The whole text of a streamed reply and what it cost."""
+    pieces = []
+    while True:
+        try:
+            pieces.append(next(reply))
+        except StopIteration as end:
+            return "".join(pieces), end.value
 
 
 def marker_grammar(passages: int) -> str:
@@ -158,16 +174,10 @@ class LlamaCppGenerator:
         self.name = path.name
         self._server = xllamacpp.Server(params)
         self._lock = threading.Lock()
-        self._usage = threading.local()
-
-    @property
-    def last_usage(self) -> Usage | None:
-        """The cost of the last reply streamed in this thread (None before the first)."""
-        return getattr(self._usage, "value", None)
 
     def stream(
         self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False, markers: int = 0
-    ) -> Iterator[str]:
+    ) -> ReplyStream:
         pieces: queue.Queue[object] = queue.Queue()
         done = object()
         request: dict[str, object] = {
@@ -209,7 +219,7 @@ class LlamaCppGenerator:
                 raise item
             yield item  # type: ignore[misc]
         worker.join()
-        self._usage.value = usage[-1] if usage else None
+        return usage[-1] if usage else None
 
 
 def _usage(chunk: dict) -> Usage:
@@ -243,7 +253,7 @@ class TransformersGenerator:
 
     def stream(
         self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False, markers: int = 0
-    ) -> Iterator[str]:
+    ) -> ReplyStream:
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         class _Stop(StoppingCriteria):
@@ -297,7 +307,7 @@ class OpenAICompatibleGenerator:
 
     def stream(
         self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False, markers: int = 0
-    ) -> Iterator[str]:
+    ) -> ReplyStream:
         import httpx
 
         request: dict[str, Any] = {
@@ -388,24 +398,36 @@ def gguf_file(settings: Settings) -> Path | None:
     return path
 
 
-def load_generator(settings: Settings) -> Generator:
-    """The generator settings.generator names: default, fast, a .gguf file, a Hugging Face folder or
-    openai:URL (an OpenAI-compatible server; RAG_OPENAI_MODEL, RAG_OPENAI_API_KEY)."""
-    choice = settings.generator
-    if choice.lower().startswith("openai:"):
-        url = choice[len("openai:") :]
-        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
-            raise ModelNotFoundError(
-                f"answering server {url!r} is not an http(s) address; write it as openai:http://HOST:PORT/v1"
-            )
-        return OpenAICompatibleGenerator(url, settings.openai_model, settings.openai_api_key, settings.openai_timeout)
+def _openai_server(settings: Settings) -> AnsweringModel:
+    """openai:URL: an OpenAI-compatible server (RAG_OPENAI_MODEL, RAG_OPENAI_API_KEY, RAG_OPENAI_TIMEOUT)."""
+    url = after_scheme(settings.generator)
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+        raise ModelNotFoundError(
+            f"answering server {url!r} is not an http(s) address; write it as openai:http://HOST:PORT/v1"
+        )
+    return OpenAICompatibleGenerator(url, settings.openai_model, settings.openai_api_key, settings.openai_timeout)
+
+
+def _local_model(settings: Settings) -> AnsweringModel:
+    """default, fast or a .gguf file (llama.cpp), or a Hugging Face model folder (transformers)."""
     gguf = gguf_file(settings)
     if gguf is not None:
         return LlamaCppGenerator(gguf, settings.threads, settings.context_tokens)
-    path = Path(choice).expanduser()
+    path = Path(settings.generator).expanduser()
     if path.is_dir():
         return TransformersGenerator(path, settings.threads)
-    raise ModelNotFoundError(
-        f"unknown answering model {choice!r}: use 'default', 'fast', a .gguf file, a "
-        "local Hugging Face model folder or openai:URL (RAG_GENERATOR)"
-    )
+    raise ModelNotFoundError(f"unknown answering model {settings.generator!r}: {GENERATORS.fix}")
+
+
+GENERATORS: Registry[Callable[[Settings], AnsweringModel]] = Registry(
+    "an answering model",
+    "use 'default', 'fast', a .gguf file, a local Hugging Face model folder or openai:URL (RAG_GENERATOR)",
+    ModelNotFoundError,
+)
+GENERATORS.add(("openai",), _openai_server)
+GENERATORS.add((PATH,), _local_model)
+
+
+def load_generator(settings: Settings) -> AnsweringModel:
+    """The generator settings.generator names, found by its scheme in GENERATORS."""
+    return GENERATORS.of(settings.generator)(settings)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from rag.answering.qa import Answer, Citation
+from rag.answering.answer import Answer, Citation
 from rag.errors import RagError
 from rag.search.followup import message_text
 

@@ -29,11 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.config import MILVUS_LITE, Settings
+from rag.config import Settings
 from rag.errors import RagError
 from rag.evaluate.evaluation import command_line, machine_info, markdown_table, settings_dict, write_json
 from rag.evaluate.scoring import percentile
 from rag.index.stores.contract import ChunkStore
+from rag.locations import MILVUS_LITE
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_ARTICLES = [REPO.parent / "shared" / "eval" / "realtimeqa_dev" / "articles.jsonl"]
@@ -409,7 +410,7 @@ def bench_answer(model: str | None, seeds: Path | None, quick: bool, log: Log = 
 
 def bench_runtime(model: str | None, articles_file: Path | None, quick: bool, log: Log = print) -> dict[str, object]:
     """Prompt-reading and decode tokens/s of each RUNTIME_VARIANTS entry, medians over distinct prompts."""
-    from rag.answering.generation import LlamaCppGenerator, gguf_file
+    from rag.answering.generation import LlamaCppGenerator, gguf_file, read_all
     from rag.answering.prompting import instructions
 
     settings = Settings.from_env(generator=model)
@@ -444,9 +445,8 @@ def bench_runtime(model: str | None, articles_file: Path | None, quick: bool, lo
         prompt += 1
         read_speeds, decoding, tokens = [], [], []
         for _ in range(repeats):
-            list(generator.stream(messages(prompt), 32))
+            _, usage = read_all(generator.stream(messages(prompt), 32))
             prompt += 1
-            usage = generator.last_usage
             if usage is None:
                 raise RagError("the model runtime reported no timings")
             read_speeds.append((usage.prompt_tokens - usage.cached_tokens) / usage.prompt_s)

@@ -3,8 +3,8 @@ questions they decline (false abstentions) and how many unanswerable ones, by re
 
     python -m rag.evaluate.checks --articles A.jsonl --questions Q.jsonl [--sample N] [--out FILE]
 
-Each question goes through QA.stream as in an answer, which yields its first result before the model is
-called: an abstention decided from the passages, or the retrieved sources (the model would be asked)."""
+Each question goes through the steps of an answer up to the check before the model (QA.plan, QA.gather,
+QA.check): an abstention decided from the passages, or none (the model would be asked)."""
 
 from __future__ import annotations
 
@@ -23,16 +23,16 @@ from rag.evaluate.evaluation import (
     write_json,
 )
 from rag.index.indexing import build_index
+from rag.search.planning import validate_question
 
 
 def first_decision(qa: QA, question: dict) -> str | None:
-    """The reason the checks abstain on the question, or None when the model would be asked."""
-    stream = qa.stream(question["question"], reference_date=question.get("question_date"))
-    try:
-        first = next(stream)
-    finally:
-        stream.close()
-    return first.abstain_reason if first.done else None
+    """The reason the checks before the model abstain on the question, or None when the model would be asked:
+    the steps of an answer up to the check (plan, gather, check), without the model."""
+    text = validate_question(question["question"], qa.settings.max_question_chars)
+    plan = qa.plan(text, reference_date=question.get("question_date"))
+    early = qa.check(text, qa.gather(plan, qa.settings.top_k))
+    return early.reason if early else None
 
 
 def main(argv: list[str] | None = None) -> int:

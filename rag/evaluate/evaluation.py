@@ -22,9 +22,10 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from rag.config import MILVUS_LITE, Settings
+from rag.config import Settings
 from rag.errors import QuestionError, RagError
 from rag.evaluate import scoring
+from rag.locations import MILVUS_LITE
 
 MODES = ("dense", "lexical", "hybrid")
 RETRIEVAL_K = 10

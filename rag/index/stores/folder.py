@@ -355,3 +355,39 @@ def _remove_stale(folder: Path, keep: set[int | None]) -> None:
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)
+
+
+class FolderLocation:
+    """The folder store's side of the store registry: an index in a folder of its own files."""
+
+    @staticmethod
+    def read_manifest(location: Path | str) -> dict | None:
+        return read_manifest(Path(location))
+
+    @staticmethod
+    def exists(location: Path | str) -> bool:
+        return (Path(location) / MANIFEST).exists()
+
+    @staticmethod
+    def load(location: Path | str) -> FolderStore:
+        return FolderStore.load(Path(location))
+
+    @staticmethod
+    def empty(location: Path | str, dim: int, shape: dict[str, object]) -> FolderStore:
+        return FolderStore.empty(dim, shape, Path(location))
+
+    @staticmethod
+    def stamp(location: Path | str) -> object:
+        try:
+            stat = (Path(location) / MANIFEST).stat()
+        except OSError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+    @staticmethod
+    def lock_file(location: Path | str, cache_dir: Path) -> Path:
+        return Path(location) / ".lock"
+
+    @staticmethod
+    def local_folder(location: Path | str) -> Path | None:
+        return Path(location)

@@ -11,20 +11,23 @@ writes a new generation and `_meta` moves to it only in save(), so an interrupte
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 
-from rag.config import MILVUS_LITE
 from rag.errors import IndexFormatError, IndexNotFoundError, IndexUnavailableError, RagError
 from rag.index.lexical import tokenize
 from rag.index.stores.contract import NO_FILTERS, RECOVER, UNDATED, ChunkRecord, Filters, article_index, day_number
 from rag.index.stores.folder import checked_manifest, new_manifest, versions
+from rag.locations import after_scheme, scheme
 
 PREFIX = "news_rag"
 META = f"{PREFIX}_meta"
@@ -70,8 +73,8 @@ def connect(location: str) -> Any:
         from pymilvus import MilvusClient
     except ImportError:
         raise RagError(f"the Milvus store needs pymilvus and milvus-lite; install them with: {INSTALL}") from None
-    lite = location.startswith(MILVUS_LITE)
-    uri = location[len(MILVUS_LITE) :] if lite else location
+    lite = scheme(location) == "milvus"
+    uri = after_scheme(location)
     if lite and not uri.endswith(".db"):
         raise RagError(f"{location}: a Milvus Lite index is a file ending in .db, e.g. milvus:index/news.db")
     if lite:
@@ -106,10 +109,10 @@ def release(location: str) -> None:
     if client is None:
         return
     client.close()
-    if location.startswith(MILVUS_LITE):
+    if scheme(location) == "milvus":
         from milvus_lite.server_manager import server_manager_instance
 
-        server_manager_instance.release_server(os.path.abspath(location[len(MILVUS_LITE) :]))
+        server_manager_instance.release_server(os.path.abspath(after_scheme(location)))
 
 
 def _call(location: str, action: str, operation: Any, *args: Any, **kwargs: Any) -> Any:
@@ -451,3 +454,28 @@ class MilvusStore:
 
     def close(self) -> None:
         release(self.location)
+
+
+class MilvusLocation:
+    """The Milvus store's side of the store registry: "milvus:PATH.db" (Milvus Lite) or "http(s)://HOST:PORT"."""
+
+    read_manifest = staticmethod(MilvusStore.read_manifest)
+    exists = staticmethod(MilvusStore.exists)
+    load = staticmethod(MilvusStore.load)
+    empty = staticmethod(MilvusStore.empty)
+    stamp = staticmethod(MilvusStore.stamp)
+
+    @staticmethod
+    def lock_file(location: str, cache_dir: Path) -> Path:
+        """Beside the Milvus Lite file, or (a cluster) in the cache folder, which keeps builds on this machine
+        apart but not other machines'."""
+        if scheme(location) == "milvus":
+            db = Path(after_scheme(location))
+            return db.with_name(db.name + ".lock")
+        parts = urlsplit(location)
+        key = hashlib.sha1(location.encode()).hexdigest()[:8]
+        return cache_dir / "locks" / f"milvus-{parts.hostname}-{parts.port or 19530}-{key}.lock"
+
+    @staticmethod
+    def local_folder(location: str) -> Path | None:
+        return None  # its files are not article files

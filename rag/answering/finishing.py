@@ -1,0 +1,87 @@
+"""The last steps of an answer: verify the model's reply against the passages it read and finish it into an
+Answer (finish_answer, pure), then, for news, tell what each dated report on the story says (with_reports)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rag.answering.answer import Answer, Timings, cite, relies_on
+from rag.answering.citations import align_markers, parse_citations
+from rag.answering.prompting import readable_date
+from rag.answering.replying import declines
+from rag.answering.reports import dated_reports
+from rag.answering.verify import verify_answer
+from rag.index.embedding import Embedder
+from rag.markers import ABSTAIN
+from rag.search.planning import SearchPlan
+from rag.search.retrieval import Hit, Retriever
+
+
+def finish_answer(
+    question: str,
+    reply: str,
+    sources: list[Hit],
+    hits: list[Hit],
+    timings: Timings,
+    plan: SearchPlan,
+    verify: bool = True,
+    shown: list[Hit] | None = None,
+) -> Answer:
+    """Turn the model's full reply into an Answer: abstention (see declines), citations re-pointed to the
+    passages that hold their words, then (with verify) only the sentences found in the passages they cite;
+    a reply of which no sentence is found there abstains (pure). `sources` are the passages as the model read
+    them; a citation shows passage n of `shown` (default: sources), e.g. whole where the model read sentences."""
+    context = plan.answer_fields()
+    if declines(reply, question):
+        return Answer(question, ABSTAIN, [], hits, True, True, 0, [], timings, **context, abstain_reason="declined")
+    check = parse_citations(reply, len(sources))
+    invalid = check.invalid
+    # a passage's header counts as its words: "TechCrunch reported on 15 December that ..." names passage 2
+    described = [" ".join((s.title, s.source, readable_date(s.published), s.text)) for s in sources]
+    text = align_markers(check.text, described)
+    verified = verify_answer(text, sources, question, shown) if verify else None
+    if verified is not None:
+        if not verified.claims and verified.unsupported:
+            return Answer(
+                question,
+                ABSTAIN,
+                [],
+                hits,
+                True,
+                True,
+                invalid,
+                [],
+                timings,
+                **context,
+                abstain_reason="nothing verified",
+                unsupported=verified.unsupported,
+            )
+        text = verified.text
+    check = parse_citations(text, len(sources))
+    citations = [cite(n, (shown or sources)[n - 1]) for n in check.cited]
+    return Answer(
+        question,
+        check.text,
+        citations,
+        hits,
+        False,
+        True,
+        invalid,
+        check.uncited_sentences,
+        timings,
+        **context,
+        relies_on=relies_on(citations),
+        support=verified.support if verified else [],
+        unsupported=verified.unsupported if verified else [],
+    )
+
+
+def with_reports(
+    answer: Answer, searched: str, passages: list[Hit], retriever: Retriever, embedder: Embedder
+) -> Answer:
+    """The answer with what each dated article on its story says (unchanged when it abstained)."""
+    if answer.abstained:
+        return answer
+    stored = retriever.store.vectors_of(hit.chunk_id for hit in passages)
+    vectors = [stored[hit.chunk_id] for hit in passages]
+    return replace(answer, reports=dated_reports(searched, passages, vectors, embedder))

@@ -1,0 +1,168 @@
+"""The first two steps of an answer: plan (what to search for) and search (the passages for a plan).
+
+plan_search reads a question, with its history and the caller's dates and sources, into a SearchPlan: a
+follow-up made standalone, its time words read into filters, the reports it names. search_plan runs a plan
+on a retriever and widens the dates when the question's time words leave nothing relevant."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import date
+from typing import Any
+
+from rag.errors import IndexNotFoundError, QuestionError
+from rag.search.followup import last_turn, standalone_question
+from rag.search.named import NamedReports, named_reports
+from rag.search.retrieval import Filters, Hit, Mode, Retriever
+from rag.search.timeframe import TimeFrame, names_dates, resolve_time
+
+History = Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """What retrieval will look for: the (standalone) question, the filters and how time words were read."""
+
+    question: str
+    filters: Filters
+    rewritten: str | None = None
+    frame: TimeFrame | None = None
+    named: NamedReports = NamedReports()
+
+    def answer_fields(self) -> dict[str, object]:
+        """What an Answer tells of its plan: filters, standalone question, time frame, named reports."""
+        return {
+            "filters": {key: value for key, value in asdict(self.filters).items() if value and key != "keep_undated"},
+            "standalone_question": self.rewritten,
+            "time_frame": self.frame.to_dict() if self.frame and self.frame.applies else None,
+            "named_reports": self.named.to_dict() if self.named.any else None,
+        }
+
+
+def validate_question(question: str, max_chars: int) -> str:
+    """The question without control characters; QuestionError when empty or too long."""
+    if not isinstance(question, str):
+        raise QuestionError("the question must be text")
+    cleaned = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", question).strip()
+    cleaned = cleaned.encode("utf-8", "replace").decode("utf-8")
+    if not cleaned:
+        raise QuestionError("the question is empty; type a question about the articles")
+    if len(cleaned) > max_chars:
+        raise QuestionError(
+            f"the question is {len(cleaned):,} characters; the limit is {max_chars:,} "
+            "(shorten it, or raise RAG_MAX_QUESTION_CHARS)"
+        )
+    return cleaned
+
+
+def check_k(k: int | None) -> None:
+    """QuestionError unless k is None (the default) or a whole number of at least 1."""
+    if k is not None and (not isinstance(k, int) or k < 1):
+        raise QuestionError(f"k={k!r} passages: ask for at least 1 (or leave it out for the default)")
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return False
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text))
+
+
+def plan_search(
+    question: str,
+    retriever: Callable[[], Retriever],
+    news_aware: bool = True,
+    history: History | None = None,
+    reference_date: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    sources: Sequence[str] = (),
+) -> SearchPlan:
+    """What to search for: with news_aware, a follow-up made standalone, its time words read into filters
+    (dates the caller gives win) and the reports it names (sources, dates) read for ranking. reference_date
+    is the day the question was asked (YYYY-MM-DD). retriever gives the index's retriever when the plan needs
+    its sources or dates (it may build the index first)."""
+    for name, value in (("'since' date", since), ("'until' date", until), ("reference date", reference_date)):
+        if value and not _is_iso_date(value):
+            raise QuestionError(f"the {name} {value!r} is not a date; write it as YYYY-MM-DD")
+    if since and until and since > until:
+        raise QuestionError(f"the 'since' date {since} is after the 'until' date {until}; swap them")
+    filters = Filters(since or None, until or None, tuple(sources))
+    if sources:
+        _check_sources(sources, retriever().sources)
+    if not news_aware:
+        return SearchPlan(question, filters)
+    rewritten = standalone_question(question, history)
+    reference = _reference(reference_date, retriever)
+    named = _named(question, history if rewritten else None, retriever)
+    # "since October 6, 2025" bounds the search, unless it bounds one named report ("the Wired report after")
+    frame = resolve_time(question, *reference, cap_at_reference=bool(reference_date), date_bounds=not named.sources)
+    if rewritten and not frame.phrase and not names_dates(question):
+        # a follow-up without time words of its own keeps those of the question it follows
+        earlier = resolve_time(
+            last_turn(history)[0], *reference, cap_at_reference=bool(reference_date), date_bounds=not named.sources
+        )
+        frame = earlier if earlier.phrase else frame
+    searched = rewritten or question
+    if (frame.since and not since) or (frame.until and not until):
+        filters = replace(filters, since=since or frame.since, until=until or frame.until, keep_undated=True)
+    return SearchPlan(searched, filters, rewritten, frame, named)
+
+
+def _named(question: str, history: History | None, retriever: Callable[[], Retriever]) -> NamedReports:
+    """The reports the question names; a follow-up (given its history) naming none keeps those of the
+    question it follows, never those of the answer, as with time words."""
+    try:
+        sources = retriever().sources
+    except IndexNotFoundError:
+        sources = []  # the search that follows says how to build the index
+    named = named_reports(question, sources)
+    return named if named.any or not history else named_reports(last_turn(history)[0], sources)
+
+
+def _check_sources(sources: Sequence[str], known: Sequence[str]) -> None:
+    """QuestionError naming the sources the index holds when a source filter matches none of its articles."""
+    unknown = [s for s in sources if s.lower() not in {k.lower() for k in known}]
+    if unknown:
+        held = (
+            f"its sources are: {', '.join(known[:20])}{' ...' if len(known) > 20 else ''}"
+            if known
+            else "its articles name no source"
+        )
+        raise QuestionError(f"no article in the index is from {', '.join(map(repr, unknown))}; {held}")
+
+
+def _reference(reference_date: str | None, retriever: Callable[[], Retriever]) -> tuple[date, str]:
+    """The date "today" means: the question's date, else the newest article's, else today."""
+    if reference_date:
+        return date.fromisoformat(reference_date), "the question's date"
+    dates = [a["published"] for a in retriever().store.manifest["articles"].values() if a.get("published")]
+    if dates:
+        return date.fromisoformat(max(dates)), "the newest article's date"
+    return date.today(), "today's date"
+
+
+def search_plan(
+    retriever: Retriever,
+    plan: SearchPlan,
+    k: int,
+    mode: Mode = "hybrid",
+    min_similarity: float = -1.0,
+    news_aware: bool = True,
+) -> tuple[list[Hit], SearchPlan]:
+    """The passages for a plan, and the plan as searched: when the question's time words leave nothing
+    relevant, every earlier date is searched instead and the plan says so (its frame is widened)."""
+    frame = plan.frame
+    recent = date.fromisoformat(frame.reference) if frame and frame.prefer_recent else None
+
+    def run(filters: Filters) -> list[Hit]:
+        return retriever.search(plan.question, k, mode, filters, min_similarity, recent, news_aware, plan.named)
+
+    hits = run(plan.filters)
+    if not hits and frame and frame.since and plan.filters.since == frame.since:
+        plan = replace(plan, filters=replace(plan.filters, since=None), frame=replace(frame, widened=True))
+        hits = run(plan.filters)
+    return hits, plan

@@ -1,0 +1,74 @@
+"""The tests' shared fakes: a scripted answering model and a deterministic embedder. They isolate the logic
+around the models (what is asked, what is checked, what is shown); the real models have their own tests."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+
+
+class ScriptedModel:
+    """An answering model that gives its replies one call after the other (the last one again when they run
+    out), piece by piece as a real model streams, and keeps each call's messages, prompt and markers.
+    refuse=True: any call fails the test (the model must not be asked)."""
+
+    name = "scripted"
+
+    def __init__(self, *replies: str, refuse: bool = False) -> None:
+        self.replies = list(replies) or [""]
+        self.refuse = refuse
+        self.calls = 0
+        self.prompts: list[str] = []
+        self.messages: list[dict[str, str]] | None = None
+        self.markers: int | None = None
+
+    def stream(self, messages, max_tokens, should_stop=lambda: False, markers=0):
+        self.calls += 1
+        if self.refuse:
+            raise AssertionError("the model was called")
+        self.messages, self.markers = messages, markers
+        self.prompts.append(messages[-1]["content"])
+        words = self.replies[min(self.calls, len(self.replies)) - 1].split(" ")
+        yield from words[:1] + [" " + word for word in words[1:]]
+
+
+class CountingModel:
+    """Wraps a real answering model and counts the calls."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.calls, self.name = inner, 0, inner.name
+
+    def stream(self, messages, max_tokens, should_stop=lambda: False, markers=0):
+        self.calls += 1
+        return (yield from self.inner.stream(messages, max_tokens, should_stop, markers))
+
+
+class HashingEmbedder:
+    """A deterministic embedder shaped like all-MiniLM-L6-v2 (384 dimensions, L2-normalised float32): each
+    lowercased word adds a fixed pseudo-random direction, so texts sharing words are similar. No torch."""
+
+    model_id = "test:hashing-embedder"
+    dim = 384
+    max_tokens = 256
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    @staticmethod
+    def _words(text: str) -> list[str]:
+        return re.findall(r"\w+", text.lower())
+
+    def count_tokens(self, texts):
+        return [len(self._words(text)) + 2 for text in texts]
+
+    def encode(self, texts, progress=False):
+        self.calls.append(len(texts))
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in self._words(text):
+                seed = int.from_bytes(hashlib.sha256(word.encode()).digest()[:8], "little")
+                vectors[row] += np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1, norms)
