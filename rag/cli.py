@@ -13,7 +13,9 @@ from rag.errors import RagError
 
 
 def _settings(args: argparse.Namespace, **extra: object) -> Settings:
-    return Settings.from_env(seeds_dir=getattr(args, "seeds", None), index_dir=getattr(args, "index", None), **extra)
+    return Settings.from_env(
+        None, seeds_dir=getattr(args, "seeds", None), index_dir=getattr(args, "index", None), **extra
+    )
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -122,7 +122,7 @@ class Settings:
         for f in dataclasses.fields(cls):
             raw = env.get(f"RAG_{f.name.upper()}")
             if raw is not None:
-                values[f.name] = parse_setting(f.name, raw, cls.__dataclass_fields__[f.name].type)
+                values[f.name] = parse_setting(f.name, raw, str(f.type))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 

@@ -81,6 +81,14 @@ def embedder():
     return SentenceTransformerEmbedder()
 
 
+@pytest.fixture
+def fake_embedder():
+    """A deterministic embedder without torch (tests.fakes.HashingEmbedder), counting what it encodes."""
+    from tests.fakes import HashingEmbedder
+
+    return HashingEmbedder()
+
+
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     """A tiny random transformers chat model in a local folder (exercises the transformers backend)."""

@@ -406,29 +406,29 @@ def test_other_files_in_the_index_folder_survive_builds(built, embedder):
     assert not (built.index_dir / "vectors-000001.faiss").exists()  # the index's own old files do go
 
 
-def test_a_record_added_at_the_top_of_a_feed_embeds_only_that_record(make_settings, embedder):
+def test_a_record_added_at_the_top_of_a_feed_embeds_only_that_record(make_settings, fake_embedder):
     settings = make_settings()
     settings.seeds_dir.mkdir(parents=True)
     feed = settings.seeds_dir / "feed.jsonl"
     records = [{"title": f"Story {i}", "text": f"Body of story {i}. It has two sentences."} for i in range(5)]
     feed.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    build(settings, embedder)
+    build(settings, fake_embedder)
     newest = {"title": "Breaking", "text": "A new story. Just one."}
     feed.write_text(json.dumps(newest) + "\n" + feed.read_text(encoding="utf-8"), encoding="utf-8")
-    counting = CountingEmbedder(embedder)
-    report, _ = build(settings, counting)
+    fake_embedder.calls.clear()
+    report, _ = build(settings, fake_embedder)
     assert (len(report.plan.added), report.plan.changed, report.plan.removed) == (1, [], [])
     assert len(report.plan.unchanged) == 5
-    assert report.chunks_embedded == sum(counting.calls) == 1
+    assert report.chunks_embedded == sum(fake_embedder.calls) == 1
 
 
-def test_no_readable_article_and_no_index_is_an_error(make_settings, embedder):
+def test_no_readable_article_and_no_index_is_an_error(make_settings, fake_embedder):
     settings = make_settings()
     settings.seeds_dir.mkdir(parents=True)
     (settings.seeds_dir / "feed.json").write_text("{not json", encoding="utf-8")
     logs: list[str] = []
     with pytest.raises(NoArticlesError) as info:
-        build_index(settings, embedder=embedder, log=logs.append, progress=False)
+        build_index(settings, embedder=fake_embedder, log=logs.append, progress=False)
     assert str(info.value) == (f"no readable articles in {settings.seeds_dir}; add .txt, .md, .html, .json or "
                                ".jsonl files and run rag build again")
     assert [line.split(":")[0] for line in logs] == ["skipped feed.json"]  # the reason the file was skipped

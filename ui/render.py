@@ -94,7 +94,7 @@ def citation_markdown(citation: Citation, spans: Sequence[tuple[int, int]] = ())
     details = _details(citation.source, citation.published, citation.url)
     copies = "; ".join(
         escape(c.get("source") or c.get("title") or "?")
-        + (f" ({escape(c['published'])})" if c.get("published") else "")
+        + (f" ({escape(c['published'] or '')})" if c.get("published") else "")
         for c in citation.also_reported_by
     )
     return (
@@ -119,7 +119,7 @@ def search_notes(answer: Answer) -> str:
         parts = [
             f"from {since}" if since else "",
             f"up to {until}" if until else "",
-            f"from {', '.join(sources)}" if sources else "",
+            f"from {', '.join(map(str, sources))}" if isinstance(sources, (list, tuple)) and sources else "",
         ]
         notes.append("Only articles published " + " ".join(escape(str(p)) for p in parts if p))
     if answer.support:

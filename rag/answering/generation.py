@@ -260,7 +260,7 @@ class TransformersGenerator:
             def __call__(self, *args: object, **kwargs: object) -> bool:
                 return should_stop()
 
-        inputs = self._tokenizer.apply_chat_template(
+        inputs: Any = self._tokenizer.apply_chat_template(  # a BatchEncoding with return_dict
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
         streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True)
@@ -289,6 +289,7 @@ class TransformersGenerator:
         worker.join()  # a thread still inside torch at interpreter exit aborts the process
         if errors:
             raise RagError(f"the answering model failed: {errors[0]}")
+        return None  # transformers gives no timings
 
 
 class OpenAICompatibleGenerator:
@@ -334,8 +335,8 @@ class OpenAICompatibleGenerator:
                         for piece in _sse_text(response.iter_lines(), self.base_url):
                             yield piece
                             if should_stop():
-                                return  # closing the response closes the connection: the server stops too
-                    return
+                                return None  # closing the response closes the connection: the server stops too
+                    return None  # the protocol gives no timings
         except httpx.TimeoutException:
             raise RagError(
                 f"the answering server {self.base_url} did not answer within {self._timeout:g} s; "

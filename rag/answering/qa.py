@@ -192,7 +192,7 @@ class QA:
         history: History | None = None,
         reference_date: str | None = None,
         should_stop: Callable[[], bool] = lambda: False,
-    ) -> Iterator[Answer]:
+    ) -> Generator[Answer, None, None]:
         """Yield partial answers: first the retrieved sources (empty text), then growing text, then the final.
 
         history holds the earlier chat turns ({"role", "content"} messages) so follow-ups can be understood."""

@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,13 +36,17 @@ from rag.evaluate.evaluation import command_line, machine_info, markdown_table, 
 from rag.evaluate.scoring import percentile
 from rag.index.stores.contract import ChunkStore
 from rag.locations import MILVUS_LITE
+from rag.search.retrieval import Mode
+
+if TYPE_CHECKING:
+    from rag.index.indexing import BuildReport
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_ARTICLES = [REPO.parent / "shared" / "eval" / "realtimeqa_dev" / "articles.jsonl"]
 QUICK_ARTICLES = 30
 THROUGHPUT_TARGET = 0.85
 QUERY_SIZES = (1_000, 10_000, 100_000)
-MODES = ("dense", "lexical", "hybrid")
+MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
 SECTIONS = ("index", "query", "answer", "prompt", "runtime")
 # (flash attention, physical batch, threads reading the prompt, threads writing the reply); the first is the default
 RUNTIME_VARIANTS = (
@@ -140,7 +145,7 @@ def bench_index(articles_file: Path | None, quick: bool, log: Log = print) -> di
         load_s = time.perf_counter() - t0
         embedder.encode([f"warm-up sentence number {i}" for i in range(16)])
 
-        def build() -> tuple[object, float]:
+        def build() -> tuple[BuildReport, float]:
             t = time.perf_counter()
             report = build_index(settings, embedder=embedder, log=lambda _: None, progress=False)
             return report, time.perf_counter() - t
@@ -285,7 +290,7 @@ def bench_query(quick: bool, stores: Sequence[str] = ("folder",), log: Log = pri
             t0 = time.perf_counter()
             precomputed[question] = embedder.encode([question])[0]
             embed_times.append(time.perf_counter() - t0)
-    result: dict[str, object] = {
+    result: dict[str, Any] = {
         "questions": len(questions),
         "rounds": rounds,
         "k": settings.top_k,
@@ -303,7 +308,7 @@ def bench_query(quick: bool, stores: Sequence[str] = ("folder",), log: Log = pri
                 t0 = time.perf_counter()
                 fill_store(store, articles)
                 build_s = time.perf_counter() - t0
-                row: dict[str, object] = {
+                row: dict[str, Any] = {
                     "chunks": size,
                     "store": kind,
                     "build_s": round(build_s, 2),
@@ -361,7 +366,7 @@ def bench_answer(model: str | None, seeds: Path | None, quick: bool, log: Log = 
         t0 = time.perf_counter()
         qa.answer(warm_up)
         warm_up_s = time.perf_counter() - t0
-        rows = []
+        rows: list[dict[str, Any]] = []
         for question in questions:
             answer = qa.answer(question)
             rows.append(
@@ -511,7 +516,7 @@ def tables(results: dict[str, dict]) -> str:
         )
     if "query" in results:
         r = results["query"]
-        rows = []
+        rows: list[list[Any]] = []
         for row in r["sizes"].values():
             for mode in MODES:
                 ex, inc = row[mode]["embedding_excluded"], row[mode]["embedding_included"]

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     embedder = LazyEmbedder(settings)
     build_index(settings, embedder=embedder, log=lambda _: None, progress=True)
     qa = QA(settings, embedder=embedder)
-    decided = {"answerable": Counter(), "unanswerable": Counter()}
+    decided: dict[str, Counter[str]] = {"answerable": Counter(), "unanswerable": Counter()}
     for question in questions:
         kind = "answerable" if question["answerable"] else "unanswerable"
         decided[kind][first_decision(qa, question) or "asks the model"] += 1

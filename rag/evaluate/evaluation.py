@@ -21,13 +21,19 @@ import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.config import Settings
 from rag.errors import QuestionError, RagError
 from rag.evaluate import scoring
 from rag.locations import MILVUS_LITE
+from rag.search.retrieval import Mode
 
-MODES = ("dense", "lexical", "hybrid")
+if TYPE_CHECKING:
+    from rag.answering.answer import Answer
+    from rag.index.embedding import Embedder
+
+MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
 RETRIEVAL_K = 10
 ARTICLES_FILE = "articles.jsonl"
 ID_PREFIX = ARTICLES_FILE + "#"
@@ -117,7 +123,7 @@ class LazyEmbedder:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._inner = None
+        self._inner: Embedder | None = None
 
     @property
     def inner(self):
@@ -275,7 +281,7 @@ def retrieval_record(
     }
 
 
-def answer_record(question: dict, config: str, answer: object | None, error: str | None = None) -> dict:
+def answer_record(question: dict, config: str, answer: Answer | None, error: str | None = None) -> dict:
     from rag.answering.citations import answer_sentences
 
     record = {
@@ -655,9 +661,9 @@ def make_plots(out: Path, summary: Mapping, records: Sequence[Mapping]) -> list[
         import numpy as np
 
         bins = np.histogram_bin_edges(total + first, bins=min(30, max(5, len(total) // 3)))
-        ax.hist(total, bins=bins, alpha=0.6, label="total")
+        ax.hist(total, bins=bins.tolist(), alpha=0.6, label="total")
         if first:
-            ax.hist(first, bins=bins, alpha=0.6, label="first token")
+            ax.hist(first, bins=bins.tolist(), alpha=0.6, label="first token")
         ax.set_xlabel("seconds")
         ax.set_ylabel("questions")
         ax.legend()

@@ -15,6 +15,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from rag.config import Settings, parse_setting
 from rag.errors import RagError
@@ -36,7 +37,7 @@ WHOLE = {"sentence_share": 1.0}  # whole passages
 DEFAULTS: dict[str, object] = {}
 
 
-def configurations(base: Settings, overrides: Sequence[Mapping[str, object]]) -> dict[str, Settings]:
+def configurations(base: Settings, overrides: Sequence[Mapping[str, Any]]) -> dict[str, Settings]:
     """One configuration per set of setting overrides, named by them ({} is the defaults)."""
     return {
         ", ".join(f"{key} {value}" for key, value in changes.items()) or "defaults": dataclasses.replace(
@@ -58,7 +59,7 @@ def parse_config(text: str) -> dict[str, object]:
                 f"--config {text!r}: write settings as name=value, like sentence_share=1 (names: "
                 "the fields of rag.Settings)"
             )
-        changes[name] = parse_setting(name, value, fields[name])
+        changes[name] = parse_setting(name, value, str(fields[name]))
     return changes
 
 

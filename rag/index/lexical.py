@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -137,7 +138,7 @@ def tokenize(text: str) -> list[str]:
 class LexicalIndex:
     """BM25 over a fixed list of chunk ids; rebuilt from the chunk table whenever the index changes."""
 
-    def __init__(self, ids: Sequence[int], model: object | None) -> None:
+    def __init__(self, ids: Sequence[int], model: Any) -> None:  # a bm25s.BM25, or None with no passages
         self.ids = np.asarray(ids, dtype=np.int64)
         self._model = model
 

@@ -278,9 +278,9 @@ def _load_html(content: str, rel: str) -> Iterator[Article | Problem]:
     soup = BeautifulSoup(content, "html.parser")
     meta: dict[str, str] = {}
     for tag in soup.find_all("meta"):
-        key = (tag.get("property") or tag.get("name") or "").lower()
+        key = str(tag.get("property") or tag.get("name") or "").lower()
         if key and tag.get("content"):
-            meta.setdefault(key, tag["content"])
+            meta.setdefault(key, str(tag["content"]))
     story = soup.find("article") or soup.find("main")
     h1 = (story or soup).find("h1")  # before <header> goes: it may hold it
     heading = h1.get_text(strip=True) if h1 else ""
@@ -323,7 +323,8 @@ def _from_record(obj: object, rel: str, where: str) -> Article | Problem:
     a record added at the top of a feed does not change the ids of the others."""
     if not isinstance(obj, dict):
         return Problem(where, "expected a JSON object with 'title' and 'text'")
-    text = _clean(obj.get("text")).strip() if isinstance(obj.get("text"), str) else ""
+    raw = obj.get("text")
+    text = _clean(raw).strip() if isinstance(raw, str) else ""
     if not text:
         return Problem(where, "missing or empty 'text'")
     title = _clean(str(obj.get("title") or text.split("\n")[0][:120])).strip()

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -53,7 +54,7 @@ def _minhash(encoded: str):
     return MinHash(num_perm=PERMUTATIONS, seed=_SEED, hashvalues=values, scheme=SCHEME)
 
 
-def group_duplicates(articles: Mapping[str, Mapping[str, object]]) -> dict[str, str]:
+def group_duplicates(articles: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     """For each article that near-duplicates another: article id -> the id of the copy kept as the original
     (the earliest published, then the smallest id). Articles need the fields of fingerprint()."""
     from datasketch import MinHashLSH

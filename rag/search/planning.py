@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from rag.errors import IndexNotFoundError, QuestionError
 from rag.search.followup import last_turn, standalone_question
@@ -19,6 +19,15 @@ from rag.search.retrieval import Filters, Hit, Mode, Retriever
 from rag.search.timeframe import TimeFrame, names_dates, resolve_time
 
 History = Sequence[Mapping[str, Any]]
+
+
+class PlanFields(TypedDict):
+    """What an Answer tells of its plan (SearchPlan.answer_fields)."""
+
+    filters: dict[str, object]
+    standalone_question: str | None
+    time_frame: dict[str, object] | None
+    named_reports: dict[str, object] | None
 
 
 @dataclass(frozen=True)
@@ -31,7 +40,7 @@ class SearchPlan:
     frame: TimeFrame | None = None
     named: NamedReports = NamedReports()
 
-    def answer_fields(self) -> dict[str, object]:
+    def answer_fields(self) -> PlanFields:
         """What an Answer tells of its plan: filters, standalone question, time frame, named reports."""
         return {
             "filters": {key: value for key, value in asdict(self.filters).items() if value and key != "keep_undated"},
@@ -100,10 +109,11 @@ def plan_search(
     named = _named(question, history if rewritten else None, retriever)
     # "since October 6, 2025" bounds the search, unless it bounds one named report ("the Wired report after")
     frame = resolve_time(question, *reference, cap_at_reference=bool(reference_date), date_bounds=not named.sources)
-    if rewritten and not frame.phrase and not names_dates(question):
+    turn = last_turn(history)
+    if rewritten and turn and not frame.phrase and not names_dates(question):
         # a follow-up without time words of its own keeps those of the question it follows
         earlier = resolve_time(
-            last_turn(history)[0], *reference, cap_at_reference=bool(reference_date), date_bounds=not named.sources
+            turn[0], *reference, cap_at_reference=bool(reference_date), date_bounds=not named.sources
         )
         frame = earlier if earlier.phrase else frame
     searched = rewritten or question
@@ -120,7 +130,8 @@ def _named(question: str, history: History | None, retriever: Callable[[], Retri
     except IndexNotFoundError:
         sources = []  # the search that follows says how to build the index
     named = named_reports(question, sources)
-    return named if named.any or not history else named_reports(last_turn(history)[0], sources)
+    turn = last_turn(history) if history else None
+    return named if named.any or not turn else named_reports(turn[0], sources)
 
 
 def _check_sources(sources: Sequence[str], known: Sequence[str]) -> None:

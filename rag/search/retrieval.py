@@ -153,7 +153,7 @@ class Retriever:
             fused = boost_numbers(fused, question, lambda cid: self._text_with_title(records[cid]))
         vectors = self.store.vectors_of(records)
         candidates = [
-            (cid, score, float(vectors[cid] @ query), self.store.article_of(cid).get("published"))
+            (cid, score, float(vectors[cid] @ query), (self.store.article_of(cid) or {}).get("published"))
             for cid, score in fused
         ]
         if recent_first is not None:
@@ -211,7 +211,7 @@ class Retriever:
             )
 
         def rank(candidate: tuple[int, float, float, str | None]) -> int:
-            matched = named.matches(self.store.article_of(candidate[0]))
+            matched = named.matches(self.store.article_of(candidate[0]) or {})
             return matched if matched == 2 or candidate[2] >= floor else 0
 
         return sorted(candidates, key=lambda c: -rank(c))
@@ -221,7 +221,7 @@ class Retriever:
 
     def _hit(self, record: ChunkRecord, score: float, similarity: float, with_copies: bool) -> Hit:
         article = self.store.manifest["articles"][record.article_id]
-        copies = ()
+        copies: tuple[dict[str, str | None], ...] = ()
         if with_copies:
             story = self.story_of.get(record.article_id, record.article_id)
             copies = tuple(

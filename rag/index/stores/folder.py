@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -103,7 +104,7 @@ class FolderStore:
     def __init__(
         self,
         manifest: dict,
-        vectors: object,
+        vectors: Any,  # a faiss.IndexIDMap2 (faiss ships no type hints)
         chunks: dict[int, ChunkRecord],
         lexical: LexicalIndex | None = None,
         folder: Path | None = None,
@@ -233,7 +234,8 @@ class FolderStore:
         if allowed is not None:
             if not allowed:
                 return []
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.fromiter(allowed, dtype=np.int64)))
+            selector = faiss.IDSelectorBatch(np.fromiter(allowed, dtype=np.int64))
+            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]  # faiss sets it by keyword
         scores, ids = self.vectors.search(
             query.reshape(1, -1).astype(np.float32), min(k, self.vectors.ntotal), params=params
         )
