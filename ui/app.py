@@ -334,6 +334,17 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
         )
 
     panel = gr.Markdown(EMPTY_PANEL, elem_id="sources-panel", render=False, latex_delimiters=[])
+
+    def date_input(label: str, elem_id: str) -> gr.DateTime:
+        return gr.DateTime(
+            label=label,
+            include_time=False,
+            type="string",
+            render=False,
+            elem_id=elem_id,
+            info="YYYY-MM-DD; empty: any date",
+        )
+
     with gr.Blocks(title="News questions") as demo:
         gr.Markdown(
             "## Ask the news articles\nAnswers come only from the indexed articles, run on this "
@@ -367,24 +378,7 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
                     ),
                     additional_outputs=[panel],
                     examples=[[q] for q in example_questions(settings)] or None,
-                    additional_inputs=[
-                        gr.DateTime(
-                            label="Published since",
-                            include_time=False,
-                            type="string",
-                            render=False,
-                            elem_id="since",
-                            info="YYYY-MM-DD; empty: any date",
-                        ),
-                        gr.DateTime(
-                            label="Published until",
-                            include_time=False,
-                            type="string",
-                            render=False,
-                            elem_id="until",
-                            info="YYYY-MM-DD; empty: any date",
-                        ),
-                    ],
+                    additional_inputs=[date_input("Published since", "since"), date_input("Published until", "until")],
                     additional_inputs_accordion=gr.Accordion("Date range", open=False, render=False),
                     api_name="chat",
                     api_description="Answer a question from the indexed articles: returns the answer messages "

@@ -133,20 +133,7 @@ def build_messages(
 
 
 _ABOUT_PASSAGES = frozenset(
-    [
-        "according",
-        "passage",
-        "passages",
-        "article",
-        "articles",
-        "news",
-        "source",
-        "sources",
-        "report",
-        "reports",
-        "reported",
-        "indexed",
-    ]
+    "according passage passages article articles news source sources report reports reported indexed".split()
 )
 _WH_WORD = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
 _AUXILIARY = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)"
