@@ -223,3 +223,22 @@ def test_saved_uploads_are_indexed_by_the_next_build(tmp_path, embedder):
     report = build_index(settings, embedder=embedder, log=lambda _: None, progress=False)
     assert report.summary().startswith("added 1, changed 0, removed 0, unchanged 0")
     assert report.problems == []  # the refused file never reached the articles folder
+
+
+def test_a_file_whose_name_holds_a_hash_is_one_article_and_can_be_deleted(tmp_path, fake_embedder):
+    from rag.config import Settings
+    from rag.index.live import LiveIndex
+    from rag.index.stores import read_manifest
+
+    settings = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index", chunk_tokens=64,
+                        chunk_overlap=12)
+    settings.seeds_dir.mkdir()
+    for name in ("notes#1.txt", "notes#2.txt"):
+        (settings.seeds_dir / name).write_text(f"Ferry {name}\nThe harbour ferry runs again from Monday.\n")
+    index = LiveIndex(settings, fake_embedder)
+    index.build(log=lambda _: None, progress=False)
+    assert sorted(read_manifest(settings.index_dir)["articles"]) == ["notes#1.txt", "notes#2.txt"]
+    path, report = index.delete_article("notes#1.txt")
+    assert path == settings.seeds_dir.resolve() / "notes#1.txt" and not path.exists()
+    assert (settings.seeds_dir / "notes#2.txt").exists()  # not taken for a record of the same file
+    assert sorted(read_manifest(settings.index_dir)["articles"]) == ["notes#2.txt"] and report.plan.removed

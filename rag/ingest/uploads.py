@@ -165,18 +165,25 @@ def save_uploads(paths: list[Path], seeds_dir: Path, max_bytes: int) -> tuple[li
     return saved, problems
 
 
+def _file_of(article_id: str, root: Path) -> str:
+    """The file (relative to root) that holds an indexed article: the id itself for a file of one article
+    ("a#b.txt" included), else the part before a "#" that names a file (a record of "feed.jsonl#x")."""
+    cuts = [article_id] + [article_id[:i] for i, char in enumerate(article_id) if char == "#"]
+    return next((cut for cut in cuts if cut and (root / cut).is_file()), article_id.split("#", 1)[0])
+
+
 def delete_article_file(seeds_dir: Path, article_id: str, indexed_ids: list[str]) -> Path:
     """Delete the file that holds the indexed article article_id from seeds_dir; return its path. Only whole
     files are deleted: an article that shares its file with others (a .jsonl feed) is refused, as is any path
     outside seeds_dir or in a hidden folder (ArticleError naming why)."""
-    relative = article_id.split("#", 1)[0]
-    others = sum(1 for other in indexed_ids if other != article_id and other.split("#", 1)[0] == relative)
+    root = seeds_dir.resolve()
+    relative = _file_of(article_id, root)
+    others = sum(1 for other in indexed_ids if other != article_id and _file_of(other, root) == relative)
     if others:
         raise ArticleError(
             f"{article_id!r} is one of {others + 1} articles in {relative}; only whole files can "
             f"be deleted: edit {relative} in the articles folder instead"
         )
-    root = seeds_dir.resolve()
     path = root / relative
     if (
         root not in path.resolve().parents

@@ -114,7 +114,10 @@ def _first_phrase(text: str, ref: date, weekdays: bool = False) -> tuple[str, da
         for match in re.finditer(pattern, text, re.IGNORECASE):
             if match.start() > 0 and match.group(0)[0].isupper() and not title_case:
                 continue
-            start, _ = span(match)
+            try:
+                start, _ = span(match)
+            except (ValueError, OverflowError):  # "in October 0000", "99999999 days ago": no date of the calendar
+                continue
             if start <= ref:
                 found.append((match.start(), match.group(0), start))
                 break
