@@ -1,4 +1,4 @@
-"""Command line: rag build | status | ask | serve | eval | bench. A thin adapter over the library."""
+"""Command line: rag build | status | doctor | ask | serve | eval | bench. A thin adapter over the library."""
 
 from __future__ import annotations
 
@@ -24,6 +24,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     report = build_index(_settings(args, embedding_model=args.embedding_model), full=args.full)
     print(report.summary())
     return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from rag.answering.doctor import diagnose
+
+    problems = diagnose(_settings(args, generator=args.model))
+    for name, problem in problems.items():
+        print(f"{name}: {problem or 'ok'}")
+    return 1 if any(problems.values()) else 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -191,6 +200,11 @@ def _parser() -> argparse.ArgumentParser:
         help="answering model: default, fast, a .gguf file, a Hugging Face folder or "
         "openai:URL of an OpenAI-compatible server (env RAG_GENERATOR)",
     )
+
+    doctor = sub.add_parser(
+        "doctor", parents=[common, model], help="check the model files (whole sha256) and the index, naming fixes"
+    )
+    doctor.set_defaults(func=cmd_doctor)
 
     ask = sub.add_parser("ask", parents=[common, model], help="answer a question from the indexed articles")
     ask.add_argument("question")

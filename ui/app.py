@@ -3,7 +3,6 @@ API for programs ui.api; retrieval, answering, citations and uploads live in rag
 
 from __future__ import annotations
 
-import html
 import os
 import re
 import socket
@@ -147,7 +146,7 @@ def conversation(history: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
             text = message_text(content)
             if text.startswith(_NOT_ANSWERS):
                 continue
-            message = {**message, "content": html.unescape(unlinked(text))}
+            message = {**message, "content": unlinked(text)}
         turns.append(message)
     return turns
 

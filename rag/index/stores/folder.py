@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -115,6 +116,7 @@ class FolderStore:
         self.lexical = lexical if lexical is not None else self._build_lexical()
         self.folder = folder
         self._allowed: tuple[Filters, set[int] | None] | None = None  # the last filters' ids (hybrid asks twice)
+        self._allowed_lock = threading.Lock()  # concurrent searches with other filters never share ids
 
     @classmethod
     def empty(cls, dim: int, shape: dict[str, object], folder: Path | None = None) -> FolderStore:
@@ -253,9 +255,10 @@ class FolderStore:
 
     def _allowed_ids(self, filters: Filters) -> set[int] | None:
         """The chunk ids that pass the filters, remembered for the next search with the same filters."""
-        if self._allowed is None or self._allowed[0] != filters:
-            self._allowed = (filters, allowed_ids(self.manifest, filters))
-        return self._allowed[1]
+        with self._allowed_lock:
+            if self._allowed is None or self._allowed[0] != filters:
+                self._allowed = (filters, allowed_ids(self.manifest, filters))
+            return self._allowed[1]
 
     def close(self) -> None:
         """Nothing to let go: the files are read whole into memory."""
@@ -318,10 +321,17 @@ def _write_manifest(folder: Path, manifest: dict) -> None:
 
 
 def _fsync_tree(folder: Path) -> None:
+    """fsync every file below folder, then every directory (the lexical index is a folder of files: its
+    entries must survive a power cut as the files do)."""
+    folders = [folder]
     for path in folder.rglob("*"):
-        if path.is_file():
+        if path.is_dir():
+            folders.append(path)
+        elif path.is_file():
             with path.open("rb") as handle:
                 os.fsync(handle.fileno())
+    for directory in reversed(folders):  # the deepest first
+        fsync_dir(directory)
 
 
 def _live_generation(folder: Path) -> int | None:
