@@ -233,7 +233,11 @@ def test_both_stores_find_the_same_passages(tmp_path, embedder):
 def test_milvus_filter_expressions():
     assert milvus_filter(Filters()) == ""
     assert milvus_filter(Filters(since="1970-01-02", until="1970-01-31")) == "(day >= 1 and day <= 30)"
-    assert milvus_filter(Filters(until="1970-01-31", keep_undated=True)) == "(day == -1 or (day >= 0 and day <= 30))"
+    assert milvus_filter(Filters(until="1970-01-31", keep_undated=True)) == (
+        "(day == -10000000 or (day > -10000000 and day <= 30))")
+    assert milvus_filter(Filters(since="1969-12-31")) == "(day >= -1)"  # not the undated marker any more
+    # an index written before the marker moved keeps -1 for undated articles: they stay out of date ranges
+    assert milvus_filter(Filters(since="1965-01-01"), undated=-1) == "(day >= -1826 and day != -1)"
     assert milvus_filter(Filters(sources=("AP", 'The "Post"'))) == 'source in ["ap", "the \\"post\\""]'
 
 
@@ -268,3 +272,98 @@ def test_the_command_line_builds_and_reports_a_milvus_index(tmp_path):
     assert "added 2" in rag("build")
     status = rag("status")
     assert f"index {index}: 2 articles" in status and "a build would do nothing" in status
+
+
+OLD = [article("moon", "Astronauts walk on the Moon", "AP", "1969-07-21", "Two astronauts walked on the Moon."),
+       article("eve", "A year of change ends", "AP", "1969-12-31", "The year of the Moon landing ended quietly."),
+       article("beatles", "The Beatles arrive in America", "AP", "1964-02-07", "The Beatles landed in New York.")]
+
+
+def test_articles_before_1970_are_dated_and_apart_from_undated_ones(settings, embedder):
+    write(settings.seeds_dir, ARTICLES + OLD)
+    build(settings, embedder)
+    store = load_store(settings.index_dir)
+    query = embedder.encode(["news"])[0]
+
+    def articles(filters: Filters) -> set[str]:
+        return {store.article_of(cid)["id"].split("#")[1] for cid, _ in store.dense_search(query, 100, filters)}
+
+    assert articles(Filters(until="1970-06-01")) == {"moon", "eve", "beatles"}
+    assert articles(Filters(since="1969-12-31", until="2025-04-01")) == {"eve", "rates"}
+    assert articles(Filters(until="1969-12-31", keep_undated=True)) == {"moon", "eve", "beatles", "note"}
+    assert articles(Filters(since="1964-01-01", until="1964-12-31")) == {"beatles"}
+
+
+def test_a_reader_opened_before_an_update_keeps_answering_during_and_after_it(settings, embedder):
+    build(settings, embedder)
+    reader = Retriever(load_store(settings.index_dir), embedder)
+    listed = set(reader.store.manifest["articles"])
+    shorter = article("summit", "Leaders gather in Budapest for a security summit", "Reuters", "2025-10-14",
+                      "The summit in Budapest was cut short by a storm.")
+    write(settings.seeds_dir, [shorter] + [a for a in ARTICLES if a["id"] not in ("summit", "fire")])
+    build(settings, embedder)  # changes one article and removes another under the reader
+    for question in QUESTIONS + ["What did the firefighters do?"]:
+        for mode in ("hybrid", "dense", "lexical"):
+            hits = reader.search(question, 5, mode=mode)
+            assert {hit.article_id for hit in hits} <= listed and all(hit.text for hit in hits)
+
+
+def test_passages_that_vanish_between_search_and_fetch_are_left_out(settings, embedder):
+    from rag.answering.answer import Answer
+    from rag.answering.finishing import with_reports
+
+    build(settings, embedder)
+    store = load_store(settings.index_dir)
+
+    class Vanishing:
+        """The store, as a build removing chunks between a reader's search and its reads would show it."""
+
+        def __init__(self, inner, gone: set[int]) -> None:
+            self.inner, self.gone = inner, gone
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def vectors_of(self, ids):
+            return {cid: v for cid, v in self.inner.vectors_of(ids).items() if cid not in self.gone}
+
+    first = Retriever(store, embedder).search(QUESTIONS[0], 3)
+    gone = {first[0].chunk_id}
+    retriever = Retriever(Vanishing(store, gone), embedder)
+    hits = retriever.search(QUESTIONS[0], 3)
+    assert hits and gone.isdisjoint(hit.chunk_id for hit in hits)
+    answered = with_reports(Answer("Q", "Budapest [1]."), QUESTIONS[0], first, retriever, embedder)
+    assert all(gone.isdisjoint(report.citations) for report in answered.reports) or not answered.reports
+
+
+def test_chunks_left_by_a_delete_cut_short_are_deleted_by_the_next_build(tmp_path, embedder, monkeypatch):
+    from rag.index.stores.milvus import connect
+
+    made = Settings(seeds_dir=tmp_path / "seeds", index_dir=location("milvus", tmp_path), chunk_tokens=32,
+                    chunk_overlap=4, cache_dir=tmp_path / "cache")
+    write(made.seeds_dir, ARTICLES)
+    try:
+        build(made, embedder)
+        client = connect(str(made.index_dir))
+        real_delete = client.delete
+
+        def cut_short(collection_name, **kwargs):
+            if collection_name.endswith("_chunks"):
+                raise Crash("killed between the article's entry and its chunks")
+            return real_delete(collection_name, **kwargs)
+
+        write(made.seeds_dir, [a for a in ARTICLES if a["id"] != "fire"])
+        monkeypatch.setattr(client, "delete", cut_short)
+        with pytest.raises(Exception, match="killed between"):
+            build(made, embedder)
+        monkeypatch.setattr(client, "delete", real_delete)
+        store = load_store(made.index_dir)
+        listed = {c for a in store.manifest["articles"].values() for c in a["chunk_ids"]}
+        assert "fire" not in {key.split("#")[1] for key in store.manifest["articles"]}
+        assert set(every_chunk(store, embedder)) > listed  # the fire's chunks are still found: orphans
+        report = build(made, embedder)  # nothing to embed: it finishes the delete
+        assert report.plan.is_noop and report.chunks_embedded == 0
+        store = load_store(made.index_dir)
+        assert set(every_chunk(store, embedder)) == listed and "deleting" not in store.manifest
+    finally:
+        release(str(made.index_dir))

@@ -79,9 +79,10 @@ def finish_answer(
 def with_reports(
     answer: Answer, searched: str, passages: list[Hit], retriever: Retriever, embedder: Embedder
 ) -> Answer:
-    """The answer with what each dated article on its story says (unchanged when it abstained)."""
+    """The answer with what each dated article on its story says (unchanged when it abstained); a passage whose
+    chunk a build removed meanwhile is left out of them."""
     if answer.abstained:
         return answer
     stored = retriever.store.vectors_of(hit.chunk_id for hit in passages)
-    vectors = [stored[hit.chunk_id] for hit in passages]
-    return replace(answer, reports=dated_reports(searched, passages, vectors, embedder))
+    kept = [hit for hit in passages if hit.chunk_id in stored]
+    return replace(answer, reports=dated_reports(searched, kept, [stored[hit.chunk_id] for hit in kept], embedder))

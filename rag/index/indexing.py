@@ -199,8 +199,10 @@ def build_index(
             log(f"rebuilding the whole index: {plan.full_reason}")
         if plan.is_noop:
             total = sum(len(a["chunk_ids"]) for a in manifest["articles"].values()) if manifest else 0
-            if manifest and manifest.get("duplicates") != duplicates.VERSION:
-                log("working out near-duplicate articles again (the index was built by an older version)")
+            stale_duplicates = manifest and manifest.get("duplicates") != duplicates.VERSION
+            if stale_duplicates or (manifest and manifest.get("deleting")):  # an interrupted delete is finished too
+                if stale_duplicates:
+                    log("working out near-duplicate articles again (the index was built by an older version)")
                 store = load_store(location)
                 mark_duplicates(store, articles)
                 store.save()

@@ -151,10 +151,11 @@ class Retriever:
         fused = [(cid, score) for cid, score in fused if cid in records]
         if mode == "hybrid":
             fused = boost_numbers(fused, question, lambda cid: self._text_with_title(records[cid]))
-        vectors = self.store.vectors_of(records)
+        vectors = self.store.vectors_of(records)  # a chunk a build removed since the fetch is left out
         candidates = [
             (cid, score, float(vectors[cid] @ query), (self.store.article_of(cid) or {}).get("published"))
             for cid, score in fused
+            if cid in vectors
         ]
         if recent_first is not None:
             candidates = boost_recent(candidates, recent_first)

@@ -52,15 +52,15 @@ class Filters:
 
 
 NO_FILTERS = Filters()
-UNDATED = -1  # the day number of an article without a date
+UNDATED = -10_000_000  # the day number of an article without a date: below any day of the calendar (year 1: -719,162)
 
 
-def day_number(published: str | None) -> int:
-    """An ISO date as days since 1970-01-01 (UNDATED for none or an unreadable one), for range filters."""
+def day_number(published: str | None, undated: int = UNDATED) -> int:
+    """An ISO date as days since 1970-01-01 (negative before it; undated for none or an unreadable one)."""
     try:
-        return (date.fromisoformat(str(published)[:10]) - date(1970, 1, 1)).days if published else UNDATED
+        return (date.fromisoformat(str(published)[:10]) - date(1970, 1, 1)).days if published else undated
     except ValueError:
-        return UNDATED
+        return undated
 
 
 def allowed_ids(manifest: dict, filters: Filters) -> set[int] | None:

@@ -35,6 +35,7 @@ INSTALL = "pip install -e '.[milvus]'"
 BATCH = 512  # rows a request writes or reads
 TEXT_CHARS = 65_535  # Milvus's longest VARCHAR
 BM25_K1, BM25_B = 1.5, 0.75  # as bm25s, which the folder store uses
+LEGACY_UNDATED = -1  # the undated day number of indexes whose manifest names none (articles before 1970 were lost)
 _CLIENTS: dict[str, Any] = {}  # one client per location and process (Milvus Lite locks its file to one process)
 _LOADED: set[tuple[str, str]] = set()  # (location, collection) loaded into memory by this process
 
@@ -45,15 +46,20 @@ def tables_of(name: str) -> str | None:
     return match.group(1) if match else None
 
 
-def milvus_filter(filters: Filters) -> str:
-    """The filters as a Milvus boolean expression over the chunk fields `day` and `source` ("" for none; pure)."""
+def milvus_filter(filters: Filters, undated: int = UNDATED) -> str:
+    """The filters as a Milvus boolean expression over the chunk fields `day` and `source` ("" for none; pure).
+    undated is the index's day number of an undated article (LEGACY_UNDATED in indexes written before
+    UNDATED, whose undated articles share 1969-12-31's number)."""
     parts = []
     if filters.since or filters.until:
-        dated = [f"day >= {max(0, day_number(filters.since))}" if filters.since else "day >= 0"]
+        low = day_number(filters.since) if filters.since else None
+        dated = [f"day >= {low}" if low is not None else f"day > {undated}"]
+        if low is not None and low <= undated:
+            dated.append(f"day != {undated}")
         if filters.until:
             dated.append(f"day <= {day_number(filters.until)}")
         expression = " and ".join(dated)
-        parts.append(f"(day == {UNDATED} or ({expression}))" if filters.keep_undated else f"({expression})")
+        parts.append(f"(day == {undated} or ({expression}))" if filters.keep_undated else f"({expression})")
     if filters.sources:
         names = ", ".join(json.dumps(s.lower(), ensure_ascii=False) for s in sorted(set(filters.sources)))
         parts.append(f"source in [{names}]")
@@ -141,6 +147,7 @@ class MilvusStore:
         self._saved = json.loads(json.dumps(saved or {}))  # article entries as Milvus holds them
         self._article_ids = article_index(manifest)
         self._live = bool(saved is not None)  # _meta points at these collections
+        self.undated = int(manifest.get("undated_day", LEGACY_UNDATED))
 
     # --- opening -------------------------------------------------------------------------------------------
 
@@ -212,9 +219,8 @@ class MilvusStore:
         live = meta.get("tables")
         generation = max(int(meta.get("generation", 0)), cls._highest(location)) + 1
         tables = f"g{generation:06d}"
-        store = cls(
-            location, {**new_manifest(dim, shape), "generation": meta.get("generation", 0), "tables": tables}, tables
-        )
+        fresh = {**new_manifest(dim, shape), "generation": meta.get("generation", 0), "tables": tables}
+        store = cls(location, {**fresh, "undated_day": UNDATED}, tables)
         store._drop_generations(keep={live})
         store._create(dim)
         return store
@@ -322,7 +328,7 @@ class MilvusStore:
             data=[np.asarray(query, dtype=np.float32).tolist()],
             anns_field="vector",
             limit=k,
-            filter=milvus_filter(filters),
+            filter=milvus_filter(filters, self.undated),
             output_fields=["id"],
             search_params={"metric_type": "IP"},
         )
@@ -340,7 +346,7 @@ class MilvusStore:
             data=[" ".join(terms)],
             anns_field="sparse",
             limit=k,
-            filter=milvus_filter(filters),
+            filter=milvus_filter(filters, self.undated),
             output_fields=["id"],
             search_params={"metric_type": "BM25"},
         )
@@ -390,7 +396,7 @@ class MilvusStore:
 
     def add_article(self, entry: dict, records: list[ChunkRecord], vectors: np.ndarray) -> None:
         article_id = entry["id"]
-        day, source = day_number(entry.get("published")), str(entry.get("source") or "").lower()[:1024]
+        day, source = day_number(entry.get("published"), self.undated), str(entry.get("source") or "").lower()[:1024]
         rows = [
             {
                 "id": r.id,
@@ -414,7 +420,12 @@ class MilvusStore:
         self._article_ids.update((r.id, article_id) for r in records)
 
     def remove_article(self, article_id: str) -> None:
+        """Delete the article's entry, then its chunks; the chunk ids go on record first, so chunks a crash
+        leaves behind (no longer listed, still found by searches) are deleted by the next build's save."""
         entry = self.manifest["articles"].pop(article_id)
+        if entry["chunk_ids"] and self._live:
+            self.manifest["deleting"] = sorted({*self.manifest.get("deleting", []), *entry["chunk_ids"]})
+            self._write_meta(int(self.manifest.get("generation", 0)))
         _call(self.location, "delete an article", self.client.delete, self.articles_name, ids=[article_id])
         self._saved.pop(article_id, None)
         if entry["chunk_ids"]:  # by primary key: a delete by expression scans the collection
@@ -445,6 +456,9 @@ class MilvusStore:
         changed = {key: entry for key, entry in self.manifest["articles"].items() if self._saved.get(key) != entry}
         if changed:
             self._write_entries(changed)
+        left = [cid for cid in self.manifest.pop("deleting", []) if cid not in self._article_ids]
+        if left:  # chunks of removed articles an interrupted build did not delete
+            _call(self.location, "delete chunks", self.client.delete, self.chunks_name, ids=left)
         generation = int(self.manifest.get("generation", 0)) + 1
         self.manifest.update(generation=generation, versions=versions(), updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         _call(self.location, "flush", self.client.flush, self.chunks_name)
