@@ -367,3 +367,23 @@ def test_chunks_left_by_a_delete_cut_short_are_deleted_by_the_next_build(tmp_pat
         assert set(every_chunk(store, embedder)) == listed and "deleting" not in store.manifest
     finally:
         release(str(made.index_dir))
+
+
+def test_a_reader_follows_a_full_rebuild_without_an_error(tmp_path, embedder):
+    made = Settings(seeds_dir=tmp_path / "seeds", index_dir=location("milvus", tmp_path), chunk_tokens=32,
+                    chunk_overlap=4, cache_dir=tmp_path / "cache")
+    write(made.seeds_dir, ARTICLES)
+    try:
+        build(made, embedder)
+        reader = Retriever(load_store(made.index_dir), embedder)
+        old_ids = {c for a in reader.store.manifest["articles"].values() for c in a["chunk_ids"]}
+        assert top_article(reader.store, embedder, QUESTIONS[1]) == "final"
+        build(made, embedder, full=True)  # a new generation; the old one's collections are dropped
+        for question in QUESTIONS:  # the reader's aliases moved with it: no unavailable collection mid-answer
+            assert {hit.article_id for hit in reader.search(question, 5)} <= set(reader.store.manifest["articles"])
+        fresh = load_store(made.index_dir)
+        new_ids = {c for a in fresh.manifest["articles"].values() for c in a["chunk_ids"]}
+        assert old_ids.isdisjoint(new_ids)  # ids are never handed out twice
+        assert [top_article(fresh, embedder, q) for q in QUESTIONS] == ["summit", "final", "rates", "fire", "note"]
+    finally:
+        release(str(made.index_dir))

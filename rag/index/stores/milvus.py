@@ -7,7 +7,10 @@ vector searched by inner product, the passage's BM25 terms analysed by a Milvus 
 day and the lowercased source for filters in the engine, offsets and text). A chunk is written before its
 article's entry and deleted after it, so the manifest never lists a chunk that is not there (ids are saved as
 pending before use: an interrupted write's chunks are deleted by id on the next write); a full rebuild
-writes a new generation and `_meta` moves to it only in save(), so an interrupted one leaves the old index."""
+writes a new generation and `_meta` moves to it only in save(), so an interrupted one leaves the old index.
+Readers (and incremental builds) use the aliases `news_rag_chunks` and `news_rag_articles`, which save()
+moves to a new generation in one switch each before the old one is dropped; chunk ids are never handed out
+twice, not even across generations, so a reader holding an older manifest skips what it does not list."""
 
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from rag.locations import after_scheme, scheme
 
 PREFIX = "news_rag"
 META = f"{PREFIX}_meta"
+ALIASES = {"chunks": f"{PREFIX}_chunks", "articles": f"{PREFIX}_articles"}  # the live generation, for readers
 INSTALL = "pip install -e '.[milvus]'"
 BATCH = 512  # rows a request writes or reads
 TEXT_CHARS = 65_535  # Milvus's longest VARCHAR
@@ -143,7 +147,11 @@ class MilvusStore:
         self.client = connect(location)
         self.manifest = manifest
         self.tables = tables
-        self.chunks_name, self.articles_name = f"{PREFIX}_{tables}_chunks", f"{PREFIX}_{tables}_articles"
+        self.chunks_table, self.articles_table = f"{PREFIX}_{tables}_chunks", f"{PREFIX}_{tables}_articles"
+        # a live index is read and written through the aliases a full rebuild moves; a new generation directly
+        live = saved is not None
+        self.chunks_name = ALIASES["chunks"] if live else self.chunks_table
+        self.articles_name = ALIASES["articles"] if live else self.articles_table
         self._saved = json.loads(json.dumps(saved or {}))  # article entries as Milvus holds them
         self._article_ids = article_index(manifest)
         self._live = bool(saved is not None)  # _meta points at these collections
@@ -209,6 +217,7 @@ class MilvusStore:
         if manifest is None:
             raise IndexNotFoundError(f"no index in {location}; build it with: rag build --index {location}")
         store = cls(location, manifest, manifest["tables"], saved=manifest["articles"])
+        store._point_aliases()  # an index from before the aliases, or a save cut short between _meta and them
         loaded(location, store.chunks_name)
         return store
 
@@ -220,10 +229,25 @@ class MilvusStore:
         generation = max(int(meta.get("generation", 0)), cls._highest(location)) + 1
         tables = f"g{generation:06d}"
         fresh = {**new_manifest(dim, shape), "generation": meta.get("generation", 0), "tables": tables}
+        # ids go on from the live generation's: a reader that still holds it never takes a new chunk for an old one
+        fresh["next_chunk_id"] = int(meta.get("next_chunk_id", 0))
         store = cls(location, {**fresh, "undated_day": UNDATED}, tables)
         store._drop_generations(keep={live})
         store._create(dim)
         return store
+
+    def _point_aliases(self) -> None:
+        """Point the readers' aliases at this generation's collections (one atomic switch each)."""
+        for kind, table in (("chunks", self.chunks_table), ("articles", self.articles_table)):
+            alias = ALIASES[kind]
+            try:
+                current = self.client.describe_alias(alias).get("collection_name")
+            except Exception:  # no such alias yet
+                current = None
+            if current != table:
+                move = self.client.alter_alias if current else self.client.create_alias
+                _call(self.location, f"point {alias} at {table}", move, table, alias)
+            _LOADED.discard((self.location, alias))
 
     @staticmethod
     def _highest(location: str) -> int:
@@ -464,6 +488,8 @@ class MilvusStore:
         _call(self.location, "flush", self.client.flush, self.chunks_name)
         self._write_meta(generation)
         self._live = True
+        self._point_aliases()  # readers move to this generation at once, mid-answer or not
+        self.chunks_name, self.articles_name = ALIASES["chunks"], ALIASES["articles"]
         self._drop_generations(keep={self.tables})
 
     def close(self) -> None:
