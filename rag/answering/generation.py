@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from rag.config import Settings
-from rag.durable import fsync_dir
+from rag.durable import file_sha256, fsync_dir
 from rag.errors import ModelNotFoundError, RagError
 from rag.locations import PATH, Registry, after_scheme
 
@@ -118,14 +118,6 @@ def _record_of(target: Path) -> Path:
     return target.with_name(target.name + ".json")
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 22):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def assembled(target: Path, parts: Callable[[], Sequence[Path]], size: int, sha256: str) -> Path:
     """target, joined from parts when it is not there whole. The file is written beside it, fsynced, its
     sha256 checked, renamed into place and the folder fsynced; its size and hash are then kept beside it
@@ -139,7 +131,7 @@ def assembled(target: Path, parts: Callable[[], Sequence[Path]], size: int, sha2
         actual = target.stat().st_size
         if kept == {"size": size, "sha256": sha256} and actual == size:
             return target
-        if actual == size and _file_sha256(target) == sha256:  # whole, but without its record (older install)
+        if actual == size and file_sha256(target) == sha256:  # whole, but without its record (older install)
             _keep_record(target, size, sha256)
             return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -184,7 +176,7 @@ def check_model_file(target: Path, size: int = 0, sha256: str = "") -> str | Non
         return f"{target} is not assembled yet (it is, from its packages, on the first answer)"
     if size and target.stat().st_size != size:
         return f"{target} is {target.stat().st_size:,} bytes, not {size:,}: it is joined again on the next start"
-    if sha256 and _file_sha256(target) != sha256:
+    if sha256 and file_sha256(target) != sha256:
         return f"{target} has the wrong sha256: delete it and it is joined again on the next start"
     return None
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
+from rag.durable import file_sha256
 from rag.errors import QuestionError, RagError
 from rag.evaluate import scoring
 from rag.locations import MILVUS_LITE
@@ -215,14 +216,6 @@ def sample_questions(questions: list[dict], size: int | None, seed: int) -> list
         return questions
     chosen = set(random.Random(seed).sample(range(len(questions)), size))
     return [q for i, q in enumerate(questions) if i in chosen]
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def eval_index_settings(articles: Path, base: Settings, store: str = "folder") -> tuple[Settings, str]:

@@ -3,14 +3,13 @@ articles' files removed from it."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
 import unicodedata
 from pathlib import Path
 
-from rag.durable import fsync_dir
+from rag.durable import file_sha256, fsync_dir
 from rag.errors import ArticleError
 from rag.ingest.documents import SUPPORTED_SUFFIXES, Article, Problem, load_file
 
@@ -34,14 +33,6 @@ def safe_name(name: str) -> str:
     return f"{stem}.{suffix}" if suffix else stem
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _identical_file(folder: Path, size: int, digest: str) -> Path | None:
     """An article file below folder with the same bytes, if any (sizes are compared before hashing). Files the
     index never reads (hidden ones, in hidden folders, of other types) do not count."""
@@ -52,7 +43,7 @@ def _identical_file(folder: Path, size: int, digest: str) -> Path | None:
         ):
             continue
         try:
-            if path.is_file() and path.stat().st_size == size and _sha256(path) == digest:
+            if path.is_file() and path.stat().st_size == size and file_sha256(path) == digest:
                 return path
         except OSError:
             continue
@@ -132,7 +123,7 @@ def save_uploads(paths: list[Path], seeds_dir: Path, max_bytes: int) -> tuple[li
         if refused:
             problems.extend(refused)
             continue
-        digest = _sha256(upload)
+        digest = file_sha256(upload)
         existing = _identical_file(root, size, digest)
         if existing is not None:
             problems.append(
