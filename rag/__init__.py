@@ -1,6 +1,7 @@
 """Offline question answering over news articles, with cited answers."""
 
-from rag.answering.qa import QA, Answer, Citation, answer
+from rag.answering.answer import Answer, Citation
+from rag.answering.qa import QA, answer
 from rag.config import Settings
 from rag.errors import RagError
 from rag.index.indexing import build_index

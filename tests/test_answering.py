@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from rag.answering.prompting import ABSTAIN
-from rag.answering.qa import QA, Answer
+from rag.answering.answer import Answer
+from rag.answering.qa import QA
 from rag.errors import IndexNotFoundError, ModelNotFoundError, QuestionError
 from rag.index.indexing import build_index
 from tests.fakes import CountingModel, ScriptedModel

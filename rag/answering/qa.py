@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from rag.answering.answer import ABSTAIN_REASONS, Answer, Citation, Timings
+from rag.answering.answer import Answer, Timings
 from rag.answering.finishing import finish_answer, with_reports
 from rag.answering.gate import EarlyAnswer, check_before_model
 from rag.answering.generation import AnsweringModel, load_generator
@@ -26,7 +26,7 @@ from rag.index.live import LiveIndex
 from rag.search.planning import History, SearchPlan, check_k, plan_search, search_plan, validate_question
 from rag.search.retrieval import Filters, Hit, Mode, Retriever
 
-__all__ = ["ABSTAIN_REASONS", "QA", "Answer", "Citation", "Retrieved", "answer", "default_qa"]
+__all__ = ["QA", "Retrieved", "answer", "default_qa"]
 
 
 @dataclass(frozen=True)
