@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 ABSTAIN = "The indexed articles do not say."
-ABSTAIN_OPENINGS = ("The indexed articles do not", "No article from")  # every abstention opens with one
+# every abstention opens with one of these
+ABSTAIN_OPENINGS = ("The indexed articles do not", "No article from", "No passage close")
 
 
 def is_abstention(text: str) -> bool:

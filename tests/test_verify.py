@@ -209,3 +209,25 @@ def test_names_in_other_candidates_or_among_the_index_sources_are_not_missing():
 def test_a_sentence_about_an_article_no_passage_comes_from_is_removed():
     verified = verify_answer("Leaders met in Budapest [1]. The Age article does not say.", PASSAGES)
     assert verified.text == "Leaders met in Budapest [1]." and verified.unsupported == ["The Age article does not say."]
+
+
+def test_not_mentioned_is_said_only_of_what_the_whole_index_lacks():
+    plan = SearchPlan("What did Jens Stoltenberg say about the Budapest summit?", Filters())
+    absent = check_before_model(plan.question, plan, [BUDAPEST], in_index=lambda claim: False)
+    assert absent.text == "The indexed articles do not mention Jens Stoltenberg."
+    elsewhere = check_before_model(plan.question, plan, [BUDAPEST], in_index=lambda claim: True)
+    assert elsewhere.text == "No passage close to the question mentions Jens Stoltenberg."
+    assert elsewhere.reason == absent.reason == "not in the articles"
+
+
+def test_a_name_another_article_holds_is_not_said_to_be_missing_from_the_articles(indexed, embedder):
+    import dataclasses
+
+    narrow = dataclasses.replace(indexed, top_k=1, candidates=1)  # only the summit article is a candidate
+    final = QA(narrow, generator=ScriptedModel(refuse=True), embedder=embedder).answer(
+        "What did Manchester City say about the security summit in Budapest on Tuesday?")
+    assert final.abstained and final.hits[0].title.startswith("Leaders gather in Budapest")
+    assert final.text == "No passage close to the question mentions Manchester City."  # the football article does
+    nowhere = QA(narrow, generator=ScriptedModel(refuse=True), embedder=embedder).answer(
+        "What did Jens Stoltenberg say about the security summit in Budapest on Tuesday?")
+    assert nowhere.text == "The indexed articles do not mention Jens Stoltenberg."

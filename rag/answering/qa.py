@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from rag.answering.answer import Answer, Timings
 from rag.answering.finishing import finish_answer, with_reports
-from rag.answering.gate import EarlyAnswer, check_before_model
+from rag.answering.gate import EarlyAnswer, check_before_model, index_holds
 from rag.answering.generation import AnsweringModel, load_generator
 from rag.answering.replying import Reply, prompt_sources, write_reply
 from rag.answering.selection import select_sentences
@@ -147,6 +147,7 @@ class QA:
             self.settings.answer_similarity,
             found.ranked,
             found.retriever.sources,
+            lambda claim: index_holds(found.retriever.store, claim),
         )
 
     def reply(self, question: str, found: Retrieved, should_stop: Callable[[], bool]) -> Generator[str, None, Reply]:
