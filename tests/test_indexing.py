@@ -310,7 +310,7 @@ def test_crash_during_incremental_build_keeps_previous_generation(built, embedde
     generation, chunks, results = snapshot(built, embedder)
     edit(built, "football.txt", "five to four on penalties", "seven to six on penalties")
 
-    monkeypatch.setattr(rag.index.stores.folder, "_write_manifest", crash_on_manifest)
+    monkeypatch.setattr(rag.index.stores.folder, "write_json", crash_on_manifest)  # the manifest write
     with pytest.raises(RuntimeError, match="simulated crash"):
         build(built, embedder)
     monkeypatch.undo()
@@ -340,7 +340,7 @@ def test_crash_during_full_rebuild_keeps_previous_generation(built, embedder, mo
     edit(built, "football.txt", "five to four on penalties", "seven to six on penalties")
     settings = make_settings(chunk_tokens=32, chunk_overlap=6) if how == "settings" else built
 
-    monkeypatch.setattr(rag.index.stores.folder, "_write_manifest", crash_on_manifest)
+    monkeypatch.setattr(rag.index.stores.folder, "write_json", crash_on_manifest)  # the manifest write
     with pytest.raises(RuntimeError, match="simulated crash"):
         build(settings, embedder, full=(how == "full"))
     monkeypatch.undo()

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from rag.config import Settings
-from rag.durable import file_sha256, fsync_dir
+from rag.durable import file_sha256, fsync_dir, write_json
 from rag.errors import ModelNotFoundError, RagError
 from rag.locations import PATH, Registry, after_scheme
 
@@ -132,7 +132,7 @@ def assembled(target: Path, parts: Callable[[], Sequence[Path]], size: int, sha2
         if kept == {"size": size, "sha256": sha256} and actual == size:
             return target
         if actual == size and file_sha256(target) == sha256:  # whole, but without its record (older install)
-            _keep_record(target, size, sha256)
+            write_json(_record_of(target), {"size": size, "sha256": sha256})
             return target
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(f".part-{os.getpid()}")
@@ -154,20 +154,8 @@ def assembled(target: Path, parts: Callable[[], Sequence[Path]], size: int, sha2
     _record_of(target).unlink(missing_ok=True)  # no record vouches for a file being replaced
     os.replace(tmp, target)
     fsync_dir(target.parent)
-    _keep_record(target, size, sha256)
+    write_json(_record_of(target), {"size": size, "sha256": sha256})
     return target
-
-
-def _keep_record(target: Path, size: int, sha256: str) -> None:
-    """Write target.json (size and sha256) atomically and durably."""
-    record = _record_of(target)
-    tmp = record.with_suffix(f".tmp-{os.getpid()}")
-    with tmp.open("w", encoding="utf-8") as handle:
-        json.dump({"size": size, "sha256": sha256}, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, record)
-    fsync_dir(target.parent)
 
 
 def check_model_file(target: Path, size: int = 0, sha256: str = "") -> str | None:

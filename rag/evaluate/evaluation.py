@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rag import durable
 from rag.config import Settings
 from rag.durable import file_sha256
 from rag.errors import QuestionError, RagError
@@ -94,11 +95,9 @@ def settings_dict(settings: Settings) -> dict[str, object]:
 
 
 def write_json(path: Path, data: object) -> None:
-    """Write JSON atomically (temporary file, then rename)."""
+    """Write JSON atomically into path's folder, made if missing."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    durable.write_json(path, data)
 
 
 # Settings that never change an answer: where files are, the API key, queue and batch sizes.

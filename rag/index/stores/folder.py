@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.durable import fsync_dir
+from rag.durable import fsync_dir, write_json
 from rag.errors import IndexFormatError, IndexNotFoundError
 from rag.index.lexical import LexicalIndex
 from rag.index.stores.contract import NO_FILTERS, RECOVER, ChunkRecord, Filters, allowed_ids
@@ -304,20 +304,10 @@ class FolderStore:
             "versions": versions(),
             "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        _write_manifest(folder, manifest)
+        write_json(folder / MANIFEST, manifest)
         self.manifest = manifest
         shutil.rmtree(tmp, ignore_errors=True)
         _remove_stale(folder, keep={generation, live})  # readers may still be loading the live one
-
-
-def _write_manifest(folder: Path, manifest: dict) -> None:
-    tmp = folder / f".{MANIFEST}.tmp"
-    with tmp.open("w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, ensure_ascii=False, indent=1)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, folder / MANIFEST)
-    fsync_dir(folder)
 
 
 def _fsync_tree(folder: Path) -> None:

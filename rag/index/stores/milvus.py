@@ -247,7 +247,7 @@ class MilvusStore:
             if current != table:
                 move = self.client.alter_alias if current else self.client.create_alias
                 _call(self.location, f"point {alias} at {table}", move, table, alias)
-            _LOADED.discard((self.location, alias))
+                _LOADED.discard((self.location, alias))  # the alias names another collection now
 
     @staticmethod
     def _highest(location: str) -> int:
