@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from rag.ingest.chunking import chunk_text, embedding_text, sentence_spans
+from rag.ingest.chunking import chunk_text, embedding_text
+from rag.text.sentences import sentence_spans
 from rag.ingest.documents import load_articles
 
 

@@ -6,9 +6,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.index.lexical import tokenize
-from rag.ingest.chunking import sentence_spans
 from rag.markers import MARKER
+from rag.text.sentences import sentence_spans
+from rag.text.words import tokenize
 
 _MAX_RANGE = 20  # "[1-3]" is 1, 2 and 3; a wider span is read as its two ends
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[[^\]]*\]\s*[.,;]?)+")

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
-from rag.index.lexical import tokenize
 from rag.markers import ABSTAIN, MARKER
 from rag.search.retrieval import Hit
+from rag.text.words import tokenize
 
 _CITE_MANY = "End every sentence with the number of the passage it comes from, like [1]."
 _CITE_ONE = "End every sentence with [1], the only passage."  # "like [1]" alone drew [2] from the model

@@ -11,8 +11,8 @@ import numpy as np
 
 from rag.answering.prompting import readable_date
 from rag.index.embedding import Embedder
-from rag.ingest.chunking import sentence_spans
 from rag.search.retrieval import Hit
+from rag.text.sentences import sentence_spans
 
 MAX_SENTENCE_CHARS = 300
 STORY_SIMILARITY = 0.6  # cosine of two passages' vectors from which they tell the same story

@@ -10,8 +10,8 @@ from dataclasses import replace
 import numpy as np
 
 from rag.answering.verify import Haystack, specifics
-from rag.ingest.chunking import sentence_spans
 from rag.search.retrieval import Hit
+from rag.text.sentences import sentence_spans
 
 GAP = " … "  # stands where sentences were left out
 # A sentence opening like this speaks of someone or something named before it: it brings that sentence along.

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from rag.answering.citations import answer_sentences, cite_sentence, marker_numbers, sentence_ranges, tidy
 from rag.answering.prompting import readable_date
-from rag.index.lexical import STOPWORDS
-from rag.ingest.chunking import sentence_spans
 from rag.markers import MARKER
 from rag.search.retrieval import Hit
+from rag.text.sentences import sentence_spans
+from rag.text.words import STOPWORDS
 
 MIN_WORD_SUPPORT = 0.5  # share of a sentence's content words its cited passages must hold
 WINDOW_SENTENCES = 3  # the claims an answer sentence adds must stand within this many consecutive sentences

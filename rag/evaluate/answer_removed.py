@@ -17,8 +17,8 @@ import re
 import sys
 from pathlib import Path
 
-from rag.index.lexical import STOPWORDS
 from rag.search.timeframe import MONTHS, WEEKDAYS
+from rag.text.words import STOPWORDS
 
 MAX_HOLDERS = 15  # a chosen answer stands in at most this many articles
 # Questions whose answer survives the removal in other words (read from the replies counted wrong): their

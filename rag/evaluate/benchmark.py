@@ -224,7 +224,7 @@ def synthetic_articles(
 ) -> list[tuple[dict, list[str], np.ndarray]]:
     """`size` synthetic chunks in articles of per_article: (manifest entry, chunk texts of Zipf-distributed
     words, random unit vectors)."""
-    from rag.index.lexical import tokenize
+    from rag.text.words import tokenize
 
     rng = np.random.default_rng(seed)
     vectors = rng.standard_normal((size, dim)).astype(np.float32)

@@ -27,10 +27,10 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from rag.errors import IndexFormatError, IndexNotFoundError, IndexUnavailableError, RagError
-from rag.index.lexical import tokenize
 from rag.index.stores.contract import NO_FILTERS, RECOVER, UNDATED, ChunkRecord, Filters, article_index, day_number
 from rag.index.stores.folder import checked_manifest, new_manifest, versions
 from rag.locations import after_scheme, scheme
+from rag.text.words import tokenize
 
 PREFIX = "news_rag"
 META = f"{PREFIX}_meta"
