@@ -121,3 +121,14 @@ def test_the_checks_tool_counts_what_is_declined_before_the_model(tmp_path, monk
     assert report["answerable"] == {"asks the model": 1}
     assert report["unanswerable"] == {"not in the articles": 1}
     assert "declined before the model" in capsys.readouterr().out
+
+
+def test_the_unsupported_claims_metric_reads_claims_by_its_own_rule():
+    from rag.evaluate.claim_check import unfound_sentences
+
+    passages = {1: "Leaders met in Budapest on Tuesday; Ukrainian officials came.", 2: "Walmart plans 5,000 stores."}
+    sentences = ["Leaders met in Budapest [1].", "Walmart plans 6,000 stores [2].", "Orbán spoke.",
+                 "It was a good meeting [1].", "Officials from Ukraine came [1].", "Walmart plans 5000 stores [2].",
+                 'They called it "a new start" [1].']
+    assert unfound_sentences(sentences, passages) == [
+        "Walmart plans 6,000 stores [2].", "Orbán spoke.", 'They called it "a new start" [1].']

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 
 from rag.answering.answer import Citation, cite
 from rag.answering.prompting import readable_date
-from rag.answering.verify import Haystack, missing_from
+from rag.answering.verify import missing_from
 from rag.index.stores import ChunkStore
 from rag.markers import ABSTAIN
 from rag.search.planning import SearchPlan
 from rag.search.retrieval import Hit
+from rag.text.claims import Haystack
 from rag.text.words import tokenize
 
 GATE_MIN_WORDS = 3  # a question of fewer content words ("Who is Lavrov?") is too short for its similarity to tell

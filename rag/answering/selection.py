@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from rag.answering.verify import Haystack, specifics
 from rag.search.retrieval import Hit
+from rag.text.claims import Haystack, is_amount, specifics
 from rag.text.sentences import sentence_spans
 
 GAP = " … "  # stands where sentences were left out
@@ -38,7 +38,7 @@ def anchored(sentences: Sequence[str], question: str) -> list[bool]:
     haystacks = [Haystack([sentence]) for sentence in sentences]
     for claim in specifics(question):
         holding = [i for i, haystack in enumerate(haystacks) if haystack.has(claim)]
-        if claim[0].isdigit() or claim.startswith('"') or len(holding) <= max(1, len(sentences) // 3):
+        if is_amount(claim) or claim.startswith('"') or len(holding) <= max(1, len(sentences) // 3):
             for i in holding:
                 marks[i] = True
     return marks

@@ -171,22 +171,25 @@ def answer_citation_precision(cited: Sequence[Sequence[str]], answers: Sequence[
 
 def unsupported_claim_share(records: Sequence[Mapping]) -> float | None:
     """Share of the shown sentences (answers that did not abstain) stating a name, number or quoted phrase
-    that the passages they cite do not hold (an uncited one stating any counts too)."""
+    that the passages they cite do not hold (an uncited one stating any counts too), read by the evaluation's
+    own rule (rag.evaluate.claim_check), not by the answer's verification."""
     from rag.answering.citations import answer_sentences
-    from rag.answering.verify import passage_words, unfound_claims
+    from rag.answering.prompting import readable_date
+    from rag.evaluate.claim_check import unfound_sentences
 
     shown = unfound = 0
     for record in records:
         if record["abstained"] or not record.get("text"):
             continue
         passages = {
-            c.get("number"): passage_words(
-                c.get("title", ""), c.get("source", ""), c.get("published"), c.get("passage", "")
-            )
+            c.get("number"): " ".join(str(c.get(key) or "") for key in ("title", "source", "published", "passage"))
+            + " "
+            + readable_date(c.get("published"))
             for c in record.get("citations", [])
         }
-        shown += len(answer_sentences(record["text"]))
-        unfound += len(unfound_claims(record["text"], passages))
+        sentences = answer_sentences(record["text"])
+        shown += len(sentences)
+        unfound += len(unfound_sentences(sentences, passages))
     return unfound / shown if shown else None
 
 
