@@ -80,19 +80,24 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     streamed, final = "", None
     for final in qa.stream(args.question, **options):
-        if not final.done and sys.stdout.isatty():
-            if not final.text.startswith(streamed):  # a declined reply is followed by a second attempt
+        if not final.done and final.text and sys.stdout.isatty():
+            if not streamed:
+                print("Draft, being checked against the sources:")
+            elif not final.text.startswith(streamed):  # a declined reply is followed by a second attempt
                 print("\n\nAsked again:")
                 streamed = ""
             print(final.text[len(streamed) :], end="", flush=True)
             streamed = final.text
     assert final is not None
-    if streamed and streamed.strip() != final.text:
-        print("\n\nChecked answer:")
-    if streamed.strip() != final.text:
-        print(final.text)
-    else:
-        print()
+    if streamed:
+        print("\n")
+    if final.evidence():
+        print("Evidence:")
+        for citation, sentence in final.evidence():
+            details = ", ".join(p for p in (citation.source, citation.published) if p)
+            print(f"  “{sentence}” [{citation.number}]" + (f" ({details})" if details else ""))
+        print("Checked answer:")
+    print(final.text)
     if final.abstained and final.abstain_reason:
         print(f"Why: {ABSTAIN_REASONS[final.abstain_reason]}.")
     for sentence in final.unsupported:

@@ -123,7 +123,7 @@ def test_a_follow_up_answer_is_judged_against_the_users_own_question(indexed, em
     assert not result.abstained and result.text == "Twelve countries [1]."  # words of the earlier answer are new
 
 
-def test_the_terminal_shows_a_second_attempt_on_its_own_line(indexed, monkeypatch, capsys):
+def test_the_terminal_marks_the_draft_shows_a_second_attempt_on_its_own_line_then_the_evidence(indexed, monkeypatch, capsys):
     from rag import cli
 
     model = ScriptedModel(ABSTAIN, "Heads of government met in Budapest for a security summit [1].")
@@ -133,7 +133,11 @@ def test_the_terminal_shows_a_second_attempt_on_its_own_line(indexed, monkeypatc
                      "Where did heads of government meet for a security summit?"])
     out = capsys.readouterr().out
     assert code == 0
-    assert out.startswith(f"{ABSTAIN}\n\nAsked again:\nHeads of government met in Budapest for a security summit [1].")
+    answer = "Heads of government met in Budapest for a security summit [1]."
+    assert out.startswith(f"Draft, being checked against the sources:\n{ABSTAIN}\n\nAsked again:\n{answer}\n\n")
+    evidence, checked = out.split("Evidence:\n", 1)[1].split("Checked answer:\n", 1)
+    assert "“Heads of government from twelve European countries met in Budapest" in evidence
+    assert checked.startswith(answer)
 
 
 def test_a_decline_on_cut_passages_is_asked_again_on_the_whole_passages(indexed, embedder):

@@ -72,8 +72,9 @@ def test_a_bad_request_names_its_field(body, field):
 
 # ---- answers as OpenAI objects ----
 
-def test_the_content_is_the_verified_answer_then_its_numbered_sources():
-    assert content(FINAL) == ("The leaders met in Budapest [1].\n\nSources:\n"
+def test_the_content_is_the_verified_answer_what_was_removed_then_its_numbered_sources():
+    assert content(FINAL) == ("The leaders met in Budapest [1].\n\n"
+                              "Not found in the sources, so removed: “They ate goulash.”\n\nSources:\n"
                               "[1] Leaders gather in Budapest (Wire, 2025-10-14) https://news.example/budapest")
     assert without_sources(content(FINAL)) == FINAL.text
     assert content(Answer("Q?", ABSTAIN, abstained=True)) == ABSTAIN

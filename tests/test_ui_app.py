@@ -247,3 +247,31 @@ def test_the_api_reply_is_inert_markdown_too():
     assert "<img" not in html_page and "<em>" not in html_page
     assert addresses == ["https://wire.example/story"]  # the source's own address, under the answer
     assert without_sources(reply) == HOSTILE  # a client sending it back gets the answer as written
+
+
+def test_the_evidence_comes_first_and_a_draft_is_marked_as_being_checked():
+    from rag.answering.openai_format import content, without_sources
+    from rag.answering.verify import Support
+
+    passage = "The bridge opened in May. Mayor Holt <b>cut</b> the ribbon. Trams run from June."
+    cited = Citation(1, "Bridge opens", "Courier", "2026-03-03", "", passage, 1.0, "a.txt", 1)
+    span = (passage.index("Mayor"), passage.index("Trams") - 1)
+    final = Answer("Who opened it?", "Mayor Holt cut the ribbon [1].", [cited], [hit(1)],
+                   support=[Support("Mayor Holt cut the ribbon [1].", 1, *span)],
+                   unsupported=["The bridge cost 40 million."])
+    assert final.evidence() == [(cited, "Mayor Holt <b>cut</b> the ribbon.")]
+    answer, _ = app.answer_messages(final)
+    evidence, text = answer["content"].split(app.ANSWER_HEADING)
+    assert evidence.startswith("**Evidence**\n\n> “Mayor Holt &lt;b&gt;cut&lt;/b&gt; the ribbon.” — [\\[1\\]]")
+    assert "Courier" in evidence and text == "Mayor Holt cut the ribbon [\\[1\\]](#source-1)."
+    assert app.conversation([{"role": "user", "content": "Who?"}, answer])[1]["content"] == final.text
+
+    api = content(final)
+    assert "\n\nEvidence:\n> “Mayor Holt \\<b\\>cut\\</b\\> the ribbon.” [1]\n\n" in api  # inert: no HTML
+    assert "Not found in the sources, so removed: “The bridge cost 40 million.”" in api
+    assert without_sources(api) == final.text
+
+    draft = Answer("Who opened it?", "Mayor Holt cut", hits=[hit(1)], done=False)
+    _, streaming = app.answer_messages(draft)
+    assert streaming["content"].startswith(app.CHECKING) and "Mayor Holt cut" in streaming["content"]
+    assert app.conversation([{"role": "user", "content": "Who?"}, streaming])[1]["content"] == "Mayor Holt cut"

@@ -24,6 +24,7 @@ from ui.render import (
     answer_text,
     counted,
     escape,
+    evidence_markdown,
     panel_markdown,
     retrieved_markdown,
     search_notes,
@@ -42,6 +43,8 @@ OFFLINE_ENV = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "HF_H
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 MODEL_QUEUE = "model"  # one concurrency group: one generation or index build at a time on the CPU
 WRITING = "_Reading the passages and writing the answer…_"
+ANSWER_HEADING = "**Answer**\n\n"  # after the evidence it rests on
+CHECKING = "_Draft, being checked against the sources: sentences not found in them will be removed._"
 STOPPED_PANEL = "### Sources\nStopped: the answer was not finished, so it has no checked sources."
 EMPTY_PANEL = "### Sources\nThe sources of the latest answer appear here, with the quoted passages."
 CSS = """
@@ -103,8 +106,14 @@ def answer_messages(answer: Answer) -> list[dict[str, Any]]:
     """Chat messages for a (partial or final) answer."""
     if answer.done:
         why = "\n\n".join(note for note in (abstain_reason(answer), answer.abstained and answer_notes(answer)) if note)
+        evidence = evidence_markdown(answer)
         messages: list[dict[str, Any]] = [
-            {"role": "assistant", "content": answer_text(answer.text) + (f"\n\n{why}" if why else "")}
+            {
+                "role": "assistant",
+                "content": (f"{evidence}\n\n{ANSWER_HEADING}" if evidence else "")
+                + answer_text(answer.text)
+                + (f"\n\n{why}" if why else ""),
+            }
         ]
         if answer.citations:
             messages.append(
@@ -128,7 +137,7 @@ def answer_messages(answer: Answer) -> list[dict[str, Any]]:
             "duration": round(answer.timings.retrieve_s, 2),
         },
     }
-    text = answer_text(answer.text) if answer.text else WRITING
+    text = f"{CHECKING}\n\n{answer_text(answer.text)}" if answer.text else WRITING
     return [step, {"role": "assistant", "content": text}]
 
 
@@ -146,6 +155,7 @@ def conversation(history: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
             text = message_text(content)
             if text.startswith(_NOT_ANSWERS):
                 continue
+            text = text.split(ANSWER_HEADING, 1)[-1].removeprefix(f"{CHECKING}\n\n")
             message = {**message, "content": unlinked(text)}
         turns.append(message)
     return turns

@@ -137,6 +137,18 @@ def search_notes(answer: Answer) -> str:
     return "\n\n".join(f"_{n}_" for n in notes)
 
 
+def evidence_markdown(answer: Answer) -> str:
+    """The passage sentences the answer rests on, quoted with their source and date, or "" when none."""
+    lines = []
+    for citation, sentence in answer.evidence():
+        details = _details(citation.source, citation.published)
+        lines.append(
+            f"> “{escape(sentence)}” — [\\[{citation.number}\\]](#source-{citation.number})"
+            + (f" {details}" if details else "")
+        )
+    return "**Evidence**\n\n" + "\n>\n".join(lines) if lines else ""
+
+
 def abstain_reason(answer: Answer) -> str:
     """Why the answer abstained, as one italic line ("" when it did not or no reason is known)."""
     from rag.answering.answer import ABSTAIN_REASONS

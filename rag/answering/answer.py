@@ -114,5 +114,16 @@ class Answer:
     unsupported: list[str] = field(default_factory=list)  # sentences removed: not found in the sources
     reply: str = ""  # the model's reply before any check ("" when the model was not asked)
 
+    def evidence(self) -> list[tuple[Citation, str]]:
+        """The passage sentences the shown answer rests on, each with its citation, in answer order, once each."""
+        by_number = {c.number: c for c in self.citations}
+        found: dict[tuple[int, int, int], tuple[Citation, str]] = {}
+        for support in self.support:
+            citation = by_number.get(support.citation)
+            if citation and support.end > support.start:
+                sentence = " ".join(citation.passage[support.start : support.end].split())
+                found.setdefault((support.citation, support.start, support.end), (citation, sentence))
+        return list(found.values())
+
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

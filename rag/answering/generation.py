@@ -200,6 +200,7 @@ class LlamaCppGenerator:
         flash_attention: str = "auto",
         batch: int = 512,
         reading_threads: int | None = None,
+        prompt_cache: bool = True,
     ) -> None:
         import xllamacpp
 
@@ -215,6 +216,7 @@ class LlamaCppGenerator:
         params.n_batch = max(batch, params.n_batch)
         params.verbosity = -1
         self.name = path.name
+        self._prompt_cache = prompt_cache  # off: each prompt is read whole, not after the part it shares
         self._server = xllamacpp.Server(params)
         self._lock = threading.Lock()
 
@@ -229,6 +231,7 @@ class LlamaCppGenerator:
             "temperature": 0,
             "stream": True,
             "stream_options": {"include_usage": True},
+            "cache_prompt": self._prompt_cache,
         }
         usage: list[Usage] = []
         if markers:  # greedy decoding keeps every token the grammar allows, so only a stray number changes
@@ -456,7 +459,7 @@ def _local_model(settings: Settings) -> AnsweringModel:
     """default, fast or a .gguf file (llama.cpp), or a Hugging Face model folder (transformers)."""
     gguf = gguf_file(settings)
     if gguf is not None:
-        return LlamaCppGenerator(gguf, settings.threads, settings.context_tokens)
+        return LlamaCppGenerator(gguf, settings.threads, settings.context_tokens, prompt_cache=settings.prompt_cache)
     path = Path(settings.generator).expanduser()
     if path.is_dir():
         return TransformersGenerator(path, settings.threads)

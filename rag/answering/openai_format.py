@@ -17,6 +17,8 @@ from rag.search.followup import message_text
 MODEL = "news-rag"
 EXTRA = "news_rag"  # the top-level field holding the whole answer
 SOURCES_HEADING = "Sources:"
+EVIDENCE_HEADING = "Evidence:"
+REMOVED_HEADING = "Not found in the sources, so removed:"
 _ROLES = ("system", "developer", "user", "assistant")
 
 
@@ -66,7 +68,9 @@ def _date(body: Mapping[str, Any], name: str) -> str | None:
 
 def without_sources(text: str) -> str:
     """An assistant message as the answer it was: without the source list this API appends, as plain text."""
-    return plain_text(text.split(f"\n\n{SOURCES_HEADING}\n", 1)[0])
+    return plain_text(
+        re.split(rf"\n\n(?:{EVIDENCE_HEADING}|{REMOVED_HEADING}|{SOURCES_HEADING})\s", text, maxsplit=1)[0]
+    )
 
 
 def parse_request(body: Any) -> ChatRequest:
@@ -118,12 +122,18 @@ def source_line(citation: Citation) -> str:
 
 
 def content(answer: Answer) -> str:
-    """The reply's text: the verified answer with its [n] markers, then the numbered sources it cites, as inert
-    Markdown (a client that renders it links or loads nothing the model wrote)."""
-    text = inert_markdown(answer.text)
-    if not answer.citations:
-        return text
-    return f"{text}\n\n{SOURCES_HEADING}\n" + "\n".join(source_line(c) for c in answer.citations)
+    """The reply's text: the verified answer with its [n] markers, the passage sentences it rests on, the
+    sentences removed as not found in the sources, then the numbered sources it cites, as inert Markdown (a
+    client that renders it links or loads nothing the model wrote)."""
+    blocks = [inert_markdown(answer.text)]
+    if answer.evidence():
+        quotes = (f"> “{inert_markdown(sentence)}” [{c.number}]" for c, sentence in answer.evidence())
+        blocks.append(f"{EVIDENCE_HEADING}\n" + "\n".join(quotes))
+    if answer.unsupported:
+        blocks.append(f"{REMOVED_HEADING} " + " ".join(f"“{inert_markdown(s)}”" for s in answer.unsupported))
+    if answer.citations:
+        blocks.append(f"{SOURCES_HEADING}\n" + "\n".join(source_line(c) for c in answer.citations))
+    return "\n\n".join(blocks)
 
 
 def completion(answer: Answer, completion_id: str, created: int) -> dict[str, Any]:

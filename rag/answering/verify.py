@@ -106,7 +106,7 @@ def support_span(sentence: str, passage: str, asked: frozenset[str] = frozenset(
 @dataclass(frozen=True)
 class Window:
     """WINDOW_SENTENCES consecutive sentences of a passage with its title, source and date: their words, and
-    who they say spoke."""
+    who they say spoke (the passage's source speaks in all of it: "The Verge said ...")."""
 
     words: Haystack
     speakers: tuple[str, ...]
@@ -127,14 +127,16 @@ def windows(hit: Hit) -> list[Window]:
     read = []
     for i in range(len(sentences)):
         near = sentences[max(0, i - reach) : i + reach + 1]
-        read.append(Window(Haystack([header, *near]), tuple(name for text in near for name in speakers(text))))
+        said = tuple(name for text in near for name in speakers(text))
+        read.append(Window(Haystack([header, *near]), (*said, hit.source) if hit.source else said))
     return read
 
 
 def _backed(sentence: str, passages: list[list[Window]], asked: frozenset[str]) -> bool:
     """The sentence's claims stand in the passages it cites, and those it adds to the question's stand
     together in one window of one of them; a sentence citing several passages (a comparison of two reports)
-    may take its new claims from one window of each, all of them covered. Whoever it says spoke must speak in
+    may take its new claims from windows of each that also hold something the sentence says of them (not only
+    the name: "Manchester City hosted the summit [1][2]" is no comparison), all of them covered. Whoever it says spoke must speak in
     a window of a cited passage ("NATO said ..." is not backed by "Lavrov said ... NATO's expansion")."""
     every = [window for windows_of in passages for window in windows_of]
     if not supported(sentence, Haystack.union(window.words for window in every), asked):
@@ -144,10 +146,13 @@ def _backed(sentence: str, passages: list[list[Window]], asked: frozenset[str]) 
     new = [claim for claim in specifics(sentence, opening_words=True) if not set(words(claim)) <= asked]
     if any(all(window.words.has(claim) for claim in new) for window in every):
         return True
+    claimed = {word for claim in new for word in words(claim)}
+    ties = [w for w in _content_words(sentence) if w not in claimed]  # what it says of them
     covered: set[str] = set()
     for windows_of in passages if len(passages) > 1 else []:
-        best = max(windows_of, key=lambda window: sum(window.words.has(claim) for claim in new))
-        covered |= {claim for claim in new if best.words.has(claim)}
+        for window in windows_of:
+            if not ties or any(window.words.has_word(w) for w in ties):
+                covered |= {claim for claim in new if window.words.has(claim)}
     return covered == set(new)
 
 

@@ -296,7 +296,7 @@ def speakers(text: str) -> list[str]:
         found += [m["name"] for m in _SPEAKER_BEFORE.finditer(sentence)]
         found += [m["name"] or m["source"] for m in _SPEAKER_AFTER.finditer(sentence)]
     named = [_OPENERS.sub("", name).rstrip(".'") for name in found]
-    return [name for name in named if name.lower() not in NOT_NAMES or name.lower() in _PRONOUNS]
+    return [name for name in named if name.lower() in _PRONOUNS or any(w not in NOT_NAMES for w in words(name))]
 
 
 def _looks_like_name(word: str) -> bool:

@@ -1,0 +1,138 @@
+"""The whole pipeline against a model that lies: a scripted OpenAI-compatible server on loopback (started and
+stopped by the test) answers through the documented `openai:URL` path with an invention of each kind the
+verification must catch, and with true replies it must keep. Real index, real embedder, real HTTP."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from rag.answering.qa import QA
+from rag.index.indexing import build_index
+from tests.conftest import REPO
+
+SEED = REPO / "seeds" / "000_463f5c1d11f4367e.txt"
+
+# question -> what the lying model replies (each a kind of invention, or the truth)
+LIES = {
+    "What did NATO say about the summit?":  # another speaker's words put in NATO's mouth
+        'NATO said it would only take part in negotiations if the "root causes of the conflict" were addressed [1].',
+    "By how much did the European Central Bank raise its main interest rate?":  # an invented figure
+        "The European Central Bank raised its main interest rate by 2.5 percent [1].",
+    "Who won the cup final at Wembley?":  # a team the articles never name
+        "Liverpool won the cup final at Wembley on Saturday [1].",
+    "What did Orbán say about the meeting in Budapest?":  # an invented quotation
+        'Mr. Orbán called the meeting "a historic victory for Hungary" [1].',
+    "Which city hosted the security summit, and who won the cup final?":  # a pairing across two reports
+        "Manchester City hosted the security summit in Budapest [1][2].",
+    "How many houses did the wildfire in southern California destroy?":  # an uncited invention and a bad marker
+        "At least two hundred houses were destroyed [1]. Governor Gavin Newsom blamed arson [7].",
+}
+TRUTHS = {
+    "Who said Russia would only negotiate if the root causes of the conflict were addressed?":
+        "Foreign Minister Sergey Lavrov said Russia would only take part in negotiations if the root causes of "
+        "the conflict were addressed [1].",
+    "Which city hosted the security summit?":
+        "Heads of government from twelve European countries met in Budapest on Tuesday for a two-day security "
+        "summit [1].",
+}
+INVENTED = ["NATO said", "2.5 percent", "Liverpool", "historic victory", "Manchester City hosted", "Newsom"]
+
+
+class LyingServer:
+    """An OpenAI-compatible chat server on loopback that streams the scripted reply to the question it finds
+    in the prompt; requests keeps every question it was asked."""
+
+    def __init__(self, replies: dict[str, str]) -> None:
+        self.requests: list[str] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                prompt = body["messages"][-1]["content"]
+                question = next((q for q in replies if q in prompt), "")
+                owner.requests.append(question)
+                reply = replies.get(question, "The indexed articles do not say.")
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for start in range(0, len(reply), 16):
+                    data = {"choices": [{"index": 0, "delta": {"content": reply[start : start + 16]}}]}
+                    self.wfile.write(f"data: {json.dumps(data)}\n\n".encode())
+                self.wfile.write(b"data: [DONE]\n\n")
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join()
+
+
+@pytest.fixture(scope="module")
+def lying(tmp_path_factory, embedder):
+    """A QA over the test articles and the seed article, answering through the lying server."""
+    from tests.conftest import _write_articles
+    from rag.config import Settings
+
+    server = LyingServer({**LIES, **TRUTHS})
+    base = tmp_path_factory.mktemp("lying")
+    settings = Settings(seeds_dir=base / "seeds", index_dir=base / "index", generator=f"openai:{server.url}",
+                        chunk_tokens=64, chunk_overlap=12)
+    _write_articles(settings.seeds_dir)
+    shutil.copy(SEED, settings.seeds_dir / SEED.name)
+    build_index(settings, embedder=embedder, log=lambda _: None, progress=False)
+    try:
+        yield QA(settings, embedder=embedder), server
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("question", list(LIES))
+def test_no_invention_is_shown_as_a_cited_fact(lying, question):
+    qa, _ = lying
+    final = qa.answer(question)
+    shown = final.text
+    assert not any(invented in shown for invented in INVENTED), shown
+    for support in final.support:  # whatever stays is backed by a sentence of the passage it cites
+        cited = next(c for c in final.citations if c.number == support.citation)
+        assert support.end > support.start and cited.passage[support.start : support.end]
+    if not final.abstained:
+        assert final.unsupported, "the invention is listed as not found in the sources"
+
+
+def test_the_true_part_of_a_partly_lying_reply_stays(lying):
+    qa, _ = lying
+    final = qa.answer("How many houses did the wildfire in southern California destroy?")
+    assert not final.abstained and "two hundred houses" in final.text and final.citations
+    assert final.unsupported == ["Governor Gavin Newsom blamed arson."]
+
+
+@pytest.mark.parametrize("question", list(TRUTHS))
+def test_true_replies_are_kept_with_their_evidence(lying, question):
+    qa, _ = lying
+    final = qa.answer(question)
+    assert not final.abstained and not final.unsupported, final
+    assert final.text.rstrip(".").endswith("[1]") and final.support
+    evidence = final.support[0]
+    passage = next(c for c in final.citations if c.number == evidence.citation).passage
+    assert set(passage[evidence.start : evidence.end].split()) & set(TRUTHS[question].split())
+
+
+def test_a_question_about_a_person_no_article_mentions_never_reaches_the_lying_model(lying):
+    qa, server = lying
+    asked = len(server.requests)
+    final = qa.answer("What did Jens Stoltenberg say about the Budapest summit?")
+    assert final.abstained and "Jens Stoltenberg" in final.text and "Lavrov" not in final.text
+    assert len(server.requests) == asked  # decided before the model: the liar had no say
