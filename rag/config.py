@@ -67,8 +67,9 @@ class Settings:
     # One system prompt for every question and attempt, so llama.cpp reuses what it already read of it. Off:
     # with it on, the second attempt kept declining (measured, docs/results.md).
     fixed_instructions: bool = False
-    # llama.cpp reads only what a prompt does not share with the one before it; off, every prompt is read whole.
-    prompt_cache: bool = True
+    # On, llama.cpp reads only what a prompt does not share with the one before it: answers then depend on what
+    # was asked before (4 of 20 changed, measured); off (the default), every prompt is read whole, about 2 s more.
+    prompt_cache: bool = False
     threads: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
     context_tokens: int = 2048
     max_question_chars: int = 1000

@@ -132,3 +132,20 @@ def test_the_unsupported_claims_metric_reads_claims_by_its_own_rule():
                  'They called it "a new start" [1].']
     assert unfound_sentences(sentences, passages) == [
         "Walmart plans 6,000 stores [2].", "Orbán spoke.", 'They called it "a new start" [1].']
+
+
+def test_the_labelled_sentences_score_the_verification_by_precision_and_recall():
+    from rag.evaluate.claim_labels import reply_sentences, score
+    from rag.search.retrieval import Hit
+
+    text = "Leaders met in Budapest on Tuesday. Walmart plans 5,000 stores."
+    passage = Hit(1, "a", "Summit", "AP", "2025-10-14", "", text, 0, len(text), 1.0, 0.8)
+    rows = reply_sentences("Where did leaders meet?", "Leaders met in Budapest [1]. Walmart plans 6,000 stores.",
+                           [passage])
+    assert [row["sentence"] for row in rows] == ["Leaders met in Budapest [1].", "Walmart plans 6,000 stores [1]."]
+    assert rows[0]["cited"][0]["text"] == text
+    labelled = [{**rows[0], "question": "Where did leaders meet?", "label": "supported"},
+                {**rows[1], "question": "Where did leaders meet?", "label": "not supported"},
+                {**rows[0], "question": "Where did leaders meet?", "label": None}]  # unlabelled: left out
+    result = score(labelled)
+    assert (result["sentences"], result["kept"], result["precision"], result["recall"]) == (2, 1, 1.0, 1.0)

@@ -112,10 +112,13 @@ class Window:
     speakers: tuple[str, ...]
 
     def lets_speak(self, name: str) -> bool:
-        """True when the window has the name speak, or a "he"/"she"/"they" speak while it names them."""
-        said = [Haystack([speaker]) for speaker in self.speakers]
-        pronoun = any(speaker.lower() in ("he", "she", "they") for speaker in self.speakers)
-        return any(speaker.has(name) for speaker in said) or (pronoun and self.words.has(name))
+        """True when the window has the name speak, or has "they" speak while it names them, or "he" or "she"
+        while it names them and they are no acronym ("NATO" is no "he")."""
+        if any(Haystack([speaker]).has(name) for speaker in self.speakers):
+            return True
+        pronouns = {speaker.lower() for speaker in self.speakers}
+        person = not re.fullmatch(r"[A-Z0-9.&-]+", name.strip())
+        return bool(pronouns & ({"they", "he", "she"} if person else {"they"})) and self.words.has(name)
 
 
 def windows(hit: Hit) -> list[Window]:
@@ -137,15 +140,17 @@ def _backed(sentence: str, passages: list[list[Window]], asked: frozenset[str]) 
     together in one window of one of them; a sentence citing several passages (a comparison of two reports)
     may take its new claims from windows of each that also hold something the sentence says of them (not only
     the name: "Manchester City hosted the summit [1][2]" is no comparison), all of them covered. Whoever it says spoke must speak in
-    a window of a cited passage ("NATO said ..." is not backed by "Lavrov said ... NATO's expansion")."""
+    the window that holds its claims ("NATO said ..." is not backed by "Lavrov said ... NATO's expansion")."""
     every = [window for windows_of in passages for window in windows_of]
     if not supported(sentence, Haystack.union(window.words for window in every), asked):
         return False
-    if not all(any(window.lets_speak(name) for window in every) for name in speakers(sentence)):
+    said = speakers(sentence)
+    if not all(any(window.lets_speak(name) for window in every) for name in said):
         return False
     new = [claim for claim in specifics(sentence, opening_words=True) if not set(words(claim)) <= asked]
-    if any(all(window.words.has(claim) for claim in new) for window in every):
-        return True
+    together = [window for window in every if all(window.words.has(claim) for claim in new)]
+    if together:  # and whoever it says spoke speaks there
+        return any(all(window.lets_speak(name) for name in said) for window in together)
     claimed = {word for claim in new for word in words(claim)}
     ties = [w for w in _content_words(sentence) if w not in claimed]  # what it says of them
     covered: set[str] = set()

@@ -1,0 +1,165 @@
+"""A labelled set of real reply sentences, to measure the verification against reading.
+
+    python -m rag.evaluate.claim_labels build RESULTS.json [RESULTS.json ...] --out FILE.jsonl
+    python -m rag.evaluate.claim_labels score [--labels FILE.jsonl] [--out FILE.json]
+
+build: every sentence of the model's replies in `rag eval` runs (their results.json), with the passages it
+cites as the model read them (found again by the same search; markers placed as the answer step places them),
+unlabelled. Labels are then written by reading, by the rule in LABEL_RULE, and never changed after a score.
+score: the verification's decision on each labelled sentence (kept or removed) against its label: precision
+(of the sentences it keeps, the share labelled supported) and recall (of the sentences labelled supported,
+the share it keeps)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rag.answering.citations import align_markers, answer_sentences, marker_numbers, parse_citations
+from rag.answering.prompting import readable_date
+from rag.answering.verify import states_something, verify_answer
+from rag.config import Settings
+from rag.evaluate.evaluation import LazyEmbedder, eval_index_settings, write_json
+from rag.markers import MARKER
+from rag.search.retrieval import Hit
+
+LABELS = Path(__file__).parent / "data" / "claim_labels.jsonl"
+LABEL_RULE = (
+    "supported: everything the sentence states (who, what, when, where, how many, who said it, and how the "
+    "parts relate) is stated by the passages it cites, read with their title, source and date; words of the "
+    "question it repeats count as stated only when the passages state them too. A sentence that adds any "
+    "name, number, date, quotation, speaker or relation the cited passages do not state, or that turns what "
+    "they say around (a cancelled meeting as held, one person's words as another's), is not supported. "
+    "Judged on the cited passages alone, not on what is true elsewhere."
+)
+
+
+def reply_sentences(question: str, reply: str, passages: list[Hit]) -> list[dict]:
+    """The sentences of a reply that state something, each with the passages it cites (markers checked and
+    placed as the answer step does before its verification)."""
+    described = [" ".join((p.title, p.source, readable_date(p.published), p.text)) for p in passages]
+    text = align_markers(parse_citations(reply, len(passages)).text, described)
+    rows = []
+    for sentence in answer_sentences(text):
+        cited = sorted({n for m in MARKER.finditer(sentence) for n in marker_numbers(m) if 1 <= n <= len(passages)})
+        if cited and states_something(sentence):
+            rows.append({"sentence": sentence, "cited": [_passage(n, passages[n - 1]) for n in cited]})
+    return rows
+
+
+def _passage(number: int, hit: Hit) -> dict:
+    return {"number": number, "title": hit.title, "source": hit.source, "published": hit.published, "text": hit.text}
+
+
+def build(results: list[Path], out: Path) -> int:
+    """Write the unlabelled sentences of the runs' replies to out (JSON lines); the count written."""
+    from rag.answering.qa import QA
+
+    rows = []
+    for path in results:
+        run = json.loads(path.read_text(encoding="utf-8"))
+        settings, _ = eval_index_settings(Path(run["articles_file"]), Settings.from_env())
+        qa = QA(settings, embedder=LazyEmbedder(settings))
+        set_name = Path(run["questions_file"]).parent.name
+        for record in run["records"]:
+            if record["kind"] != "answer" or not record.get("reply"):
+                continue
+            plan = qa.plan(record["question"], reference_date=record.get("question_date"))
+            found = qa.gather(plan, qa.settings.top_k)
+            for row in reply_sentences(found.plan.question, record["reply"], found.passages):
+                rows.append({"set": set_name, "id": record["id"], "question": record["question"], **row})
+        print(f"{path}: {len(rows)} sentences so far", flush=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(json.dumps({**row, "label": None}, ensure_ascii=False) + "\n" for row in rows))
+    return len(rows)
+
+
+def _hit(passage: dict) -> Hit:
+    """A cited passage of the labelled set as a Hit."""
+    text, number = passage["text"], passage["number"]
+    return Hit(
+        number,
+        f"p{number}",
+        passage["title"],
+        passage["source"],
+        passage["published"],
+        "",
+        text,
+        0,
+        len(text),
+        1.0,
+        1.0,
+    )
+
+
+def kept(row: dict) -> bool:
+    """The verification's decision on a labelled sentence: kept (found in the passages it cites)."""
+    hits = [_hit(p) for p in row["cited"]]
+    numbered = {p["number"]: i for i, p in enumerate(row["cited"], start=1)}  # cited passages renumbered 1..n
+    sentence = MARKER.sub(lambda m: "".join(f"[{numbered[n]}]" for n in marker_numbers(m) if n in numbered),
+                          row["sentence"])  # fmt: skip
+    return not verify_answer(sentence, hits, row["question"]).unsupported
+
+
+def _hit(passage: dict) -> Hit:
+    text = passage["text"]
+    number = passage["number"]
+    return Hit(
+        number,
+        f"p{number}",
+        passage["title"],
+        passage["source"],
+        passage["published"],
+        "",
+        text,
+        0,
+        len(text),
+        1.0,
+        1.0,
+    )
+
+
+def score(rows: list[dict]) -> dict[str, object]:
+    """Precision and recall of the verification against the labels (unlabelled rows are left out)."""
+    labelled = [row for row in rows if row.get("label") in ("supported", "not supported")]
+    decided = [(kept(row), row["label"] == "supported") for row in labelled]
+    keeps = sum(k for k, _ in decided)
+    true_keeps = sum(k and s for k, s in decided)
+    supported = sum(s for _, s in decided)
+    return {
+        "sentences": len(labelled),
+        "labelled supported": supported,
+        "kept": keeps,
+        "precision": round(true_keeps / keeps, 3) if keeps else None,
+        "recall": round(true_keeps / supported, 3) if supported else None,
+        "shown though not supported": [row["sentence"] for row, (k, s) in zip(labelled, decided) if k and not s],
+        "removed though supported": [row["sentence"] for row, (k, s) in zip(labelled, decided) if s and not k],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rag.evaluate.claim_labels", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    making = commands.add_parser("build")
+    making.add_argument("results", type=Path, nargs="+")
+    making.add_argument("--out", type=Path, required=True)
+    scoring = commands.add_parser("score")
+    scoring.add_argument("--labels", type=Path, default=LABELS)
+    scoring.add_argument("--out", type=Path, default=Path("eval-output") / "claim-labels.json")
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        print(f"wrote {build(args.results, args.out)} sentences to {args.out}")
+        return 0
+    rows = [json.loads(line) for line in args.labels.read_text(encoding="utf-8").splitlines() if line.strip()]
+    result = score(rows)
+    print(f"verification against {result['sentences']} labelled sentences ({args.labels}):")
+    print(f"  precision {result['precision']} (kept {result['kept']}), recall {result['recall']} "
+          f"(labelled supported {result['labelled supported']})")  # fmt: skip
+    write_json(args.out, {"labels": str(args.labels), "rule": LABEL_RULE, **result})
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
