@@ -149,3 +149,12 @@ def test_the_labelled_sentences_score_the_verification_by_precision_and_recall()
                 {**rows[0], "question": "Where did leaders meet?", "label": None}]  # unlabelled: left out
     result = score(labelled)
     assert (result["sentences"], result["kept"], result["precision"], result["recall"]) == (2, 1, 1.0, 1.0)
+
+
+def test_the_committed_labelled_sentences_are_all_labelled_with_their_cited_passages():
+    from rag.evaluate.claim_labels import LABELS
+
+    rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(rows) >= 80
+    assert {row["label"] for row in rows} == {"supported", "not supported"}
+    assert all(row["cited"] and row["sentence"] and row["question"] for row in rows)

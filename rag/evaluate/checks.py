@@ -13,16 +13,13 @@ from collections import Counter
 from pathlib import Path
 
 from rag.answering.qa import QA
-from rag.config import Settings
 from rag.evaluate.evaluation import (
-    LazyEmbedder,
-    eval_index_settings,
     load_questions,
     markdown_table,
     sample_questions,
+    set_qa,
     write_json,
 )
-from rag.index.indexing import build_index
 from rag.search.planning import validate_question
 
 
@@ -44,10 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     questions = sample_questions(load_questions(args.questions), args.sample, args.seed)
-    settings, _ = eval_index_settings(args.articles, Settings.from_env())
-    embedder = LazyEmbedder(settings)
-    build_index(settings, embedder=embedder, log=lambda _: None, progress=True)
-    qa = QA(settings, embedder=embedder)
+    qa = set_qa(args.articles)
     decided: dict[str, Counter[str]] = {"answerable": Counter(), "unanswerable": Counter()}
     for question in questions:
         kind = "answerable" if question["answerable"] else "unanswerable"

@@ -102,24 +102,6 @@ def kept(row: dict) -> bool:
     return not verify_answer(sentence, hits, row["question"]).unsupported
 
 
-def _hit(passage: dict) -> Hit:
-    text = passage["text"]
-    number = passage["number"]
-    return Hit(
-        number,
-        f"p{number}",
-        passage["title"],
-        passage["source"],
-        passage["published"],
-        "",
-        text,
-        0,
-        len(text),
-        1.0,
-        1.0,
-    )
-
-
 def score(rows: list[dict]) -> dict[str, object]:
     """Precision and recall of the verification against the labels (unlabelled rows are left out)."""
     labelled = [row for row in rows if row.get("label") in ("supported", "not supported")]

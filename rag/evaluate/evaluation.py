@@ -33,6 +33,7 @@ from rag.search.retrieval import Mode
 
 if TYPE_CHECKING:
     from rag.answering.answer import Answer
+    from rag.answering.qa import QA
     from rag.index.embedding import Embedder
 
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
@@ -238,6 +239,17 @@ def eval_index_settings(articles: Path, base: Settings, store: str = "folder") -
         base, seeds_dir=seeds, index_dir=index, max_file_bytes=max(base.max_file_bytes, size + 1)
     )
     return settings, key
+
+
+def set_qa(articles: Path) -> QA:
+    """A QA over a question set's articles, their cached index built or brought up to date first."""
+    from rag.answering.qa import QA
+    from rag.index.indexing import build_index
+
+    settings, _ = eval_index_settings(articles, Settings.from_env())
+    embedder = LazyEmbedder(settings)
+    build_index(settings, embedder=embedder, log=lambda _: None, progress=True)
+    return QA(settings, embedder=embedder)
 
 
 def article_id(indexed_id: str) -> str:

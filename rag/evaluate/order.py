@@ -14,16 +14,13 @@ from pathlib import Path
 
 from rag.answering.answer import Answer
 from rag.answering.qa import QA
-from rag.config import Settings
 from rag.evaluate.evaluation import (
-    LazyEmbedder,
-    eval_index_settings,
     load_questions,
     markdown_table,
     sample_questions,
+    set_qa,
     write_json,
 )
-from rag.index.indexing import build_index
 
 
 def ask_all(qa: QA, questions: list[dict]) -> dict[str, Answer]:
@@ -50,10 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     questions = sample_questions(load_questions(args.questions), args.count, args.seed)
-    settings, _ = eval_index_settings(args.articles, Settings.from_env())
-    embedder = LazyEmbedder(settings)
-    build_index(settings, embedder=embedder, log=lambda _: None, progress=True)
-    qa = QA(settings, embedder=embedder)
+    qa = set_qa(args.articles)
     print(f"{len(questions)} questions, first to last:")
     forward = ask_all(qa, questions)
     print("last to first:")
@@ -63,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     firsts = [a.timings.first_token_s for a in (*forward.values(), *backward.values()) if a.timings.first_token_s]
     median = round(statistics.median(firsts), 2) if firsts else None
     set_name = args.questions.resolve().parent.name
-    print(f"\n{set_name}: the same {len(questions)} questions in two orders ({settings.prompt_cache=})\n")
+    print(f"\n{set_name}: the same {len(questions)} questions in two orders ({qa.settings.prompt_cache=})\n")
     print(
         markdown_table(
             ["questions", "answers changed", "of which abstention changed", "median first token (s)"],
@@ -76,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         {
             "set": set_name,
             "questions": len(questions),
-            "prompt_cache": settings.prompt_cache,
+            "prompt_cache": qa.settings.prompt_cache,
             "changed": moved,
             "abstention_changed": abstention,
             "median_first_token_s": median,
