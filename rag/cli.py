@@ -91,9 +91,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
     assert final is not None
     if streamed:
         print("\n")
-    if final.evidence():
+    if evidence := final.evidence():
         print("Evidence:")
-        for citation, sentence in final.evidence():
+        for citation, sentence in evidence:
             details = ", ".join(p for p in (citation.source, citation.published) if p)
             print(f"  “{sentence}” [{citation.number}]" + (f" ({details})" if details else ""))
         print("Checked answer:")

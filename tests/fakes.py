@@ -1,10 +1,15 @@
-"""The tests' shared fakes: a scripted answering model and a deterministic embedder. They isolate the logic
+"""The tests' shared fakes: a scripted answering model, a scripted OpenAI-compatible chat server and a
+deterministic embedder. They isolate the logic
 around the models (what is asked, what is checked, what is shown); the real models have their own tests."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 
@@ -72,3 +77,40 @@ class HashingEmbedder:
                 vectors[row] += np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms == 0, 1, norms)
+
+
+class ChatServer:
+    """An OpenAI-compatible chat server on loopback, in this process: streams the pieces reply(request body)
+    returns, after delay seconds; requests keeps every request body. Stop it with close()."""
+
+    def __init__(self, reply, delay: float = 0.0) -> None:
+        self.requests: list[dict] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                owner.requests.append(body)
+                time.sleep(delay)
+                pieces = reply(body)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                for piece in pieces:
+                    data = {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                    self.wfile.write(f"data: {json.dumps(data)}\n\n".encode())
+                    self.wfile.flush()
+                self.wfile.write(b"data: [DONE]\n\n")
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join()

@@ -2,27 +2,25 @@
 answering backend against real servers. Each test starts its servers as subprocesses on loopback and stops
 them by pid.
 
-The chat server answers through a small scripted OpenAI-compatible server (ScriptedModelServer below: it
-quotes the first sentence of passage [1], so answers are cited and verified every time, fast); the openai:
+The chat server answers through a small scripted OpenAI-compatible server (tests.fakes.ChatServer with
+first_sentence_of_passage_1: it quotes the first sentence of passage [1], so answers are cited and verified every time, fast); the openai:
 backend is also run against llama.cpp's own HTTP server (xllamacpp) with the SmolLM2 model."""
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import ARTICLES, free_port, running_server, stop_process
+from tests.fakes import ChatServer
 
 openai = pytest.importorskip("openai")
 
@@ -31,47 +29,18 @@ SEED_TITLE = "Washington cools contact with Moscow"
 QUESTION = "Why was the meeting between Marco Rubio and Lavrov postponed?"
 
 
-class ScriptedModelServer:
-    """An OpenAI-compatible chat server in this process: streams the first sentence of passage [1] with the
-    marker [1], after delay seconds; requests records every request body."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        self.delay, self.requests = delay, []
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                owner.requests.append(body)
-                time.sleep(owner.delay)
-                prompt = body["messages"][-1]["content"]
-                passage = re.search(r"^\[1\] .*\n([\s\S]+?)\n\n(?:\[2\]|Question:)", prompt, re.M).group(1)
-                sentences = re.split(r"(?<=[.!?])\s+", passage.strip())
-                sentence = next((s for s in sentences if len(s.split()) >= 6), sentences[0]).rstrip(".!?")
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.end_headers()
-                for piece in (sentence[:20], sentence[20:], " [1]."):
-                    data = {"choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
-                    self.wfile.write(f"data: {json.dumps(data)}\n\n".encode())
-                    self.wfile.flush()
-                self.wfile.write(b"data: [DONE]\n\n")
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def first_sentence_of_passage_1(body: dict) -> list[str]:
+    """The scripted model's reply: the first sentence of six words or more of passage [1], cited, in pieces."""
+    prompt = body["messages"][-1]["content"]
+    passage = re.search(r"^\[1\] .*\n([\s\S]+?)\n\n(?:\[2\]|Question:)", prompt, re.M).group(1)
+    sentences = re.split(r"(?<=[.!?])\s+", passage.strip())
+    sentence = next((s for s in sentences if len(s.split()) >= 6), sentences[0]).rstrip(".!?")
+    return [sentence[:20], sentence[20:], " [1]."]
 
 
 @pytest.fixture(scope="module")
 def model_server():
-    server = ScriptedModelServer(delay=1.5)  # long enough for the full-queue test to find the model busy
+    server = ChatServer(first_sentence_of_passage_1, delay=1.5)  # long enough for the full-queue test to find the model busy
     try:
         yield server
     finally:

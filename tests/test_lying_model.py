@@ -4,16 +4,14 @@ verification must catch, and with true replies it must keep. Real index, real em
 
 from __future__ import annotations
 
-import json
 import shutil
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from rag.answering.qa import QA
 from rag.index.indexing import build_index
 from tests.conftest import REPO
+from tests.fakes import ChatServer
 
 SEED = REPO / "seeds" / "000_463f5c1d11f4367e.txt"
 
@@ -43,41 +41,15 @@ TRUTHS = {
 INVENTED = ["NATO said", "2.5 percent", "Liverpool", "historic victory", "Manchester City hosted", "Newsom"]
 
 
-class LyingServer:
-    """An OpenAI-compatible chat server on loopback that streams the scripted reply to the question it finds
-    in the prompt; requests keeps every question it was asked."""
+def scripted(replies: dict[str, str]):
+    """A reply function for ChatServer: the scripted reply to the question it finds in the prompt, in pieces."""
 
-    def __init__(self, replies: dict[str, str]) -> None:
-        self.requests: list[str] = []
-        owner = self
+    def reply(body: dict) -> list[str]:
+        prompt = body["messages"][-1]["content"]
+        text = next((replies[q] for q in replies if q in prompt), "The indexed articles do not say.")
+        return [text[start : start + 16] for start in range(0, len(text), 16)]
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                prompt = body["messages"][-1]["content"]
-                question = next((q for q in replies if q in prompt), "")
-                owner.requests.append(question)
-                reply = replies.get(question, "The indexed articles do not say.")
-                self.send_response(200)
-                self.send_header("Content-Type", "text/event-stream")
-                self.end_headers()
-                for start in range(0, len(reply), 16):
-                    data = {"choices": [{"index": 0, "delta": {"content": reply[start : start + 16]}}]}
-                    self.wfile.write(f"data: {json.dumps(data)}\n\n".encode())
-                self.wfile.write(b"data: [DONE]\n\n")
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
+    return reply
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +58,7 @@ def lying(tmp_path_factory, embedder):
     from tests.conftest import _write_articles
     from rag.config import Settings
 
-    server = LyingServer({**LIES, **TRUTHS})
+    server = ChatServer(scripted({**LIES, **TRUTHS}))
     base = tmp_path_factory.mktemp("lying")
     settings = Settings(seeds_dir=base / "seeds", index_dir=base / "index", generator=f"openai:{server.url}",
                         chunk_tokens=64, chunk_overlap=12)

@@ -34,11 +34,7 @@ def finish_answer(
     context = plan.answer_fields()
     if declines(reply, question):
         return Answer(question, ABSTAIN, [], hits, True, True, 0, [], timings, **context, abstain_reason="declined")
-    check = parse_citations(reply, len(sources))
-    invalid = check.invalid
-    # a passage's header counts as its words: "TechCrunch reported on 15 December that ..." names passage 2
-    described = [" ".join((s.title, s.source, readable_date(s.published), s.text)) for s in sources]
-    text = align_markers(check.text, described)
+    text, invalid = place_markers(reply, sources)
     verified = verify_answer(text, sources, question, shown) if verify else None
     if verified is not None:
         if not verified.claims and verified.unsupported:
@@ -74,6 +70,15 @@ def finish_answer(
         support=verified.support if verified else [],
         unsupported=verified.unsupported if verified else [],
     )
+
+
+def place_markers(reply: str, sources: list[Hit]) -> tuple[str, int]:
+    """The reply with markers to no passage removed (and how many), and each sentence pointed at the passage
+    its words come from; a passage's header counts as its words ("TechCrunch reported on 15 December that ..."
+    names passage 2)."""
+    check = parse_citations(reply, len(sources))
+    described = [" ".join((s.title, s.source, readable_date(s.published), s.text)) for s in sources]
+    return align_markers(check.text, described), check.invalid
 
 
 def with_reports(

@@ -126,8 +126,8 @@ def content(answer: Answer) -> str:
     sentences removed as not found in the sources, then the numbered sources it cites, as inert Markdown (a
     client that renders it links or loads nothing the model wrote)."""
     blocks = [inert_markdown(answer.text)]
-    if answer.evidence():
-        quotes = (f"> “{inert_markdown(sentence)}” [{c.number}]" for c, sentence in answer.evidence())
+    if evidence := answer.evidence():
+        quotes = (f"> “{inert_markdown(sentence)}” [{c.number}]" for c, sentence in evidence)
         blocks.append(f"{EVIDENCE_HEADING}\n" + "\n".join(quotes))
     if answer.unsupported:
         blocks.append(f"{REMOVED_HEADING} " + " ".join(f"“{inert_markdown(s)}”" for s in answer.unsupported))

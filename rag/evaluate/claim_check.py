@@ -39,7 +39,7 @@ def sentence_specifics(sentence: str) -> list[str]:
     """The numbers, names and quoted words of a shown sentence (see the module's rule), in plain form."""
     text = MARKER.sub(" ", sentence).replace("“", '"').replace("”", '"')
     quoted = [w for phrase in re.findall(r'"([^"]+)"', text) for w in re.findall(r"[a-z0-9]+", _plain(phrase))]
-    numbers = [n for n in re.findall(r"\d+(?:\.\d+)?", _plain(text))]
+    numbers = re.findall(r"\d+(?:\.\d+)?", _plain(text))
     tokens = re.findall(r"[\w'’.]+", text)
     names = []
     for token in tokens:

@@ -16,11 +16,10 @@ import argparse
 import json
 from pathlib import Path
 
-from rag.answering.citations import align_markers, answer_sentences, marker_numbers, parse_citations
-from rag.answering.prompting import readable_date
+from rag.answering.citations import answer_sentences, marker_numbers
+from rag.answering.finishing import place_markers
 from rag.answering.verify import states_something, verify_answer
-from rag.config import Settings
-from rag.evaluate.evaluation import LazyEmbedder, eval_index_settings, write_json
+from rag.evaluate.evaluation import set_qa, write_json
 from rag.markers import MARKER
 from rag.search.retrieval import Hit
 
@@ -38,8 +37,7 @@ LABEL_RULE = (
 def reply_sentences(question: str, reply: str, passages: list[Hit]) -> list[dict]:
     """The sentences of a reply that state something, each with the passages it cites (markers checked and
     placed as the answer step does before its verification)."""
-    described = [" ".join((p.title, p.source, readable_date(p.published), p.text)) for p in passages]
-    text = align_markers(parse_citations(reply, len(passages)).text, described)
+    text, _ = place_markers(reply, passages)
     rows = []
     for sentence in answer_sentences(text):
         cited = sorted({n for m in MARKER.finditer(sentence) for n in marker_numbers(m) if 1 <= n <= len(passages)})
@@ -54,13 +52,10 @@ def _passage(number: int, hit: Hit) -> dict:
 
 def build(results: list[Path], out: Path) -> int:
     """Write the unlabelled sentences of the runs' replies to out (JSON lines); the count written."""
-    from rag.answering.qa import QA
-
     rows = []
     for path in results:
         run = json.loads(path.read_text(encoding="utf-8"))
-        settings, _ = eval_index_settings(Path(run["articles_file"]), Settings.from_env())
-        qa = QA(settings, embedder=LazyEmbedder(settings))
+        qa = set_qa(Path(run["articles_file"]))
         set_name = Path(run["questions_file"]).parent.name
         for record in run["records"]:
             if record["kind"] != "answer" or not record.get("reply"):
