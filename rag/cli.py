@@ -1,4 +1,5 @@
-"""Command line: rag build | status | doctor | ask | serve | eval | bench. A thin adapter over the library."""
+"""Command line: rag build | status | add | feed | update | doctor | ask | serve | eval | bench. A thin adapter over
+the library."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.config import Settings
 from rag.errors import RagError
+
+if TYPE_CHECKING:
+    from rag.index.indexing import BuildReport
 
 
 def _settings(args: argparse.Namespace, **extra: object) -> Settings:
@@ -24,6 +29,92 @@ def cmd_build(args: argparse.Namespace) -> int:
     report = build_index(_settings(args, embedding_model=args.embedding_model), full=args.full)
     print(report.summary())
     return 0
+
+
+def _web_settings(args: argparse.Namespace) -> Settings:
+    return _settings(args, fetch_allow_private=True if args.allow_private else None)
+
+
+def _indexing(settings: Settings) -> Callable[[], BuildReport]:
+    """The index update after fetching, with its progress bar and one line of summary."""
+    from rag.index.indexing import build_index
+
+    def build() -> BuildReport:
+        report = build_index(settings)
+        print(report.summary())
+        return report
+
+    return build
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from rag.index.fetched import add_urls
+
+    settings = _web_settings(args)
+    added = add_urls(args.urls, settings, build=_indexing(settings))
+    if added.build is None and added.saved:
+        print("nothing new to index")
+    return 1 if added.failed else 0
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    from rag.index.fetched import fetch_limits
+    from rag.ingest.web.feeds import add_feed, read_feeds, remove_feed
+
+    settings = _web_settings(args)
+    if args.action == "list":
+        feeds = read_feeds(settings.seeds_dir)
+        for feed in feeds:
+            last = (
+                f"last update {feed.updated}: {feed.new} new, {feed.failed} failed"
+                if feed.updated
+                else "not updated yet"
+            )
+            print(f"{feed.url}  {feed.title!r}  {len(feed.items)} items saved; {last}")
+        if not feeds:
+            print("no feeds followed; add one with: rag feed add URL")
+        return 0
+    if not args.url:
+        raise RagError(f"rag feed {args.action} needs the feed's URL")
+    if args.action == "add":
+        feed = add_feed(settings.seeds_dir, args.url, fetch_limits(settings))
+        print(f"following {feed.url} ({feed.title or 'untitled'}); rag update saves its items")
+    else:
+        feed = remove_feed(settings.seeds_dir, args.url)
+        print(f"no longer following {feed.url}; its {len(feed.items)} saved articles stay in {settings.seeds_dir}")
+    return 0
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    import time
+
+    from rag.index.fetched import update
+    from rag.ingest.web.feeds import read_feeds
+
+    settings = _web_settings(args)
+    if not read_feeds(settings.seeds_dir):
+        raise RagError(f"no feeds followed in {settings.seeds_dir}; add one with: rag feed add URL")
+    while True:
+        rounds, _ = update(settings, build=_indexing(settings))
+        new, updated, failed = (sum(getattr(r, name) for r in rounds) for name in ("new", "updated", "failed"))
+        errors = sum(bool(r.error) for r in rounds)
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        print(f"{stamp} update: {new} new, {updated} updated, {failed + errors} failed")
+        if args.every is None:
+            return 1 if errors and errors == len(rounds) else 0
+        time.sleep(args.every)
+
+
+def _duration(text: str) -> float:
+    """An argparse type: a duration like 90s, 15m or 2h (at least 10 seconds)."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    try:
+        seconds = float(text[:-1]) * units[text[-1]] if text[-1:] in units else float(text)
+    except ValueError:
+        seconds = 0
+    if seconds < 10:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration of at least 10s (like 90s, 15m, 2h)")
+    return seconds
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -198,6 +289,25 @@ def _parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", parents=[common], help="what the index holds and what a build would do")
     status.set_defaults(func=cmd_status)
+
+    web = argparse.ArgumentParser(add_help=False)
+    web.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="also fetch from loopback and private-network addresses (env RAG_FETCH_ALLOW_PRIVATE)",
+    )
+    add = sub.add_parser(
+        "add", parents=[common, web], help="fetch articles by URL into the articles folder and index them"
+    )
+    add.add_argument("urls", nargs="+", metavar="URL", help="http(s) address of an article page or PDF")
+    add.set_defaults(func=cmd_add)
+    feed = sub.add_parser("feed", parents=[common, web], help="follow RSS/Atom feeds: add, list, remove")
+    feed.add_argument("action", choices=["add", "list", "remove"])
+    feed.add_argument("url", nargs="?", help="the feed's address (add, remove)")
+    feed.set_defaults(func=cmd_feed)
+    update = sub.add_parser("update", parents=[common, web], help="fetch the followed feeds' new items and index them")
+    update.add_argument("--every", type=_duration, help="keep running, one round every DURATION (like 15m)")
+    update.set_defaults(func=cmd_update)
 
     model = argparse.ArgumentParser(add_help=False)
     model.add_argument(

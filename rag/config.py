@@ -25,6 +25,7 @@ _POSITIVE = (
     "context_tokens",
     "max_question_chars",
     "queue_size",
+    "fetch_max_bytes",
 )
 
 
@@ -57,6 +58,9 @@ class Settings:
     # answer sentences found in the passages they cite. Off only to measure its effect.
     verify: bool = True
     answer_similarity: float = 0.36  # with verify: the best passage must be this similar for the model to answer
+    # With verify: the fitted answerability gate (rag/answering/data/gate.json) has the last say over a checked
+    # answer, abstaining when it finds the question unlikely to be answerable from the passages.
+    gate: bool = True
     # Answering.
     generator: str = "default"  # "default" (Qwen2.5-Coder-1.5B), "fast" (SmolLM2-135M) or a local model path
     max_new_tokens: int = 200
@@ -81,6 +85,12 @@ class Settings:
     queue_size: int = 64
     # The longest an HTTP API answer may hold the model (s): then it stops writing and is finished as it is.
     request_seconds: float = 300.0
+    # Fetching articles by URL and from feeds (only when asked: `rag add`, `rag update`, the page's Add by URL).
+    fetch_timeout: float = 20.0  # seconds to connect and between reads
+    fetch_max_bytes: int = 5_000_000  # a larger page or feed is refused
+    fetch_max_redirects: int = 5
+    fetch_allow_private: bool = False  # on: hosts on loopback and private networks may be fetched too
+    fetch_user_agent: str = ""  # empty: "news-rag/0.1 (...)"
     cache_dir: Path = field(
         default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "news-rag"
     )
@@ -116,6 +126,10 @@ class Settings:
             )
         if not self.request_seconds > 0:
             raise RagError(f"RAG_REQUEST_SECONDS={self.request_seconds} must be a number of seconds above 0")
+        if not self.fetch_timeout > 0:
+            raise RagError(f"RAG_FETCH_TIMEOUT={self.fetch_timeout} must be a number of seconds above 0")
+        if self.fetch_max_redirects < 0:
+            raise RagError(f"RAG_FETCH_MAX_REDIRECTS={self.fetch_max_redirects} must be 0 or more")
         if not self.openai_timeout > 0:
             raise RagError(f"RAG_OPENAI_TIMEOUT={self.openai_timeout} must be a number of seconds above 0")
         if not math.isfinite(self.min_score):

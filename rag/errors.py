@@ -25,6 +25,10 @@ class ArticleError(RagError):
     """An article file could not be read."""
 
 
+class FetchError(RagError):
+    """A web page or feed could not be fetched or read."""
+
+
 class QuestionError(RagError):
     """The question is empty or too long."""
 

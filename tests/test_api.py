@@ -52,7 +52,7 @@ def api_server(tmp_path_factory, model_server):
     """`python -m ui` over a copy of seeds/, answering through model_server, with RAG_API_KEY and a line of
     one waiting request."""
     with running_server(tmp_path_factory.mktemp("api-server"), RAG_GENERATOR=f"openai:{model_server.url}",
-                        RAG_API_KEY=KEY, RAG_QUEUE_SIZE="1") as server:
+                        RAG_API_KEY=KEY, RAG_QUEUE_SIZE="1", RAG_FETCH_ALLOW_PRIVATE="1") as server:
         yield server
 
 
@@ -154,6 +154,45 @@ def test_health_articles_upload_and_delete(api_server):
         assert [a["id"] for a in http.get("/v1/articles", headers=headers).json()["data"]] == [
             i for i in ids if i != "budapest.txt"]
         assert http.get("/health").json()["index"]["articles"] == 1
+
+
+def test_articles_by_url_and_feeds(api_server):
+    from tests.web_fixtures import WebServer
+
+    site = WebServer()
+    headers = {"Authorization": f"Bearer {KEY}"}
+    try:
+        with httpx.Client(base_url=api_server.url, trust_env=False, timeout=300, headers=headers) as http:
+            bad = http.post("/v1/articles", json={"url": ""})
+            assert bad.status_code == 400 and '{"url": "https://..."}' in bad.json()["error"]["message"]
+            dead = http.post("/v1/articles", json={"url": f"{site.base}/missing.html"})
+            assert dead.status_code == 400 and "the server answered 404 Not Found" in dead.json()["error"]["message"]
+            added = http.post("/v1/articles", json={"urls": [f"{site.base}/news/bridge.html", f"{site.base}/image.png"]})
+            assert added.status_code == 200, added.text
+            body = added.json()
+            assert [a["status"] for a in body["added"]] == ["added"] and "added 1" in body["index"]
+            assert body["failed"][0]["url"] == f"{site.base}/image.png" and "image/png" in body["failed"][0]["reason"]
+            file = body["added"][0]["file"]
+            assert file in [a["id"] for a in http.get("/v1/articles").json()["data"]]
+
+            assert http.get("/v1/feeds").json()["data"] == []
+            followed = http.post("/v1/feeds", json={"url": f"{site.base}/feed.xml"})
+            assert followed.status_code == 200 and followed.json()["title"] == "Coastal Courier", followed.text
+            assert http.post("/v1/feeds", json={"url": f"{site.base}/notafeed.xml"}).status_code == 400
+            round_one = http.post("/v1/feeds/update").json()
+            assert round_one["feeds"][0]["new"] == 2 and "added 2" in round_one["index"], round_one
+            round_two = http.post("/v1/feeds/update").json()
+            assert round_two["feeds"][0]["not_modified"] and round_two["index"] == "nothing new to index"
+            [row] = http.get("/v1/feeds").json()["data"]
+            assert row["items"] == 3 and row["new"] == 0 and row["updated"]
+            assert http.delete("/v1/feeds", params={"url": f"{site.base}/feed.xml"}).status_code == 200
+            assert http.get("/v1/feeds").json()["data"] == []
+            for article in http.get("/v1/articles").json()["data"]:  # the module's server as it was
+                if article["id"].startswith("web/"):
+                    assert http.delete(f"/v1/articles/{article['id']}").status_code == 200
+            assert http.get("/health").json()["index"]["articles"] == 1
+    finally:
+        site.stop()
 
 
 def test_a_down_answering_server_is_one_line_naming_it(tmp_path):

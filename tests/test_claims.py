@@ -12,13 +12,14 @@ from rag.text.claims import Amount, Haystack, amounts, fold, same_name, speakers
 NEWS = Haystack([
     "Xi’s government pledged $2.5 billion to South Sudan, about 40 per cent of the plan, Foreign Minister Sergey "
     "Lavrov said. Ukrainian officials in Indiana marks the date. The Bank of England and Manchester City met "
-    "five times."
+    "five times in the Krasinski Palace Garden."
 ])
 
 
 @pytest.mark.parametrize("claim", [
     "Xi", "Xi's", "$2.5bn", "2.5 billion", "US$2,500,000,000", "40%", "40 percent", "Sergey Lavrov",
     "President Lavrov", "South Sudan", "Ukraine", "Ukrainians", "Bank of England", "Manchester City", "5", "five",
+    "Palace Garden",
 ])
 def test_what_the_text_holds_is_found(claim):
     assert NEWS.has(claim)
@@ -31,6 +32,7 @@ def test_what_the_text_holds_is_found(claim):
     "India",  # not through "Indiana"
     "Sudan Airways", "North Sudan",  # a name set apart by its first or last word is found only as a whole
     "Manchester United",  # "Manchester" alone does not make the club
+    "Upati Garden",  # a garden, park or street is not found through another of its kind
     "Bank of France",
     "Jens Stoltenberg",
 ])

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.ingest.documents import Article, Problem, date_mentions, load_articles, load_file, parse_date
+from rag.ingest.dates import date_mentions, parse_date
+from rag.ingest.documents import Article, Problem, load_articles, load_file
 
 REPO_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -197,7 +198,7 @@ def test_html_title_date_and_clean_text(tmp_path):
                        time="")
     [a], problems = load_one(tmp_path, "final.html", page)
     assert problems == []
-    assert a.title == "City win the cup final | Sports Daily"
+    assert a.title == "City win the cup final"  # the site's name is the source, not part of the title
     assert a.published == "2025-05-24"
     assert a.source == "Sports Daily"
     assert a.url == "https://example.com/final"
@@ -248,7 +249,7 @@ def test_html_nested_blocks_are_read_once(tmp_path):
 </article></body></html>"""
     [a], _ = load_one(tmp_path, "resigns.html", page)
     assert a.text.split("\n") == ["The minister resigned on Friday.", '"I take full responsibility," she said.',
-                                  "Point one of the plan.", "Point two."]
+                                  "- Point one of the plan.", "- Point two."]
 
 
 def test_html_text_in_divs_is_not_lost(tmp_path):
@@ -383,7 +384,7 @@ def test_bad_files_become_problems_and_good_files_still_load(tmp_path):
     assert "binary" in reasons["binary.txt"]
     assert "empty" in reasons["empty.txt"] and "empty" in reasons["blank.md"]
     assert "UTF-8" in reasons["latin1.txt"]
-    assert ".pdf" in reasons["report.pdf"] and "(none)" in reasons["README"]
+    assert "not a readable PDF" in reasons["report.pdf"] and "(none)" in reasons["README"]
     for p in problems:
         assert str(p).startswith(f"skipped {p.path}: ")
 
@@ -393,7 +394,7 @@ def test_load_file_reports_an_unknown_extension(tmp_path):
     path.write_text("Title\nBody.\n", encoding="utf-8")
     [problem] = load_file(path, path.name)
     assert problem == Problem("notes.txt~", "unsupported extension .txt~; use one of .txt, .md, .html, .htm, "
-                                            ".json, .jsonl")
+                                            ".json, .jsonl, .pdf")
 
 
 def test_unreadable_file_is_a_problem_and_the_others_still_load(tmp_path, monkeypatch):
@@ -458,3 +459,14 @@ def test_sha256_changes_with_text_and_metadata():
     assert a.sha256 != Article(id="a", title="T", text="y").sha256
     assert a.sha256 != Article(id="a", title="T2", text="x").sha256
     assert a.sha256 != Article(id="a", title="T", text="x", published="2025-01-01").sha256
+
+
+def test_saved_news_pages_are_read_right_and_the_comparison_is_written(tmp_path):
+    """The team's pages in the shapes news sites use (rag/evaluate/data/html_pages): the loader finds each
+    page's body without its junk and the story's date; the comparison script writes its numbers."""
+    from rag.evaluate.html_extraction import PAGES, compare, main
+
+    now = compare(PAGES)["trafilatura, tags as fallback (now)"]
+    assert {page: (j["body"], j["date"]) for page, j in now.items()} == dict.fromkeys(now, (True, True))
+    assert main(["--out", str(tmp_path / "html.json")]) == 0
+    assert set(json.loads((tmp_path / "html.json").read_text())) == {"tags (before)", "trafilatura, tags as fallback (now)"}

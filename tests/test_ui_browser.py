@@ -230,3 +230,58 @@ def test_chat_journey_in_chromium(ui_server, tmp_path):
             assert outside == []
         finally:
             context.close()
+
+
+def test_add_by_url_and_follow_a_feed_in_chromium(tmp_path):
+    """The page's Add by URL box and Feeds list against the loopback fixture site (no answers are asked for,
+    so a scripted answering server stands in for the model)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.conftest import running_server
+    from tests.fakes import ChatServer
+    from tests.web_fixtures import WebServer
+
+    OUT.mkdir(exist_ok=True)
+    site, model = WebServer(), ChatServer(lambda body: ["unused"])
+    try:
+        with running_server(tmp_path / "server", RAG_GENERATOR=f"openai:{model.url}",
+                            RAG_FETCH_ALLOW_PRIVATE="1") as server, sync_playwright() as p:  # fmt: skip
+            context = p.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM,
+                                                           headless=True, args=CHROMIUM_ARGS,
+                                                           viewport={"width": 1280, "height": 900})
+            try:
+                page = context.new_page()
+                page.set_default_timeout(60_000)
+                page.goto(server.url)
+                expect(page.locator("#index-status")).to_contain_text("1 article,")
+
+                page.locator("#add-url textarea, #add-url input").first.fill(
+                    f"{site.base}/news/bridge.html {site.base}/missing.html")
+                page.get_by_role("button", name="Fetch and add").click()
+                status = page.locator("#add-url-status")
+                expect(status).to_contain_text("Saved 1 article.", timeout=120_000)
+                expect(status).to_contain_text("added 1, changed 0, removed 0, unchanged 1")
+                expect(status).to_contain_text(f"{site.base}/missing.html: failed, the server answered 404")
+                expect(page.locator("#index-status")).to_contain_text("2 articles,")
+                shot(page, "ui-11-added-by-url.png")
+
+                page.get_by_text("Feeds", exact=True).click()
+                page.locator("#feed-url textarea, #feed-url input").first.fill(f"{site.base}/feed.xml")
+                page.get_by_role("button", name="Follow").click()
+                expect(page.locator("#feed-status")).to_contain_text("Following Coastal Courier")
+                expect(page.locator("#feed-table")).to_contain_text("not yet")
+                page.get_by_role("button", name="Update now").click()
+                expect(page.locator("#feed-status")).to_contain_text("2 new, 0 updated, 0 failed", timeout=120_000)
+                expect(page.locator("#feed-status")).to_contain_text("added 2, changed 0, removed 0, unchanged 2")
+                expect(page.locator("#index-status")).to_contain_text("4 articles,")
+                expect(page.locator("#feed-table")).to_contain_text("Coastal Courier")
+                shot(page, "ui-12-feeds.png")
+                page.get_by_role("button", name="Update now").click()
+                expect(page.locator("#feed-status")).to_contain_text("not modified", timeout=60_000)
+                expect(page.locator("#feed-status")).to_contain_text("Nothing new to index.")
+                assert page.get_by_text("Error", exact=True).count() == 0
+            finally:
+                context.close()
+    finally:
+        site.stop()
+        model.close()

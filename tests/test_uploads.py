@@ -83,7 +83,7 @@ def test_creates_the_folder_and_keeps_permissions_readable(tmp_path):
 
 
 @pytest.mark.parametrize("name, suffix", [
-    ("report.pdf", ".pdf"), ("setup.exe", ".exe"), ("README", "(none)"), ("notes.txt.exe", ".exe"),
+    ("report.docx", ".docx"), ("setup.exe", ".exe"), ("README", "(none)"), ("notes.txt.exe", ".exe"),
     ("archive.tar.gz", ".gz"),
     # made safe these names would end in .txt, .html and .json1: the name as uploaded decides
     ("notes.txt~", ".txt~"), ("report.h t m l", ".h t m l"), ("story.json-1", ".json-1"),

@@ -200,6 +200,17 @@ def test_a_speaker_must_speak_in_the_passage_not_only_be_named_there():
     assert not he.unsupported  # "he" in the answer is no name to check
 
 
+def test_a_denial_the_passage_does_not_make_is_not_shown():
+    passage = hit(10, "Newton's mechanics affected three-dimensional objects. The laws came in 1687. They were "
+                      "printed in Latin. Many read them. Critics did not agree at first.")
+    assert verify_answer("Newton's mechanics did not affect three-dimensional objects [1].", [passage]).unsupported
+    assert not verify_answer("Newton's mechanics affected three-dimensional objects [1].", [passage]).unsupported
+    assert not verify_answer("Critics did not agree at first [1].", [passage]).unsupported
+    asked = "What did Newton's mechanics not affect?"  # a denial the question makes is the question's
+    assert not verify_answer("Newton's mechanics did not affect three-dimensional objects [1].", [passage],
+                             asked).unsupported
+
+
 def test_amounts_names_and_curly_apostrophes_are_read_as_news_writes_them():
     passage = hit(8, "Xi’s government pledged $2.5bn to the fund, officials in Indiana said.", "Pledge", "AP")
     assert verify_answer("Xi's government pledged $2.5 billion [1].", [passage]).unsupported == []

@@ -1,5 +1,5 @@
-"""The HTTP API for programs, on the chat page's port: an OpenAI-compatible `/v1/chat/completions` and the
-index's articles under `/v1/`, `/health`. A thin adapter: the request and response shapes are
+"""The HTTP API for programs, on the chat page's port: an OpenAI-compatible `/v1/chat/completions`, the
+index's articles and the followed feeds under `/v1/`, `/health`. A thin adapter: the request and response shapes are
 rag.answering.openai_format; answering, uploads and deletes are the library's.
 
 One model turn at a time: the chat page and the API share ModelQueue's lock, held for a whole answer, upload
@@ -21,6 +21,7 @@ import traceback
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,12 +30,21 @@ from starlette.responses import Response
 
 from rag.answering.openai_format import MODEL, RequestError, chunk, chunks, completion, error, parse_request
 from rag.config import Settings
-from rag.errors import ArticleError, ArticleNotFoundError, IndexNotFoundError, NoArticlesError, QuestionError, RagError
+from rag.errors import (
+    ArticleError,
+    ArticleNotFoundError,
+    FetchError,
+    IndexNotFoundError,
+    NoArticlesError,
+    QuestionError,
+    RagError,
+)
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from rag.answering.qa import QA
+    from rag.ingest.web.feeds import Feed
 
 _END = object()
 
@@ -166,7 +176,7 @@ def _failure(exc: BaseException, model_queue: ModelQueue) -> Response:
         )
     if isinstance(exc, RequestError):
         return _json(error(str(exc), param=exc.field), 400)
-    if isinstance(exc, (QuestionError, ArticleError)):
+    if isinstance(exc, (QuestionError, ArticleError, FetchError)):
         return _json(error(str(exc)), 400)
     if isinstance(exc, ArticleNotFoundError):
         return _json(error(str(exc), code="not_found"), 404)
@@ -188,8 +198,10 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
     from fastapi import APIRouter
     from starlette.responses import StreamingResponse
 
+    from rag.index.fetched import fetch_limits
     from rag.index.stores import article_rows, read_manifest
     from rag.ingest.uploads import save_uploads
+    from rag.ingest.web.feeds import add_feed, read_feeds, remove_feed
 
     router = APIRouter()
 
@@ -328,6 +340,83 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
             except Exception as exc:
                 return _failure(exc, model_queue)
 
+    @router.post("/v1/articles")
+    async def add_by_url(request: Request) -> Response:
+        if denied := refused(request):
+            return denied
+        try:
+            body = await _json_body(request)
+            urls = body.get("urls") or ([body["url"]] if body.get("url") else [])
+            if not isinstance(urls, list) or not urls or not all(isinstance(u, str) and u.strip() for u in urls):
+                raise RequestError("url", 'send {"url": "https://..."} or {"urls": ["https://...", ...]}')
+
+            def add() -> dict[str, Any]:
+                added = qa.index.add_urls(urls)
+                failed = [{"url": url, "reason": reason} for url, reason in added.failed]
+                if not added.saved:
+                    raise RequestError(
+                        "url", "nothing was added: " + "; ".join(f"{f['url']}: {f['reason']}" for f in failed)
+                    )
+                return {
+                    "added": [{"url": s.url, "file": s.file, "status": s.status} for s in added.saved],
+                    "failed": failed,
+                    "index": added.build.summary() if added.build else "nothing new to index",
+                }
+
+            return _json(await in_turn(add))
+        except Exception as exc:
+            return _failure(exc, model_queue)
+
+    @router.get("/v1/feeds")
+    async def list_feeds(request: Request) -> Response:
+        if denied := refused(request):
+            return denied
+        try:
+            return _json({"object": "list", "data": [_feed_row(f) for f in read_feeds(settings.seeds_dir)]})
+        except Exception as exc:
+            return _failure(exc, model_queue)
+
+    @router.post("/v1/feeds")
+    async def follow_feed(request: Request) -> Response:
+        if denied := refused(request):
+            return denied
+        try:
+            body = await _json_body(request)
+            if not isinstance(body.get("url"), str) or not body["url"].strip():
+                raise RequestError("url", 'send {"url": "https://.../feed.xml"}')
+            feed = await asyncio.to_thread(add_feed, settings.seeds_dir, body["url"], fetch_limits(settings))
+            return _json(_feed_row(feed))
+        except Exception as exc:
+            return _failure(exc, model_queue)
+
+    @router.delete("/v1/feeds")
+    async def unfollow_feed(request: Request, url: str = "") -> Response:
+        if denied := refused(request):
+            return denied
+        try:
+            if not url.strip():
+                raise RequestError("url", "name the feed: DELETE /v1/feeds?url=https://.../feed.xml")
+            return _json({"removed": _feed_row(remove_feed(settings.seeds_dir, url))})
+        except Exception as exc:
+            return _failure(exc, model_queue)
+
+    @router.post("/v1/feeds/update")
+    async def update_now(request: Request) -> Response:
+        if denied := refused(request):
+            return denied
+
+        def run() -> dict[str, Any]:
+            rounds, report = qa.index.update_feeds()
+            return {
+                "feeds": [{**asdict(r), "line": r.line()} for r in rounds],
+                "index": report.summary() if report else "nothing new to index",
+            }
+
+        try:
+            return _json(await in_turn(run))
+        except Exception as exc:
+            return _failure(exc, model_queue)
+
     @router.delete("/v1/articles/{article_id:path}")
     async def delete_article(request: Request, article_id: str) -> Response:
         if denied := refused(request):
@@ -347,6 +436,23 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
             return _failure(exc, model_queue)
 
     return list(router.routes)
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object (RequestError naming the fix when it is not one)."""
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise RequestError("body", "send the request as a JSON object")
+    return body
+
+
+def _feed_row(feed: Feed) -> dict[str, Any]:
+    row = asdict(feed)
+    row["items"] = len(feed.items)
+    return row
 
 
 async def _received_files(request: Request, folder: Path, max_bytes: int) -> list[Path]:

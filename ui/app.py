@@ -234,6 +234,20 @@ def article_table(settings: Settings) -> list[list[object]]:
     return [[row[column] if row[column] is not None else "" for column in ARTICLE_COLUMNS] for row in rows]
 
 
+FEED_COLUMNS = ["feed", "title", "articles saved", "last update (UTC)", "new", "failed"]
+
+
+def feed_table(settings: Settings) -> list[list[object]]:
+    """The followed feeds as rows of FEED_COLUMNS (no rows when the feed list is unreadable)."""
+    from rag.ingest.web.feeds import read_feeds
+
+    try:
+        feeds = read_feeds(settings.seeds_dir)
+    except RagError:
+        return []
+    return [[f.url, f.title, len(f.items), f.updated or "not yet", f.new, f.failed] for f in feeds]
+
+
 def delete_choices(rows: list[list[object]]) -> list[tuple[str, str]]:
     """(label, article id) for each article_table row."""
     return [(f"{row[0]} ({row[5]})", str(row[5])) for row in rows]
@@ -342,6 +356,64 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
             *articles_view(),
         )
 
+    def add_by_url(text: str, progress: gr.Progress = gr.Progress()) -> tuple[str, str, Any, list[list[object]], Any]:
+        """Fetch the articles at the addresses typed (one or more, separated by spaces or lines) into the
+        articles folder and update the index; what happened to each."""
+        urls = text.split()
+        if not urls:
+            return (
+                "Type an article's address (https://...) first.",
+                index_status(settings),
+                gr.update(),
+                *articles_view(),
+            )
+        progress(0.05, desc=f"Fetching {counted(len(urls), 'page')}")
+        with model_queue.turn():
+            lines: list[str] = []
+            added = qa.index.add_urls(urls, lines.append, on_progress=embedding_progress(progress, 0.3))
+        head = (
+            f"**Saved {counted(len(added.saved), 'article')}.**"
+            + (f" Index update: {escape(added.build.summary())}" if added.build else "")
+            if added.saved
+            else "**Nothing was added.**"
+        )
+        notes = "\n".join(f"- {escape(line)}" for line in lines)
+        return f"{head}\n\n{notes}", index_status(settings), "" if not added.failed else gr.update(), *articles_view()
+
+    def follow(url: str) -> tuple[str, list[list[object]]]:
+        from rag.index.fetched import fetch_limits
+        from rag.ingest.web.feeds import add_feed
+
+        try:
+            feed = add_feed(settings.seeds_dir, url.strip(), fetch_limits(settings))
+        except RagError as exc:
+            return f"**Not followed:** {escape(str(exc))}", feed_table(settings)
+        return f"**Following {escape(feed.title or feed.url)}.** Update now saves its articles.", feed_table(settings)
+
+    def unfollow(url: str) -> tuple[str, list[list[object]]]:
+        from rag.ingest.web.feeds import remove_feed
+
+        try:
+            feed = remove_feed(settings.seeds_dir, url.strip())
+        except RagError as exc:
+            return f"**Not removed:** {escape(str(exc))}", feed_table(settings)
+        return f"**No longer following {escape(feed.url)}**; its articles stay.", feed_table(settings)
+
+    def update_now(
+        progress: gr.Progress = gr.Progress(),
+    ) -> tuple[str, str, list[list[object]], list[list[object]], Any]:
+        """One update round over the followed feeds, then the index updated; one line per feed."""
+        progress(0.05, desc="Fetching the feeds")
+        with model_queue.turn():
+            lines: list[str] = []
+            rounds, report = qa.index.update_feeds(lines.append, on_progress=embedding_progress(progress, 0.5))
+        if not rounds:
+            text = "No feeds followed yet: type a feed's address and press Follow."
+        else:
+            text = "\n".join(f"- {escape(line)}" for line in lines)
+            text += f"\n\nIndex update: {escape(report.summary())}" if report else "\n\nNothing new to index."
+        return text, index_status(settings), feed_table(settings), *articles_view()
+
     panel = gr.Markdown(EMPTY_PANEL, elem_id="sources-panel", render=False, latex_delimiters=[])
 
     def date_input(label: str, elem_id: str) -> gr.DateTime:
@@ -404,6 +476,29 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
                     )
                     add = gr.Button("Add to index", variant="primary")
                     upload_status = gr.Markdown(elem_id="upload-status")
+                    address = gr.Textbox(
+                        label="Add by URL (article pages or PDFs; fetched now, then indexed)",
+                        placeholder="https://...",
+                        elem_id="add-url",
+                    )
+                    fetch_button = gr.Button("Fetch and add", elem_id="add-url-button")
+                    url_status = gr.Markdown(elem_id="add-url-status")
+                with gr.Accordion("Feeds", open=False, elem_id="feeds"):
+                    feeds = gr.Dataframe(
+                        value=feed_table(settings),
+                        headers=FEED_COLUMNS,
+                        interactive=False,
+                        wrap=True,
+                        elem_id="feed-table",
+                    )
+                    feed_address = gr.Textbox(
+                        label="Feed address (RSS or Atom)", placeholder="https://.../feed.xml", elem_id="feed-url"
+                    )
+                    with gr.Row():
+                        follow_button = gr.Button("Follow", elem_id="follow-feed")
+                        unfollow_button = gr.Button("Stop following", elem_id="unfollow-feed")
+                        update_button = gr.Button("Update now", variant="primary", elem_id="update-feeds")
+                    feed_status = gr.Markdown(elem_id="feed-status")
                 with gr.Accordion("Articles in the index", open=False, elem_id="articles"):
                     rows = article_table(settings)
                     table = gr.Dataframe(
@@ -421,6 +516,24 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
             [files],
             [upload_status, status, files, table, chosen],
             api_name="add_articles",
+            concurrency_id=MODEL_QUEUE,
+            concurrency_limit=1,
+        )
+        fetch_button.click(
+            add_by_url,
+            [address],
+            [url_status, status, address, table, chosen],
+            api_name="add_by_url",
+            concurrency_id=MODEL_QUEUE,
+            concurrency_limit=1,
+        )
+        follow_button.click(follow, [feed_address], [feed_status, feeds], api_name="follow_feed")
+        unfollow_button.click(unfollow, [feed_address], [feed_status, feeds], api_name="unfollow_feed")
+        update_button.click(
+            update_now,
+            None,
+            [feed_status, status, feeds, table, chosen],
+            api_name="update_feeds",
             concurrency_id=MODEL_QUEUE,
             concurrency_limit=1,
         )

@@ -19,6 +19,7 @@ ABSTAIN_REASONS = {
     "outside the time range": "nothing in the asked time range is about it",
     "declined": "the model found no answer in the passages",
     "nothing verified": "no sentence of the reply was found in the passages it cites",
+    "unlikely answerable": "the answerability gate found the passages unlikely to answer the question",
 }
 
 
@@ -113,6 +114,7 @@ class Answer:
     support: list[Support] = field(default_factory=list)  # each verified sentence's citation and passage span
     unsupported: list[str] = field(default_factory=list)  # sentences removed: not found in the sources
     reply: str = ""  # the model's reply before any check ("" when the model was not asked)
+    answerable: float | None = None  # the answerability gate's probability (None when it did not judge)
 
     def evidence(self) -> list[tuple[Citation, str]]:
         """The passage sentences the shown answer rests on, each with its citation, in answer order, once each."""

@@ -15,6 +15,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from rag.answering.answer import Answer, Timings
+from rag.answering.answerability import judge, load_gate
 from rag.answering.finishing import finish_answer, with_reports
 from rag.answering.gate import EarlyAnswer, check_before_model, index_holds
 from rag.answering.generation import AnsweringModel, load_generator
@@ -163,11 +164,14 @@ class QA:
 
     def finish(self, question: str, reply: Reply, found: Retrieved) -> Answer:
         """The final answer: citations checked against the passages as the model read them and showing them
-        whole, sentences not found in them removed, and, for news, what each dated report says."""
+        whole, sentences not found in them removed, the answerability gate's say, and, for news, what each
+        dated report says."""
         final = finish_answer(
             question, reply.text, reply.read, found.hits, Timings(), found.plan, self.settings.verify, found.passages
         )
         final = replace(final, reply=reply.text)
+        if self.settings.verify and self.settings.gate:
+            final = judge(found.plan.question, found.hits, found.passages, final, load_gate())
         if self.settings.news_aware:
             final = with_reports(final, found.plan.question, found.passages, found.retriever, self.embedder)
         return final

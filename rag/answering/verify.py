@@ -22,6 +22,9 @@ _ABOUT_PASSAGES = frozenset(
     "reported indexed mention mentions mentioned provide provided information yes "
     "no".split()
 )  # words about the passages, and verdicts: no content to look up
+_NEGATION = re.compile(
+    r"\b(?:not|never|no|none|neither|nor|cannot|without|lacks?|lacked|lacking)\b|n't\b", re.IGNORECASE
+)
 _ABOUT_THE_PASSAGES = re.compile(r"\b(?:passages?|articles?|sources?)\s+(?:do|does|did)\s+not\b", re.IGNORECASE)
 
 
@@ -72,9 +75,9 @@ def _content_words(text: str) -> list[str]:
 
 
 def supported(sentence: str, haystack: Haystack, asked: frozenset[str] = frozenset()) -> bool:
-    """Every specific of the sentence stands in the passages (a number word the question used may be left out:
-    "the two supermarkets"), and so do at least MIN_WORD_SUPPORT of its content words that are not the
-    question's own (asked: the question's words)."""
+    """Every specific of the sentence stands in the passages (a number word the question used may be left
+    out: "the two supermarkets"), and so do at least MIN_WORD_SUPPORT of its
+    content words that are not the question's own (asked: the question's words)."""
     claims = [c for c in specifics(sentence, opening_words=True) if not (c in NUMBER_WORDS and c in asked)]
     if not all(haystack.has(claim) for claim in claims):
         return False
@@ -135,6 +138,20 @@ def windows(hit: Hit) -> list[Window]:
     return read
 
 
+def _negation_held(sentence: str, every: list[Window], asked: frozenset[str]) -> bool:
+    """A sentence that denies ("is not", "never", "lacks") what the question did not deny must have its denial
+    in a window that holds at least MIN_WORD_SUPPORT of its content words: "The primary law is not the
+    Treaties" is not backed by a passage that calls the Treaties the primary law."""
+    if not _NEGATION.search(MARKER.sub(" ", sentence)) or asked & {"not", "never", "no", "t", "without", "lack"}:
+        return True
+    own = set(_content_words(sentence))
+    return any(
+        _NEGATION.search(window.words.text)
+        and sum(window.words.has_word(w) for w in own) >= MIN_WORD_SUPPORT * len(own)
+        for window in every
+    )
+
+
 def _backed(sentence: str, passages: list[list[Window]], asked: frozenset[str]) -> bool:
     """The sentence's claims stand in the passages it cites, and those it adds to the question's stand
     together in one window of one of them; a sentence citing several passages (a comparison of two reports)
@@ -146,6 +163,8 @@ def _backed(sentence: str, passages: list[list[Window]], asked: frozenset[str]) 
         return False
     said = speakers(sentence)
     if not all(any(window.lets_speak(name) for window in every) for name in said):
+        return False
+    if not _negation_held(sentence, every, asked):
         return False
     new = [claim for claim in specifics(sentence, opening_words=True) if not set(words(claim)) <= asked]
     together = [window for window in every if all(window.words.has(claim) for claim in new)]

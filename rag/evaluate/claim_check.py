@@ -7,7 +7,8 @@ dropped), its capitalised words (but for pronouns, articles, conjunctions, month
 what it quotes; each must be a word of the cited passages (text, title, source, date), compared
 without case, accents, ordinal endings or possessive "'s" ("U.S." as "US", which "United States" and "America" also hold), a number also as its word ("5" as "five"), a word of five or more
 letters also by another ending ("Ukrainian" for "Ukraine": the word less its last letter opens a passage word
-at most three letters longer). A sentence that cites nothing and states a specific counts as unfound."""
+at most three letters longer); a number also where it stands inside a word of the passage ("1960s", "£30m").
+A sentence that cites nothing and states a specific counts as unfound."""
 
 from __future__ import annotations
 
@@ -26,10 +27,11 @@ only over about around nearly approximately roughly""".split()
 )
 _NUMBER_NAMES = "zero one two three four five six seven eight nine ten eleven twelve".split()
 _CITED = re.compile(r"\d+")
+_US = re.compile(r"\bU\.\s?([SK])\.")  # "U.S.", "U. S." as "US"
 
 
 def _plain(text: str) -> str:
-    text = text.replace("’", "'").replace("‘", "'").replace("U.S.", "US").replace("U.K.", "UK")
+    text = _US.sub(r"U\1", text.replace("’", "'").replace("‘", "'"))
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
     text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", r"\1", re.sub(r"(\d),(\d{3})", r"\1\2", text))
     return re.sub(r"'s\b", "", text)
@@ -37,7 +39,7 @@ def _plain(text: str) -> str:
 
 def sentence_specifics(sentence: str) -> list[str]:
     """The numbers, names and quoted words of a shown sentence (see the module's rule), in plain form."""
-    text = MARKER.sub(" ", sentence).replace("“", '"').replace("”", '"')
+    text = _US.sub(r"U\1", MARKER.sub(" ", sentence).replace("“", '"').replace("”", '"'))
     quoted = [w for phrase in re.findall(r'"([^"]+)"', text) for w in re.findall(r"[a-z0-9]+", _plain(phrase))]
     numbers = re.findall(r"\d+(?:\.\d+)?", _plain(text))
     tokens = re.findall(r"[\w'’.]+", text)
@@ -69,6 +71,8 @@ def unfound_sentences(sentences: list[str], passages: Mapping[int, str]) -> list
         cited = [int(n) for marker in MARKER.finditer(sentence) for n in _CITED.findall(marker.group(1))]
         text = " ".join(_plain(passages[n]) for n in cited if n in passages)
         words = set(re.findall(r"[a-z0-9]+(?:\.\d+)?", text))
+        words |= set(re.findall(r"\d+(?:\.\d+)?", text))  # "1960s", "30m", "m3/s" hold 1960, 30, 3
+        words |= set(re.findall(r"[a-z0-9]+", text.replace("'", "")))  # "D'Olier" as "dolier"
         if re.search(r"united states|\bamerican?\b", text):
             words.add("us")
         if any(not _held(specific, words) for specific in sentence_specifics(sentence)):

@@ -11,9 +11,11 @@ from pathlib import Path
 from rag.config import Settings
 from rag.errors import ArticleNotFoundError, IndexNotFoundError, NoArticlesError, RagError
 from rag.index.embedding import Embedder
+from rag.index.fetched import Added, add_urls, update
 from rag.index.indexing import BuildReport, Progress, build_index, index_model, indexed_model, make_embedder
 from rag.index.stores import ChunkStore, index_stamp, load_store, read_manifest
 from rag.ingest.uploads import delete_article_file
+from rag.ingest.web.feeds import Round
 
 
 class LiveIndex:
@@ -107,3 +109,18 @@ class LiveIndex:
             )
         path = delete_article_file(self.settings.seeds_dir, article_id, indexed)
         return path, self.build(log=lambda _: None, progress=False, on_progress=on_progress)
+
+    def add_urls(
+        self, urls: list[str], log: Callable[[str], None] = lambda _: None, on_progress: Progress | None = None
+    ) -> Added:
+        """Fetch the articles of urls into the articles folder and update the index (see fetched.add_urls)."""
+        return add_urls(urls, self.settings, log, build=lambda: self._quiet_build(on_progress))
+
+    def update_feeds(
+        self, log: Callable[[str], None] = lambda _: None, on_progress: Progress | None = None
+    ) -> tuple[list[Round], BuildReport | None]:
+        """One round over the followed feeds, then the index updated (see fetched.update)."""
+        return update(self.settings, log, build=lambda: self._quiet_build(on_progress))
+
+    def _quiet_build(self, on_progress: Progress | None) -> BuildReport:
+        return self.build(log=lambda _: None, progress=False, on_progress=on_progress)

@@ -1,4 +1,4 @@
-"""Articles and the loaders that read them from .txt, .md, .html, .json and .jsonl files."""
+"""Articles and the loaders that read them from .txt, .md, .html, .json, .jsonl and .pdf files."""
 
 from __future__ import annotations
 
@@ -7,39 +7,14 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import date
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
+from rag.ingest.dates import parse_date
+from rag.ingest.extraction import Extracted, extract_html, extract_pdf
 
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ]
-    )
-}
-_MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
-_MONTHS["sept"] = 9
-_DATE_PATTERNS = [
-    re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"),
-    re.compile(r"(?P<mon>[A-Za-z]{3,9})\.? (?P<d>\d{1,2})(?:st|nd|rd|th)?,? (?P<y>\d{4})"),
-    re.compile(r"(?P<d>\d{1,2})(?:st|nd|rd|th)? (?P<mon>[A-Za-z]{3,9})\.?,? (?P<y>\d{4})"),
-]
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl", ".pdf")
 
 
 @dataclass(frozen=True)
@@ -76,28 +51,6 @@ class Problem:
         return f"skipped {self.path}: {self.reason}"
 
 
-def date_mentions(text: str) -> list[tuple[int, int, str]]:
-    """Every date in text (in any of the forms read): (where it starts, where it ends, YYYY-MM-DD), by position."""
-    found = []
-    for pattern in _DATE_PATTERNS:
-        for match in pattern.finditer(text):
-            parts = match.groupdict()
-            month = int(parts["m"]) if "m" in parts else _MONTHS.get(parts["mon"].lower())
-            if not month:
-                continue
-            try:
-                found.append((match.start(), match.end(), date(int(parts["y"]), month, int(parts["d"])).isoformat()))
-            except ValueError:
-                continue
-    return sorted(found)
-
-
-def parse_date(text: str) -> str | None:
-    """The first date in text (by position, in any of the forms read) as YYYY-MM-DD, or None."""
-    dates = date_mentions(text)
-    return dates[0][2] if dates else None
-
-
 def load_articles(
     folder: Path, max_bytes: int = 20_000_000, index_dir: Path | None = None
 ) -> tuple[list[Article], list[Problem]]:
@@ -131,7 +84,7 @@ def load_articles(
 def load_file(path: Path, rel: str, max_bytes: int = 20_000_000) -> Iterator[Article | Problem]:
     """Articles (or Problems) from one file."""
     loader = _LOADERS.get(path.suffix.lower())
-    if loader is None:
+    if loader is None and path.suffix.lower() != ".pdf":
         yield Problem(
             rel, f"unsupported extension {path.suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}"
         )
@@ -145,12 +98,15 @@ def load_file(path: Path, rel: str, max_bytes: int = 20_000_000) -> Iterator[Art
     except OSError as exc:
         yield Problem(rel, f"cannot read: {exc.strerror or exc}; check the file's permissions")
         return
+    if loader is None:  # a PDF: read as bytes
+        yield from _load_pdf(raw, rel)
+        return
     utf16 = raw[:2] in _UTF16_MARKS
     if not utf16 and b"\x00" in raw[:8192]:
         yield Problem(rel, "looks binary (contains NUL bytes), not a text article")
         return
     try:
-        content = _decode(raw, html=loader is _load_html)
+        content = _decode(raw, html=loader is load_html)
     except UnicodeDecodeError as exc:
         yield Problem(rel, f"not valid {'UTF-16' if utf16 else 'UTF-8'} (byte {exc.start}); re-save the file as UTF-8")
         return
@@ -272,7 +228,42 @@ def _time_text(tag: Any) -> str:
     return (tag.get("datetime", "") or tag.get_text()) if tag is not None else ""
 
 
-def _load_html(content: str, rel: str) -> Iterator[Article | Problem]:
+def _from_extracted(found: Extracted, rel: str) -> Article:
+    return Article(
+        id=rel,
+        title=found.title or _lead_title(found.text.split("\n")[0]),
+        text="\n".join(line.strip() for line in _clean(found.text).split("\n")).strip(),
+        source=found.source,
+        published=found.published,
+        url=found.url,
+        author=found.author,
+        path=rel,
+    )
+
+
+def load_html(content: str, rel: str) -> Iterator[Article | Problem]:
+    """A saved web page: its article as trafilatura extracts it, else (no main text found) by load_html_tags."""
+    found = extract_html(content)
+    if found is not None:
+        yield _from_extracted(found, rel)
+    else:
+        yield from load_html_tags(content, rel)
+
+
+def _load_pdf(raw: bytes, rel: str) -> Iterator[Article | Problem]:
+    try:
+        found = extract_pdf(raw)
+    except ValueError as exc:
+        yield Problem(rel, f"{exc}; re-save it as PDF or convert it to text")
+        return
+    if found is None:
+        yield Problem(rel, "the PDF holds no text (a scanned document?); convert it to text first")
+        return
+    yield _from_extracted(found, rel)
+
+
+def load_html_tags(content: str, rel: str) -> Iterator[Article | Problem]:
+    """A web page read by its tags: <article> or <main>, without navigation, asides and scripts."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(content, "html.parser")
@@ -387,8 +378,8 @@ def _load_jsonl(content: str, rel: str) -> Iterator[Article | Problem]:
 _LOADERS: dict[str, Callable[[str, str], Iterator[Article | Problem]]] = {
     ".txt": _from_text,
     ".md": _load_md,
-    ".html": _load_html,
-    ".htm": _load_html,
+    ".html": load_html,
+    ".htm": load_html,
     ".json": _load_json,
     ".jsonl": _load_jsonl,
 }

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.ingest.documents import date_mentions
+from rag.ingest.dates import date_mentions
 
 # a date right after these words bounds a span of time ("since October 6, 2023"); it names no report
 _RANGE_WORDS = re.compile(r"\b(?:since|after|before|until|till|through|from|between)\s+(?:the\s+)?$", re.IGNORECASE)

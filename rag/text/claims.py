@@ -38,7 +38,10 @@ _SETS_APART = frozenset("north south east west northern southern eastern western
 # A last word many names share ("Manchester United", "New York Times"): such names match as a whole.
 _GENERIC_LAST = frozenset(
     """united city state states times post news group party union republic kingdom airlines airways bank
-club county island islands league association council committee foundation institute times journal review""".split()
+club county island islands league association council committee foundation institute times journal review
+garden gardens park square street road avenue bridge palace castle church cathedral tower river lake mountain
+mountains valley bay sea ocean gate museum library station airport stadium hospital school college centre center
+building prize award cup war""".split()
 )
 _CONNECTORS = frozenset("of de la van von al bin".split())
 # Endings that make a people or an adjective of a place ("Ukrain-e" ~ "Ukrain-ian"); no plural "s" of a name.

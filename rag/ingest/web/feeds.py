@@ -1,0 +1,200 @@
+"""Followed RSS/Atom feeds: the list lives beside the articles (a hidden JSON file the loaders skip), and an
+update round fetches each feed with a conditional GET, saves its new items' pages as articles, and, when an
+item's page cannot be fetched, the feed's own summary of it, marked as such."""
+
+from __future__ import annotations
+
+import calendar
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rag.durable import write_json
+from rag.errors import FetchError
+from rag.ingest.extraction import Extracted
+from rag.ingest.web.fetching import FetchLimits, check_url, fetch
+from rag.ingest.web.pages import WEB_FOLDER, canonical_url, fetch_article, save_article, url_key
+
+FEEDS_FILE = ".feeds.json"  # in the articles folder; hidden, so it is never read as an article
+
+
+@dataclass
+class Feed:
+    """A followed feed, its validators for the next conditional GET, and what its last round did."""
+
+    url: str
+    title: str = ""
+    etag: str = ""
+    last_modified: str = ""
+    updated: str = ""  # when its last round ended (UTC, ISO)
+    new: int = 0  # articles its last round saved
+    failed: int = 0  # items its last round could not save
+    items: dict[str, str] = field(default_factory=dict)  # item id (guid or link) -> its file
+
+
+@dataclass(frozen=True)
+class Round:
+    """What one update round did to one feed."""
+
+    feed: str
+    new: int = 0
+    updated: int = 0
+    failed: int = 0
+    not_modified: bool = False
+    error: str = ""
+
+    def line(self) -> str:
+        if self.error:
+            return f"{self.feed}: failed ({self.error})"
+        if self.not_modified:
+            return f"{self.feed}: not modified"
+        return f"{self.feed}: {self.new} new, {self.updated} updated, {self.failed} failed"
+
+
+def read_feeds(seeds_dir: Path) -> list[Feed]:
+    """The followed feeds (none when the file is missing); FetchError naming the file when it is unreadable."""
+    path = seeds_dir / FEEDS_FILE
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [Feed(**entry) for entry in data["feeds"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise FetchError(
+            f"cannot read the feed list {path} ({exc}); fix or delete it and add the feeds again"
+        ) from None
+
+
+def write_feeds(seeds_dir: Path, feeds: list[Feed]) -> None:
+    """Save the feed list atomically."""
+    seeds_dir.mkdir(parents=True, exist_ok=True)
+    write_json(seeds_dir / FEEDS_FILE, {"feeds": [asdict(feed) for feed in feeds]})
+
+
+def parse_feed(body: bytes, url: str) -> Any:
+    """The feed feedparser reads from body; FetchError when it is no RSS or Atom feed."""
+    import feedparser
+
+    parsed = feedparser.parse(body)
+    if not parsed.get("version") and not parsed.entries:
+        raise FetchError(
+            f"{url}: not an RSS or Atom feed; give the feed's own address (it often ends in /feed or .xml)"
+        )
+    return parsed
+
+
+def add_feed(seeds_dir: Path, url: str, limits: FetchLimits) -> Feed:
+    """Follow a feed: it is fetched once to check that it is one; its items are saved by the next update."""
+    url = check_url(url, limits.allow_private)
+    feeds = read_feeds(seeds_dir)
+    if any(canonical_url(feed.url) == canonical_url(url) for feed in feeds):
+        raise FetchError(f"{url} is already followed; `rag feed list` shows the feeds")
+    parsed = parse_feed(fetch(url, limits).body, url)
+    feed = Feed(url=url, title=str(parsed.feed.get("title", "")).strip())
+    write_feeds(seeds_dir, [*feeds, feed])
+    return feed
+
+
+def remove_feed(seeds_dir: Path, url: str) -> Feed:
+    """Stop following a feed (the articles it brought stay in the folder)."""
+    feeds = read_feeds(seeds_dir)
+    kept = [feed for feed in feeds if canonical_url(feed.url) != canonical_url(url)]
+    if len(kept) == len(feeds):
+        raise FetchError(f"{url} is not followed; `rag feed list` shows the feeds")
+    write_feeds(seeds_dir, kept)
+    return next(feed for feed in feeds if feed not in kept)
+
+
+def _summary(entry: Any, link: str, feed_title: str) -> Extracted | None:
+    """The feed's own text of an item (its content, else its summary) as an article; None when it has none."""
+    from bs4 import BeautifulSoup
+
+    html = (entry.get("content") or [{}])[0].get("value") or entry.get("summary") or ""
+    text = BeautifulSoup(html, "html.parser").get_text("\n", strip=True)
+    if not text:
+        return None
+    return Extracted(
+        str(entry.get("title", "")).strip(), text, feed_title, str(entry.get("author", "")), _date(entry), link
+    )
+
+
+def _date(entry: Any) -> str | None:
+    stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+    return datetime.fromtimestamp(calendar.timegm(stamp), UTC).date().isoformat() if stamp else None
+
+
+def update_feed(seeds_dir: Path, feed: Feed, limits: FetchLimits, log: Callable[[str], None]) -> tuple[Feed, Round]:
+    """One round of one feed: its new items saved (each recorded as soon as it is saved, so an interrupted
+    round is finished by the next one without duplicates)."""
+    try:
+        page = fetch(feed.url, limits, feed.etag, feed.last_modified)
+        if page.not_modified:
+            return replace(feed, updated=_now(), new=0, failed=0), Round(feed.url, not_modified=True)
+        parsed = parse_feed(page.body, feed.url)
+    except FetchError as exc:
+        return feed, Round(feed.url, error=str(exc).removeprefix(f"{feed.url}: "))
+    title = str(parsed.feed.get("title", "")).strip() or feed.title
+    items = dict(feed.items)
+    saved = {path.stem.rsplit("-", 1)[-1]: path for path in (seeds_dir / WEB_FOLDER).glob("*.md")}
+    new = updated = failed = 0
+    for entry in parsed.entries:
+        link = str(entry.get("link", "")).strip()
+        item = str(entry.get("id", "") or link).strip()
+        if not item or item in items:
+            continue  # seen in an earlier round, or listed twice in this one
+        if link and url_key(link) in saved:  # saved by `rag add`, another feed, or an interrupted round
+            items[item] = saved[url_key(link)].relative_to(seeds_dir).as_posix()
+            continue
+        try:
+            if not link:
+                raise FetchError("the item has no link")
+            found = fetch_article(link, limits)
+            if not found.published and _date(entry):
+                found = replace(found, published=_date(entry))
+            done = save_article(found, seeds_dir, link)
+        except FetchError as exc:
+            summary = _summary(entry, link, title) if link else None
+            if summary is None:
+                failed += 1
+                log(f"  {link or item}: {str(exc).removeprefix(f'{link}: ')}")
+                continue
+            done = save_article(summary, seeds_dir, link, extraction="feed summary")
+            log(f"  {link}: {str(exc).removeprefix(f'{link}: ')}; saved the feed's summary instead")
+        items[item] = done.file
+        saved[url_key(link)] = seeds_dir / done.file
+        new += done.status == "added"
+        updated += done.status == "updated"
+        write_feeds(seeds_dir, _with(read_feeds(seeds_dir), replace(feed, items=items)))
+    finished = replace(
+        feed,
+        title=title,
+        etag=page.etag,
+        last_modified=page.last_modified,
+        updated=_now(),
+        new=new,
+        failed=failed,
+        items=items,
+    )
+    return finished, Round(feed.url, new, updated, failed)
+
+
+def _with(feeds: list[Feed], changed: Feed) -> list[Feed]:
+    return [changed if canonical_url(feed.url) == canonical_url(changed.url) else feed for feed in feeds]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def update_feeds(seeds_dir: Path, limits: FetchLimits, log: Callable[[str], None] = print) -> list[Round]:
+    """One update round over every followed feed (one line each through log); the feed list saved after each."""
+    rounds = []
+    for feed in read_feeds(seeds_dir):
+        done, result = update_feed(seeds_dir, feed, limits, log)
+        write_feeds(seeds_dir, _with(read_feeds(seeds_dir), done))
+        log(result.line())
+        rounds.append(result)
+    return rounds

@@ -1,0 +1,144 @@
+"""Fetching a web page the user asked for: http(s) only, a clear user agent, a timeout, a size cap, redirects
+followed within a limit (each hop checked again), private and loopback addresses refused unless allowed, and
+conditional GET (ETag / Last-Modified) for feeds."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+
+from rag.errors import FetchError
+
+if TYPE_CHECKING:
+    import httpx
+
+USER_AGENT = "news-rag/0.1 (offline news question answering; fetches only what its user adds)"
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    """How a page is fetched (Settings.fetch_limits() builds it from the RAG_FETCH_* settings)."""
+
+    timeout: float = 20.0  # seconds for connecting and for each read
+    max_bytes: int = 5_000_000  # a larger body is refused
+    max_redirects: int = 5
+    allow_private: bool = False  # loopback, private, link-local addresses (off: only public hosts)
+    user_agent: str = USER_AGENT
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fetched page: where it ended up, what it is, its body, and its validators for the next conditional GET.
+    not_modified: the server answered 304 to a conditional GET (the body is empty)."""
+
+    url: str  # the URL asked for
+    final_url: str  # after redirects
+    content_type: str
+    body: bytes
+    etag: str = ""
+    last_modified: str = ""
+    not_modified: bool = False
+
+    def text(self) -> str:
+        """The body as text, in the charset the server declared (UTF-8 when it declared none)."""
+        charset = "utf-8"
+        for part in self.content_type.split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            if key.lower() == "charset" and value:
+                charset = value.strip("\"'")
+        try:
+            return self.body.decode(charset, errors="replace")
+        except LookupError:
+            return self.body.decode("utf-8", errors="replace")
+
+
+def check_url(url: str, allow_private: bool = False) -> str:
+    """The URL if it may be fetched: http or https with a host that is public (or any host with
+    allow_private); FetchError naming what is wrong otherwise."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https"):
+        raise FetchError(f"{url}: only http:// and https:// addresses can be added")
+    if not parts.hostname:
+        raise FetchError(f"{url}: the address names no host")
+    if not allow_private:
+        for address in _addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), url):
+            if not address.is_global:
+                raise FetchError(
+                    f"{url}: {parts.hostname} is a private or local address ({address}); add --allow-private "
+                    "(RAG_FETCH_ALLOW_PRIVATE=1) to fetch from your own network"
+                )
+    return url.strip()
+
+
+def _addresses(host: str, port: int, url: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise FetchError(f"{url}: cannot find the host {host} ({exc.strerror or exc}); check the address") from None
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+
+
+def fetch(url: str, limits: FetchLimits, etag: str = "", last_modified: str = "") -> Page:
+    """GET url within the limits (etag / last_modified: from the last fetch, for a conditional GET).
+    FetchError with one clear line for every failure: bad address, refused host, timeout, connection
+    error, HTTP error status, redirect loop or too many redirects, body over the size cap."""
+    import httpx
+
+    headers = {"User-Agent": limits.user_agent, "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    seen: list[str] = []
+    current = check_url(url, limits.allow_private)
+    with httpx.Client(timeout=limits.timeout, follow_redirects=False, headers=headers) as client:
+        while True:
+            seen.append(current)
+            try:
+                with client.stream("GET", current) as response:
+                    if response.status_code == 304:
+                        return Page(url, current, "", b"", etag, last_modified, not_modified=True)
+                    if response.is_redirect:
+                        target = urljoin(current, response.headers.get("location", ""))
+                        if target in seen:
+                            raise FetchError(f"{url}: the server redirects in a loop ({' -> '.join([*seen, target])})")
+                        if len(seen) > limits.max_redirects:
+                            raise FetchError(f"{url}: more than {limits.max_redirects} redirects; open it in a browser")
+                        current = check_url(target, limits.allow_private)
+                        continue
+                    if response.status_code >= 400:
+                        raise FetchError(f"{url}: the server answered {response.status_code} {response.reason_phrase}")
+                    body = _read_capped(response, limits.max_bytes, url)
+                    return Page(
+                        url,
+                        current,
+                        response.headers.get("content-type", ""),
+                        body,
+                        response.headers.get("etag", ""),
+                        response.headers.get("last-modified", ""),
+                    )
+            except httpx.TimeoutException:
+                raise FetchError(f"{url}: no answer within {limits.timeout:g} s (RAG_FETCH_TIMEOUT)") from None
+            except httpx.HTTPError as exc:
+                raise FetchError(f"{url}: cannot fetch ({exc or type(exc).__name__})") from None
+
+
+def _read_capped(response: httpx.Response, max_bytes: int, url: str) -> bytes:
+    """The body, refused as soon as it passes max_bytes (a declared Content-Length before anything is read)."""
+    declared = response.headers.get("content-length", "")
+    too_big = FetchError(f"{url}: the page is over the {max_bytes:,}-byte limit (RAG_FETCH_MAX_BYTES)")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise too_big
+    body = bytearray()
+    for block in response.iter_bytes():
+        body += block
+        if len(body) > max_bytes:
+            raise too_big
+    return bytes(body)

@@ -1,0 +1,131 @@
+"""A web article in the articles folder: fetched, extracted (HTML or PDF) and saved as a Markdown file with
+front matter under web/, one file per canonical URL, so adding the same page again updates it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from rag.durable import fsync_dir
+from rag.errors import FetchError
+from rag.ingest.extraction import Extracted, extract_html, extract_pdf
+from rag.ingest.web.fetching import FetchLimits, Page, fetch
+
+WEB_FOLDER = "web"  # below the articles folder
+_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What adding one URL did: its file (relative to the articles folder) and "added", "updated" or
+    "unchanged"."""
+
+    url: str
+    file: str
+    status: str
+
+
+def canonical_url(url: str) -> str:
+    """The form of a URL that names one article: lower-case scheme and host, no default port, fragment or
+    tracking parameters, no trailing slash."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    netloc = host if parts.port in (None, default) else f"{host}:{parts.port}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)])
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme.lower(), netloc, path, query, ""))
+
+
+def url_key(url: str) -> str:
+    """A short stable key of a URL's canonical form: the end of its article's file name."""
+    return hashlib.sha256(canonical_url(url).encode("utf-8")).hexdigest()[:12]
+
+
+def read_page(page: Page) -> Extracted:
+    """The article of a fetched page (HTML or PDF); FetchError when it is neither or holds no article text."""
+    kind = page.content_type.split(";")[0].strip().lower()
+    if kind == "application/pdf" or page.body.startswith(b"%PDF-"):
+        try:
+            found = extract_pdf(page.body)
+        except ValueError as exc:
+            raise FetchError(f"{page.url}: {exc}") from None
+    elif kind in ("text/html", "application/xhtml+xml", "") or page.body.lstrip()[:15].lower().startswith(
+        b"<!doctype html"
+    ):
+        found = extract_html(page.text(), page.final_url)
+    else:
+        raise FetchError(f"{page.url}: not a web page or PDF (the server sent {kind}); give the article's own address")
+    if found is None:
+        raise FetchError(f"{page.url}: no article text found in the page (a paywall, or a page of links only?)")
+    return found if found.url else Extracted(**{**found.__dict__, "url": page.final_url})
+
+
+def fetch_article(url: str, limits: FetchLimits) -> Extracted:
+    """Fetch url and extract its article (FetchError naming the problem)."""
+    return read_page(fetch(url, limits))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60].strip("-") or "article"
+
+
+def _quoted(value: str) -> str:
+    return '"' + " ".join(value.split()) + '"'
+
+
+def markdown(found: Extracted, extraction: str) -> str:
+    """The article as a Markdown file with front matter the Markdown loader reads back (the same article
+    fetched by another of its addresses gives the same file)."""
+    host = (urlsplit(found.url).hostname or "").removeprefix("www.")
+    fields = {
+        "title": found.title,
+        "source": found.source or host,
+        "date": found.published or "",
+        "url": found.url,
+        "author": found.author,
+        "extraction": extraction,
+    }
+    front = "\n".join(f"{key}: {_quoted(value)}" for key, value in fields.items() if value)
+    return f"---\n{front}\n---\n{found.text.strip()}\n"
+
+
+def save_article(found: Extracted, seeds_dir: Path, fetched_from: str, extraction: str = "trafilatura") -> Saved:
+    """Save an extracted article under seeds_dir/web/, replacing the file of the same canonical URL (written
+    to a temporary file and renamed: a reader never sees half a file, a crash leaves the old one)."""
+    folder = seeds_dir / WEB_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    key = url_key(found.url or fetched_from)
+    host = _slug((urlsplit(found.url or fetched_from).hostname or "").removeprefix("www."))
+    target = folder / f"{host}-{_slug(found.title)}-{key}.md"
+    content = markdown(found, extraction)
+    old = sorted(folder.glob(f"*-{key}.md"))
+    if old == [target] and target.read_text(encoding="utf-8") == content:
+        return Saved(fetched_from, target.relative_to(seeds_dir).as_posix(), "unchanged")
+    handle, tmp = tempfile.mkstemp(prefix=".web-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise FetchError(f"{fetched_from}: could not be saved into {folder} ({exc.strerror or exc})") from None
+    for stale in old:  # the same article under an earlier title
+        if stale != target:
+            stale.unlink(missing_ok=True)
+    fsync_dir(folder)
+    return Saved(fetched_from, target.relative_to(seeds_dir).as_posix(), "updated" if old else "added")
+
+
+def add_url(url: str, seeds_dir: Path, limits: FetchLimits) -> Saved:
+    """Fetch one page, extract its article and save it into the articles folder (FetchError when it cannot:
+    nothing already saved is touched)."""
+    return save_article(fetch_article(url, limits), seeds_dir, url)

@@ -1,0 +1,204 @@
+"""Articles from the web: pages added by URL and feeds followed, fetched from a loopback server of the team's
+own fixture pages, extracted, saved into the articles folder and read back by the loaders; every bad case
+gets one clear line and leaves what was saved untouched."""
+
+import json
+
+import pytest
+
+from rag.errors import FetchError
+from rag.ingest.documents import load_articles, load_file
+from rag.ingest.web.feeds import FEEDS_FILE, add_feed, read_feeds, remove_feed, update_feeds
+from rag.ingest.web.fetching import FetchLimits, check_url, fetch
+from rag.ingest.web.pages import add_url, canonical_url
+from tests.web_fixtures import WebServer, pdf_bytes
+
+LIMITS = FetchLimits(timeout=2.0, max_bytes=1_000_000, allow_private=True)
+
+
+@pytest.fixture
+def site():
+    server = WebServer()
+    yield server
+    server.stop()
+
+
+def snapshot(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_page_is_extracted_saved_and_read_back_with_its_metadata(site, tmp_path):
+    saved = add_url(f"{site.base}/news/bridge.html", tmp_path, LIMITS)
+    assert saved.status == "added" and saved.file.startswith("web/127-0-0-1-harbour-bridge-reopens-after-repairs-")
+    [article], problems = load_articles(tmp_path)
+    assert problems == []
+    assert article.title == "Harbour bridge reopens after repairs"
+    assert article.source == "Coastal Courier" and article.author == "Mira Olsen"
+    assert article.published == "2024-03-14" and article.url == f"{site.base}/news/bridge"
+    assert "40 steel cables" in article.text and "30,000 vehicles" in article.text
+    for junk in ("cookies", "Ferry fares rise", "Copyright", "Home", "By Mira Olsen"):
+        assert junk not in article.text
+
+
+def test_the_same_article_again_updates_its_file_instead_of_adding_one(site, tmp_path):
+    first = add_url(f"{site.base}/news/bridge.html", tmp_path, LIMITS)
+    assert add_url(f"{site.base}/news/bridge.html", tmp_path, LIMITS).status == "unchanged"
+    again = add_url(f"{site.base}/news/bridge?utm_source=newsletter#top", tmp_path, LIMITS)  # its canonical form
+    assert again.status == "unchanged" and again.file == first.file
+    assert add_url(f"{site.base}/moved", tmp_path, LIMITS).file == first.file  # a redirect to it
+    site.vehicles = "32,000"
+    changed = add_url(f"{site.base}/news/bridge.html", tmp_path, LIMITS)
+    assert changed.status == "updated" and changed.file == first.file
+    [article], _ = load_articles(tmp_path)
+    assert "32,000 vehicles" in article.text
+
+
+def test_canonical_urls_drop_what_does_not_name_the_article() -> None:
+    assert canonical_url("HTTPS://News.Example:443/a/b/?utm_source=x&id=7&fbclid=y#c") == "https://news.example/a/b?id=7"
+    assert canonical_url("http://news.example:8080/") == "http://news.example:8080/"
+
+
+@pytest.mark.parametrize(
+    "path, says",
+    [
+        ("/missing.html", "the server answered 404 Not Found"),
+        ("/error.html", "the server answered 500 Internal Server Error"),
+        ("/image.png", "not a web page or PDF (the server sent image/png)"),
+        ("/empty.html", "no article text found in the page"),
+        ("/loop-a", "the server redirects in a loop"),
+        ("/big.html", "over the 1,000,000-byte limit (RAG_FETCH_MAX_BYTES)"),
+        ("/slow.html", "no answer within 2 s (RAG_FETCH_TIMEOUT)"),
+    ],
+)
+def test_a_bad_page_is_named_with_its_reason_and_loses_nothing(site, tmp_path, path, says):
+    add_url(f"{site.base}/news/bridge.html", tmp_path, LIMITS)
+    before = snapshot(tmp_path)
+    with pytest.raises(FetchError, match="^" + f"{site.base}{path}: ".replace("?", r"\?")) as caught:
+        add_url(f"{site.base}{path}", tmp_path, LIMITS)
+    assert says in str(caught.value)
+    assert snapshot(tmp_path) == before
+
+
+def test_addresses_that_may_not_be_fetched_are_refused_before_any_request(site) -> None:
+    with pytest.raises(FetchError, match="127.0.0.1 is a private or local address .*add --allow-private"):
+        fetch(f"{site.base}/news/bridge.html", FetchLimits())
+    for url, says in [("ftp://example.com/a", "only http:// and https://"), ("file:///etc/passwd", "only http"),
+                      ("http:///a", "names no host"), ("http://10.1.2.3/a", "private or local address")]:  # fmt: skip
+        with pytest.raises(FetchError, match=says):
+            check_url(url)
+    assert site.requests == []
+
+
+def test_too_many_redirects_are_refused(site, tmp_path) -> None:
+    with pytest.raises(FetchError, match="more than 0 redirects"):
+        fetch(f"{site.base}/moved", FetchLimits(allow_private=True, max_redirects=0))
+
+
+def test_a_pdf_by_url_and_in_the_folder_is_an_article(site, tmp_path) -> None:
+    site.pdf = pdf_bytes(
+        ["Port Elling council press release", "The Harbour Bridge reopens to traffic on 14 March."],
+        title="Harbour Bridge to reopen", author="Port Elling council", created="D:20240312090000Z",
+    )  # fmt: skip
+    saved = add_url(f"{site.base}/report.pdf", tmp_path, LIMITS)
+    [article], _ = load_articles(tmp_path)
+    assert saved.status == "added" and article.title == "Harbour Bridge to reopen"
+    assert article.published == "2024-03-12" and "reopens to traffic on 14 March" in article.text
+    (tmp_path / "release.pdf").write_bytes(site.pdf)
+    [from_file] = load_file(tmp_path / "release.pdf", "release.pdf")
+    assert from_file.title == "Harbour Bridge to reopen" and from_file.author == "Port Elling council"
+    (tmp_path / "scan.pdf").write_bytes(pdf_bytes([]))
+    [no_text] = load_file(tmp_path / "scan.pdf", "scan.pdf")
+    assert no_text.reason == "the PDF holds no text (a scanned document?); convert it to text first"
+
+
+def test_a_feed_brings_its_items_once_and_a_dead_link_brings_its_summary(site, tmp_path) -> None:
+    feed = add_feed(tmp_path, f"{site.base}/feed.xml", LIMITS)
+    assert feed.title == "Coastal Courier" and read_feeds(tmp_path) == [feed]
+    lines: list[str] = []
+    [result] = update_feeds(tmp_path, LIMITS, lines.append)
+    assert (result.new, result.updated, result.failed) == (3, 0, 0)
+    assert site.requests.count("/news/ferry.html") == 1  # listed twice, fetched once
+    articles, problems = load_articles(tmp_path)
+    assert problems == [] and sorted(a.title for a in articles) == [
+        "Ferry fares rise by a fifth", "Harbour bridge reopens after repairs", "gone"
+    ]  # fmt: skip
+    [gone] = [a for a in articles if a.title == "gone"]
+    assert gone.text == "The harbour master, Lene Dahl, retired on Saturday after 31 years."
+    assert gone.published == "2024-03-16" and gone.source == "Coastal Courier"
+    assert 'extraction: "feed summary"' in (tmp_path / gone.path).read_text()
+    assert any("404 Not Found; saved the feed's summary instead" in line for line in lines)
+    before, asked = snapshot(tmp_path), len(site.requests)
+    [again] = update_feeds(tmp_path, LIMITS, lines.append)
+    assert again.not_modified and site.conditional == ["/feed.xml"] and len(site.requests) == asked + 1
+    assert {k: v for k, v in snapshot(tmp_path).items() if k != FEEDS_FILE} == {
+        k: v for k, v in before.items() if k != FEEDS_FILE
+    }
+
+
+def test_an_interrupted_round_is_finished_without_duplicates(site, tmp_path) -> None:
+    add_feed(tmp_path, f"{site.base}/feed.xml", LIMITS)
+    update_feeds(tmp_path, LIMITS, lambda _: None)
+    data = json.loads((tmp_path / FEEDS_FILE).read_text())
+    data["feeds"][0].update(items={}, etag="")  # as if the round stopped after saving, before recording
+    (tmp_path / FEEDS_FILE).write_text(json.dumps(data))
+    [result] = update_feeds(tmp_path, LIMITS, lambda _: None)
+    assert (result.new, result.updated) == (0, 0) and len(read_feeds(tmp_path)[0].items) == 3
+    assert len(load_articles(tmp_path)[0]) == 3
+
+
+def test_atom_feeds_and_bad_feeds(site, tmp_path) -> None:
+    add_feed(tmp_path, f"{site.base}/atom.xml", LIMITS)
+    [result] = update_feeds(tmp_path, LIMITS, lambda _: None)
+    assert result.new == 1 and load_articles(tmp_path)[0][0].title == "Ferry fares rise by a fifth"
+    with pytest.raises(FetchError, match="already followed"):
+        add_feed(tmp_path, f"{site.base}/atom.xml/", LIMITS)
+    with pytest.raises(FetchError, match="not an RSS or Atom feed"):
+        add_feed(tmp_path, f"{site.base}/notafeed.xml", LIMITS)
+    with pytest.raises(FetchError, match="over the 1,000,000-byte limit"):
+        add_feed(tmp_path, f"{site.base}/huge.xml", LIMITS)
+    malformed = add_feed(tmp_path, f"{site.base}/malformed.xml", LIMITS)  # truncated: its whole items still count
+    assert malformed.title == "Coastal Courier"
+    assert remove_feed(tmp_path, f"{site.base}/atom.xml").url == f"{site.base}/atom.xml"
+    with pytest.raises(FetchError, match="is not followed"):
+        remove_feed(tmp_path, f"{site.base}/atom.xml")
+    assert [f.url for f in read_feeds(tmp_path)] == [f"{site.base}/malformed.xml"]
+    assert len(load_articles(tmp_path)[0]) == 1  # removing a feed keeps its articles
+
+
+def test_a_feed_whose_host_is_down_is_one_failed_line(site, tmp_path) -> None:
+    add_feed(tmp_path, f"{site.base}/feed.xml", LIMITS)
+    site.stop()
+    lines: list[str] = []
+    [result] = update_feeds(tmp_path, LIMITS, lines.append)
+    assert result.error.startswith("cannot fetch") and lines == [f"{site.base}/feed.xml: failed ({result.error})"]
+    assert read_feeds(tmp_path)[0].items == {}
+
+
+def test_rag_add_feed_and_update_from_the_command_line_keep_the_index_current(site, tmp_path) -> None:
+    from tests.test_cli import run, summary_line
+
+    seeds, index = tmp_path / "articles", tmp_path / "idx"
+    where = ["--seeds", str(seeds), "--index", str(index)]
+    refused = run("add", f"{site.base}/news/bridge.html", *where, cwd=tmp_path)
+    assert refused.returncode == 1 and "add --allow-private" in refused.stdout and not seeds.exists()
+
+    added = run("add", f"{site.base}/news/bridge.html", f"{site.base}/missing.html", *where, "--allow-private",
+                cwd=tmp_path)  # fmt: skip
+    assert added.returncode == 1, added.stderr
+    assert f"{site.base}/missing.html: failed, the server answered 404 Not Found" in added.stdout
+    assert f"{site.base}/news/bridge.html -> {seeds}/web/127-0-0-1-harbour-bridge" in added.stdout
+    assert summary_line(added.stdout).startswith("added 1, changed 0, removed 0, unchanged 0")
+    manifest = json.loads((index / "manifest.json").read_text())
+    assert [a.startswith("web/") for a in manifest["articles"]] == [True]
+
+    assert run("feed", "add", f"{site.base}/feed.xml", *where, "--allow-private", cwd=tmp_path).returncode == 0
+    listed = run("feed", "list", *where, cwd=tmp_path)
+    assert f"{site.base}/feed.xml  'Coastal Courier'  0 items saved; not updated yet" in listed.stdout
+    first = run("update", *where, "--allow-private", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "update: 2 new, 0 updated, 0 failed" in first.stdout  # the bridge was already saved by rag add
+    assert summary_line(first.stdout).startswith("added 2, changed 0, removed 0, unchanged 1")
+    second = run("update", *where, "--allow-private", cwd=tmp_path)
+    assert f"{site.base}/feed.xml: not modified" in second.stdout and "update: 0 new, 0 updated, 0 failed" in second.stdout
+    assert "chunks embedded" not in second.stdout  # nothing new: the index is not touched
+    assert len(json.loads((index / "manifest.json").read_text())["articles"]) == 3
