@@ -88,20 +88,26 @@ def cmd_feed(args: argparse.Namespace) -> int:
 def cmd_update(args: argparse.Namespace) -> int:
     import time
 
-    from rag.index.fetched import update
+    from rag.index.fetched import update_from_feeds
     from rag.ingest.web.feeds import read_feeds
 
     settings = _web_settings(args)
     if not read_feeds(settings.seeds_dir):
         raise RagError(f"no feeds followed in {settings.seeds_dir}; add one with: rag feed add URL")
     while True:
-        rounds, _ = update(settings, build=_indexing(settings))
-        new, updated, failed = (sum(getattr(r, name) for r in rounds) for name in ("new", "updated", "failed"))
-        errors = sum(bool(r.error) for r in rounds)
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        print(f"{stamp} update: {new} new, {updated} updated, {failed + errors} failed")
-        if args.every is None:
-            return 1 if errors and errors == len(rounds) else 0
+        try:
+            rounds, _ = update_from_feeds(settings, build=_indexing(settings))
+        except RagError as exc:  # e.g. another build holds the index: the next round tries again
+            if args.every is None:
+                raise
+            print(f"{stamp} update failed: {exc}", flush=True)
+        else:
+            new, updated, failed = (sum(getattr(r, name) for r in rounds) for name in ("new", "updated", "failed"))
+            errors = sum(bool(r.error) for r in rounds)
+            print(f"{stamp} update: {new} new, {updated} updated, {failed + errors} failed", flush=True)
+            if args.every is None:
+                return 1 if errors and errors == len(rounds) else 0
         time.sleep(args.every)
 
 

@@ -211,12 +211,14 @@ def test_a_reply_that_only_restates_the_question_is_an_abstention():
     between = "Between the Monday and the Friday report, which one says the supermarkets plan to merge?"
     after = "After the Monday report, did the Friday report say the supermarkets plan to merge?"
     for asked, reply in ((did, "No [1]."), (did, "Yes, they did [1]."),
-                         (did, "The supermarkets did not plan to merge in 2024 [1]."),
                          (did, "The supermarkets did plan to merge in 2024 [1]."),
                          (either, "The supermarkets plan to merge [1]."),
                          (between, "The Friday report says the supermarkets plan to merge [1]."),
                          (after, "The Friday report did say the supermarkets plan to merge [1].")):
         assert not finish_answer(asked, reply, sources, sources, Timings(), SearchPlan(asked, Filters())).abstained
+    denied = finish_answer(did, "The supermarkets did not plan to merge in 2024 [1].", sources, sources, Timings(),
+                           SearchPlan(did, Filters()))  # a denial the passage does not make: removed, not shown
+    assert denied.abstained and denied.abstain_reason == "nothing verified" and denied.unsupported
 
 
 def test_yes_no_questions_are_told_from_open_ones():

@@ -202,3 +202,43 @@ def test_rag_add_feed_and_update_from_the_command_line_keep_the_index_current(si
     assert f"{site.base}/feed.xml: not modified" in second.stdout and "update: 0 new, 0 updated, 0 failed" in second.stdout
     assert "chunks embedded" not in second.stdout  # nothing new: the index is not touched
     assert len(json.loads((index / "manifest.json").read_text())["articles"]) == 3
+
+
+def test_rag_update_every_keeps_running_one_line_per_round(site, tmp_path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    seeds = tmp_path / "articles"
+    add_feed(seeds, f"{site.base}/atom.xml", LIMITS)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")} | {"HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "rag", "update", "--every", "10s", "--allow-private", "--seeds",
+                             str(seeds), "--index", str(tmp_path / "idx")], stdout=subprocess.PIPE, text=True,
+                            env=env)  # fmt: skip
+    rounds: list[str] = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(rounds) < 2 and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if line.rstrip().endswith(" failed") and " update: " in line:
+                rounds.append(line.split(" update: ")[1].strip())
+    finally:
+        os.kill(proc.pid, signal.SIGINT)
+        proc.wait(timeout=30)
+    assert rounds == ["1 new, 0 updated, 0 failed", "0 new, 0 updated, 0 failed"]
+    assert proc.returncode == 130 and len(load_articles(seeds)[0]) == 1
+
+
+def test_add_urls_from_python_updates_the_index(site, tmp_path) -> None:
+    from rag import Settings, add_urls
+
+    settings = Settings(seeds_dir=tmp_path / "articles", index_dir=tmp_path / "idx", fetch_allow_private=True)
+    added = add_urls([f"{site.base}/news/ferry.html", f"{site.base}/error.html"], settings, log=lambda _: None)
+    assert [s.status for s in added.saved] == ["added"] and added.failed == [
+        (f"{site.base}/error.html", "the server answered 500 Internal Server Error")
+    ]
+    assert added.build is not None and added.build.summary().startswith("added 1, changed 0, removed 0, unchanged 0")
+    again = add_urls([f"{site.base}/news/ferry.html"], settings, log=lambda _: None)
+    assert [s.status for s in again.saved] == ["unchanged"] and again.build is None

@@ -8,7 +8,8 @@ cites as the model read them (found again by the same search; markers placed as 
 unlabelled. Labels are then written by reading, by the rule in LABEL_RULE, and never changed after a score.
 score: the verification's decision on each labelled sentence (kept or removed) against its label: precision
 (of the sentences it keeps, the share labelled supported) and recall (of the sentences labelled supported,
-the share it keeps)."""
+the share it keeps), over all sentences and over each half of the questions (calibrate.half: rules are
+changed looking at the fitting half only, and reported on the other)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pathlib import Path
 from rag.answering.citations import answer_sentences, marker_numbers
 from rag.answering.finishing import place_markers
 from rag.answering.verify import states_something, verify_answer
+from rag.evaluate.calibrate import half
 from rag.evaluate.evaluation import set_qa, write_json
 from rag.markers import MARKER
 from rag.search.retrieval import Hit
@@ -130,10 +132,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rows = [json.loads(line) for line in args.labels.read_text(encoding="utf-8").splitlines() if line.strip()]
     result = score(rows)
+    halves = {name: score([r for r in rows if half(r["id"]) == name]) for name in ("fit", "report")}
     print(f"verification against {result['sentences']} labelled sentences ({args.labels}):")
-    print(f"  precision {result['precision']} (kept {result['kept']}), recall {result['recall']} "
-          f"(labelled supported {result['labelled supported']})")  # fmt: skip
-    write_json(args.out, {"labels": str(args.labels), "rule": LABEL_RULE, **result})
+    for name, numbers in (("all", result), *(halves.items())):
+        print(
+            f"  {name}: {numbers['sentences']} sentences, precision {numbers['precision']} (kept "
+            f"{numbers['kept']}), recall {numbers['recall']} (labelled supported {numbers['labelled supported']})"
+        )
+    write_json(args.out, {"labels": str(args.labels), "rule": LABEL_RULE, **result, "halves": halves})
     print(f"wrote {args.out}")
     return 0
 

@@ -58,7 +58,7 @@ def add_urls(
     return Added(saved, failed, _update_index(settings, build) if changed else None)
 
 
-def update(
+def update_from_feeds(
     settings: Settings | None = None, log: Callable[[str], None] = print, build: Build | None = None
 ) -> tuple[list[Round], BuildReport | None]:
     """One round over the followed feeds, then the index updated when anything was saved."""

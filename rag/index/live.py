@@ -11,7 +11,7 @@ from pathlib import Path
 from rag.config import Settings
 from rag.errors import ArticleNotFoundError, IndexNotFoundError, NoArticlesError, RagError
 from rag.index.embedding import Embedder
-from rag.index.fetched import Added, add_urls, update
+from rag.index.fetched import Added, add_urls, update_from_feeds
 from rag.index.indexing import BuildReport, Progress, build_index, index_model, indexed_model, make_embedder
 from rag.index.stores import ChunkStore, index_stamp, load_store, read_manifest
 from rag.ingest.uploads import delete_article_file
@@ -119,8 +119,8 @@ class LiveIndex:
     def update_feeds(
         self, log: Callable[[str], None] = lambda _: None, on_progress: Progress | None = None
     ) -> tuple[list[Round], BuildReport | None]:
-        """One round over the followed feeds, then the index updated (see fetched.update)."""
-        return update(self.settings, log, build=lambda: self._quiet_build(on_progress))
+        """One round over the followed feeds, then the index updated (see fetched.update_from_feeds)."""
+        return update_from_feeds(self.settings, log, build=lambda: self._quiet_build(on_progress))
 
     def _quiet_build(self, on_progress: Progress | None) -> BuildReport:
         return self.build(log=lambda _: None, progress=False, on_progress=on_progress)
