@@ -37,6 +37,13 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 ANSWER_SECONDS = 300  # queue wait + prompt + generation (+ a second attempt after a decline) on busy cores
 
 
+def launch(playwright, tmp_path):
+    """Debian chromium, headless, on a fresh profile in tmp_path."""
+    return playwright.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM,
+                                                         headless=True, args=CHROMIUM_ARGS,
+                                                         viewport={"width": 1280, "height": 900})
+
+
 def shot(page, name: str) -> None:
     page.screenshot(path=str(OUT / name), full_page=True)
 
@@ -91,9 +98,7 @@ def test_chat_journey_in_chromium(ui_server, tmp_path):
     outside: list[str] = []
     console: list[str] = []
     with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM,
-                                                       headless=True, args=CHROMIUM_ARGS,
-                                                       viewport={"width": 1280, "height": 900})
+        context = launch(p, tmp_path)
         try:
             page = context.new_page()
             page.set_default_timeout(60_000)
@@ -246,9 +251,7 @@ def test_add_by_url_and_follow_a_feed_in_chromium(tmp_path):
     try:
         with running_server(tmp_path / "server", RAG_GENERATOR=f"openai:{model.url}",
                             RAG_FETCH_ALLOW_PRIVATE="1") as server, sync_playwright() as p:  # fmt: skip
-            context = p.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM,
-                                                           headless=True, args=CHROMIUM_ARGS,
-                                                           viewport={"width": 1280, "height": 900})
+            context = launch(p, tmp_path)
             try:
                 page = context.new_page()
                 page.set_default_timeout(60_000)

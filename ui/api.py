@@ -19,7 +19,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -221,6 +221,15 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
             {"WWW-Authenticate": "Bearer"},
         )
 
+    async def answered(request: Request, work: Callable[[], Awaitable[Any]]) -> Response:
+        """The JSON of what work returns; the refusal when the key is wrong; the failure it raised."""
+        if denied := refused(request):
+            return denied
+        try:
+            return _json(await work())
+        except Exception as exc:
+            return _failure(exc, model_queue)
+
     async def in_turn(action: Callable[[], Any]) -> Any:
         """action's result, run in the model's turn (it changes the index)."""
         return await _Feed(model_queue, lambda _: iter([action()])).next()
@@ -342,9 +351,7 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
 
     @router.post("/v1/articles")
     async def add_by_url(request: Request) -> Response:
-        if denied := refused(request):
-            return denied
-        try:
+        async def work() -> dict[str, Any]:
             body = await _json_body(request)
             urls = body.get("urls") or ([body["url"]] if body.get("url") else [])
             if not isinstance(urls, list) or not urls or not all(isinstance(u, str) and u.strip() for u in urls):
@@ -363,48 +370,39 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
                     "index": added.build.summary() if added.build else "nothing new to index",
                 }
 
-            return _json(await in_turn(add))
-        except Exception as exc:
-            return _failure(exc, model_queue)
+            return await in_turn(add)
+
+        return await answered(request, work)
 
     @router.get("/v1/feeds")
     async def list_feeds(request: Request) -> Response:
-        if denied := refused(request):
-            return denied
-        try:
-            return _json({"object": "list", "data": [_feed_row(f) for f in read_feeds(settings.seeds_dir)]})
-        except Exception as exc:
-            return _failure(exc, model_queue)
+        async def work() -> dict[str, Any]:
+            return {"object": "list", "data": [_feed_row(f) for f in read_feeds(settings.seeds_dir)]}
+
+        return await answered(request, work)
 
     @router.post("/v1/feeds")
     async def follow_feed(request: Request) -> Response:
-        if denied := refused(request):
-            return denied
-        try:
+        async def work() -> dict[str, Any]:
             body = await _json_body(request)
             if not isinstance(body.get("url"), str) or not body["url"].strip():
                 raise RequestError("url", 'send {"url": "https://.../feed.xml"}')
             feed = await asyncio.to_thread(add_feed, settings.seeds_dir, body["url"], fetch_limits(settings))
-            return _json(_feed_row(feed))
-        except Exception as exc:
-            return _failure(exc, model_queue)
+            return _feed_row(feed)
+
+        return await answered(request, work)
 
     @router.delete("/v1/feeds")
     async def unfollow_feed(request: Request, url: str = "") -> Response:
-        if denied := refused(request):
-            return denied
-        try:
+        async def work() -> dict[str, Any]:
             if not url.strip():
                 raise RequestError("url", "name the feed: DELETE /v1/feeds?url=https://.../feed.xml")
-            return _json({"removed": _feed_row(remove_feed(settings.seeds_dir, url))})
-        except Exception as exc:
-            return _failure(exc, model_queue)
+            return {"removed": _feed_row(remove_feed(settings.seeds_dir, url))}
+
+        return await answered(request, work)
 
     @router.post("/v1/feeds/update")
     async def update_now(request: Request) -> Response:
-        if denied := refused(request):
-            return denied
-
         def run() -> dict[str, Any]:
             rounds, report = qa.index.update_feeds()
             return {
@@ -412,16 +410,10 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
                 "index": report.summary() if report else "nothing new to index",
             }
 
-        try:
-            return _json(await in_turn(run))
-        except Exception as exc:
-            return _failure(exc, model_queue)
+        return await answered(request, lambda: in_turn(run))
 
     @router.delete("/v1/articles/{article_id:path}")
     async def delete_article(request: Request, article_id: str) -> Response:
-        if denied := refused(request):
-            return denied
-
         def delete() -> dict[str, Any]:
             path, report = qa.index.delete_article(article_id)
             return {
@@ -430,10 +422,7 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
                 "index": report.summary(),
             }
 
-        try:
-            return _json(await in_turn(delete))
-        except Exception as exc:
-            return _failure(exc, model_queue)
+        return await answered(request, lambda: in_turn(delete))
 
     return list(router.routes)
 

@@ -16,7 +16,7 @@ from rag.durable import write_json
 from rag.errors import FetchError
 from rag.ingest.extraction import Extracted
 from rag.ingest.web.fetching import FetchLimits, check_url, fetch
-from rag.ingest.web.pages import WEB_FOLDER, canonical_url, fetch_article, save_article, url_key
+from rag.ingest.web.pages import canonical_url, fetch_article, save_article, saved_files
 
 FEEDS_FILE = ".feeds.json"  # in the articles folder; hidden, so it is never read as an article
 
@@ -138,15 +138,15 @@ def update_feed(seeds_dir: Path, feed: Feed, limits: FetchLimits, log: Callable[
         return feed, Round(feed.url, error=str(exc).removeprefix(f"{feed.url}: "))
     title = str(parsed.feed.get("title", "")).strip() or feed.title
     items = dict(feed.items)
-    saved = {path.stem.rsplit("-", 1)[-1]: path for path in (seeds_dir / WEB_FOLDER).glob("*.md")}
     new = updated = failed = 0
     for entry in parsed.entries:
         link = str(entry.get("link", "")).strip()
         item = str(entry.get("id", "") or link).strip()
         if not item or item in items:
             continue  # seen in an earlier round, or listed twice in this one
-        if link and url_key(link) in saved:  # saved by `rag add`, another feed, or an interrupted round
-            items[item] = saved[url_key(link)].relative_to(seeds_dir).as_posix()
+        known = saved_files(seeds_dir, link) if link else []
+        if known:  # saved by `rag add`, another feed, or an interrupted round
+            items[item] = known[0].relative_to(seeds_dir).as_posix()
             continue
         try:
             if not link:
@@ -164,7 +164,6 @@ def update_feed(seeds_dir: Path, feed: Feed, limits: FetchLimits, log: Callable[
             done = save_article(summary, seeds_dir, link, extraction="feed summary")
             log(f"  {link}: {str(exc).removeprefix(f'{link}: ')}; saved the feed's summary instead")
         items[item] = done.file
-        saved[url_key(link)] = seeds_dir / done.file
         new += done.status == "added"
         updated += done.status == "updated"
         write_feeds(seeds_dir, _with(read_feeds(seeds_dir), replace(feed, items=items)))

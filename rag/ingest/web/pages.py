@@ -47,6 +47,11 @@ def url_key(url: str) -> str:
     return hashlib.sha256(canonical_url(url).encode("utf-8")).hexdigest()[:12]
 
 
+def saved_files(seeds_dir: Path, url: str) -> list[Path]:
+    """The files under web/ that hold the article of url (by its canonical form; one, or none)."""
+    return sorted((seeds_dir / WEB_FOLDER).glob(f"*-{url_key(url)}.md"))
+
+
 def read_page(page: Page) -> Extracted:
     """The article of a fetched page (HTML or PDF); FetchError when it is neither or holds no article text."""
     kind = page.content_type.split(";")[0].strip().lower()
@@ -100,11 +105,11 @@ def save_article(found: Extracted, seeds_dir: Path, fetched_from: str, extractio
     to a temporary file and renamed: a reader never sees half a file, a crash leaves the old one)."""
     folder = seeds_dir / WEB_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    key = url_key(found.url or fetched_from)
-    host = _slug((urlsplit(found.url or fetched_from).hostname or "").removeprefix("www."))
-    target = folder / f"{host}-{_slug(found.title)}-{key}.md"
+    url = found.url or fetched_from
+    host = _slug((urlsplit(url).hostname or "").removeprefix("www."))
+    target = folder / f"{host}-{_slug(found.title)}-{url_key(url)}.md"
     content = markdown(found, extraction)
-    old = sorted(folder.glob(f"*-{key}.md"))
+    old = saved_files(seeds_dir, url)
     if old == [target] and target.read_text(encoding="utf-8") == content:
         return Saved(fetched_from, target.relative_to(seeds_dir).as_posix(), "unchanged")
     handle, tmp = tempfile.mkstemp(prefix=".web-", suffix=".tmp", dir=folder)
