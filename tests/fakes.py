@@ -81,7 +81,7 @@ class HashingEmbedder:
 
 class ChatServer:
     """An OpenAI-compatible chat server on loopback, in this process: streams the pieces reply(request body)
-    returns, after delay seconds; requests keeps every request body. Stop it with close()."""
+    returns (sends them whole when the request does not stream), after delay seconds; requests keeps every request body. Stop it with close()."""
 
     def __init__(self, reply, delay: float = 0.0) -> None:
         self.requests: list[dict] = []
@@ -97,6 +97,13 @@ class ChatServer:
                 time.sleep(delay)
                 pieces = reply(body)
                 self.send_response(200)
+                if not body.get("stream"):  # a whole reply, without token probabilities
+                    message = {"role": "assistant", "content": "".join(pieces)}
+                    data = json.dumps({"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
+                    self.send_header("Content-Type", "application/json")
+                    self.end_headers()
+                    self.wfile.write(data.encode())
+                    return
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
                 for piece in pieces:

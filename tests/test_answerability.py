@@ -42,7 +42,8 @@ def test_signals_of_an_answer_that_holds_the_question_near_its_evidence() -> Non
     hits = [passage(similarity=0.7), passage("Unrelated weather report.", 0.3, 2)]
     answer = finished(question, "Sergey Lavrov said Russia would only negotiate then [1].", hits)
     found = signals(question, hits, hits, answer)
-    assert set(found) == set(SIGNALS)
+    assert set(found) == set(SIGNALS) - {"evidence_none"}  # the model gave no token probabilities
+    assert signals(question, hits, hits, answer, 0.25)["evidence_none"] == 0.25
     assert found["best_similarity"] == pytest.approx(0.7)
     assert found["similarity_margin"] == pytest.approx(0.4)
     assert found["question_in_passages"] == 1.0 and found["question_near_answer"] == 1.0
@@ -109,3 +110,10 @@ def test_outcome_counts_the_gated_answers_as_abstentions() -> None:
         "questions": 4, "contains": 0.5, "false_abstention": 0.5, "abstention_recall": 1.0,
         "abstention_precision": 2 / 3,
     }  # fmt: skip
+
+
+def test_a_signal_the_model_cannot_give_counts_at_its_fitted_mean() -> None:
+    weights = dict.fromkeys(SIGNALS, 0.0) | {"evidence_none": -4.0}
+    fitted = Gate(weights, 1.0, 0.5, {"evidence_none": 0.25})
+    assert fitted.probability({}) == pytest.approx(0.5)
+    assert fitted.probability({"evidence_none": 0.9}) < 0.1 and fitted.probability({"evidence_none": 0.0}) > 0.7

@@ -34,6 +34,17 @@ def test_budapest_answer_cites_the_passage_that_says_it(qa):
     assert result.citations[0].published == "2025-10-21"
 
 
+
+def test_the_evidence_pick_names_a_sentence_and_doubts_an_absent_answer(qa):
+    from rag.answering.evidence import candidates, letter_pick
+
+    asked = "Where did Trump say the meeting with Putin would happen?"
+    pick = letter_pick(qa.generator, asked, candidates(asked, qa.retrieve(asked), qa.embedder.encode))
+    assert pick.sentence and pick.none < 0.5  # which sentence: the answer-first form picks it (verify.py)
+    absent = "Who won the 2022 Stanley Cup?"
+    doubt = letter_pick(qa.generator, absent, candidates(absent, qa.retrieve(absent), qa.embedder.encode))
+    assert doubt.none > pick.none
+
 def test_the_model_reads_the_selected_sentences_and_says_what_it_cost(qa):
     result = qa.answer("Where did Trump say the meeting with Putin would happen?")  # selected sentences, the default
     timings = result.timings

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -43,6 +43,7 @@ SIGNALS = (
     "answer_kept",  # share of the reply's sentences the verification kept
     "answer_adds",  # share of the answer's content words that the question does not have
     "answer_type",  # 1 the answer has what the question asks for (a name, a number, a date), 0 not, 0.5 no type
+    "evidence_none",  # the model's P(NONE) naming the sentence that answers (rag.answering.evidence)
 )
 
 
@@ -53,14 +54,22 @@ class Gate:
     weights: Mapping[str, float]
     bias: float
     threshold: float
+    means: Mapping[str, float] = field(default_factory=dict)  # of the fitting half: stands in for a missing signal
 
     def probability(self, signals: Mapping[str, float]) -> float:
-        """P(the question is answerable from the passages) for a question's signals."""
-        z = self.bias + sum(self.weights[name] * signals[name] for name in SIGNALS)
+        """P(the question is answerable from the passages) for a question's signals (one the answering model
+        cannot give, such as token probabilities from a server without them, counts at its fitted mean)."""
+        z = self.bias + sum(self.weights[name] * signals.get(name, self.means.get(name, 0.0)) for name in SIGNALS)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def to_dict(self) -> dict[str, object]:
-        return {"signals": list(SIGNALS), "weights": dict(self.weights), "bias": self.bias, "threshold": self.threshold}
+        return {
+            "signals": list(SIGNALS),
+            "weights": dict(self.weights),
+            "bias": self.bias,
+            "threshold": self.threshold,
+            "means": dict(self.means),
+        }
 
 
 @cache
@@ -73,7 +82,7 @@ def load_gate(path: Path = WEIGHTS) -> Gate:
                        "python -m rag.evaluate.fit_gate") from exc  # fmt: skip
     if list(data.get("signals", [])) != list(SIGNALS):
         raise RagError(f"{path} was fitted on other signals; refit it with python -m rag.evaluate.fit_gate")
-    return Gate(dict(data["weights"]), float(data["bias"]), float(data["threshold"]))
+    return Gate(dict(data["weights"]), float(data["bias"]), float(data["threshold"]), dict(data.get("means", {})))
 
 
 def _content(text: str) -> list[str]:
@@ -107,9 +116,12 @@ def answer_type(question: str, answer: str) -> float:
     return 0.5
 
 
-def signals(question: str, hits: Sequence[Hit], passages: Sequence[Hit], answer: Answer) -> dict[str, float]:
+def signals(
+    question: str, hits: Sequence[Hit], passages: Sequence[Hit], answer: Answer, evidence_none: float | None = None
+) -> dict[str, float]:
     """The gate's signals for a checked answer (hits: the ranked top passages; passages: those the model read,
-    whole; answer: the finished answer, its reply and the sentences verification removed)."""
+    whole; answer: the finished answer, its reply and the sentences verification removed; evidence_none: the
+    model's P(NONE) for the answering sentence, None when the model gives no token probabilities)."""
     similarities = [hit.similarity for hit in hits] or [0.0]
     rest = similarities[1:5]
     asked = _content(question)
@@ -124,7 +136,7 @@ def signals(question: str, hits: Sequence[Hit], passages: Sequence[Hit], answer:
     ]
     added = [w for w in _content(MARKER.sub(" ", shown)) if w not in set(asked)]
     kept = len(answer.support)
-    return {
+    found = {
         "best_similarity": similarities[0],
         "similarity_margin": similarities[0] - (sum(rest) / len(rest) if rest else 0.0),
         "question_in_passages": max(
@@ -135,17 +147,26 @@ def signals(question: str, hits: Sequence[Hit], passages: Sequence[Hit], answer:
         "answer_adds": min(1.0, len(added) / 5),
         "answer_type": answer_type(question, shown) if shown else 0.0,
     }
+    return found if evidence_none is None else {**found, "evidence_none": evidence_none}
 
 
 UNLIKELY = "No passage close to the question answers it."
 
 
-def judge(question: str, hits: Sequence[Hit], passages: Sequence[Hit], answer: Answer, gate: Gate) -> Answer:
+def judge(
+    question: str,
+    hits: Sequence[Hit],
+    passages: Sequence[Hit],
+    answer: Answer,
+    gate: Gate,
+    evidence_none: Callable[[], float | None] = lambda: None,
+) -> Answer:
     """The gate's say over a checked answer: the answer with the gate's probability, or, below its threshold,
-    an abstention that keeps the model's reply (an abstained answer is returned as it is)."""
+    an abstention that keeps the model's reply (an abstained answer is returned as it is, without asking the
+    model for evidence_none)."""
     if answer.abstained:
         return answer
-    chance = gate.probability(signals(question, hits, passages, answer))
+    chance = gate.probability(signals(question, hits, passages, answer, evidence_none()))
     if chance >= gate.threshold:
         return replace(answer, answerable=round(chance, 3))
     return replace(

@@ -7,10 +7,12 @@ import hashlib
 import importlib
 import importlib.util
 import json
+import math
 import os
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Protocol
@@ -267,6 +269,28 @@ class LlamaCppGenerator:
         worker.join()
         return usage[-1] if usage else None
 
+    def next_token(self, messages: Messages, top: int = 20, reuse_prefix: bool = False) -> dict[str, float]:
+        """The probabilities of the reply's `top` likeliest first tokens, keyed by the token without spaces
+        (" Yes" and "Yes" add up). reuse_prefix: read only what follows the part of the prompt the last call
+        shared (llama.cpp's prompt cache), for a run of calls that differ in their end."""
+        request = {
+            "messages": messages,
+            "max_tokens": 1,
+            "temperature": 0,
+            "logprobs": True,
+            "top_logprobs": top,
+            "cache_prompt": reuse_prefix,
+        }
+        with self._lock:
+            reply = self._server.handle_chat_completions(request)
+        if "error" in reply:
+            raise RagError(f"the answering model failed: {reply['error']}")
+        odds: dict[str, float] = {}
+        for entry in reply["choices"][0]["logprobs"]["content"][0]["top_logprobs"]:
+            token = entry["token"].strip()
+            odds[token] = odds.get(token, 0.0) + math.exp(entry["logprob"])
+        return odds
+
 
 def _usage(chunk: dict) -> Usage:
     """The Usage in llama.cpp's last stream chunk ("timings": prompt_n tokens read, cache_n reused)."""
@@ -337,6 +361,23 @@ class TransformersGenerator:
             raise RagError(f"the answering model failed: {errors[0]}")
         return None  # transformers gives no timings
 
+    def next_token(self, messages: Messages, top: int = 20, reuse_prefix: bool = False) -> dict[str, float]:
+        """The probabilities of the reply's `top` likeliest first tokens, keyed by the token without spaces."""
+        import torch
+
+        inputs: Any = self._tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
+        with self._lock, torch.no_grad():
+            logits = self._model(**inputs).logits[0, -1]
+        chances = torch.softmax(logits.float(), dim=-1)
+        best = torch.topk(chances, min(top, len(chances)))
+        odds: dict[str, float] = {}
+        for chance, token_id in zip(best.values.tolist(), best.indices.tolist(), strict=True):
+            token = str(self._tokenizer.decode([token_id])).strip()
+            odds[token] = odds.get(token, 0.0) + chance
+        return odds
+
 
 class OpenAICompatibleGenerator:
     """An OpenAI-compatible chat server (POST {base_url}/chat/completions, streamed as server-sent events).
@@ -355,8 +396,6 @@ class OpenAICompatibleGenerator:
     def stream(
         self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False, markers: int = 0
     ) -> ReplyStream:
-        import httpx
-
         request: dict[str, Any] = {
             "messages": messages,
             "max_tokens": max_tokens,
@@ -364,25 +403,59 @@ class OpenAICompatibleGenerator:
             "stream": True,
             **({"model": self.model} if self.model else {}),
         }
+        url = f"{self.base_url}/chat/completions"
+        with self._client() as client:
+            while True:
+                grammar = bool(markers) and self._grammar
+                body = {**request, "grammar": marker_grammar(markers)} if grammar else request
+                with client.stream("POST", url, json=body) as response:
+                    if response.status_code == 400 and grammar and b"grammar" in response.read().lower():
+                        self._grammar = False  # not a llama.cpp server: the citation parser checks markers
+                        continue
+                    if response.status_code >= 400:
+                        raise RagError(self._refused(response.status_code, response.read()))
+                    for piece in _sse_text(response.iter_lines(), self.base_url):
+                        yield piece
+                        if should_stop():
+                            return None  # closing the response closes the connection: the server stops too
+                return None  # the protocol gives no timings
+
+    def next_token(self, messages: Messages, top: int = 20, reuse_prefix: bool = False) -> dict[str, float]:
+        """The probabilities of the reply's first tokens (the OpenAI `logprobs` / `top_logprobs` fields); from a
+        server that gives none, the reply's first word with probability 1."""
+        body: dict[str, Any] = {
+            "messages": messages,
+            "max_tokens": 1,
+            "temperature": 0,
+            "logprobs": True,
+            "top_logprobs": top,
+            **({"model": self.model} if self.model else {}),
+        }
+        with self._client() as client:
+            response = client.post(f"{self.base_url}/chat/completions", json=body)
+        if response.status_code >= 400:
+            raise RagError(self._refused(response.status_code, response.content))
+        choice = (response.json().get("choices") or [{}])[0]
+        listed = ((choice.get("logprobs") or {}).get("content") or [{}])[0].get("top_logprobs") or []
+        odds: dict[str, float] = {}
+        for entry in listed:
+            token = str(entry.get("token", "")).strip()
+            odds[token] = odds.get(token, 0.0) + math.exp(float(entry.get("logprob", -math.inf)))
+        if not odds:
+            text = str((choice.get("message") or {}).get("content") or "").split()
+            odds = {text[0].strip(".,:;"): 1.0} if text else {}
+        return odds
+
+    @contextmanager
+    def _client(self) -> Iterator[Any]:
+        """An HTTP client to the server (no proxy for loopback); timeouts and transport failures as RagError."""
+        import httpx
+
         headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
         loopback = urlsplit(self.base_url).hostname in ("127.0.0.1", "localhost", "::1")
-        url = f"{self.base_url}/chat/completions"
         try:
             with httpx.Client(timeout=self._timeout, headers=headers, trust_env=not loopback) as client:
-                while True:
-                    grammar = bool(markers) and self._grammar
-                    body = {**request, "grammar": marker_grammar(markers)} if grammar else request
-                    with client.stream("POST", url, json=body) as response:
-                        if response.status_code == 400 and grammar and b"grammar" in response.read().lower():
-                            self._grammar = False  # not a llama.cpp server: the citation parser checks markers
-                            continue
-                        if response.status_code >= 400:
-                            raise RagError(self._refused(response.status_code, response.read()))
-                        for piece in _sse_text(response.iter_lines(), self.base_url):
-                            yield piece
-                            if should_stop():
-                                return None  # closing the response closes the connection: the server stops too
-                    return None  # the protocol gives no timings
+                yield client
         except httpx.TimeoutException:
             raise RagError(
                 f"the answering server {self.base_url} did not answer within {self._timeout:g} s; "

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from rag.answering.answer import Answer, Timings
 from rag.answering.answerability import judge, load_gate
+from rag.answering.evidence import none_probability
 from rag.answering.finishing import finish_answer, with_reports
 from rag.answering.gate import EarlyAnswer, check_before_model, index_holds
 from rag.answering.generation import AnsweringModel, load_generator
@@ -171,7 +172,11 @@ class QA:
         )
         final = replace(final, reply=reply.text)
         if self.settings.verify and self.settings.gate:
-            final = judge(found.plan.question, found.hits, found.passages, final, load_gate())
+            searched = found.plan.question
+            final = judge(
+                searched, found.hits, found.passages, final, load_gate(),
+                lambda: none_probability(self.generator, searched, reply.read, self.embedder.encode),
+            )  # fmt: skip
         if self.settings.news_aware:
             final = with_reports(final, found.plan.question, found.passages, found.retriever, self.embedder)
         return final

@@ -9,7 +9,9 @@ logistic model (plain numpy, L2) is fitted on the questions whose id hash puts t
 (calibrate.half) to tell answerable from unanswerable ones; its threshold is the highest that abstains on at
 most --max-false-abstention of the fitting half's answered answerable questions. The report gives each
 signal's AUROC on the report half (kept or not) and, per set, the answers before and after the gate on that
-half. --write saves the weights to rag/answering/data/gate.json."""
+half. The model's P(NONE) for the answering sentence (rag.answering.evidence), the one signal that reads the
+answering model, is kept per question beside --out (NAME-evidence.json) and reused by the next fit.
+--write saves the weights to rag/answering/data/gate.json."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import numpy as np
 
 from rag.answering.answer import Timings
 from rag.answering.answerability import SIGNALS, WEIGHTS, Gate, signals
+from rag.answering.evidence import none_probability
 from rag.answering.finishing import finish_answer
 from rag.answering.selection import select_sentences
 from rag.evaluate.calibrate import auroc, choose_threshold, half
@@ -38,8 +41,9 @@ def answers_of(run: Path) -> tuple[Path, list[dict]]:
     return Path(result["articles_file"]), list(last.values())
 
 
-def gate_rows(run: Path) -> list[dict]:
-    """One row per answer the model gave in the run: id, set, answerable, contains and the gate's signals."""
+def gate_rows(run: Path, asked: dict[str, float | None]) -> list[dict]:
+    """One row per answer the model gave in the run: id, set, answerable, contains and the gate's signals.
+    asked keeps the model's P(NONE) per question ("set/id") across fits, the one signal that costs a model read."""
     articles, records = answers_of(run)
     qa = set_qa(articles)
     rows, differ = [], 0
@@ -59,12 +63,16 @@ def gate_rows(run: Path) -> list[dict]:
                 break
         assert final is not None
         differ += final.text != record["text"]
+        key = f"{run.name}/{record['id']}"
+        if key not in asked:
+            asked[key] = none_probability(qa.generator, found.plan.question, read, qa.embedder.encode)
+        none = asked[key]
         rows.append(
             {
                 "id": record["id"],
                 "set": run.name,
                 "record": record,
-                "signals": signals(found.plan.question, found.hits, found.passages, final),
+                "signals": signals(found.plan.question, found.hits, found.passages, final, none),
             }
         )
     answered = sum(row["signals"] is not None for row in rows)
@@ -126,14 +134,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help=f"save the fitted gate to {WEIGHTS}")
     parser.add_argument("--out", type=Path, default=Path("eval-output") / "gate.json")
     args = parser.parse_args(argv)
-    rows = [row for run in args.runs for row in gate_rows(run)]
+    asked_file = args.out.with_name(args.out.stem + "-evidence.json")
+    asked = json.loads(asked_file.read_text(encoding="utf-8")) if asked_file.exists() else {}
+    rows = []
+    for run in args.runs:
+        rows += gate_rows(run, asked)
+        write_json(asked_file, asked)
     answered = [r for r in rows if r["signals"] is not None]
     fitting = [r for r in answered if half(r["id"]) == "fit"]
     labels = np.array([truthy(r["record"]["answerable"]) for r in fitting], dtype=float)
     weights, bias = fit(matrix(fitting), labels)
     gate = Gate(dict(zip(SIGNALS, map(float, weights), strict=True)), bias, 0.0)
     fitted_yes = [gate.probability(r["signals"]) for r, y in zip(fitting, labels, strict=True) if y]
-    gate = Gate(gate.weights, bias, choose_threshold(fitted_yes, args.max_false_abstention))
+    means = dict(zip(SIGNALS, map(float, matrix(fitting).mean(axis=0)), strict=True))
+    gate = Gate(gate.weights, bias, choose_threshold(fitted_yes, args.max_false_abstention), means)
     reporting = [r for r in answered if half(r["id"]) == "report"]
 
     def separation(value: object) -> float | None:
