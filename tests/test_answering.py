@@ -292,3 +292,20 @@ def test_answer_on_a_fresh_copy_of_the_repository_builds_the_index_from_seeds(tm
     assert (tmp_path / "index" / "manifest.json").exists()
     assert "added 1" in capsys.readouterr().err
     assert result.done and result.hits and result.hits[0].title.startswith("Washington cools contact with Moscow")
+
+
+def test_with_the_gate_on_the_model_is_asked_for_the_answering_sentence(indexed, embedder):
+    import dataclasses
+
+    class NamesNone(ScriptedModel):
+        asked: list = []
+
+        def next_token(self, messages, top=20, reuse_prefix=False):
+            self.asked.append(messages)
+            return {"NONE": 0.9, "A": 0.1}
+
+    generator = NamesNone("City beat Arsenal on penalties in the cup final [1].")
+    qa = QA(dataclasses.replace(indexed, gate=True), generator=generator, embedder=embedder)
+    result = qa.answer("Who won the cup final?")
+    assert len(generator.asked) == 2 and "Letter:" in generator.asked[0][1]["content"]
+    assert result.answerable is not None  # judged with the model's P(NONE) of 0.9
