@@ -81,11 +81,14 @@ def letter_pick(model: ReadsTokenOdds, question: str, sentences: Sequence[str]) 
     for order in (forward, forward[::-1]):
         odds = model.next_token(letter_messages(question, [sentences[j] for j in order]))
         named = [odds.get(LETTERS[i], 0.0) for i in range(len(order))]
-        no = sum(chance for token, chance in odds.items() if token.upper() in _NONE_TOKENS)
-        total = sum(named) + no or 1.0
+        no = sum(p for token, p in odds.items() if token.upper() in _NONE_TOKENS)
+        total = sum(named) + no
+        if not total:  # the model would name neither a letter nor NONE: no sentence is picked
+            none += 0.5
+            continue
         for i, j in enumerate(order):
             chance[j] += named[i] / total / 2
-        none += (no / total if sum(named) + no else 1.0) / 2
+        none += no / total / 2
     best = max(forward, key=lambda j: chance[j])
     return LetterPick("" if none >= chance[best] else sentences[best], none)
 

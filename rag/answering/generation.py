@@ -435,7 +435,11 @@ class OpenAICompatibleGenerator:
             response = client.post(f"{self.base_url}/chat/completions", json=body)
         if response.status_code >= 400:
             raise RagError(self._refused(response.status_code, response.content))
-        choice = (response.json().get("choices") or [{}])[0]
+        try:
+            choice = (response.json().get("choices") or [{}])[0]
+        except (ValueError, AttributeError):
+            raise RagError(f"the answering server {self.base_url} sent a reply that is not a chat completion: "
+                           f"{response.text[:100]!r}") from None  # fmt: skip
         listed = ((choice.get("logprobs") or {}).get("content") or [{}])[0].get("top_logprobs") or []
         odds: dict[str, float] = {}
         for entry in listed:

@@ -68,11 +68,8 @@ def pick_by_answer(question: str, reply: str, read: list[Hit], found: Retrieved)
     if not reply:
         return "", 0.0
     final = finish_answer(question, reply, read, found.hits, Timings(), found.plan, True, found.passages)
-    if final.abstained or not final.support:
-        return "", 0.0
-    support = final.support[0]
-    passage = next(c.passage for c in final.citations if c.number == support.citation)
-    return passage[support.start : support.end], 1.0
+    evidence = [] if final.abstained else final.evidence()
+    return (evidence[0][1], 1.0) if evidence else ("", 0.0)
 
 
 def pick_by_copy(model: LlamaCppGenerator, question: str, read: list[Hit]) -> tuple[str, float]:
