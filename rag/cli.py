@@ -207,7 +207,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(final.named_reports["description"])
     if final.relies_on:
         print(f"Relies on: {final.relies_on}")
-    if final.reports:
+    if final.reports and not final.across_reports:  # an answer across reports lists them in its text
         print("What each report says, oldest first:")
         for report in final.reports:
             print(f"  {report.describe()}")

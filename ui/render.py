@@ -177,7 +177,7 @@ def sources_markdown(answer: Answer, with_search_notes: bool = True) -> str:
     """The cited passages of a final answer, numbered as in the answer text."""
     blocks = [search_notes(answer)] if with_search_notes and search_notes(answer) else []
     blocks += [f"_Relies on: {escape(answer.relies_on)}_"] if answer.relies_on else []
-    if answer.reports:
+    if answer.reports and not answer.across_reports:  # an answer across reports lists them in its text
         blocks.append(
             "**What each report says, oldest first:**\n\n"
             + "\n".join(f"- {escape(report.describe())}" for report in answer.reports)

@@ -19,6 +19,7 @@ ABSTAIN_REASONS = {
     "outside the time range": "nothing in the asked time range is about it",
     "declined": "the model found no answer in the passages",
     "nothing verified": "no sentence of the reply was found in the passages it cites",
+    "report not in the index": "the question names a report the index does not hold, or none close to it",
     "unlikely answerable": "the answerability gate found the passages unlikely to answer the question",
 }
 
@@ -115,6 +116,11 @@ class Answer:
     unsupported: list[str] = field(default_factory=list)  # sentences removed: not found in the sources
     reply: str = ""  # the model's reply before any check ("" when the model was not asked)
     answerable: float | None = None  # the answerability gate's probability (None when it did not judge)
+
+    @property
+    def across_reports(self) -> bool:
+        """True for an answer to a question about several reports (its reports are what the question asks)."""
+        return any(report.claim for report in self.reports)
 
     def evidence(self) -> list[tuple[Citation, str]]:
         """The passage sentences the shown answer rests on, each with its citation, in answer order, once each."""

@@ -14,6 +14,9 @@ import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 
+from rag.answering.across.evidence import report_evidence, says_claim
+from rag.answering.across.verdict import derive_verdict
+from rag.answering.across.writing import across_answer
 from rag.answering.answer import Answer, Timings
 from rag.answering.answerability import judge, load_gate
 from rag.answering.evidence import none_probability
@@ -27,6 +30,7 @@ from rag.index.embedding import Embedder
 from rag.index.live import LiveIndex
 from rag.search.planning import History, SearchPlan, check_k, plan_search, search_plan, validate_question
 from rag.search.retrieval import Filters, Hit, Mode, Retriever
+from rag.search.several import SeveralReports, several_reports
 
 __all__ = ["QA", "Retrieved", "answer", "default_qa"]
 
@@ -181,6 +185,22 @@ class QA:
             final = with_reports(final, found.plan.question, found.passages, found.retriever, self.embedder)
         return final
 
+    def across(self, question: str, several: SeveralReports, found: Retrieved) -> Answer | None:
+        """The answer to a question about several reports, from each one's own evidence and a verdict derived
+        from them (rag.answering.across); None when no verdict can be derived and the model should answer."""
+        articles = list(found.retriever.store.manifest["articles"].values())
+        evidence = report_evidence(
+            several.reports, found.ranked, self.embedder.encode, articles,
+            lambda asked: found.retriever.search(asked.claim, 3, filters=asked.filters()),
+        )  # fmt: skip
+        says: list[bool | None] = [None] * len(evidence)
+        if several.kind == "verdict" and not any(e.missing for e in evidence):
+            says = [says_claim(self.generator, e, self.embedder.encode) for e in evidence]
+        verdict = derive_verdict(several, evidence, says, found.plan.question)
+        if several.kind == "shared" and not verdict.word and not any(e.missing for e in evidence):
+            return None
+        return across_answer(question, several, evidence, says, verdict)
+
     # --- the API ----------------------------------------------------------------------------------------------
 
     def retrieve(
@@ -212,6 +232,12 @@ class QA:
         plan = self.plan(question, history, reference_date, since, until, sources)
         found = self.gather(plan, k or self.settings.top_k, started)
         context = found.plan.answer_fields()
+        several = several_reports(found.plan.question, found.retriever.sources) if self.settings.news_aware else None
+        across = self.across(question, several, found) if several else None
+        if across:
+            elapsed = time.perf_counter() - started
+            yield replace(across, timings=Timings(found.seconds, elapsed, elapsed), **context)
+            return
         early = self.check(question, found)
         if early:
             timings = Timings(found.seconds, None, time.perf_counter() - started)

@@ -20,18 +20,25 @@ STORY_SIMILARITY = 0.6  # cosine of two passages' vectors from which they tell t
 
 @dataclass(frozen=True)
 class Report:
-    """What one dated article says about the question: its passage number, source, date and best sentence."""
+    """What one article says about the question: its passage number, source, date and best sentence. For a
+    question about several reports, also what the question asks of it (claim) and whether it says so
+    (finding: "says so", "does not say so", or why the report is missing, then number is 0)."""
 
     number: int
     source: str
     published: str
     title: str
     sentence: str
+    claim: str = ""
+    finding: str = ""
 
     def describe(self) -> str:
         """One line, e.g. 'Vellmar Courier, 10 March 2026 [1]: "The bridge reopens at the end of March."'."""
         who = ", ".join(p for p in (self.source or self.title, readable_date(self.published)) if p)
-        return f'{who} [{self.number}]: "{self.sentence}"'
+        if not self.number:
+            return f"{who}: {self.finding}"
+        said = f'{who} [{self.number}]: "{self.sentence}"'
+        return f"{said} ({self.finding})" if self.finding else said
 
 
 def same_story_dated(

@@ -4,7 +4,7 @@ verification's holes instead of grading it by itself.
 
 The rule, kept deliberately plain: a sentence's specifics are its numbers (digits, thousands separators
 dropped), its capitalised words (but for pronouns, articles, conjunctions, months and days) and the words of
-what it quotes; each must be a word of the cited passages (text, title, source, date), compared
+what it quotes (a capitalised word with marks inside, "CBSSports.com", "P1.42", as its parts); each must be a word of the cited passages (text, title, source, date), compared
 without case, accents, ordinal endings or possessive "'s" ("U.S." as "US", which "United States" and "America" also hold), a number also as its word ("5" as "five"), a word of five or more
 letters also by another ending ("Ukrainian" for "Ukraine": the word less its last letter opens a passage word
 at most three letters longer); a number also where it stands inside a word of the passage ("1960s", "£30m").
@@ -48,7 +48,7 @@ def sentence_specifics(sentence: str) -> list[str]:
         word = token.strip(".'’-")
         if not word[:1].isupper() or _plain(word) in _ORDINARY:
             continue
-        names.append(re.sub(r"[^a-z0-9]", "", _plain(word)))
+        names += re.findall(r"[a-z0-9]+", _plain(word).replace("'", ""))  # "CBSSports.com": "cbssports", "com"
     return [s for s in dict.fromkeys(quoted + numbers + names) if s and s not in _ORDINARY]
 
 

@@ -61,31 +61,45 @@ def _source_pattern(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){head}{rest}(?!\w)(?!\s+(?!(?:19|20)\d\d\b)\d)")
 
 
-def named_reports(question: str, known_sources: Iterable[str]) -> NamedReports:
-    """The sources (among those the index holds) and full dates the question names. A source found only
-    inside a longer one ("Reuters" in "Reuters Health") is not named, nor is a date that bounds a span
-    ("since October 6, 2023", "between October 1, 2023 and October 6, 2023")."""
+def source_mentions(question: str, known_sources: Iterable[str]) -> list[tuple[int, int, str]]:
+    """Where the question names a source the index holds: (start, end, source), in order. A source found only
+    inside a longer one ("Reuters" in "Reuters Health") is not named."""
     found = [
         (match.start(), match.end(), name)
         for name in set(known_sources)
         if name
         for match in _source_pattern(name).finditer(question)
     ]
-    mentions = sorted(
+    return sorted(
         m for m in found if not any(o[0] <= m[0] and m[1] <= o[1] and o[1] - o[0] > m[1] - m[0] for o in found)
     )
+
+
+def report_dates(question: str) -> list[tuple[int, int, str]]:
+    """Where the question names the full date of a report: (start, end, YYYY-MM-DD), in order; a date that bounds
+    a span ("since October 6, 2023", "between October 1, 2023 and October 6, 2023") names none."""
     dates, bound = [], False
-    for start, _, day in date_mentions(question):
+    for start, end, day in date_mentions(question):
         lead = question[:start]
         bound = bool(_RANGE_WORDS.search(lead) or (bound and _RANGE_END.search(lead)))
         if not bound:
-            dates.append((start, day))
-    pairs = []
-    for start, day in dates:
-        before = [m for m in mentions if m[1] <= start]
-        after = [m for m in mentions if m[0] >= start]
-        if before or after:
-            pairs.append(((before[-1] if before else after[0])[2], day))
+            dates.append((start, end, day))
+    return dates
+
+
+def source_of_date(start: int, mentions: list[tuple[int, int, str]]) -> str | None:
+    """The source a date at `start` goes with: the nearest one named before it, else the first one after."""
+    before = [m for m in mentions if m[1] <= start]
+    after = [m for m in mentions if m[0] >= start]
+    return (before[-1] if before else after[0])[2] if before or after else None
+
+
+def named_reports(question: str, known_sources: Iterable[str]) -> NamedReports:
+    """The sources (among those the index holds) and full dates the question names (see source_mentions
+    and report_dates)."""
+    mentions = source_mentions(question, known_sources)
+    dates = report_dates(question)
+    pairs = [(source, day) for start, _, day in dates if (source := source_of_date(start, mentions))]
     return NamedReports(
-        tuple(sorted({m[2] for m in mentions})), tuple(dict.fromkeys(d for _, d in dates)), tuple(dict.fromkeys(pairs))
+        tuple(sorted({m[2] for m in mentions})), tuple(dict.fromkeys(d for *_, d in dates)), tuple(dict.fromkeys(pairs))
     )
