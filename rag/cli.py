@@ -188,7 +188,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     assert final is not None
     if streamed:
         print("\n")
-    if evidence := final.evidence():
+    if (evidence := final.evidence()) and not final.across_reports:  # across reports: the text quotes them
         print("Evidence:")
         for citation, sentence in evidence:
             details = ", ".join(p for p in (citation.source, citation.published) if p)

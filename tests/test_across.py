@@ -209,3 +209,16 @@ def test_an_answer_with_no_named_report_found_abstains_naming_them():
         "No report from The Daily Planet is in the index; no report from The Morning Star is in the index."
         in answer.text
     )
+
+
+def test_the_page_shows_an_answer_across_reports_once():
+    from ui.render import evidence_markdown, sources_markdown
+
+    asked = several_reports(
+        "Did the Vellmar Courier and the Harbor Gazette both say the bridge reopens in March?", SOURCES
+    )
+    verdict = derive_verdict(asked, [COURIER, GAZETTE], [True, True], "q")
+    answer = across_answer("q", asked, [COURIER, GAZETTE], [True, True], verdict)
+    assert evidence_markdown(answer) == ""  # the text quotes each report already
+    sources = sources_markdown(answer)
+    assert "What each report says" not in sources and "Harbor Gazette" in sources

@@ -139,6 +139,8 @@ def search_notes(answer: Answer) -> str:
 
 def evidence_markdown(answer: Answer) -> str:
     """The passage sentences the answer rests on, quoted with their source and date, or "" when none."""
+    if answer.across_reports:  # its text quotes each report's sentence already
+        return ""
     lines = []
     for citation, sentence in answer.evidence():
         details = _details(citation.source, citation.published)

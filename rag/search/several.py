@@ -103,16 +103,6 @@ class SeveralReports:
         """Outlets the question names that the index holds no article of."""
         return list(dict.fromkeys(r.outlet for r in self.reports if not r.known))
 
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "kind": self.kind,
-            "asks_difference": self.asks_difference,
-            "reports": [
-                {"source": r.source or r.outlet, "date": r.date, "claim": r.claim, "in_index": r.known}
-                for r in self.reports
-            ],
-        }
-
 
 def content_words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS and len(w) > 2]
