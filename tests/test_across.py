@@ -94,6 +94,7 @@ def test_each_report_gets_its_own_article_and_the_sentence_closest_to_its_claim(
     found = report_evidence(asked, [gazette, courier], words_embed, [])
     assert [e.hit.source for e in found] == ["Vellmar Courier", "Harbor Gazette"]
     assert found[0].sentence == "The bridge reopens at the end of March."
+    assert courier.text[slice(*found[0].span)] == found[0].sentence  # the span shown in the passage
     assert found[1].sentence == "The repairs cost six million euros."
     assert support_of("the bridge reopens", courier.text) == 1.0
 
@@ -123,7 +124,8 @@ def test_a_missing_report_says_whether_the_index_holds_it_at_all():
 
 
 def _found(source: str, published: str, sentence: str, number: int) -> ReportEvidence:
-    return ReportEvidence(ReportAsked(source, published, "claim"), hit(number, source, published, sentence), sentence)
+    passage = hit(number, source, published, sentence)
+    return ReportEvidence(ReportAsked(source, published, "claim"), passage, sentence, span=(0, len(sentence)))
 
 
 COURIER = _found("Vellmar Courier", "2026-03-10", "The bridge reopens at the end of March.", 1)

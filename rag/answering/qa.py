@@ -188,9 +188,8 @@ class QA:
     def across(self, question: str, several: SeveralReports, found: Retrieved) -> Answer | None:
         """The answer to a question about several reports, from each one's own evidence and a verdict derived
         from them (rag.answering.across); None when no verdict can be derived and the model should answer."""
-        articles = list(found.retriever.store.manifest["articles"].values())
         evidence = report_evidence(
-            several.reports, found.ranked, self.embedder.encode, articles,
+            several.reports, found.ranked, self.embedder.encode, found.retriever.store.manifest["articles"].values(),
             lambda asked: found.retriever.search(asked.claim, 3, filters=asked.filters()),
         )  # fmt: skip
         says: list[bool | None] = [None] * len(evidence)

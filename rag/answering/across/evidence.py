@@ -5,7 +5,7 @@ its passage). A report the index does not hold, or holds but not near the questi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +25,7 @@ _JUDGE = {"role": "system", "content": "Answer Yes or No."}
 @dataclass(frozen=True)
 class ReportEvidence:
     """What one named report says about the question's claim on it: its passage (None when missing), the
-    sentence that bears on the claim, the share of the claim's words its passage holds, and, when missing,
+    sentence that bears on the claim (and where it stands in the passage), the share of the claim's words its passage holds, and, when missing,
     why (e.g. "no report from TechCrunch dated 15 December 2023 is in the index")."""
 
     asked: ReportAsked
@@ -33,6 +33,7 @@ class ReportEvidence:
     sentence: str = ""
     support: float = 0.0
     missing: str = ""
+    span: tuple[int, int] | None = None  # where the sentence stands in the passage
 
 
 def support_of(claim: str, text: str) -> float:
@@ -44,15 +45,12 @@ def support_of(claim: str, text: str) -> float:
     return sum(haystack.has_word(word) for word in wanted) / len(wanted)
 
 
-def why_missing(asked: ReportAsked, index_articles: Sequence[dict]) -> str:
+def why_missing(asked: ReportAsked, index_articles: Iterable[dict]) -> str:
     """Why no candidate is the report asked about: the index holds none of that outlet (and date), or holds
     one that is not close to the question."""
     who = f" from {asked.source or asked.outlet}" if asked.source or asked.outlet else ""
     when = f" dated {readable_date(asked.date)}" if asked.date else ""
-    held = asked.known and any(
-        (not asked.source or a.get("source") == asked.source) and (not asked.date or a.get("published") == asked.date)
-        for a in index_articles
-    )
+    held = asked.known and any(map(asked.filters().allows, index_articles))
     if held:
         return f"no report{who}{when} close to the question was found"
     return f"no report{who}{when} is in the index"
@@ -62,7 +60,7 @@ def report_evidence(
     asked: Sequence[ReportAsked],
     ranked: Sequence[Hit],
     embed: Embed,
-    index_articles: Sequence[dict],
+    index_articles: Iterable[dict],
     search: Callable[[ReportAsked], list[Hit]] = lambda _: [],
 ) -> list[ReportEvidence]:
     """For each report asked about (in order), its evidence among the ranked candidates, else among what
@@ -72,13 +70,8 @@ def report_evidence(
     taken: set[str] = set()
     found = []
     for report in asked:
-        matching = [
-            h
-            for h in ranked
-            if report.known
-            and (not report.source or h.source == report.source)
-            and (not report.date or h.published == report.date)
-        ]
+        allows = report.filters().allows
+        matching = [h for h in ranked if report.known and allows({"source": h.source, "published": h.published})]
         if not matching and report.known:
             matching = search(report)
         if not matching:
@@ -89,29 +82,26 @@ def report_evidence(
         fresh = [j for j in order if matching[j].article_id not in taken] or order
         hit = matching[fresh[0]]
         taken.add(hit.article_id)
-        found.append(
-            ReportEvidence(
-                report, hit, best_sentence(report.claim, hit.text, embed), support_of(report.claim, hit.text)
-            )
-        )
+        span = next(iter(closest_spans(report.claim, hit.text, embed)), None)
+        sentence = " ".join(hit.text[span[0] : span[1]].split()) if span else ""
+        found.append(ReportEvidence(report, hit, sentence, support_of(report.claim, hit.text), span=span))
     return found
 
 
-def closest_sentences(claim: str, text: str, embed: Embed, count: int = 1) -> list[str]:
-    """The passage's `count` sentences most similar to the claim, in passage order."""
-    sentences = [" ".join(text[a:b].split()) for a, b in sentence_spans(text)]
-    sentences = [s for s in sentences if len(s.split()) >= 3] or sentences
-    if len(sentences) <= count:
-        return sentences
-    vectors = embed([claim, *sentences])
+def closest_spans(claim: str, text: str, embed: Embed, count: int = 1) -> list[tuple[int, int]]:
+    """Where the passage's `count` sentences most similar to the claim stand, in passage order."""
+    spans = sentence_spans(text)
+    spans = [(a, b) for a, b in spans if len(text[a:b].split()) >= 3] or spans
+    if len(spans) <= count:
+        return spans
+    vectors = embed([claim, *(text[a:b] for a, b in spans)])
     scores = vectors[1:] @ vectors[0]
-    return [sentences[i] for i in sorted(sorted(range(len(sentences)), key=lambda i: -float(scores[i]))[:count])]
+    return [spans[i] for i in sorted(sorted(range(len(spans)), key=lambda i: -float(scores[i]))[:count])]
 
 
-def best_sentence(claim: str, text: str, embed: Embed) -> str:
-    """The passage's sentence most similar to the claim."""
-    sentences = closest_sentences(claim, text, embed)
-    return sentences[0] if sentences else ""
+def closest_sentences(claim: str, text: str, embed: Embed, count: int = 1) -> list[str]:
+    """The passage's `count` sentences most similar to the claim, in passage order (spaces collapsed)."""
+    return [" ".join(text[a:b].split()) for a, b in closest_spans(claim, text, embed, count)]
 
 
 def says_claim(model: object, evidence: ReportEvidence, embed: Embed) -> bool:

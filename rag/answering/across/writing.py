@@ -4,7 +4,6 @@ sentence or a verdict that names only the reports, so nothing in it is the model
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from rag.answering.across.evidence import ReportEvidence
@@ -47,9 +46,7 @@ def across_answer(
     lines = [f'{who(e, n)} says: "{e.sentence}"' for e, n in zip(evidence, numbers(evidence), strict=True) if e.hit]
     lines += [f"{e.missing[:1].upper()}{e.missing[1:]}." for e in evidence if e.missing and verdict.word]
     support = [
-        Support(e.sentence, n, *span)
-        for e, n in zip(evidence, numbers(evidence), strict=True)
-        if e.hit and (span := _span(e.hit.text, e.sentence))
+        Support(e.sentence, n, *e.span) for e, n in zip(evidence, numbers(evidence), strict=True) if e.hit and e.span
     ]
     text = "\n".join(f"- {line}" for line in lines) + (f"\n\n{verdict.sentence}" if verdict.sentence else "")
     return Answer(
@@ -63,10 +60,3 @@ def across_answer(
         reports=rows,
         support=support,
     )
-
-
-def _span(text: str, sentence: str) -> tuple[int, int] | None:
-    """Where the sentence (its spaces collapsed) stands in the passage."""
-    words = sentence.split()
-    match = re.search(r"\s+".join(map(re.escape, words)), text) if words else None
-    return (match.start(), match.end()) if match else None
