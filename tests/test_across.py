@@ -73,6 +73,23 @@ def test_a_question_about_one_report_or_none_is_not_caught():
     assert several_reports("Did the author of The Verge's review like the phone?", SOURCES) is None
 
 
+def test_a_yes_no_question_that_sets_one_report_before_another_asks_for_their_order():
+    def earlier(question: str) -> tuple[int, int] | None:
+        asked = several_reports(question, SOURCES)
+        assert asked and asked.kind == "verdict"
+        return asked.earlier
+
+    assert earlier("Did the Vellmar Courier report the closure before the Harbor Gazette named the cost?") == (0, 1)
+    assert earlier("Did the Vellmar Courier report the closure after the Harbor Gazette named the cost?") == (1, 0)
+    assert earlier("Before the Vellmar Courier reported the closure, did the Harbor Gazette name the cost?") == (1, 0)
+    assert earlier("After the Vellmar Courier reported the closure, did the Harbor Gazette name the cost?") == (0, 1)
+    # a time word that sets no report in time, and two reports named side by side
+    assert earlier("Did the Vellmar Courier say the bridge reopens after the repairs, while the Harbor Gazette "
+                   "named the cost?") is None  # fmt: skip
+    assert earlier("Did the Vellmar Courier say the bridge reopens before April, as did the Harbor Gazette?") is None
+    assert earlier("After the Vellmar Courier report and the Harbor Gazette report, was there a change?") is None
+
+
 def test_an_outlet_the_index_does_not_hold_is_named_as_missing():
     asked = several_reports(
         "Did the Vellmar Courier report and an article from The Daily Planet agree on the reopening date?", SOURCES
@@ -171,6 +188,19 @@ def test_the_order_comes_from_the_dates():
     assert first.word == "Vellmar Courier (10 March 2026)" and first.sentence.startswith("Vellmar Courier")
     same_day = _found("Harbor Gazette", "2026-03-10", "x y z", 2)
     assert order([COURIER, same_day], "Which report came first?").word == ""
+
+
+def test_a_report_set_before_one_it_came_after_is_a_no_whatever_each_says():
+    asked = several_reports("Did the Vellmar Courier report the reopening after the Harbor Gazette did?", SOURCES)
+    assert asked and asked.earlier == (1, 0)
+    verdict = derive_verdict(asked, [COURIER, GAZETTE], [True, True], "")
+    assert verdict.word == "No"
+    assert verdict.sentence == (
+        "No: Harbor Gazette (12 March 2026) [2] came out after Vellmar Courier (10 March 2026) [1], not before it."
+    )
+    in_order = several_reports("Did the Vellmar Courier report the reopening before the Harbor Gazette did?", SOURCES)
+    assert in_order and derive_verdict(in_order, [COURIER, GAZETTE], [True, True], "").word == "Yes"
+    assert derive_verdict(in_order, [COURIER, GAZETTE], [True, False], "").word == "No"  # in order, one silent
 
 
 def test_the_shared_name_is_one_both_passages_hold_and_the_question_does_not():

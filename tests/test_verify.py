@@ -59,6 +59,12 @@ def test_specifics_are_names_numbers_and_quotes_not_openers_or_months():
     assert specifics("Budapest hosted the summit.", opening_words=True) == ["Budapest"]
     assert specifics("Budapest hosted the summit.") == []
     assert specifics("The rally was in Coeur d'Alene, Idaho.") == ["Coeur", "Idaho"]  # "Alene" is inside a word
+    assert specifics("As 'Fortune' and 'The Verge' reported, O'Brien left.") == ["Fortune", "The Verge", "O'Brien"]
+
+
+def test_an_outlet_named_in_single_quotes_must_stand_in_the_cited_passage():
+    verified = verify_answer("Lavrov said Moscow would not attend, as 'Fortune' reported [1].", PASSAGES)
+    assert verified.text == "" and verified.unsupported == ["Lavrov said Moscow would not attend, as 'Fortune' reported."]
 
 
 def test_a_sentence_with_a_number_or_name_its_passage_lacks_is_removed():

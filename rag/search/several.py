@@ -7,7 +7,9 @@ A question is about several reports when it names two or more (a source the inde
 named, with the date named after it; or a date alone), or names outlets the index does not hold ("an
 article from The New York Times"). What it asks of them decides the kind:
 
-    verdict   a yes/no question across them ("Does ... while ...?", "Between A and B, was there ...?")
+    verdict   a yes/no question across them ("Does ... while ...?", "Between A and B, was there ...?"); one
+              that sets them in time ("Did A report X before B reported Y?", "After A ..., did B ...?") also
+              asks for their order (`earlier`)
     order     which was published first ("Was the TechCrunch report published before The Verge's?")
     shared    a wh-question whose answer all of them name ("Which company, reported by A and B, ...?")
     each      what each of them says ("What did each outlet say about ...?")"""
@@ -66,6 +68,7 @@ _UNKNOWN_OUTLET = re.compile(  # "an article from The New York Times", "a piece 
     rf"\b{_ARTICLE_WORDS}\s+(?:from|by|in|published by|published in)\s+['\"‘“]?(?P<after>{_OUTLET})"
     rf"|['\"‘“]?(?P<before>{_OUTLET})['\"’”]?(?:'s|’s)?\s+{_ARTICLE_WORDS}\b"
 )
+_LATER_WORDS = frozenset({"after", "later than", "following"})
 _NOT_OUTLETS = frozenset({"a", "an", "the", "this", "that", "these", "those", "which", "what", "each", "both"})
 
 
@@ -92,11 +95,13 @@ class ReportAsked:
 @dataclass(frozen=True)
 class SeveralReports:
     """A question about several reports: what it asks of them (kind), the reports in the order named, and
-    whether a yes means they differ ("Was there inconsistency ...?", "Did the narrative change?")."""
+    whether a yes means they differ ("Was there inconsistency ...?", "Did the narrative change?"), and the
+    order in time the question sets them in, if any."""
 
     kind: Kind
     reports: tuple[ReportAsked, ...]
     asks_difference: bool = False
+    earlier: tuple[int, int] | None = None  # (i, j): the question has report i published before report j
 
     @property
     def missing_outlets(self) -> list[str]:
@@ -181,7 +186,27 @@ def several_reports(question: str, known_sources: Iterable[str]) -> SeveralRepor
         if len(content_words(claim)) < 3:
             claim = topic
         reports.append(ReportAsked(source, day, claim, outlet))
-    return SeveralReports(kind, tuple(reports), bool(_DIFFERENCE.search(question)))
+    earlier = in_time(question, [(s, e) for s, e, *_ in named]) if kind == "verdict" else None
+    return SeveralReports(kind, tuple(reports), bool(_DIFFERENCE.search(question)), earlier)
+
+
+def in_time(question: str, mentions: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """(i, j) when a yes/no question sets report i before report j: from a time word right before the second
+    report named ("Did A report X before B mentioned Y?" (0, 1), "... A ... after B ..." (1, 0)), or from an
+    opening clause that names only the first ("Before A reported X, did B ...?" (1, 0), "After A ..., did B
+    ...?" (0, 1)). None when the question names them side by side ("After A ... and B ..., was there ...")."""
+    (_, first_end), (second_start, _) = mentions[0], mentions[1]
+    between = question[first_end:second_start]
+    if re.search(r"\band\b", between, re.IGNORECASE):
+        return None
+    opening = re.match(r"\s*(before|after|prior to|following)\b", question[: mentions[0][0]], re.IGNORECASE)
+    if opening and re.search(r",\s*(?:did|does|do|was|were|is|are|has|have|had)\b", between, re.IGNORECASE):
+        return (0, 1) if opening.group(1).lower() in _LATER_WORDS else (1, 0)
+    time_word = r"\b(before|after|prior to|earlier than|later than)\s+(?:the\s+)?['\"‘“]?$"
+    match = re.search(time_word, between, re.IGNORECASE)
+    if not match or opening or re.search(r"\bbefore or after\b", between, re.IGNORECASE):
+        return None
+    return (1, 0) if match.group(1).lower() in _LATER_WORDS else (0, 1)
 
 
 def _without(text: str, spans: list[tuple[int, int]]) -> str:

@@ -95,7 +95,7 @@ NUMBER_WORDS.update(
     {word: 10 * tens for tens, word in enumerate("thirty forty fifty sixty seventy eighty ninety".split(), start=3)}
 )
 _QUOTE_MARKS = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "“": '"', "”": '"', "„": '"'})
-_NAME_RUN = re.compile(r"(?<![\w'])[A-Z][\w'.&-]*(?:\s+(?:(?:of|the|de|la|van|von|al|bin)\s+)?[A-Z][\w'.&-]*)*")
+_NAME_RUN = re.compile(r"(?<!\w)(?<!\w')[A-Z][\w'.&-]*(?:\s+(?:(?:of|the|de|la|van|von|al|bin)\s+)?[A-Z][\w'.&-]*)*")
 _OPENERS = re.compile(
     r"^(?:(?:" + "|".join(w.capitalize() for w in sorted(NOT_NAMES) if w != "the") + r")\s+)+(?=[A-Z])"
 )  # capitalised words that open a name run

@@ -2,7 +2,8 @@
 
     agreement   yes when every report says what the question asks of it; no (naming which) when one does
                 not; turned round when the question asks whether they differ ("Was there inconsistency?")
-    order       which report came first, from the reports' dates
+    order       which report came first, from the reports' dates; a yes/no question that sets one report
+                before another ("Did A report X before B ...?") is a no when their dates say otherwise
     shared      the name the reports' passages hold in common (not one the question already names)
 
 A report the index does not hold leaves the verdict open: the answer says which report is missing."""
@@ -169,11 +170,28 @@ def _same(best: list[tuple[str, list[int]]]) -> bool:
     return first.endswith(second) or second.endswith(first)
 
 
+def out_of_order(evidence: Sequence[ReportEvidence], earlier: tuple[int, int]) -> Verdict | None:
+    """A "no" when the question sets report i before report j (earlier = (i, j)) and their dates say
+    otherwise; None when the dates agree with it or do not tell."""
+    i, j = earlier
+    first, then = evidence[i].hit, evidence[j].hit
+    if not first or not then or not first.published or not then.published or first.published <= then.published:
+        return None
+    cited = numbers(evidence)
+    return Verdict(
+        "No", f"No: {who(evidence[i], cited[i])} came out after {who(evidence[j], cited[j])}, not before it."
+    )
+
+
 def derive_verdict(
     several: SeveralReports, evidence: Sequence[ReportEvidence], says: Sequence[bool | None], question: str
 ) -> Verdict:
     """The verdict the question's kind asks for (none for "what did each say": the reports are the answer)."""
     if several.kind == "verdict":
+        if several.earlier and not any(e.missing for e in evidence):
+            return out_of_order(evidence, several.earlier) or agreement(
+                evidence, [bool(s) for s in says], several.asks_difference
+            )
         return agreement(evidence, [bool(s) for s in says], several.asks_difference)
     if several.kind == "order":
         return order(evidence, question)
