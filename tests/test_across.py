@@ -54,6 +54,12 @@ def test_dates_go_with_their_sources_and_a_shared_claim_is_the_topic():
         ("Harbor Gazette", "2026-03-12"),
     ]
     assert all("reopening date of the bridge" in r.claim for r in asked.reports)
+    late = several_reports(
+        "Between the Vellmar Courier report on 2026-03-10 and the Harbor Gazette report on 2026-03-12, did the "
+        "reopening date change?",
+        SOURCES,
+    )
+    assert late and late.asks_difference
 
 
 def test_the_kinds_order_shared_and_each():

@@ -48,7 +48,7 @@ _WH = re.compile(r"(?:^|,\s*)(?:which|who|whom|what)\b", re.IGNORECASE)
 _DIFFERENCE = re.compile(  # a yes means the reports differ
     r"\b(?:inconsisten\w*|contradict\w*|disagree\w*|diverge\w*)"
     r"|\b(?:is|are|was|were)\s+there\s+(?:a\s+|any\s+)?(?:change|shift|difference|discrepancy)"
-    r"|^(?:did|does|do|has|have)\b[^,?]{0,80}?\b(?:change|shift|differ|vary|alter)\b",
+    r"|(?:^|,\s*)(?:did|does|do|has|have)\b[^,?]{0,80}?\b(?:change|shift|differ|vary|alter)\b",
     re.IGNORECASE,
 )
 # where one report's part of the question ends and the next one's begins
