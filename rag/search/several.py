@@ -68,6 +68,9 @@ _UNKNOWN_OUTLET = re.compile(  # "an article from The New York Times", "a piece 
     rf"\b{_ARTICLE_WORDS}\s+(?:from|by|in|published by|published in)\s+['\"‘“]?(?P<after>{_OUTLET})"
     rf"|['\"‘“]?(?P<before>{_OUTLET})['\"’”]?(?:'s|’s)?\s+{_ARTICLE_WORDS}\b"
 )
+_TIME_WORD_BEFORE = re.compile(  # "... before" right before a report named: "before 'The Roar"
+    r"\b(before|after|prior to|earlier than|later than)\s+(?:the\s+)?['\"‘“]?$", re.IGNORECASE
+)
 _LATER_WORDS = frozenset({"after", "later than", "following"})
 _NOT_OUTLETS = frozenset({"a", "an", "the", "this", "that", "these", "those", "which", "what", "each", "both"})
 
@@ -200,11 +203,12 @@ def in_time(question: str, mentions: list[tuple[int, int]]) -> tuple[int, int] |
     if re.search(r"\band\b", between, re.IGNORECASE):
         return None
     opening = re.match(r"\s*(before|after|prior to|following)\b", question[: mentions[0][0]], re.IGNORECASE)
-    if opening and re.search(r",\s*(?:did|does|do|was|were|is|are|has|have|had)\b", between, re.IGNORECASE):
+    if opening:
+        if not re.search(r",\s*(?:did|does|do|was|were|is|are|has|have|had)\b", between, re.IGNORECASE):
+            return None
         return (0, 1) if opening.group(1).lower() in _LATER_WORDS else (1, 0)
-    time_word = r"\b(before|after|prior to|earlier than|later than)\s+(?:the\s+)?['\"‘“]?$"
-    match = re.search(time_word, between, re.IGNORECASE)
-    if not match or opening or re.search(r"\bbefore or after\b", between, re.IGNORECASE):
+    match = _TIME_WORD_BEFORE.search(between)
+    if not match or re.search(r"\bbefore or after\b", between, re.IGNORECASE):
         return None
     return (1, 0) if match.group(1).lower() in _LATER_WORDS else (0, 1)
 

@@ -172,7 +172,7 @@ def _same(best: list[tuple[str, list[int]]]) -> bool:
 
 def out_of_order(evidence: Sequence[ReportEvidence], earlier: tuple[int, int]) -> Verdict | None:
     """A "no" when the question sets report i before report j (earlier = (i, j)) and their dates say
-    otherwise; None when the dates agree with it or do not tell."""
+    otherwise; None when the dates agree with it or do not tell (a report missing or undated)."""
     i, j = earlier
     first, then = evidence[i].hit, evidence[j].hit
     if not first or not then or not first.published or not then.published or first.published <= then.published:
@@ -188,11 +188,8 @@ def derive_verdict(
 ) -> Verdict:
     """The verdict the question's kind asks for (none for "what did each say": the reports are the answer)."""
     if several.kind == "verdict":
-        if several.earlier and not any(e.missing for e in evidence):
-            return out_of_order(evidence, several.earlier) or agreement(
-                evidence, [bool(s) for s in says], several.asks_difference
-            )
-        return agreement(evidence, [bool(s) for s in says], several.asks_difference)
+        out_of_time = out_of_order(evidence, several.earlier) if several.earlier else None
+        return out_of_time or agreement(evidence, [bool(s) for s in says], several.asks_difference)
     if several.kind == "order":
         return order(evidence, question)
     if several.kind == "shared":
