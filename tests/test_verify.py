@@ -8,7 +8,9 @@ from rag.answering.answer import Timings
 from rag.answering.finishing import finish_answer
 from rag.answering.gate import check_before_model
 from rag.answering.qa import QA
-from rag.answering.verify import missing_from, verify_answer
+from rag.answering.citations import answer_sentences
+from rag.answering.verify import describe, missing_from, verify_answer
+from rag.evaluate.claim_check import unfound_sentences
 from rag.text.claims import specifics
 from rag.index.indexing import build_index
 from rag.search.planning import SearchPlan
@@ -65,6 +67,16 @@ def test_specifics_are_names_numbers_and_quotes_not_openers_or_months():
 def test_an_outlet_named_in_single_quotes_must_stand_in_the_cited_passage():
     verified = verify_answer("Lavrov said Moscow would not attend, as 'Fortune' reported [1].", PASSAGES)
     assert verified.text == "" and verified.unsupported == ["Lavrov said Moscow would not attend, as 'Fortune' reported."]
+
+
+def test_a_given_name_the_cited_passage_lacks_is_not_shown():
+    trial = hit(3, "Wang testified that he heard Bankman-Fried tell another trader to keep withdrawing money.",
+                "In the end, the FTX trial was about the friends", "The Verge")
+    verified = verify_answer("The person behind FTX is Sam Bankman-Fried, who told a trader to keep withdrawing "
+                             "money [1]. Sergey Lavrov said Moscow would not attend [2].", [trial, BUDAPEST])
+    assert verified.text == ("The person behind FTX is Bankman-Fried, who told a trader to keep withdrawing money "
+                             "[1]. Sergey Lavrov said Moscow would not attend [2].")  # the passage's own spelling
+    assert unfound_sentences(answer_sentences(verified.text), {1: describe(trial), 2: describe(BUDAPEST)}) == []
 
 
 def test_a_sentence_with_a_number_or_name_its_passage_lacks_is_removed():

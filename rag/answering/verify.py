@@ -180,6 +180,15 @@ def _backed(sentence: str, passages: list[list[Window]], asked: frozenset[str]) 
     return covered == set(new)
 
 
+def _names_as_held(sentence: str, passages: list[list[Window]]) -> str:
+    """The sentence with each person's name as the passages write it: a given name they lack is the model's
+    own ("Sam Bankman-Fried [1]" where the passage says "Bankman-Fried" shows "Bankman-Fried")."""
+    held = Haystack.union(window.words for windows_of in passages for window in windows_of)
+    for claim in specifics(sentence, opening_words=True):
+        sentence = sentence.replace(claim, held.as_held(claim), 1)
+    return sentence
+
+
 def verify_answer(
     text: str, sources: Sequence[Hit], question: str = "", shown: Sequence[Hit] | None = None
 ) -> Verified:
@@ -202,6 +211,7 @@ def verify_answer(
                 n for match in MARKER.finditer(sentence) for n in marker_numbers(match) if 1 <= n <= len(sources)
             )
         )
+        sentence = _names_as_held(sentence, [read[n - 1] for n in cited] or read)
         if not states_something(sentence):  # "Yes [1].", "The passages do not say."; naming an article no
             named = Haystack.union(w.words for n in cited for w in read[n - 1])  # cited passage is from: removed
             if all(named.has(claim) for claim in specifics(sentence, opening_words=True)):

@@ -261,6 +261,19 @@ class Haystack:
             return all(self.has_word(w, name=True) for w in own if w not in _CONNECTORS)  # "Bank of England"
         return self.has_word(own[-1], name=True)  # a person by the surname
 
+    def as_held(self, claim: str) -> str:
+        """The claim as these texts hold it: a person's name less the given names they lack ("Sam Bankman-Fried"
+        is "Bankman-Fried" to texts that write only that, "President Joe Biden" is "Biden" to texts without
+        "President" and "Joe"); a claim they do not hold, or hold whole, as it is."""
+        if is_amount(claim) or claim.startswith('"') or not self.has(claim):
+            return claim
+        kept = [
+            token
+            for token in claim.split()
+            if all(word in _CONNECTORS or word in STOPWORDS or self.has_word(word, name=True) for word in words(token))
+        ]
+        return " ".join(kept) if kept else claim
+
 
 def specifics(text: str, opening_words: bool = False) -> list[str]:
     """The names, amounts, number words and quoted phrases a text states, in order of kind. A capitalised word
