@@ -91,12 +91,18 @@ def _hit(passage: dict) -> Hit:
 
 
 def kept(row: dict) -> bool:
-    """The verification's decision on a labelled sentence: kept (found in the passages it cites)."""
+    """The verification's decision on a labelled sentence: kept as written (found in the passages it cites;
+    a sentence shown with a name trimmed to the passages' spelling is not the labelled sentence)."""
     hits = [_hit(p) for p in row["cited"]]
     numbered = {p["number"]: i for i, p in enumerate(row["cited"], start=1)}  # cited passages renumbered 1..n
     sentence = MARKER.sub(lambda m: "".join(f"[{numbered[n]}]" for n in marker_numbers(m) if n in numbered),
                           row["sentence"])  # fmt: skip
-    return not verify_answer(sentence, hits, row["question"]).unsupported
+    verified = verify_answer(sentence, hits, row["question"])
+    return not verified.unsupported and _plain(verified.text) == _plain(sentence)
+
+
+def _plain(sentence: str) -> str:
+    return " ".join(MARKER.sub(" ", sentence).split())
 
 
 def score(rows: list[dict]) -> dict[str, object]:
