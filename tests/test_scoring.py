@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from rag.evaluate.scoring import (abstention_scores, answer_citation_precision, citation_precision,
@@ -164,3 +166,21 @@ def test_citation_markers_do_not_count_as_answer_words():
     assert score_answer("Tampa, Florida [1][2].", ["Tampa, Florida"], True, False) == {
         "em": 1.0, "f1": 1.0, "contains": 1.0}
     assert score_answer("In 2021 [3, 4].", ["2021"], True, False)["f1"] == pytest.approx(2 * 0.5 * 1 / 1.5)
+
+
+def test_per_type_table_has_a_row_for_all_and_reads_a_samples_questions(tmp_path, capsys):
+    from rag.evaluate.by_type import main
+
+    def record(id_: str, kind: str, answerable: bool, abstained: bool, contains: float) -> dict:
+        return {"kind": "answer", "id": id_, "question_type": kind, "answerable": answerable, "answers": ["x"],
+                "abstained": abstained, "contains": contains, "text": "" if abstained else "x", "citations": []}
+
+    every = [record("1", "temporal", True, False, 1.0), record("2", "temporal", True, True, 0.0),
+             record("3", "null", False, True, 0.0), record("4", "comparison", True, False, 0.0)]
+    for name, records in (("all", every), ("sample", every[:3])):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.json").write_text(json.dumps({"records": records}))
+    main([str(tmp_path / "all"), "--questions-of", str(tmp_path / "sample")])
+    table = capsys.readouterr().out
+    assert "| temporal | 2 | 0.500 | 0.500 | - |" in table and "comparison" not in table
+    assert "| all | 3 | 0.500 | 0.500 | 1.000 |" in table

@@ -1,12 +1,13 @@
 """A recorded run's answers per question type, and how often a yes/no answer's verdict is right.
 
-    python -m rag.evaluate.by_type RUN_FOLDER [RUN_FOLDER ...]
+    python -m rag.evaluate.by_type RUN_FOLDER [RUN_FOLDER ...] [--questions-of RUN_FOLDER]
 
 Per type: contains and false abstentions over answerable questions, abstention recall over unanswerable
 ones, unsupported claims (the evaluation's own check). For questions answered yes or no: how many answers
 end in a verdict ("Yes: ..." / "No: ..." as the last line's first word) and how many of those are right, on
 each half (rag.evaluate.calibrate.half), against always answering yes. A "contains" on these questions
-can also come from a "no" or "yes" inside a quoted sentence; the verdict count reads only the verdict."""
+can also come from a "no" or "yes" inside a quoted sentence; the verdict count reads only the verdict.
+--questions-of reads only the questions another run asked (a sample's questions within an all-questions run)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,8 @@ def verdict_word(text: str) -> str | None:
 
 def per_type(records: Sequence[Mapping]) -> Sequence[tuple[object, ...]]:
     rows: list[tuple[object, ...]] = []
-    for kind in sorted({str(r.get("question_type") or "-") for r in records}):
-        chosen = [r for r in records if str(r.get("question_type") or "-") == kind]
+    for kind in [*sorted({str(r.get("question_type") or "-") for r in records}), "all"]:
+        chosen = [r for r in records if kind in ("all", str(r.get("question_type") or "-"))]
         answerable = [r for r in chosen if r["answerable"]]
         unanswerable = [r for r in chosen if not r["answerable"]]
         share = unsupported_claim_share(chosen)
@@ -66,12 +67,18 @@ def verdicts(records: Sequence[Mapping]) -> Sequence[tuple[object, ...]]:
     return rows
 
 
+def _answers(run: Path) -> list[dict]:
+    return [r for r in json.loads((run / "results.json").read_text())["records"] if r["kind"] == "answer"]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rag.evaluate.by_type", description=__doc__.split("\n")[0])
     parser.add_argument("runs", type=Path, nargs="+")
+    parser.add_argument("--questions-of", type=Path, help="read only the questions this run asked")
     args = parser.parse_args(argv)
+    asked = {r["id"] for r in _answers(args.questions_of)} if args.questions_of else None
     for run in args.runs:
-        records = [r for r in json.loads((run / "results.json").read_text())["records"] if r["kind"] == "answer"]
+        records = [r for r in _answers(run) if asked is None or r["id"] in asked]
         print(f"## {run}\n")
         header = ("question type", "questions", "contains", "false abstentions", "abstention recall", "unsupported")
         print(markdown_table(header, per_type(records)))
