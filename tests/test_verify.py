@@ -76,6 +76,9 @@ def test_a_given_name_the_cited_passage_lacks_is_not_shown():
                              "money [1]. Sergey Lavrov said Moscow would not attend [2].", [trial, BUDAPEST])
     assert verified.text == ("The person behind FTX is Bankman-Fried, who told a trader to keep withdrawing money "
                              "[1]. Sergey Lavrov said Moscow would not attend [2].")  # the passage's own spelling
+    uncited = verify_answer("The man behind FTX is Sam Bankman-Fried, who told a trader to keep withdrawing money.",
+                            [hit(1, "Sam Bankman-Fried founded FTX."), trial])  # cited here: by the passage it needs
+    assert uncited.text == "The man behind FTX is Bankman-Fried, who told a trader to keep withdrawing money [2]."
     assert unfound_sentences(answer_sentences(verified.text), {1: describe(trial), 2: describe(BUDAPEST)}) == []
 
 

@@ -211,11 +211,10 @@ def verify_answer(
                 n for match in MARKER.finditer(sentence) for n in marker_numbers(match) if 1 <= n <= len(sources)
             )
         )
-        sentence = _names_as_held(sentence, [read[n - 1] for n in cited] or read)
         if not states_something(sentence):  # "Yes [1].", "The passages do not say."; naming an article no
             named = Haystack.union(w.words for n in cited for w in read[n - 1])  # cited passage is from: removed
             if all(named.has(claim) for claim in specifics(sentence, opening_words=True)):
-                pieces.append(sentence)
+                pieces.append(_names_as_held(sentence, [read[n - 1] for n in cited]))
             else:
                 unsupported.append(tidy(MARKER.sub("", sentence)))
             continue
@@ -226,6 +225,7 @@ def verify_answer(
                 continue
             cited = alone[:1]
             sentence = cite_sentence(sentence, cited[0])
+        sentence = _names_as_held(sentence, [read[n - 1] for n in cited])
         best = max(cited, key=lambda n: len(set(_content_words(sentence)) & set(_content_words(sources[n - 1].text))))
         support.append(Support(sentence, best, *support_span(sentence, (shown or sources)[best - 1].text, asked)))
         pieces.append(sentence)
