@@ -180,10 +180,9 @@ def _backed(sentence: str, passages: list[list[Window]], asked: frozenset[str]) 
     return covered == set(new)
 
 
-def _names_as_held(sentence: str, passages: list[list[Window]]) -> str:
-    """The sentence with each person's name as the passages write it: a given name they lack is the model's
-    own ("Sam Bankman-Fried [1]" where the passage says "Bankman-Fried" shows "Bankman-Fried")."""
-    held = Haystack.union(window.words for windows_of in passages for window in windows_of)
+def _names_as_held(sentence: str, held: Haystack) -> str:
+    """The sentence with each person's name as its cited passages (held) write it: a given name they lack is
+    the model's own ("Sam Bankman-Fried [1]" where the passage says "Bankman-Fried" shows "Bankman-Fried")."""
     for claim in specifics(sentence, opening_words=True):
         sentence = sentence.replace(claim, held.as_held(claim), 1)
     return sentence
@@ -214,7 +213,7 @@ def verify_answer(
         if not states_something(sentence):  # "Yes [1].", "The passages do not say."; naming an article no
             named = Haystack.union(w.words for n in cited for w in read[n - 1])  # cited passage is from: removed
             if all(named.has(claim) for claim in specifics(sentence, opening_words=True)):
-                pieces.append(_names_as_held(sentence, [read[n - 1] for n in cited]))
+                pieces.append(_names_as_held(sentence, named))
             else:
                 unsupported.append(tidy(MARKER.sub("", sentence)))
             continue
@@ -225,7 +224,7 @@ def verify_answer(
                 continue
             cited = alone[:1]
             sentence = cite_sentence(sentence, cited[0])
-        sentence = _names_as_held(sentence, [read[n - 1] for n in cited])
+        sentence = _names_as_held(sentence, Haystack.union(w.words for n in cited for w in read[n - 1]))
         best = max(cited, key=lambda n: len(set(_content_words(sentence)) & set(_content_words(sources[n - 1].text))))
         support.append(Support(sentence, best, *support_span(sentence, (shown or sources)[best - 1].text, asked)))
         pieces.append(sentence)
