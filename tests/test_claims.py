@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.text.claims import Amount, Haystack, amounts, fold, same_name, speakers, specifics
+from rag.text.claims import Amount, Haystack, amounts, fold, same_name, speakers, specifics, words
 
 NEWS = Haystack([
     "Xi’s government pledged $2.5 billion to South Sudan, about 40 per cent of the plan, Foreign Minister Sergey "
@@ -38,6 +38,14 @@ def test_what_the_text_holds_is_found(claim):
 ])
 def test_what_the_text_lacks_is_not_found(claim):
     assert not NEWS.has(claim)
+
+
+def test_initials_written_with_spaces_are_the_same_initials():
+    held = Haystack(["U.S. Secretary of State Marco Rubio met J.K. Rowling."])
+    assert fold("U. S. officials") == fold("U.S. officials") == "us officials"
+    assert held.has("U. S. Secretary of State Marco Rubio") and held.has("J. K. Rowling")
+    assert held.as_held("U. S. Secretary of State Marco Rubio") == "U.S. Secretary of State Marco Rubio"
+    assert words("George W. Bush") == ["george", "w", "bush"]  # one initial stays a word
 
 
 def test_amounts_read_scale_currency_and_percent():

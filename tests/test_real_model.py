@@ -60,6 +60,12 @@ def test_root_causes_answer_names_lavrov(qa):
     assert "Lavrov" in result.text and result.citations and not result.abstained
 
 
+def test_the_reason_in_the_sentence_after_the_named_meeting_is_answered(qa):
+    result = qa.answer("Why was the meeting between Marco Rubio and Lavrov postponed?")
+    assert not result.abstained and result.citations, result.unsupported
+    assert "disagreements" in result.text  # the reason stands in the sentence after the one naming the meeting
+
+
 def test_a_person_the_article_never_mentions_gets_no_invented_statement(qa):
     result = qa.answer("What did Jens Stoltenberg say about the planned summit in Budapest?")
     assert result.abstained and result.citations == [] and "Jens Stoltenberg" in result.text

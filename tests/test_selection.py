@@ -47,6 +47,17 @@ def test_a_kept_sentence_that_refers_back_brings_the_sentence_naming_its_subject
     assert kept == [2, 3, 5]  # "She said ..." brings "Mayor Anna Berg visited ..."
 
 
+def test_an_anchored_sentence_brings_the_sentence_that_continues_it():
+    lines = ["Talks opened in Oslo.", "A meeting between Rubio and Lavrov was postponed.",
+             "According to the network, the decision followed deep disagreements.", "Rain fell all week.",
+             "Markets were calm.", "Schools reopened."]
+    anchors = anchored(lines, "Why was the meeting between Rubio and Lavrov postponed?")
+    assert anchors == [False, True, False, False, False, False]
+    assert choose_sentences(lines, [0.0, 0.1, 0.0, 0.0, 0.9, 0.0], anchors, share=0.3) == [1, 2, 4]
+    unrelated = [*lines[:2], "Officials in Oslo met the press.", *lines[3:]]
+    assert choose_sentences(unrelated, [0.0, 0.1, 0.0, 0.0, 0.9, 0.0], anchors, share=0.3) == [1, 4]
+
+
 def test_a_name_on_every_line_is_the_topic_and_anchors_nothing():
     lines = ["Berg met voters.", "Berg spoke at noon.", "Berg left early.", "Rain fell.", "Berg won."]
     assert anchored(lines, "What did Berg promise?") == [False] * 5

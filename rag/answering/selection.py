@@ -14,12 +14,13 @@ from rag.text.claims import Haystack, is_amount, specifics
 from rag.text.sentences import sentence_spans
 
 GAP = " … "  # stands where sentences were left out
-# A sentence opening like this speaks of someone or something named before it: it brings that sentence along.
+# A sentence opening like this (after an "According to ...," if any) speaks of someone or something named
+# before it: it continues the sentence before it, and brings that sentence along.
 _REFERS_BACK = re.compile(
-    r"^\W*(?:he|she|it|they|his|her|its|their|this|that|these|those|there|such|both|the "
-    r"(?:company|firm|group|move|deal|report|agency|government|court|bill|law|team|club|"
-    r"country|city|state|president|minister|official|officials)|but|however|also|meanwhile|"
-    r"instead|still|then)\b",
+    r"^\W*(?:according to [^,.]{1,40},\s*)?(?:he|she|it|they|his|her|its|their|this|that|these|those|there|"
+    r"such|both|the (?:company|firm|group|move|deal|report|agency|government|court|bill|law|team|club|"
+    r"country|city|state|president|minister|official|officials|decision|meeting|talks|announcement|plan)|"
+    r"but|however|also|meanwhile|instead|still|then)\b",
     re.IGNORECASE,
 )
 Embed = Callable[[list[str]], np.ndarray]
@@ -48,8 +49,10 @@ def choose_sentences(
     sentences: Sequence[str], similarity: Sequence[float], anchors: Sequence[bool], share: float, min_sentences: int = 2
 ) -> list[int]:
     """The indices (in reading order) of the sentences to keep: every anchored one, then the most similar to the
-    question until `share` of the passage's characters are kept (at least min_sentences), and before any kept
-    sentence that refers back ("He said ...", "The company ...") the sentence it refers to (pure)."""
+    question until `share` of the passage's characters are kept (at least min_sentences), then after an anchored
+    sentence the one that continues it ("According to the network, the decision followed ..." after the
+    sentence naming the meeting), and before any kept sentence that refers back ("He said ...", "The company
+    ...") the sentence it refers to (pure)."""
     if share >= 1 or len(sentences) <= min_sentences:
         return list(range(len(sentences)))
     room = share * sum(len(s) for s in sentences)
@@ -58,6 +61,7 @@ def choose_sentences(
         if len(kept) >= min_sentences and sum(len(sentences[j]) for j in kept) >= room:
             break
         kept.add(i)
+    kept |= {i + 1 for i, anchor in enumerate(anchors[:-1]) if anchor and _REFERS_BACK.match(sentences[i + 1])}
     for i in sorted(kept, reverse=True):  # back to front, so a chain of references is followed to its start
         j = i
         while j > 0 and _REFERS_BACK.match(sentences[j]) and j - 1 not in kept:

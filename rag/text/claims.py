@@ -106,6 +106,7 @@ _SAYING = (
 _PRONOUNS = frozenset({"he", "she", "they"})
 _SPEAKER_BEFORE = re.compile(rf"(?P<name>{_NAME_RUN.pattern}|\b(?:he|she|they)\b)(?:\s+[a-z]+){{0,3}}?\s+{_SAYING}")
 _SPEAKER_AFTER = re.compile(rf"\b(?:said|says)\s+(?P<name>{_NAME_RUN.pattern})(?=\s*(?:[,.;]|$))")
+_SPACED_INITIALS = re.compile(r"\b([A-Za-z])\. (?=[A-Za-z]\.)")  # "U. S." is "U.S."
 _QUOTED = re.compile(r"\"([^\"]{3,80})\"")
 _SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9}
 _SCALES |= {"trillion": 1e12, "tn": 1e12}
@@ -136,10 +137,11 @@ class Amount:
 
 
 def fold(text: str) -> str:
-    """Lowercase, accents off, possessives and acronym dots dropped, thousands separators removed: the form in
-    which the question's and the passages' spellings are compared ("U.S." -> "us", "Orbán’s" -> "orban")."""
+    """Lowercase, accents off, possessives and acronym dots dropped ("U.S." and "U. S." -> "us"), thousands separators removed:
+    the form in which the question's and the passages' spellings are compared ("Orbán’s" -> "orban")."""
     text = unicodedata.normalize("NFKD", text.translate(_QUOTE_MARKS)).encode("ascii", "ignore").decode("ascii")
-    text = re.sub(r"\b([a-z](?:\.[a-z])+)\.?(?![a-z])", lambda m: m.group(1).replace(".", ""), text.lower())
+    text = _SPACED_INITIALS.sub(r"\1.", text).lower()
+    text = re.sub(r"\b([a-z](?:\.[a-z])+)\.?(?![a-z])", lambda m: m.group(1).replace(".", ""), text)
     text = re.sub(r"(\d),(?=\d{3}\b)", r"\1", text)
     text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", r"\1", text)  # "10th" -> "10"
     return re.sub(r"'s\b|'", "", text)
@@ -269,7 +271,7 @@ class Haystack:
             return claim
         kept = [
             token
-            for token in claim.split()
+            for token in _SPACED_INITIALS.sub(r"\1.", claim).split()
             if all(word in _CONNECTORS or word in STOPWORDS or self.has_word(word, name=True) for word in words(token))
         ]
         return " ".join(kept) if kept else claim
