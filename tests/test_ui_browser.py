@@ -23,6 +23,7 @@ if not Path(CHROMIUM).exists() and not os.environ.get("RAG_REQUIRE_BROWSER"):
 OUT = Path(__file__).resolve().parent.parent / "test-output"
 SEED_TITLE = "Washington cools contact with Moscow"
 EXAMPLE = "Where did Trump say the meeting with Putin would happen?"
+REASON_EXAMPLE = "Why was the meeting between Marco Rubio and Lavrov postponed?"
 NEW_TITLE = "Lumora Bridge opens in Vellmar"
 NEW_ARTICLE = f"""{NEW_TITLE}
 March 3, 2026
@@ -141,6 +142,12 @@ def test_chat_journey_in_chromium(ui_server, tmp_path):
             assert "Checked: " in sources, sources
             shot(page, "ui-3-answer-sources.png")
             page.screenshot(path=str(OUT / "chat.png"))  # the README's picture
+
+            # another example (typed: the examples leave once the chat starts), asked second: its reason stands
+            # in the sentence after the one naming the meeting
+            messages = ask(page, REASON_EXAMPLE)
+            assert "disagreements" in messages[0] and re.search(r"\[\d+\]", messages[0]), messages
+            assert "Checked: " in open_last_sources(page)
 
             # an abstention says why, without waiting for the model
             messages = ask(page, "What did Jens Stoltenberg say about the planned summit?")
