@@ -156,8 +156,9 @@ def _backed(sentence: str, passages: list[list[Window]], asked: frozenset[str]) 
     """The sentence's claims stand in the passages it cites, and those it adds to the question's stand
     together in one window of one of them; a sentence citing several passages (a comparison of two reports)
     may take its new claims from windows of each that also hold something the sentence says of them (not only
-    the name: "Manchester City hosted the summit [1][2]" is no comparison), all of them covered. Whoever it says spoke must speak in
-    the window that holds its claims ("NATO said ..." is not backed by "Lavrov said ... NATO's expansion")."""
+    the name: "Manchester City hosted the summit [1][2]" is no comparison), all of them covered. Whoever it
+    says spoke must speak in the window that holds its claims ("NATO said ..." is not backed by "Lavrov said
+    ... NATO's expansion")."""
     every = [window for windows_of in passages for window in windows_of]
     if not supported(sentence, Haystack.union(window.words for window in every), asked):
         return False
@@ -178,6 +179,11 @@ def _backed(sentence: str, passages: list[list[Window]], asked: frozenset[str]) 
             if not ties or any(window.words.has_word(w) for w in ties):
                 covered |= {claim for claim in new if window.words.has(claim)}
     return covered == set(new)
+
+
+def _words_of(read: list[list[Window]], cited: list[int]) -> Haystack:
+    """What the cited passages (numbered from 1 in read) hold, title, source and date included."""
+    return Haystack.union(window.words for n in cited for window in read[n - 1])
 
 
 def _names_as_held(sentence: str, held: Haystack) -> str:
@@ -211,7 +217,7 @@ def verify_answer(
             )
         )
         if not states_something(sentence):  # "Yes [1].", "The passages do not say."; naming an article no
-            named = Haystack.union(w.words for n in cited for w in read[n - 1])  # cited passage is from: removed
+            named = _words_of(read, cited)  # cited passage is from: removed
             if all(named.has(claim) for claim in specifics(sentence, opening_words=True)):
                 pieces.append(_names_as_held(sentence, named))
             else:
@@ -224,7 +230,7 @@ def verify_answer(
                 continue
             cited = alone[:1]
             sentence = cite_sentence(sentence, cited[0])
-        sentence = _names_as_held(sentence, Haystack.union(w.words for n in cited for w in read[n - 1]))
+        sentence = _names_as_held(sentence, _words_of(read, cited))
         best = max(cited, key=lambda n: len(set(_content_words(sentence)) & set(_content_words(sources[n - 1].text))))
         support.append(Support(sentence, best, *support_span(sentence, (shown or sources)[best - 1].text, asked)))
         pieces.append(sentence)

@@ -137,8 +137,9 @@ class Amount:
 
 
 def fold(text: str) -> str:
-    """Lowercase, accents off, possessives and acronym dots dropped ("U.S." and "U. S." -> "us"), thousands separators removed:
-    the form in which the question's and the passages' spellings are compared ("Orbán’s" -> "orban")."""
+    """Lowercase, accents off, possessives and acronym dots dropped ("U.S." and "U. S." -> "us"), thousands
+    separators removed: the form in which the question's and the passages' spellings are compared ("Orbán’s"
+    -> "orban")."""
     text = unicodedata.normalize("NFKD", text.translate(_QUOTE_MARKS)).encode("ascii", "ignore").decode("ascii")
     text = _SPACED_INITIALS.sub(r"\1.", text).lower()
     text = re.sub(r"\b([a-z](?:\.[a-z])+)\.?(?![a-z])", lambda m: m.group(1).replace(".", ""), text)
