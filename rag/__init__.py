@@ -1,10 +1,10 @@
 """Offline question answering over news articles, with cited answers."""
 
-from rag.answering.answer import Answer, Citation
 from rag.answering.qa import QA, answer
 from rag.config import Settings
 from rag.errors import RagError
 from rag.index.fetched import add_urls, update_from_feeds
 from rag.index.indexing import build_index
+from rag.model import Answer, Citation
 
 __all__ = ["QA", "Answer", "Citation", "RagError", "Settings", "add_urls", "answer", "build_index", "update_from_feeds"]

@@ -161,8 +161,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from rag.answering.answer import ABSTAIN_REASONS
     from rag.answering.qa import QA
+    from rag.model import ABSTAIN_REASONS
 
     qa = QA(_settings(args, generator=args.model))
     options = {

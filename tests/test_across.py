@@ -9,7 +9,7 @@ import numpy as np
 from rag.answering.across.evidence import ReportEvidence, report_evidence, support_of, why_missing
 from rag.answering.across.verdict import agreement, derive_verdict, order, shared_name
 from rag.answering.across.writing import across_answer
-from rag.search.retrieval import Hit
+from rag.model import Hit
 from rag.search.several import ReportAsked, several_reports
 
 SOURCES = ["Vellmar Courier", "Harbor Gazette", "The Verge", "Reuters Health"]

@@ -7,10 +7,11 @@ import pytest
 from rag.answering.citations import align_markers, parse_citations
 from rag.answering.prompting import (ABSTAIN, build_messages, is_grounded, merge_by_article, select_sources,
                                      yes_no_question)
-from rag.answering.answer import Timings
+from rag.model import Timings
 from rag.answering.finishing import finish_answer
 from rag.search.planning import SearchPlan
-from rag.search.retrieval import Filters, Hit, boost_numbers, score_fusion
+from rag.search.retrieval import Filters, boost_numbers, score_fusion
+from rag.model import Hit
 
 
 def hit(chunk_id: int, article: str = "a", text: str = "text", start: int = 0, title: str = "T", **kw) -> Hit:

@@ -5,13 +5,14 @@ import json
 import numpy as np
 import pytest
 
-from rag.answering.answer import Answer, Timings
+from rag.model import Answer, Timings
 from rag.answering.answerability import SIGNALS, UNLIKELY, Gate, answer_type, judge, load_gate, signals
 from rag.answering.finishing import finish_answer
 from rag.errors import RagError
 from rag.evaluate.fit_gate import fit, outcome
 from rag.search.planning import SearchPlan
-from rag.search.retrieval import Filters, Hit
+from rag.search.retrieval import Filters
+from rag.model import Hit
 
 
 SUMMIT = (

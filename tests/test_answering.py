@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rag.answering.prompting import ABSTAIN
-from rag.answering.answer import Answer
+from rag.model import Answer
 from rag.answering.qa import QA
 from rag.errors import IndexNotFoundError, ModelNotFoundError, QuestionError
 from rag.index.indexing import build_index

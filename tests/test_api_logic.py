@@ -14,7 +14,7 @@ import pytest
 from rag.answering import generation
 from rag.answering.openai_format import (EXTRA, RequestError, chunk, chunks, completion, content, parse_request,
                                          without_sources)
-from rag.answering.answer import Answer, Citation, Timings
+from rag.model import Answer, Citation, Timings
 from rag.search.planning import validate_question
 from rag.config import Settings
 from rag.errors import ArticleError, ModelNotFoundError, RagError

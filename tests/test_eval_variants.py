@@ -138,7 +138,7 @@ def test_the_unsupported_claims_metric_reads_claims_by_its_own_rule():
 
 def test_the_labelled_sentences_score_the_verification_by_precision_and_recall():
     from rag.evaluate.claim_labels import reply_sentences, score
-    from rag.search.retrieval import Hit
+    from rag.model import Hit
 
     text = "Leaders met in Budapest on Tuesday. Walmart plans 5,000 stores."
     passage = Hit(1, "a", "Summit", "AP", "2025-10-14", "", text, 0, len(text), 1.0, 0.8)

@@ -7,7 +7,7 @@ import pytest
 
 from rag.answering.evidence import LETTERS, candidates, letter_pick, none_probability
 from rag.answering.generation import OpenAICompatibleGenerator, TransformersGenerator
-from rag.search.retrieval import Hit
+from rag.model import Hit
 from tests.fakes import ChatServer, HashingEmbedder, ScriptedModel
 
 SENTENCES = [

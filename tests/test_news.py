@@ -21,7 +21,8 @@ from rag.index.indexing import build_index
 from rag.ingest.duplicates import fingerprint, group_duplicates
 from rag.search.followup import last_turn, standalone_question
 from rag.search.named import NamedReports, named_reports
-from rag.search.retrieval import Hit, boost_recent
+from rag.search.retrieval import boost_recent
+from rag.model import Hit
 from rag.search.timeframe import resolve_time
 
 REF = date(2026, 3, 20)

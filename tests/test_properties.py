@@ -11,13 +11,13 @@ from types import SimpleNamespace
 
 from hypothesis import example, given, settings, strategies as st
 
-from rag.answering.answer import ABSTAIN_REASONS
+from rag.model import ABSTAIN_REASONS
 from rag.answering.citations import parse_citations
 from rag.answering.gate import check_before_model
 from rag.errors import QuestionError
 from rag.ingest.documents import SUPPORTED_SUFFIXES, Article, Problem, load_file
 from rag.search.planning import plan_search, validate_question
-from rag.search.retrieval import Hit
+from rag.model import Hit
 from rag.search.timeframe import resolve_time
 
 

@@ -19,7 +19,7 @@ from rag.answering.qa import QA
 from rag.index.indexing import build_index
 from rag.index.stores.folder import FolderStore
 from rag.ingest.uploads import save_uploads
-from rag.search.retrieval import Hit
+from rag.model import Hit
 
 ROOT = Path(__file__).resolve().parents[1]
 

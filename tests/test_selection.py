@@ -11,7 +11,7 @@ from rag.answering.generation import marker_grammar
 from rag.answering.prompting import build_messages
 from rag.answering.selection import GAP, anchored, choose_sentences, joined, passage_sentences, select_sentences
 from rag.answering.verify import verify_answer
-from rag.search.retrieval import Hit
+from rag.model import Hit
 
 SENTENCES = [
     "The storm reached the coast on Monday night.",

@@ -309,7 +309,7 @@ def test_a_reader_opened_before_an_update_keeps_answering_during_and_after_it(se
 
 
 def test_passages_that_vanish_between_search_and_fetch_are_left_out(settings, embedder):
-    from rag.answering.answer import Answer
+    from rag.model import Answer
     from rag.answering.finishing import with_reports
 
     build(settings, embedder)

@@ -10,12 +10,12 @@ import sys
 import pytest
 
 from rag.answering.prompting import ABSTAIN
-from rag.answering.answer import Answer, Citation, Timings
-from rag.answering.reports import Report
+from rag.model import Answer, Citation, Timings
+from rag.model import Report
 from rag.config import Settings
 from rag.errors import RagError
 from rag.search.followup import standalone_question
-from rag.search.retrieval import Hit
+from rag.model import Hit
 from ui import app, render
 
 EVIL_TITLE = 'Mayor <script>alert("x")</script> wins *big* [1](javascript:alert(1))'
@@ -172,7 +172,7 @@ def test_follow_ups_read_answers_as_plain_text_without_errors_or_unstarted_answe
 
 
 def test_the_words_that_back_each_sentence_are_bold_and_removed_sentences_are_named():
-    from rag.answering.verify import Support
+    from rag.model import Support
 
     passage = "The bridge opened in May. Mayor Holt <b>cut</b> the ribbon. Trams run from June."
     cited = Citation(1, "Bridge opens", "Courier", "2026-03-03", "", passage, 1.0, "a.txt", 1)
@@ -251,7 +251,7 @@ def test_the_api_reply_is_inert_markdown_too():
 
 def test_the_evidence_comes_first_and_a_draft_is_marked_as_being_checked():
     from rag.answering.openai_format import content, without_sources
-    from rag.answering.verify import Support
+    from rag.model import Support
 
     passage = "The bridge opened in May. Mayor Holt <b>cut</b> the ribbon. Trams run from June."
     cited = Citation(1, "Bridge opens", "Courier", "2026-03-03", "", passage, 1.0, "a.txt", 1)

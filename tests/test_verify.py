@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answering.answer import Timings
+from rag.model import Timings
 from rag.answering.finishing import finish_answer
 from rag.answering.gate import check_before_model
 from rag.answering.qa import QA
@@ -14,7 +14,8 @@ from rag.evaluate.claim_check import unfound_sentences
 from rag.text.claims import specifics
 from rag.index.indexing import build_index
 from rag.search.planning import SearchPlan
-from rag.search.retrieval import Filters, Hit
+from rag.search.retrieval import Filters
+from rag.model import Hit
 from rag.search.timeframe import TimeFrame
 from tests.fakes import ScriptedModel
 

@@ -36,8 +36,8 @@ if TYPE_CHECKING:  # gradio is imported lazily, after the offline environment is
     import gradio as gr
     from starlette.routing import BaseRoute
 
-    from rag.answering.answer import Answer
     from rag.answering.qa import QA
+    from rag.model import Answer
 
 OFFLINE_ENV = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}

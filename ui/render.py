@@ -12,8 +12,7 @@ from urllib.parse import quote, urlsplit
 from rag.answering.inert import inert_markdown, plain_text
 
 if TYPE_CHECKING:
-    from rag.answering.answer import Answer, Citation
-    from rag.search.retrieval import Hit
+    from rag.model import Answer, Citation, Hit
 
 _URL_SAFE = ":/?#@!$&'*+,;=%~-._()[]"  # kept as is in links; spaces, quotes and <> are percent-encoded
 
@@ -153,7 +152,7 @@ def evidence_markdown(answer: Answer) -> str:
 
 def abstain_reason(answer: Answer) -> str:
     """Why the answer abstained, as one italic line ("" when it did not or no reason is known)."""
-    from rag.answering.answer import ABSTAIN_REASONS
+    from rag.model import ABSTAIN_REASONS
 
     reason = ABSTAIN_REASONS.get(answer.abstain_reason or "") if answer.abstained else None
     return f"_Why: {reason}._" if reason else ""

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
-from rag.answering.answer import Answer
 from rag.errors import RagError
 from rag.markers import MARKER
-from rag.search.retrieval import Hit
+from rag.model import Answer, Hit
 from rag.text.claims import NUMBER_WORDS, Haystack, amounts, specifics, words
 from rag.text.sentences import sentence_spans
 from rag.text.words import STOPWORDS

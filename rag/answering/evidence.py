@@ -18,7 +18,7 @@ import numpy as np
 
 from rag.answering.generation import Messages
 from rag.answering.selection import GAP, passage_sentences
-from rag.search.retrieval import Hit
+from rag.model import Hit
 
 LETTERS = "ABCDEFGHIJ"
 CANDIDATES = len(LETTERS)

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from rag.answering.answer import Answer, Timings, cite, relies_on
 from rag.answering.citations import align_markers, parse_citations
-from rag.answering.prompting import readable_date
 from rag.answering.replying import declines
 from rag.answering.reports import dated_reports
 from rag.answering.verify import verify_answer
 from rag.index.embedding import Embedder
 from rag.markers import ABSTAIN
+from rag.model import Answer, Hit, Timings, cite, readable_date, relies_on
 from rag.search.planning import SearchPlan
-from rag.search.retrieval import Hit, Retriever
+from rag.search.retrieval import Retriever
 
 
 def finish_answer(

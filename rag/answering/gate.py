@@ -7,13 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from rag.answering.answer import Citation, cite
-from rag.answering.prompting import readable_date
 from rag.answering.verify import missing_from
 from rag.index.stores import ChunkStore
 from rag.markers import ABSTAIN
+from rag.model import Citation, Hit, cite, readable_date
 from rag.search.planning import SearchPlan
-from rag.search.retrieval import Hit
 from rag.text.claims import Haystack
 from rag.text.words import tokenize
 

@@ -13,7 +13,6 @@ import queue
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -22,6 +21,7 @@ from rag.config import Settings
 from rag.durable import file_sha256, fsync_dir, write_json
 from rag.errors import ModelNotFoundError, RagError
 from rag.locations import PATH, Registry, after_scheme
+from rag.model import Usage
 
 Messages = list[dict[str, str]]
 StopCheck = Callable[[], bool]
@@ -30,27 +30,6 @@ DEFAULT_GGUF = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 DEFAULT_GGUF_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 DEFAULT_GGUF_PARTS = 22
 DEFAULT_GGUF_SIZE = 1_117_320_768
-
-
-@dataclass(frozen=True)
-class Usage:
-    """What one reply cost, as the model runtime counted it: prompt tokens (cached ones included: they were
-    reused, not read), generated tokens, and the seconds spent reading the prompt and generating."""
-
-    prompt_tokens: int
-    cached_tokens: int
-    generated_tokens: int
-    prompt_s: float
-    decode_s: float
-
-    @property
-    def decode_tokens_per_s(self) -> float | None:
-        return self.generated_tokens / self.decode_s if self.decode_s > 0 and self.generated_tokens else None
-
-    @classmethod
-    def total(cls, usages: Sequence[Usage]) -> Usage:
-        """The summed cost of several replies."""
-        return cls(*(sum(getattr(u, f.name) for u in usages) for f in fields(cls)))
 
 
 ReplyStream = Generator[

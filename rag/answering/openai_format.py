@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from rag.answering.answer import Answer, Citation
 from rag.answering.inert import inert_markdown, plain_text
 from rag.errors import RagError
+from rag.model import Answer, Citation
 from rag.search.followup import message_text
 
 MODEL = "news-rag"

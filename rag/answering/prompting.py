@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
 
 from rag.markers import ABSTAIN, MARKER
-from rag.search.retrieval import Hit
+from rag.model import Hit, readable_date
 from rag.text.words import tokenize
 
 _CITE_MANY = "End every sentence with the number of the passage it comes from, like [1]."
@@ -34,15 +33,6 @@ def instructions(passages: int, decline: bool = True) -> str:
 def estimate_tokens(text: str) -> int:
     """Rough token count of English text for the answering model (about 4 characters a token)."""
     return len(text) // 4 + 1
-
-
-def readable_date(iso: str | None) -> str:
-    """ "2025-10-21" -> "21 October 2025" (other text unchanged)."""
-    try:
-        day = date.fromisoformat(iso or "")
-    except ValueError:
-        return iso or ""
-    return f"{day.day} {day:%B %Y}"
 
 
 def source_header(number: int, hit: Hit) -> str:

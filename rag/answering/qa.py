@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from rag.answering.across.evidence import report_evidence, says_claim
 from rag.answering.across.verdict import derive_verdict
 from rag.answering.across.writing import across_answer
-from rag.answering.answer import Answer, Timings
 from rag.answering.answerability import judge, load_gate
 from rag.answering.evidence import none_probability
 from rag.answering.finishing import finish_answer, with_reports
@@ -28,8 +27,9 @@ from rag.answering.selection import select_sentences
 from rag.config import Settings
 from rag.index.embedding import Embedder
 from rag.index.live import LiveIndex
-from rag.search.planning import History, SearchPlan, check_k, plan_search, search_plan, validate_question
-from rag.search.retrieval import Filters, Hit, Mode, Retriever
+from rag.model import Answer, History, Hit, Timings
+from rag.search.planning import SearchPlan, check_k, plan_search, search_plan, validate_question
+from rag.search.retrieval import Filters, Mode, Retriever
 from rag.search.several import SeveralReports, several_reports
 
 __all__ = ["QA", "Retrieved", "answer", "default_qa"]

@@ -8,11 +8,11 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 
 from rag.answering.citations import answer_sentences
-from rag.answering.generation import AnsweringModel, Messages, StopCheck, Usage
+from rag.answering.generation import AnsweringModel, Messages, StopCheck
 from rag.answering.prompting import build_messages, is_grounded, restates_question, select_sources
 from rag.config import Settings
 from rag.markers import MARKER
-from rag.search.retrieval import Hit
+from rag.model import Hit, Usage
 
 _ABSTAIN_PATTERNS = re.compile(
     r"indexed articles do not say|passages do not (?:contain|say|mention|provide)", re.IGNORECASE

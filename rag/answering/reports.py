@@ -5,40 +5,15 @@ are shown side by side instead of being merged into one answer."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answering.prompting import readable_date
 from rag.index.embedding import Embedder
-from rag.search.retrieval import Hit
+from rag.model import Hit, Report
 from rag.text.sentences import sentence_spans
 
 MAX_SENTENCE_CHARS = 300
 STORY_SIMILARITY = 0.6  # cosine of two passages' vectors from which they tell the same story
-
-
-@dataclass(frozen=True)
-class Report:
-    """What one article says about the question: its passage number, source, date and best sentence. For a
-    question about several reports, also what the question asks of it (claim) and whether it says so
-    (finding: "says so", "does not say so", or why the report is missing, then number is 0)."""
-
-    number: int
-    source: str
-    published: str
-    title: str
-    sentence: str
-    claim: str = ""
-    finding: str = ""
-
-    def describe(self) -> str:
-        """One line, e.g. 'Vellmar Courier, 10 March 2026 [1]: "The bridge reopens at the end of March."'."""
-        who = ", ".join(p for p in (self.source or self.title, readable_date(self.published)) if p)
-        if not self.number:
-            return f"{who}: {self.finding}"
-        said = f'{who} [{self.number}]: "{self.sentence}"'
-        return f"{said} ({self.finding})" if self.finding else said
 
 
 def same_story_dated(

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from rag.search.retrieval import Hit
+from rag.model import Hit
 from rag.text.claims import Haystack, is_amount, specifics
 from rag.text.sentences import sentence_spans
 

@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.answering.citations import cite_sentence, marker_numbers, sentence_ranges, tidy
-from rag.answering.prompting import readable_date
 from rag.markers import MARKER
-from rag.search.retrieval import Hit
+from rag.model import Hit, Support, readable_date
 from rag.text.claims import NUMBER_WORDS, Haystack, speakers, specifics, words
 from rag.text.sentences import sentence_spans
 from rag.text.words import STOPWORDS
@@ -26,17 +25,6 @@ _NEGATION = re.compile(
     r"\b(?:not|never|no|none|neither|nor|cannot|without|lacks?|lacked|lacking)\b|n't\b", re.IGNORECASE
 )
 _ABOUT_THE_PASSAGES = re.compile(r"\b(?:passages?|articles?|sources?)\s+(?:do|does|did)\s+not\b", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Support:
-    """Where a shown answer sentence is backed: its citation number and the character offsets of the supporting
-    sentence in that citation's passage."""
-
-    sentence: str
-    citation: int
-    start: int
-    end: int
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from rag.answering.verify import states_something, verify_answer
 from rag.evaluate.calibrate import half
 from rag.evaluate.evaluation import set_qa, write_json
 from rag.markers import MARKER
-from rag.search.retrieval import Hit
+from rag.model import Hit
 
 LABELS = Path(__file__).parent / "data" / "claim_labels.jsonl"
 LABEL_RULE = (

@@ -32,9 +32,9 @@ from rag.locations import MILVUS_LITE
 from rag.search.retrieval import Mode
 
 if TYPE_CHECKING:
-    from rag.answering.answer import Answer
     from rag.answering.qa import QA
     from rag.index.embedding import Embedder
+    from rag.model import Answer
 
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
 RETRIEVAL_K = 10

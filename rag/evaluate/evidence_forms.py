@@ -30,7 +30,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.answering.answer import Timings
 from rag.answering.evidence import candidates as closest_sentences
 from rag.answering.evidence import letter_pick, sentences_of
 from rag.answering.finishing import finish_answer
@@ -42,7 +41,7 @@ from rag.evaluate.calibrate import auroc, half
 from rag.evaluate.evaluation import fmt, markdown_table, set_qa, write_json
 from rag.evaluate.fit_gate import answers_of, truthy
 from rag.evaluate.scoring import contains
-from rag.search.retrieval import Hit
+from rag.model import Hit, Timings
 
 COPY_MATCH = 0.8
 FORMS = ("ids", "answer", "copy", "yes/no")

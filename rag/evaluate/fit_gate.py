@@ -21,13 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answering.answer import Timings
 from rag.answering.answerability import SIGNALS, WEIGHTS, Gate, signals
 from rag.answering.evidence import none_probability
 from rag.answering.finishing import finish_answer
 from rag.answering.selection import select_sentences
 from rag.evaluate.calibrate import auroc, choose_threshold, half
 from rag.evaluate.evaluation import fmt, markdown_table, set_qa, write_json
+from rag.model import Timings
 
 L2 = 1.0  # ridge on the weights (not the bias): the fitting halves hold about a hundred answers
 

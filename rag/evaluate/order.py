@@ -12,7 +12,6 @@ import statistics
 import time
 from pathlib import Path
 
-from rag.answering.answer import Answer
 from rag.answering.qa import QA
 from rag.evaluate.evaluation import (
     load_questions,
@@ -21,6 +20,7 @@ from rag.evaluate.evaluation import (
     set_qa,
     write_json,
 )
+from rag.model import Answer
 
 
 def ask_all(qa: QA, questions: list[dict]) -> dict[str, Answer]:

@@ -174,8 +174,8 @@ def unsupported_claim_share(records: Sequence[Mapping]) -> float | None:
     that the passages they cite do not hold (an uncited one stating any counts too), read by the evaluation's
     own rule (rag.evaluate.claim_check), not by the answer's verification."""
     from rag.answering.citations import answer_sentences
-    from rag.answering.prompting import readable_date
     from rag.evaluate.claim_check import unfound_sentences
+    from rag.model import readable_date
 
     shown = unfound = 0
     for record in records:

@@ -13,9 +13,10 @@ from datetime import date
 from typing import Any, TypedDict
 
 from rag.errors import IndexNotFoundError, QuestionError
+from rag.model import Hit
 from rag.search.followup import last_turn, standalone_question
 from rag.search.named import NamedReports, named_reports
-from rag.search.retrieval import Filters, Hit, Mode, Retriever
+from rag.search.retrieval import Filters, Mode, Retriever
 from rag.search.timeframe import TimeFrame, names_dates, resolve_time
 
 History = Sequence[Mapping[str, Any]]

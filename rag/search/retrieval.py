@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Literal
 
@@ -13,6 +12,7 @@ import numpy as np
 
 from rag.index.embedding import Embedder
 from rag.index.stores.contract import ChunkRecord, ChunkStore, Filters, allowed_ids
+from rag.model import Hit
 from rag.search.named import NamedReports
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -22,27 +22,6 @@ SAME_STORY_MARGIN = 0.1  # candidates this close (cosine) to the best one count 
 NAMED_MARGIN = 0.2  # candidates this close to the best one may move up for a source or date the question names
 NUMBER_BOOST = 0.5  # a hybrid candidate holding every number the question names scores up to 1 + this times more
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One retrieved passage with its article's metadata and scores."""
-
-    chunk_id: int
-    article_id: str
-    title: str
-    source: str
-    published: str | None
-    url: str
-    text: str
-    start: int
-    end: int
-    score: float  # fused score in [0, 1] before any recency boost (higher is better)
-    similarity: float  # cosine similarity of question and passage
-    also_reported_by: tuple[dict[str, str | None], ...] = ()  # near-duplicate copies (title, source, date, url)
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
 
 
 def score_fusion(scored: Sequence[Sequence[tuple[int, float]]], weights: Sequence[float]) -> list[tuple[int, float]]:

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.answering.evidence import ReadsTokenOdds
-from rag.answering.prompting import readable_date
-from rag.search.retrieval import Hit
+from rag.model import Hit, readable_date
 from rag.search.several import ReportAsked, content_words
 from rag.text.claims import Haystack
 from rag.text.sentences import sentence_spans

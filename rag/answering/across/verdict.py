@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.answering.across.evidence import ReportEvidence
-from rag.answering.prompting import readable_date
+from rag.model import readable_date
 from rag.search.several import SeveralReports
 from rag.text.claims import NOT_NAMES, NUMBER_WORDS, Haystack, amounts, is_amount, specifics
 

@@ -8,9 +8,7 @@ from collections.abc import Sequence
 
 from rag.answering.across.evidence import ReportEvidence
 from rag.answering.across.verdict import Verdict, numbers, who
-from rag.answering.answer import Answer, Citation, cite, relies_on
-from rag.answering.reports import Report
-from rag.answering.verify import Support
+from rag.model import Answer, Citation, Report, Support, cite, relies_on
 from rag.search.several import SeveralReports
 
 

@@ -1,16 +1,121 @@
-"""The data model of an answer: Answer, its Citations and Timings, and why an answer abstains. The page, the
-HTTP API, the CLI and the evaluation read answers only through these."""
+"""The data model every stage hands the next, at the bottom of the pipeline (it imports no stage):
+
+Ask       the request: a question with its history, dates, sources and number of passages
+Hit       one retrieved passage with its article's metadata and scores
+Support   where a shown answer sentence is backed in a passage
+Report    what one dated article says about the question
+Usage     what one model reply cost
+Citation, Timings, Answer   the answer the page, the HTTP API, the CLI and the evaluation read"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import date
+from typing import Any
 
-from rag.answering.generation import Usage
-from rag.answering.prompting import readable_date
-from rag.answering.reports import Report
-from rag.answering.verify import Support
-from rag.search.retrieval import Hit
+History = Sequence[Mapping[str, Any]]  # earlier chat turns: {"role", "content"} messages
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A question as asked: the earlier chat turns it may follow up (history), the day it was asked
+    (reference_date, YYYY-MM-DD), the dates and sources the caller limits the search to, and how many
+    passages to show (k; None for the default)."""
+
+    question: str
+    k: int | None = None
+    since: str | None = None
+    until: str | None = None
+    sources: Sequence[str] = ()
+    history: History | None = None
+    reference_date: str | None = None
+
+
+def readable_date(iso: str | None) -> str:
+    """ "2025-10-21" -> "21 October 2025" (other text unchanged)."""
+    try:
+        day = date.fromisoformat(iso or "")
+    except ValueError:
+        return iso or ""
+    return f"{day.day} {day:%B %Y}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage with its article's metadata and scores."""
+
+    chunk_id: int
+    article_id: str
+    title: str
+    source: str
+    published: str | None
+    url: str
+    text: str
+    start: int
+    end: int
+    score: float  # fused score in [0, 1] before any recency boost (higher is better)
+    similarity: float  # cosine similarity of question and passage
+    also_reported_by: tuple[dict[str, str | None], ...] = ()  # near-duplicate copies (title, source, date, url)
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Support:
+    """Where a shown answer sentence is backed: its citation number and the character offsets of the supporting
+    sentence in that citation's passage."""
+
+    sentence: str
+    citation: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one article says about the question: its passage number, source, date and best sentence. For a
+    question about several reports, also what the question asks of it (claim) and whether it says so
+    (finding: "says so", "does not say so", or why the report is missing, then number is 0)."""
+
+    number: int
+    source: str
+    published: str
+    title: str
+    sentence: str
+    claim: str = ""
+    finding: str = ""
+
+    def describe(self) -> str:
+        """One line, e.g. 'Vellmar Courier, 10 March 2026 [1]: "The bridge reopens at the end of March."'."""
+        who = ", ".join(p for p in (self.source or self.title, readable_date(self.published)) if p)
+        if not self.number:
+            return f"{who}: {self.finding}"
+        said = f'{who} [{self.number}]: "{self.sentence}"'
+        return f"{said} ({self.finding})" if self.finding else said
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What one reply cost, as the model runtime counted it: prompt tokens (cached ones included: they were
+    reused, not read), generated tokens, and the seconds spent reading the prompt and generating."""
+
+    prompt_tokens: int
+    cached_tokens: int
+    generated_tokens: int
+    prompt_s: float
+    decode_s: float
+
+    @property
+    def decode_tokens_per_s(self) -> float | None:
+        return self.generated_tokens / self.decode_s if self.decode_s > 0 and self.generated_tokens else None
+
+    @classmethod
+    def total(cls, usages: Sequence[Usage]) -> Usage:
+        """The summed cost of several replies."""
+        return cls(*(sum(getattr(u, f.name) for u in usages) for f in fields(cls)))
+
 
 ABSTAIN_REASONS = {
     "nothing retrieved": "no passage is close enough to the question",
