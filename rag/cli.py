@@ -162,21 +162,15 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from rag.answering.qa import QA
-    from rag.model import ABSTAIN_REASONS
+    from rag.model import ABSTAIN_REASONS, Ask
 
     qa = QA(_settings(args, generator=args.model))
-    options = {
-        "k": args.k,
-        "since": args.since,
-        "until": args.until,
-        "sources": tuple(args.source or ()),
-        "reference_date": args.as_of,
-    }
+    ask = Ask(args.question, args.k, args.since, args.until, tuple(args.source or ()), None, args.as_of)
     if args.json:
-        print(json.dumps(qa.answer(args.question, **options).to_dict(), ensure_ascii=False, indent=1))
+        print(json.dumps(qa.answer(ask).to_dict(), ensure_ascii=False, indent=1))
         return 0
     streamed, final = "", None
-    for final in qa.stream(args.question, **options):
+    for final in qa.stream(ask):
         if not final.done and final.text and sys.stdout.isatty():
             if not streamed:
                 print("Draft, being checked against the sources:")

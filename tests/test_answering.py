@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rag.answering.prompting import ABSTAIN
-from rag.model import Answer
+from rag.model import Ask, Answer
 from rag.answering.qa import QA
 from rag.errors import IndexNotFoundError, ModelNotFoundError, QuestionError
 from rag.index.indexing import build_index
@@ -85,14 +85,12 @@ def test_citations_map_to_numbered_sources_and_bad_numbers_are_dropped(indexed, 
 
 def test_date_and_source_filters(indexed, embedder):
     qa = QA(indexed, generator=ScriptedModel("x [1]."), embedder=embedder)
-    hits = qa.retrieve("summit in Budapest", k=5)
+    hits = qa.retrieve(Ask("summit in Budapest", k=5))
     assert hits[0].article_id == "budapest.txt"
-    from rag.search.retrieval import Filters
-
-    later = qa.retrieve("summit in Budapest", k=5, filters=Filters(since="2025-06-01"))
+    later = qa.retrieve(Ask("summit in Budapest", k=5, since="2025-06-01"))
     assert later and all(h.published >= "2025-06-01" for h in later)
     with pytest.raises(QuestionError, match="no article in the index is from 'nowhere'; its articles name no source"):
-        qa.retrieve("summit in Budapest", k=5, filters=Filters(sources=("nowhere",)))
+        qa.retrieve(Ask("summit in Budapest", k=5, sources=("nowhere",)))
 
 
 @pytest.mark.parametrize("question, fix", [("   ", "empty"), ("\t\n ", "empty"), ("\x00\x01\x7f", "empty"),
@@ -108,17 +106,17 @@ def test_k_must_be_at_least_one(indexed, embedder):
     qa = QA(indexed, generator=ScriptedModel("x [1]."), embedder=embedder)
     for k in (0, -2):
         with pytest.raises(QuestionError, match="at least 1"):
-            qa.answer("Which city hosted the security summit?", k=k)
+            qa.answer(Ask("Which city hosted the security summit?", k=k))
         with pytest.raises(QuestionError, match="at least 1"):
-            qa.retrieve("Which city hosted the security summit?", k=k)
-    assert len(qa.retrieve("Which city hosted the security summit?", k=1)) == 1
+            qa.retrieve(Ask("Which city hosted the security summit?", k=k))
+    assert len(qa.retrieve(Ask("Which city hosted the security summit?", k=1))) == 1
 
 
 def test_a_follow_up_answer_is_judged_against_the_users_own_question(indexed, embedder):
     qa = QA(indexed, generator=ScriptedModel("Twelve countries [1]."), embedder=embedder)
     history = [{"role": "user", "content": "Who met in Budapest for the security summit?"},
                {"role": "assistant", "content": "Heads of government from twelve European countries met [1]."}]
-    result = qa.answer("How many countries?", history=history)
+    result = qa.answer(Ask("How many countries?", history=history))
     assert result.standalone_question.startswith("How many countries? (about: Who met in Budapest")
     assert not result.abstained and result.text == "Twelve countries [1]."  # words of the earlier answer are new
 
@@ -269,7 +267,7 @@ def test_hybrid_search_ranks_the_passage_with_the_year_the_question_names_first(
     build_index(settings, embedder=embedder, log=lambda _: None, progress=False)
     qa = QA(settings, embedder=embedder)
     for year in ("2017", "2018", "2019"):
-        [first, *_] = qa.retrieve(f"Who was awarded the {year} Nobel Prize in Literature?", k=3)
+        [first, *_] = qa.retrieve(Ask(f"Who was awarded the {year} Nobel Prize in Literature?", k=3))
         assert first.article_id == f"nobel-{year}.txt"
 
 

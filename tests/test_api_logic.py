@@ -14,7 +14,7 @@ import pytest
 from rag.answering import generation
 from rag.answering.openai_format import (EXTRA, RequestError, chunk, chunks, completion, content, parse_request,
                                          without_sources)
-from rag.model import Answer, Citation, Timings
+from rag.model import Ask, Answer, Citation, Timings
 from rag.search.planning import validate_question
 from rag.config import Settings
 from rag.errors import ArticleError, ModelNotFoundError, RagError
@@ -41,11 +41,11 @@ def test_a_request_becomes_the_question_its_history_and_options():
                                  ("user", [{"type": "text", "text": "Who said that?"}]),
                                  stream=True, since="2025-10-01", until="2025-10-31", sources=["Wire"],
                                  as_of="2025-10-22"))
-    assert request.question == "Who said that?" and request.stream
-    assert request.history == [{"role": "user", "content": "Where will the summit be?"},
-                               {"role": "assistant", "content": "In Budapest [1]."}]
-    assert request.options() == {"history": request.history, "since": "2025-10-01", "until": "2025-10-31",
-                                 "sources": ("Wire",), "reference_date": "2025-10-22"}
+    assert request.ask.question == "Who said that?" and request.stream
+    assert request.ask.history == [{"role": "user", "content": "Where will the summit be?"},
+                                   {"role": "assistant", "content": "In Budapest [1]."}]
+    assert request.ask == Ask("Who said that?", since="2025-10-01", until="2025-10-31", sources=("Wire",),
+                              history=request.ask.history, reference_date="2025-10-22")
     assert parse_request({"messages": [{"role": "user", "content": "Hi?"}]}).stream is False  # model optional
 
 
@@ -104,9 +104,9 @@ class FakeQA:
     def __init__(self, final: Answer = FINAL) -> None:
         self.final, self.calls = final, []
 
-    def stream(self, question, should_stop=lambda: False, **options):
-        self.calls.append((question, options))
-        validate_question(question, 1000)
+    def stream(self, ask, should_stop=lambda: False):
+        self.calls.append(ask)
+        question = validate_question(ask.question, 1000)
         yield Answer(question, "", done=False)
         yield Answer(question, "The leaders met in Budapest and ate goulash [1].", done=False)
         yield replace(self.final, question=question)
@@ -139,9 +139,9 @@ def test_an_answer_and_its_citations_through_the_openai_client(api):
         {"role": "user", "content": "Who said that?"}], extra_body={"since": "2025-10-01"})
     assert reply.choices[0].message.content == content(FINAL) and reply.choices[0].finish_reason == "stop"
     assert reply.model_extra[EXTRA]["citations"][0]["title"] == "Leaders gather in Budapest"
-    question, options = qa.calls[0]
-    assert question == "Who said that?" and options["since"] == "2025-10-01"
-    assert options["history"][-1] == {"role": "assistant", "content": "In Budapest [1]."}
+    ask = qa.calls[0]
+    assert ask.question == "Who said that?" and ask.since == "2025-10-01"
+    assert ask.history[-1] == {"role": "assistant", "content": "In Budapest [1]."}
     assert [m.id for m in client.models.list()] == ["news-rag"]
 
 
@@ -333,7 +333,8 @@ class ModelUntilStopped:
     def __init__(self) -> None:
         self.stopped = threading.Event()
 
-    def stream(self, question, should_stop=lambda: False, **options):
+    def stream(self, ask, should_stop=lambda: False):
+        question = ask.question
         yield Answer(question, "", done=False)
         deadline = time.monotonic() + 20
         while not should_stop() and time.monotonic() < deadline:

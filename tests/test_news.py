@@ -22,7 +22,7 @@ from rag.ingest.duplicates import fingerprint, group_duplicates
 from rag.search.followup import last_turn, standalone_question
 from rag.search.named import NamedReports, named_reports
 from rag.search.retrieval import boost_recent
-from rag.model import Hit
+from rag.model import Ask, Hit
 from rag.search.timeframe import resolve_time
 
 REF = date(2026, 3, 20)
@@ -152,20 +152,21 @@ def test_a_question_that_names_what_its_pronouns_mean_is_not_a_follow_up():
 
 def test_a_date_range_that_ends_before_it_starts_is_refused_with_the_fix():
     with pytest.raises(QuestionError, match="'since' date 2026-03-10 is after the 'until' date 2026-03-01; swap"):
-        QA(Settings()).plan("What happened to the bridge?", since="2026-03-10", until="2026-03-01")
+        QA(Settings()).plan(Ask("What happened to the bridge?", since="2026-03-10", until="2026-03-01"))
 
 
 def test_a_follow_up_reads_its_own_time_words_and_keeps_the_earlier_question_s_otherwise():
     qa = QA(Settings())  # the reference date is given, so no index is read
     summit = [{"role": "user", "content": "What did the leaders agree this week?"},
               {"role": "assistant", "content": "They agreed to meet again on October 30 [1]."}]
-    inherited = qa.plan("Who said that?", summit, reference_date="2025-10-21").frame
+    inherited = qa.plan(Ask("Who said that?", history=summit, reference_date="2025-10-21")).frame
     assert (inherited.phrase, inherited.since) == ("this week", "2025-10-14")
-    own = qa.plan("What happened there yesterday?", summit, reference_date="2025-10-21").frame
+    own = qa.plan(Ask("What happened there yesterday?", history=summit, reference_date="2025-10-21")).frame
     assert (own.phrase, own.since) == ("yesterday", "2025-10-20")  # the answer's "October 30" is not the question's
     today = [{"role": "user", "content": "What happened in Budapest today?"},
              {"role": "assistant", "content": "Leaders met [1]."}]
-    alone = qa.plan("Why did the European Central Bank raise its interest rate?", today, reference_date="2025-10-21")
+    alone = qa.plan(Ask("Why did the European Central Bank raise its interest rate?", history=today,
+                     reference_date="2025-10-21"))
     assert alone.rewritten is None and alone.filters.since is None
 
 
@@ -255,7 +256,7 @@ def test_a_question_asked_on_a_date_ranks_the_newest_report_before_it_first(date
     qa = QA(dated, embedder=embedder)
     question = "Will the Harbor Bridge in Vellmar close for repairs?"
     undated, _ = qa.search(qa.plan(question))
-    asked, plan = qa.search(qa.plan(question, reference_date="2026-03-12"))
+    asked, plan = qa.search(qa.plan(Ask(question, reference_date="2026-03-12")))
     assert _ids(undated)[0] == "bridge-1"  # the report that matches the words best
     assert _ids(asked)[0] == "bridge-2"  # the newest report on the bridge by 12 March
     assert "bridge-3" not in _ids(asked) and plan.frame.prefer_recent  # published after the question was asked
@@ -305,7 +306,7 @@ def test_follow_up_retrieves_the_passage_of_the_earlier_turn(dated, embedder):
     qa = QA(dated, embedder=embedder)
     history = [{"role": "user", "content": "Where will the summit take place?"},
                {"role": "assistant", "content": "The summit will take place in Tallinn in May [1]."}]
-    result = qa.answer("Who said that?", history=history)
+    result = qa.answer(Ask("Who said that?", history=history))
     assert result.standalone_question.startswith("Who said that? (about: Where will the summit take place?")
     assert _ids(result.hits)[0] == "summit"
     assert "Mara Lind" in result.hits[0].text
@@ -349,8 +350,8 @@ def test_a_follow_up_names_its_own_reports_or_keeps_those_of_the_question_it_fol
     qa = QA(dated, embedder=embedder)
     history = [{"role": "user", "content": "What did the Vellmar Courier report on 1 March 2026?"},
                {"role": "assistant", "content": "The Wire said on 5 March 2026 that cracks were found [1]."}]
-    assert qa.plan("Who said that?", history).named.pairs == (("Vellmar Courier", "2026-03-01"),)  # not the answer's
-    assert qa.plan("What did the Northern Post say about it?", history).named.sources == ("Northern Post",)
+    assert qa.plan(Ask("Who said that?", history=history)).named.pairs == (("Vellmar Courier", "2026-03-01"),)  # not the answer's
+    assert qa.plan(Ask("What did the Northern Post say about it?", history=history)).named.sources == ("Northern Post",)
 
 
 def test_near_identical_articles_give_one_passage_and_an_also_reported_by(dated, embedder):

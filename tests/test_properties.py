@@ -17,7 +17,7 @@ from rag.answering.gate import check_before_model
 from rag.errors import QuestionError
 from rag.ingest.documents import SUPPORTED_SUFFIXES, Article, Problem, load_file
 from rag.search.planning import plan_search, validate_question
-from rag.model import Hit
+from rag.model import Ask, Hit
 from rag.search.timeframe import resolve_time
 
 
@@ -71,7 +71,7 @@ def test_the_question_checks_reach_a_decision_or_a_question_error_on_any_text(qu
     except QuestionError:
         return
     index = SimpleNamespace(sources=["Reuters"], store=SimpleNamespace(manifest={"articles": {}}))
-    plan = plan_search(cleaned, lambda: index, reference_date="2025-10-21")  # type: ignore[arg-type, return-value]
+    plan = plan_search(Ask(cleaned, reference_date="2025-10-21"), lambda: index)  # type: ignore[arg-type, return-value]
     passage = Hit(1, "a1", "Budapest summit", "Reuters", "2025-10-14", "", "Leaders met in Budapest.", 0, 24, 1.0, 0.7)
     early = check_before_model(cleaned, plan, [passage], answer_similarity=0.36)
     assert early is None or early.reason in ABSTAIN_REASONS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.model import Timings
+from rag.model import Ask, Timings
 from rag.answering.finishing import finish_answer
 from rag.answering.gate import check_before_model
 from rag.answering.qa import QA
@@ -247,8 +247,8 @@ def test_a_follow_up_is_verified_against_the_passages_of_its_standalone_question
     history = [{"role": "user", "content": "Which city hosted the security summit?"},
                {"role": "assistant", "content": "Leaders met in Budapest [1]."}]
     reply = "Mr. Orbán said the meeting showed that dialogue was still possible [1]. Angela Merkel agreed [1]."
-    final = QA(indexed, generator=ScriptedModel(reply), embedder=embedder).answer("Who said what there?",
-                                                                               history=history)
+    final = QA(indexed, generator=ScriptedModel(reply), embedder=embedder).answer(Ask("Who said what there?",
+                                                                                   history=history))
     assert final.standalone_question and "Budapest" in final.standalone_question
     assert final.text == "Mr. Orbán said the meeting showed that dialogue was still possible [1]."
     assert final.unsupported == ["Angela Merkel agreed."]

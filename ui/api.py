@@ -279,7 +279,7 @@ def api_routes(qa: QA, settings: Settings, model_queue: ModelQueue, api_key: str
             chat = parse_request(body)
             feed = _Feed(
                 model_queue,
-                lambda stop: qa.stream(chat.question, should_stop=stop, **chat.options()),
+                lambda stop: qa.stream(chat.ask, should_stop=stop),
                 settings.request_seconds,
             )
             answer = await feed.next()  # the passages are found (or the answer is final): the question is good

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
 from rag.errors import NoArticlesError, RagError
+from rag.model import Ask
 from rag.search.followup import message_text
 from ui.api import ModelQueue, api_routes
 from ui.render import (
@@ -276,13 +277,8 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
         stream = None
         try:
             with model_queue.turn():
-                stream = qa.stream(
-                    message,
-                    since=_day(since),
-                    until=_day(until),
-                    history=conversation(history),
-                    should_stop=stop.is_set,
-                )
+                ask = Ask(message, since=_day(since), until=_day(until), history=conversation(history))
+                stream = qa.stream(ask, should_stop=stop.is_set)
                 for answer in stream:
                     yield answer_messages(answer), panel_markdown(answer)
         except RagError as exc:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from rag.answering.inert import inert_markdown, plain_text
 from rag.errors import RagError
-from rag.model import Answer, Citation
+from rag.model import Answer, Ask, Citation
 from rag.search.followup import message_text
 
 MODEL = "news-rag"
@@ -32,25 +32,11 @@ class RequestError(RagError):
 
 @dataclass(frozen=True)
 class ChatRequest:
-    """A checked chat completion request: the question, the turns before it and the answer options."""
+    """A checked chat completion request: what it asks (the question, the turns before it, dates and sources)
+    and whether to stream the reply."""
 
-    question: str
-    history: list[dict[str, str]] = field(default_factory=list)
+    ask: Ask
     stream: bool = False
-    since: str | None = None
-    until: str | None = None
-    sources: tuple[str, ...] = ()
-    as_of: str | None = None
-
-    def options(self) -> dict[str, Any]:
-        """Keyword arguments for QA.stream / QA.answer."""
-        return {
-            "history": self.history,
-            "since": self.since,
-            "until": self.until,
-            "sources": self.sources,
-            "reference_date": self.as_of,
-        }
 
 
 def _date(body: Mapping[str, Any], name: str) -> str | None:
@@ -109,9 +95,15 @@ def parse_request(body: Any) -> ChatRequest:
     since, until = _date(body, "since"), _date(body, "until")
     if since and until and since > until:
         raise RequestError("since", f"{since} is after until {until}; swap them")
-    return ChatRequest(
-        turns[-1]["content"], turns[:-1], stream, since, until, tuple(s.strip() for s in sources), _date(body, "as_of")
+    ask = Ask(
+        turns[-1]["content"],
+        since=since,
+        until=until,
+        sources=tuple(s.strip() for s in sources),
+        history=turns[:-1],
+        reference_date=_date(body, "as_of"),
     )
+    return ChatRequest(ask, stream)
 
 
 def source_line(citation: Citation) -> str:

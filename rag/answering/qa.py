@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from rag.answering.across.evidence import report_evidence, says_claim
 from rag.answering.across.verdict import derive_verdict
@@ -27,9 +28,9 @@ from rag.answering.selection import select_sentences
 from rag.config import Settings
 from rag.index.embedding import Embedder
 from rag.index.live import LiveIndex
-from rag.model import Answer, History, Hit, Timings
+from rag.model import Answer, Ask, Hit, Timings
 from rag.search.planning import SearchPlan, check_k, plan_search, search_plan, validate_question
-from rag.search.retrieval import Filters, Mode, Retriever
+from rag.search.retrieval import Mode, Retriever
 from rag.search.several import SeveralReports, several_reports
 
 __all__ = ["QA", "Retrieved", "answer", "default_qa"]
@@ -98,19 +99,9 @@ class QA:
 
     # --- the steps ------------------------------------------------------------------------------------------
 
-    def plan(
-        self,
-        question: str,
-        history: History | None = None,
-        reference_date: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        sources: Sequence[str] = (),
-    ) -> SearchPlan:
+    def plan(self, ask: Ask | str) -> SearchPlan:
         """What to search for (see plan_search)."""
-        return plan_search(
-            question, self.retriever, self.settings.news_aware, history, reference_date, since, until, sources
-        )
+        return plan_search(Ask(ask) if isinstance(ask, str) else ask, self.retriever, self.settings.news_aware)
 
     def search(
         self,
@@ -202,34 +193,26 @@ class QA:
 
     # --- the API ----------------------------------------------------------------------------------------------
 
-    def retrieve(
-        self, question: str, k: int | None = None, filters: Filters = Filters(), history: History | None = None
-    ) -> list[Hit]:
-        """The passages retrieval finds for a question (what the answer would be based on)."""
-        question = validate_question(question, self.settings.max_question_chars)
-        check_k(k)
-        plan = self.plan(question, history, None, filters.since, filters.until, filters.sources)
-        return self.search(plan, k)[0]
+    def validate(self, ask: Ask | str) -> Ask:
+        """The request with its question cleaned; QuestionError for an empty or over-long question or a bad k."""
+        ask = Ask(ask) if isinstance(ask, str) else ask
+        check_k(ask.k)
+        return replace(ask, question=validate_question(ask.question, self.settings.max_question_chars))
 
-    def stream(
-        self,
-        question: str,
-        k: int | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        sources: Sequence[str] = (),
-        history: History | None = None,
-        reference_date: str | None = None,
-        should_stop: Callable[[], bool] = lambda: False,
-    ) -> Generator[Answer, None, None]:
+    def retrieve(self, ask: Ask | str) -> list[Hit]:
+        """The passages retrieval finds for a question (what the answer would be based on)."""
+        ask = self.validate(ask)
+        return self.search(self.plan(ask), ask.k)[0]
+
+    def stream(self, ask: Ask | str, should_stop: Callable[[], bool] = lambda: False) -> Generator[Answer, None, None]:
         """Yield partial answers: first the retrieved sources (empty text), then growing text, then the final.
 
-        history holds the earlier chat turns ({"role", "content"} messages) so follow-ups can be understood."""
+        The ask's history holds the earlier chat turns ({"role", "content"} messages) so follow-ups can be
+        understood."""
         started = time.perf_counter()
-        question = validate_question(question, self.settings.max_question_chars)
-        check_k(k)
-        plan = self.plan(question, history, reference_date, since, until, sources)
-        found = self.gather(plan, k or self.settings.top_k, started)
+        ask = self.validate(ask)
+        question = ask.question
+        found = self.gather(self.plan(ask), ask.k or self.settings.top_k, started)
         context = found.plan.answer_fields()
         several = several_reports(found.plan.question, found.retriever.sources) if self.settings.news_aware else None
         across = self.across(question, several, found) if several else None
@@ -260,10 +243,10 @@ class QA:
         timings = Timings(found.seconds, first, time.perf_counter() - started).with_usage(reply.usages)
         yield replace(final, timings=timings)
 
-    def answer(self, question: str, **options: object) -> Answer:
-        """The final answer to the question (see stream for the options)."""
+    def answer(self, ask: Ask | str) -> Answer:
+        """The final answer to the question (see stream)."""
         final = None
-        for final in self.stream(question, **options):  # type: ignore[arg-type]
+        for final in self.stream(ask):
             pass
         assert final is not None
         return final
@@ -282,7 +265,9 @@ def default_qa() -> QA:
         return _default
 
 
-def answer(question: str, stream: bool = False, **options: object) -> Answer | Iterator[Answer]:
-    """Answer a question from the indexed articles; with stream=True, yield partial answers."""
+def answer(question: str | Ask, stream: bool = False, **options: Any) -> Answer | Iterator[Answer]:
+    """Answer a question from the indexed articles; with stream=True, yield partial answers. options are the
+    fields of an Ask (k, since, until, sources, history, reference_date)."""
+    ask = question if isinstance(question, Ask) else Ask(question, **options)
     qa = default_qa()
-    return qa.stream(question, **options) if stream else qa.answer(question, **options)  # type: ignore[arg-type]
+    return qa.stream(ask) if stream else qa.answer(ask)

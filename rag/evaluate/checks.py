@@ -16,19 +16,18 @@ from rag.answering.qa import QA
 from rag.evaluate.evaluation import (
     load_questions,
     markdown_table,
+    record_ask,
     sample_questions,
     set_qa,
     write_json,
 )
-from rag.search.planning import validate_question
 
 
 def first_decision(qa: QA, question: dict) -> str | None:
     """The reason the checks before the model abstain on the question, or None when the model would be asked:
     the steps of an answer up to the check (plan, gather, check), without the model."""
-    text = validate_question(question["question"], qa.settings.max_question_chars)
-    plan = qa.plan(text, reference_date=question.get("question_date"))
-    early = qa.check(text, qa.gather(plan, qa.settings.top_k))
+    ask = qa.validate(record_ask(question))
+    early = qa.check(ask.question, qa.gather(qa.plan(ask), qa.settings.top_k))
     return early.reason if early else None
 
 

@@ -21,7 +21,7 @@ from rag.answering.citations import answer_sentences, marker_numbers
 from rag.answering.finishing import place_markers
 from rag.answering.verify import states_something, verify_answer
 from rag.evaluate.calibrate import half
-from rag.evaluate.evaluation import set_qa, write_json
+from rag.evaluate.evaluation import record_ask, set_qa, write_json
 from rag.markers import MARKER
 from rag.model import Hit
 
@@ -62,7 +62,7 @@ def build(results: list[Path], out: Path) -> int:
         for record in run["records"]:
             if record["kind"] != "answer" or not record.get("reply"):
                 continue
-            plan = qa.plan(record["question"], reference_date=record.get("question_date"))
+            plan = qa.plan(record_ask(record))
             found = qa.gather(plan, qa.settings.top_k)
             for row in reply_sentences(found.plan.question, record["reply"], found.passages):
                 rows.append({"set": set_name, "id": record["id"], "question": record["question"], **row})

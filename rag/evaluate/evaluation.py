@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rag import durable
 from rag.config import Settings
@@ -29,12 +29,12 @@ from rag.durable import file_sha256
 from rag.errors import QuestionError, RagError
 from rag.evaluate import scoring
 from rag.locations import MILVUS_LITE
+from rag.model import Answer, Ask
 from rag.search.retrieval import Mode
 
 if TYPE_CHECKING:
     from rag.answering.qa import QA
     from rag.index.embedding import Embedder
-    from rag.model import Answer
 
 MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
 RETRIEVAL_K = 10
@@ -239,6 +239,11 @@ def eval_index_settings(articles: Path, base: Settings, store: str = "folder") -
         base, seeds_dir=seeds, index_dir=index, max_file_bytes=max(base.max_file_bytes, size + 1)
     )
     return settings, key
+
+
+def record_ask(record: Mapping[str, Any]) -> Ask:
+    """What a question record asks: its question on its date (question_date, when the set has one)."""
+    return Ask(record["question"], reference_date=record.get("question_date"))
 
 
 def set_qa(articles: Path) -> QA:
@@ -455,7 +460,7 @@ def run_from_cli(args: argparse.Namespace) -> int:
                 if key in records.done:
                     continue
                 t0 = time.perf_counter()
-                plan = qa.plan(question["question"], reference_date=question.get("question_date"))
+                plan = qa.plan(record_ask(question))
                 hits, plan = qa.search(plan, k=RETRIEVAL_K, mode=mode, min_similarity=-1.0)
                 records.add(
                     retrieval_record(
@@ -475,7 +480,7 @@ def run_from_cli(args: argparse.Namespace) -> int:
                 loading["answer_model_s"] = round(time.perf_counter() - t0, 2)
             for question in tqdm(todo, desc="answers", unit="q", disable=not todo):
                 try:
-                    answer = qa.answer(question["question"], reference_date=question.get("question_date"))
+                    answer = qa.answer(record_ask(question))
                     records.add(answer_record(question, answer_config, answer))
                 except QuestionError as exc:
                     records.add(answer_record(question, answer_config, None, str(exc)))

@@ -38,7 +38,7 @@ from rag.answering.prompting import source_header
 from rag.answering.qa import Retrieved
 from rag.answering.selection import select_sentences
 from rag.evaluate.calibrate import auroc, half
-from rag.evaluate.evaluation import fmt, markdown_table, set_qa, write_json
+from rag.evaluate.evaluation import fmt, markdown_table, record_ask, set_qa, write_json
 from rag.evaluate.fit_gate import answers_of, truthy
 from rag.evaluate.scoring import contains
 from rag.model import Hit, Timings
@@ -131,7 +131,7 @@ def question_rows(run: Path, only: str | None) -> list[dict]:
         if only and half(record["id"]) != only:
             continue
         question = record["question"]
-        found = qa.gather(qa.plan(question, reference_date=record.get("question_date")), qa.settings.top_k)
+        found = qa.gather(qa.plan(record_ask(record)), qa.settings.top_k)
         if not found.passages:
             continue
         read = select_sentences(found.plan.question, found.passages, qa.embedder.encode, qa.settings.sentence_share)

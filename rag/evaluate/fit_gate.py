@@ -26,7 +26,7 @@ from rag.answering.evidence import none_probability
 from rag.answering.finishing import finish_answer
 from rag.answering.selection import select_sentences
 from rag.evaluate.calibrate import auroc, choose_threshold, half
-from rag.evaluate.evaluation import fmt, markdown_table, set_qa, write_json
+from rag.evaluate.evaluation import fmt, markdown_table, record_ask, set_qa, write_json
 from rag.model import Timings
 
 L2 = 1.0  # ridge on the weights (not the bias): the fitting halves hold about a hundred answers
@@ -52,7 +52,7 @@ def gate_rows(run: Path, asked: dict[str, float | None]) -> list[dict]:
             rows.append({"id": record["id"], "set": run.name, "record": record, "signals": None})
             continue
         question = record["question"]
-        found = qa.gather(qa.plan(question, reference_date=record.get("question_date")), qa.settings.top_k)
+        found = qa.gather(qa.plan(record_ask(record)), qa.settings.top_k)
         chosen = select_sentences(found.plan.question, found.passages, qa.embedder.encode, qa.settings.sentence_share)
         final = None
         for read in (chosen, found.passages):  # the reply was written on the cut passages, or on the whole ones

@@ -16,6 +16,7 @@ from rag.answering.qa import QA
 from rag.evaluate.evaluation import (
     load_questions,
     markdown_table,
+    record_ask,
     sample_questions,
     set_qa,
     write_json,
@@ -28,7 +29,7 @@ def ask_all(qa: QA, questions: list[dict]) -> dict[str, Answer]:
     answers = {}
     for number, question in enumerate(questions, start=1):
         started = time.perf_counter()
-        answers[question["id"]] = qa.answer(question["question"], reference_date=question.get("question_date"))
+        answers[question["id"]] = qa.answer(record_ask(question))
         print(f"  {number}/{len(questions)} {question['id']} {time.perf_counter() - started:.1f} s", flush=True)
     return answers
 

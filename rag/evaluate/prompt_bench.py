@@ -30,6 +30,7 @@ from rag.evaluate.evaluation import (
     fingerprint,
     load_questions,
     markdown_table,
+    record_ask,
     sample_questions,
 )
 
@@ -108,7 +109,7 @@ def bench_prompt(
                 key = Records.key("answer", question["id"], keys[name])
                 if key in records.done:
                     continue
-                answer = qas[name].answer(question["question"], reference_date=question.get("question_date"))
+                answer = qas[name].answer(record_ask(question))
                 records.add(answer_record(question, keys[name], answer))
             log(
                 f"  {number}/{len(questions)}: "

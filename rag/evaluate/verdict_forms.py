@@ -20,6 +20,7 @@ import numpy as np
 from rag.answering.across.evidence import closest_sentences, report_evidence
 from rag.evaluate.calibrate import auroc, half
 from rag.evaluate.evaluation import load_questions, markdown_table, set_qa, write_json
+from rag.model import Ask
 from rag.search.several import several_reports
 
 _SYSTEM = {"role": "system", "content": "Answer Yes or No."}
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if several.kind != "verdict":
             continue
-        found = qa.gather(qa.plan(question["question"]), qa.settings.top_k)
+        found = qa.gather(qa.plan(Ask(question["question"])), qa.settings.top_k)
         evidence = [e for e in report_evidence(several.reports, found.ranked, qa.embedder.encode, articles) if e.hit]
         if not evidence:
             continue

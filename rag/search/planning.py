@@ -7,19 +7,17 @@ on a retriever and widens the dates when the question's time words leave nothing
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from rag.errors import IndexNotFoundError, QuestionError
-from rag.model import Hit
+from rag.model import Ask, History, Hit
 from rag.search.followup import last_turn, standalone_question
 from rag.search.named import NamedReports, named_reports
 from rag.search.retrieval import Filters, Mode, Retriever
 from rag.search.timeframe import TimeFrame, names_dates, resolve_time
-
-History = Sequence[Mapping[str, Any]]
 
 
 class PlanFields(TypedDict):
@@ -81,20 +79,12 @@ def _is_iso_date(text: str) -> bool:
     return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text))
 
 
-def plan_search(
-    question: str,
-    retriever: Callable[[], Retriever],
-    news_aware: bool = True,
-    history: History | None = None,
-    reference_date: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    sources: Sequence[str] = (),
-) -> SearchPlan:
+def plan_search(ask: Ask, retriever: Callable[[], Retriever], news_aware: bool = True) -> SearchPlan:
     """What to search for: with news_aware, a follow-up made standalone, its time words read into filters
-    (dates the caller gives win) and the reports it names (sources, dates) read for ranking. reference_date
-    is the day the question was asked (YYYY-MM-DD). retriever gives the index's retriever when the plan needs
-    its sources or dates (it may build the index first)."""
+    (dates the caller gives win) and the reports it names (sources, dates) read for ranking. retriever gives
+    the index's retriever when the plan needs its sources or dates (it may build the index first)."""
+    question, history, reference_date = ask.question, ask.history, ask.reference_date
+    since, until, sources = ask.since, ask.until, ask.sources
     for name, value in (("'since' date", since), ("'until' date", until), ("reference date", reference_date)):
         if value and not _is_iso_date(value):
             raise QuestionError(f"the {name} {value!r} is not a date; write it as YYYY-MM-DD")
