@@ -21,7 +21,8 @@ from rag.errors import ArticleError, ModelNotFoundError, RagError
 from rag.ingest.uploads import delete_article_file
 from rag.markers import ABSTAIN
 from ui import app
-from ui.api import Busy, ModelQueue, api_routes
+from ui.api import api_routes
+from ui.model_queue import Busy, ModelQueue
 
 CITED = Citation(1, "Leaders gather in Budapest", "Wire", "2025-10-14", "https://news.example/budapest",
                  "Heads of government met in Budapest on Tuesday.", 0.9, "budapest.txt", 3)
@@ -221,9 +222,9 @@ def test_a_public_address_needs_an_api_key(monkeypatch, tmp_path):
     with pytest.raises(RagError, match="^serving on 0.0.0.0 makes the API reachable .* set RAG_API_KEY"):
         app.serve(Settings(seeds_dir=tmp_path, index_dir=tmp_path / "index"), host="0.0.0.0", port=1)
     assert not (tmp_path / "index").exists()
-    assert app._api_key("127.0.0.1") is None
+    assert app.api_key_for("127.0.0.1") is None
     monkeypatch.setenv("RAG_API_KEY", "k")
-    assert app._api_key("0.0.0.0") == "k" == app._api_key("127.0.0.1")
+    assert app.api_key_for("0.0.0.0") == "k" == app.api_key_for("127.0.0.1")
 
 
 # ---- deleting an article's file ----

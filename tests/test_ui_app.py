@@ -17,6 +17,7 @@ from rag.errors import RagError
 from rag.search.followup import standalone_question
 from rag.model import Hit
 from ui import app, render
+from ui.page import chat, layout, messages, shared
 
 EVIL_TITLE = 'Mayor <script>alert("x")</script> wins *big* [1](javascript:alert(1))'
 
@@ -43,13 +44,13 @@ def test_serve_refuses_a_public_address_without_a_login(monkeypatch, tmp_path, h
 def test_login_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("RAG_UI_USER", "ann")
     monkeypatch.setenv("RAG_UI_PASSWORD", "pw")
-    assert app._credentials("0.0.0.0") == ("ann", "pw")
-    assert app._credentials("127.0.0.1") is None and app._credentials("localhost") is None
+    assert app.login_for("0.0.0.0") == ("ann", "pw")
+    assert app.login_for("127.0.0.1") is None and app.login_for("localhost") is None
 
 
 def test_article_text_is_escaped_everywhere():
     final = Answer("Who won?", "The mayor won [1].", [citation(1)], [hit(1), hit(2)], timings=Timings(0.1, 9, 20))
-    rendered = [m["content"] for m in app.answer_messages(final)] + [render.panel_markdown(final)]
+    rendered = [m["content"] for m in messages.answer_messages(final)] + [render.panel_markdown(final)]
     for text in rendered:
         assert "<script" not in text and "<img" not in text and "<b>" not in text
         assert not re.search(r"(?<!\\)\]\(javascript", text)  # the brackets are escaped: no link
@@ -68,7 +69,7 @@ def test_follow_up_dates_and_copies_are_shown_escaped():
                    relies_on="Wire, 3 March 2026 [1]",
                    reports=[Report(2, "Courier", "2026-03-01", "Closed", "It stays *closed* <b>until</b> May."),
                             Report(1, "Wire", "2026-03-03", "Bridge", "The bridge opened.")])
-    _, sources = app.answer_messages(final)
+    _, sources = messages.answer_messages(final)
     assert sources["content"].startswith("_Searched as: Who opened it? (about: &lt;b&gt;bridge&lt;/b&gt;)_")
     assert "_Relies on: Wire, 3 March 2026 \\[1\\]_" in sources["content"]
     assert "_Also reported by: Echo &lt;i&gt; (2026-03-04)_" in sources["content"]
@@ -81,31 +82,31 @@ def test_follow_up_dates_and_copies_are_shown_escaped():
     assert "_Named in the question: &lt;i&gt;Wire&lt;/i&gt;; articles that match ..._" in panel
     filtered = Answer("Who?", ABSTAIN, [], [], abstained=True, filters={"until": "2020-01-01"})
     assert "_Only articles published up to 2020-01-01_" in render.panel_markdown(filtered)
-    step, _ = app.answer_messages(Answer("Who opened it?", "", hits=[hit(1)], done=False,
+    step, _ = messages.answer_messages(Answer("Who opened it?", "", hits=[hit(1)], done=False,
                                          standalone_question="Who opened it? (about: the bridge)"))
     assert step["content"].startswith("_Searched as: Who opened it? (about: the bridge)_")
-    assert app._day("2026-03-04 00:00:00") == "2026-03-04" and app._day("") is None
-    assert app._day("March 4") == "March 4"  # reported back by the library as not a date
+    assert chat.as_day("2026-03-04 00:00:00") == "2026-03-04" and chat.as_day("") is None
+    assert chat.as_day("March 4") == "March 4"  # reported back by the library as not a date
 
 
 def test_messages_for_each_stage_of_an_answer():
     partial = Answer("Who won?", "", hits=[hit(1), hit(2), hit(3, "b.txt", "Other")], done=False,
                      timings=Timings(0.25))
-    step, text = app.answer_messages(partial)
+    step, text = messages.answer_messages(partial)
     assert step["metadata"] == {"title": "Retrieved 3 passages from 2 articles", "status": "done", "duration": 0.25}
     assert "Other" in step["content"] and "writing the answer" in text["content"]
 
     final = Answer("Who won?", "The mayor won [1].", [citation(1)], [hit(1)], uncited_sentences=["x"])
-    answer, sources = app.answer_messages(final)
+    answer, sources = messages.answer_messages(final)
     assert answer == {"role": "assistant", "content": "The mayor won [\\[1\\]](#source-1)."}  # opens passage 1
     history = [{"role": "user", "content": "Who won?"}, answer, sources]
-    assert app.conversation(history)[1]["content"] == "The mayor won [1]."  # follow-ups read plain markers
+    assert messages.conversation(history)[1]["content"] == "The mayor won [1]."  # follow-ups read plain markers
     assert sources["metadata"] == {"title": "Sources (1)", "status": "done"}
     assert sources["content"].startswith("**[1] Mayor &lt;script&gt;")
     assert "1 sentence of the answer cites no source" in sources["content"]
 
     abstained = Answer("Who won?", ABSTAIN, [], [hit(1)], abstained=True)
-    assert app.answer_messages(abstained) == [{"role": "assistant", "content": "The indexed articles do not say."}]
+    assert messages.answer_messages(abstained) == [{"role": "assistant", "content": "The indexed articles do not say."}]
     assert "No sources" in render.panel_markdown(abstained)
 
 
@@ -113,12 +114,12 @@ def test_app_has_the_chat_and_upload_endpoints_in_one_queue(tmp_path):
     from rag.answering.qa import QA
 
     settings = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index")
-    demo = app.build_app(QA(settings), settings)  # models load on first use only: nothing loads here
+    demo = layout.build_app(QA(settings), settings)  # models load on first use only: nothing loads here
     named = {fn.api_name: fn for fn in demo.fns.values() if fn.api_name}
     assert {"chat", "add_articles"} <= set(named)
-    assert named["chat"].concurrency_id == named["add_articles"].concurrency_id == app.MODEL_QUEUE
-    assert "none yet" in app.index_status(settings)
-    assert app.example_questions(settings) == []
+    assert named["chat"].concurrency_id == named["add_articles"].concurrency_id == shared.MODEL_QUEUE
+    assert "none yet" in shared.index_status(settings)
+    assert chat.example_questions(settings) == []
 
 
 def test_a_port_taken_after_the_check_is_one_clear_error(tmp_path):
@@ -127,7 +128,7 @@ def test_a_port_taken_after_the_check_is_one_clear_error(tmp_path):
     from rag.answering.qa import QA
 
     settings = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index")
-    demo = app.build_app(QA(settings), settings)
+    demo = layout.build_app(QA(settings), settings)
     with socket.socket() as taken:  # another program binds the port between the check and the launch
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -148,23 +149,23 @@ def test_python_m_ui_takes_the_serve_options():
 
 def test_a_stopped_answer_says_so():
     step = {"role": "assistant", "content": [{"type": "text", "text": "x"}], "metadata": {"title": "Retrieved 1"}}
-    waiting = {"role": "assistant", "content": [{"type": "text", "text": app.WRITING}], "metadata": None}
+    waiting = {"role": "assistant", "content": [{"type": "text", "text": messages.WRITING}], "metadata": None}
     partial = {"role": "assistant", "content": [{"type": "text", "text": "The mayor"}], "metadata": None}
-    assert app.mark_stopped([step, waiting])[-1]["content"] == "_Stopped before the answer began._"
-    assert app.mark_stopped([step, partial])[-1]["content"] == "The mayor\n\n_(stopped)_"
+    assert messages.mark_stopped([step, waiting])[-1]["content"] == "_Stopped before the answer began._"
+    assert messages.mark_stopped([step, partial])[-1]["content"] == "The mayor\n\n_(stopped)_"
     user_last = [{"role": "user", "content": [{"type": "text", "text": "Who?"}], "metadata": None}]
-    assert app.mark_stopped(user_last) == user_last
-    assert app.mark_stopped([]) == []
+    assert messages.mark_stopped(user_last) == user_last
+    assert messages.mark_stopped([]) == []
 
 
 def test_follow_ups_read_answers_as_plain_text_without_errors_or_unstarted_answers():
     def said(role: str, text: str) -> dict:
         return {"role": role, "content": [{"type": "text", "text": text}], "metadata": None}
 
-    chat = [said("user", "Who bought the network?"), said("assistant", render.answer_text("AT&T bought it [1].")),
-            said("user", "When?"), said("assistant", "**Error:** the since 'x' is not a date"),
-            said("user", "Where?"), said("assistant", "_Stopped before the answer began._")]
-    turns = app.conversation(chat)
+    history = [said("user", "Who bought the network?"), said("assistant", render.answer_text("AT&T bought it [1].")),
+               said("user", "When?"), said("assistant", "**Error:** the since 'x' is not a date"),
+               said("user", "Where?"), said("assistant", "_Stopped before the answer began._")]
+    turns = messages.conversation(history)
     assert [t["content"] for t in turns if t["role"] == "assistant"] == ["AT&T bought it [1]."]
     assert standalone_question("Who sold it?", turns[:2]) == \
         "Who sold it? (about: Who bought the network? AT&T bought it.)"
@@ -191,7 +192,7 @@ def test_the_words_that_back_each_sentence_are_bold_and_removed_sentences_are_na
 def test_an_abstention_says_why():
     final = Answer("What did Jens Stoltenberg say?", "The indexed articles do not mention Jens Stoltenberg.",
                    hits=[hit(1)], abstained=True, abstain_reason="not in the articles")
-    [message] = app.answer_messages(final)
+    [message] = messages.answer_messages(final)
     assert "Why: the question names something no retrieved passage mentions." in message["content"]
     assert "Why: the question names something" in render.panel_markdown(final)
 
@@ -200,17 +201,17 @@ def test_example_questions_come_from_the_articles_folder_else_from_the_newest_ti
     from pathlib import Path
 
     seeds = Path(__file__).resolve().parents[1] / "seeds"
-    shipped = app.example_questions(Settings(seeds_dir=seeds, index_dir=tmp_path / "index"))
+    shipped = chat.example_questions(Settings(seeds_dir=seeds, index_dir=tmp_path / "index"))
     assert shipped[0] == "Where did Trump say the meeting with Putin would happen?" and len(shipped) == 3
     folder = tmp_path / "mine"
     folder.mkdir()
-    (folder / app.EXAMPLES_FILE).write_text("\n  \n", encoding="utf-8")  # empty: titles are used instead
+    (folder / chat.EXAMPLES_FILE).write_text("\n  \n", encoding="utf-8")  # empty: titles are used instead
     (tmp_path / "index").mkdir()
     manifest = {"format_version": 1, "generation": 1, "settings": {"embedding_model": "m"}, "dim": 4,
                 "next_chunk_id": 1,
                 "articles": {"a.txt": {"title": "Bridge opens", "published": "2026-03-03", "chunk_ids": [0]}}}
     (tmp_path / "index" / "manifest.json").write_text(__import__("json").dumps(manifest), encoding="utf-8")
-    assert app.example_questions(Settings(seeds_dir=folder, index_dir=tmp_path / "index")) == [
+    assert chat.example_questions(Settings(seeds_dir=folder, index_dir=tmp_path / "index")) == [
         "What does the article 'Bridge opens' report?"]
 
 
@@ -260,11 +261,11 @@ def test_the_evidence_comes_first_and_a_draft_is_marked_as_being_checked():
                    support=[Support("Mayor Holt cut the ribbon [1].", 1, *span)],
                    unsupported=["The bridge cost 40 million."])
     assert final.evidence() == [(cited, "Mayor Holt <b>cut</b> the ribbon.")]
-    answer, _ = app.answer_messages(final)
-    evidence, text = answer["content"].split(app.ANSWER_HEADING)
+    answer, _ = messages.answer_messages(final)
+    evidence, text = answer["content"].split(messages.ANSWER_HEADING)
     assert evidence.startswith("**Evidence**\n\n> “Mayor Holt &lt;b&gt;cut&lt;/b&gt; the ribbon.” — [\\[1\\]]")
     assert "Courier" in evidence and text == "Mayor Holt cut the ribbon [\\[1\\]](#source-1)."
-    assert app.conversation([{"role": "user", "content": "Who?"}, answer])[1]["content"] == final.text
+    assert messages.conversation([{"role": "user", "content": "Who?"}, answer])[1]["content"] == final.text
 
     api = content(final)
     assert "\n\nEvidence:\n> “Mayor Holt \\<b\\>cut\\</b\\> the ribbon.” [1]\n\n" in api  # inert: no HTML
@@ -272,6 +273,6 @@ def test_the_evidence_comes_first_and_a_draft_is_marked_as_being_checked():
     assert without_sources(api) == final.text
 
     draft = Answer("Who opened it?", "Mayor Holt cut", hits=[hit(1)], done=False)
-    _, streaming = app.answer_messages(draft)
-    assert streaming["content"].startswith(app.CHECKING) and "Mayor Holt cut" in streaming["content"]
-    assert app.conversation([{"role": "user", "content": "Who?"}, streaming])[1]["content"] == "Mayor Holt cut"
+    _, streaming = messages.answer_messages(draft)
+    assert streaming["content"].startswith(messages.CHECKING) and "Mayor Holt cut" in streaming["content"]
+    assert messages.conversation([{"role": "user", "content": "Who?"}, streaming])[1]["content"] == "Mayor Holt cut"

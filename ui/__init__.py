@@ -1,1 +1,1 @@
-"""The Gradio chat page over the rag library (see ui.app)."""
+"""The chat page (ui.page) and the HTTP API (ui.api) over the rag library; ui.app serves them."""

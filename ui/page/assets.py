@@ -1,0 +1,49 @@
+"""The page's style sheet and script, handed to Gradio at launch."""
+
+CSS = """
+#sources-panel { max-height: 60vh; overflow-y: auto; }
+.source-focus { background: var(--color-accent-soft); outline: 2px solid var(--color-accent); border-radius: 4px; }
+#index-status p { margin: 0; }
+@media (max-width: 700px) {  /* a phone: the sources and articles go below the chat */
+  #main-row { flex-direction: column; }
+  #main-row > * { min-width: 0 !important; width: 100%; }
+}
+"""
+# Enter sends (the textbox's own behaviour); Esc stops the answer being written. A click on an answer's [n]
+# opens the "Sources" under that answer and shows passage n, the words that back the answer in bold.
+PAGE_JS = """
+() => {
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    const stop = document.querySelector("#question button.stop-button, button.stop-button");
+    if (stop) { event.preventDefault(); stop.click(); }
+  });
+  const passageIn = (root, n) => root && [...root.querySelectorAll("strong")]
+    .find((s) => s.textContent.startsWith(`[${n}] `));
+  const focus = (heading) => {
+    document.querySelectorAll(".source-focus").forEach((e) => e.classList.remove("source-focus"));
+    const block = heading.closest("p") || heading;
+    const next = block.nextElementSibling;  // the quoted passage, after an "Also reported by" line if any
+    const quote = [next, next && next.nextElementSibling].find((e) => e && e.tagName === "BLOCKQUOTE");
+    [block, quote].forEach((e) => e && e.classList.add("source-focus"));
+    block.scrollIntoView({ block: "start", behavior: "smooth" });
+  };
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest('a[href^="#source-"]');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const n = link.getAttribute("href").slice("#source-".length);
+    const group = [...document.querySelectorAll(".thought-group")].find((g) =>  // the first after the link
+      /Sources \\(\\d+\\)/.test(g.textContent) && (link.compareDocumentPosition(g) & Node.DOCUMENT_POSITION_FOLLOWING));
+    const found = passageIn(group, n);
+    if (found && found.offsetParent !== null) return focus(found);
+    if (group) {
+      group.querySelector(".title")?.click();
+      return setTimeout(() => { const opened = passageIn(group, n); if (opened) focus(opened); }, 400);
+    }
+    const inPanel = passageIn(document.querySelector("#sources-panel"), n);
+    if (inPanel) focus(inPanel);
+  }, true);
+}
+"""
