@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from rag.text.question import read_question, yes_no_question
 from rag.answering.citations import align_markers, parse_citations
-from rag.answering.prompting import (ABSTAIN, build_messages, is_grounded, merge_by_article, select_sources,
-                                     yes_no_question)
+from rag.answering.prompting import ABSTAIN, build_messages, is_grounded, merge_by_article, select_sources
 from rag.model import Timings
 from rag.answering.finishing import finish_answer
 from rag.search.planning import SearchPlan
@@ -65,7 +65,7 @@ def test_filters_on_date_and_source():
 
 
 def test_prompt_numbers_passages_with_title_source_and_date():
-    messages = build_messages("Where?", [hit(0, "a", "Alpha text.", title="First"),
+    messages = build_messages(read_question("Where?"), [hit(0, "a", "Alpha text.", title="First"),
                                          hit(1, "b", "Beta text.", title="Second", source="", published=None)])
     user = messages[1]["content"]
     assert "[1] First (Wire, 21 October 2025)\nAlpha text." in user
@@ -75,27 +75,27 @@ def test_prompt_numbers_passages_with_title_source_and_date():
 
 
 def test_one_passage_prompt_names_its_only_number_and_recheck_drops_the_decline_clause():
-    one = build_messages("Where?", [hit(0, "a", "Alpha text.")], fixed=False)[0]["content"]
+    one = build_messages(read_question("Where?"), [hit(0, "a", "Alpha text.")], fixed=False)[0]["content"]
     assert "with [1], the only passage" in one and "like [1]" not in one
-    again = build_messages("Where?", [hit(0, "a", "Alpha text.")], decline=False, fixed=False)
+    again = build_messages(read_question("Where?"), [hit(0, "a", "Alpha text.")], decline=False, fixed=False)
     assert ABSTAIN not in again[0]["content"]
     assert again[1]["content"].endswith("Question: Where?\nAnswer with a full sentence that names the answer."), \
         "asked again, the model must write the answer out, not a bare [1]"
-    yes_no = build_messages("Did the report change?", [hit(0, "a", "Alpha text.")], decline=False, fixed=False)
+    yes_no = build_messages(read_question("Did the report change?"), [hit(0, "a", "Alpha text.")], decline=False, fixed=False)
     assert yes_no[1]["content"].endswith("Question: Did the report change?"), \
         "a yes/no question has no answer to name; asked to name one, the model declined"
 
 
 def test_fixed_instructions_make_every_prompt_and_its_second_attempt_share_their_beginning():
     one, two = [hit(0, "a", "Alpha text.")], [hit(0, "a", "Alpha text."), hit(1, "b", "Beta text.")]
-    first = build_messages("Where?", one, fixed=True)
-    assert first[0] == build_messages("Who?", two, fixed=True)[0] == \
-        build_messages("Where?", one, decline=False, fixed=True)[0]
+    first = build_messages(read_question("Where?"), one, fixed=True)
+    assert first[0] == build_messages(read_question("Who?"), two, fixed=True)[0] == \
+        build_messages(read_question("Where?"), one, decline=False, fixed=True)[0]
     assert ABSTAIN in first[0]["content"]
-    again = build_messages("Where?", one, decline=False, fixed=True)[1]["content"]
+    again = build_messages(read_question("Where?"), one, decline=False, fixed=True)[1]["content"]
     assert again.startswith(first[1]["content"])  # the runtime reads only the added lines
     assert again.endswith("do not decline.\nAnswer with a full sentence that names the answer.")
-    assert build_messages("Did it change?", one, decline=False, fixed=True)[1]["content"].endswith(
+    assert build_messages(read_question("Did it change?"), one, decline=False, fixed=True)[1]["content"].endswith(
         "do not decline.")
 
 
@@ -187,7 +187,7 @@ def test_a_sentence_naming_a_passages_source_and_date_gets_that_passage():
                hit(1, "b", "A publisher sued Google over news revenue.", title="Class action", source="TechCrunch",
                    published="2023-12-15")]
     reply = "Google paid browsers, The Verge said [1]. TechCrunch reported the suit on December 15, 2023."
-    answer = finish_answer("Q", reply, sources, sources, Timings(), SearchPlan("Q", Filters()))
+    answer = finish_answer(read_question("Q"), reply, sources, sources, Timings(), SearchPlan(read_question("Q"), Filters()))
     assert answer.text.endswith("on December 15, 2023 [2].") and answer.uncited_sentences == []
     assert [c.source for c in answer.citations] == ["The Verge", "TechCrunch"]
 
@@ -197,7 +197,7 @@ def test_a_reply_that_only_restates_the_question_is_an_abstention():
     question = "Which two major supermarkets plan to merge in 2024?"
 
     def finish(reply: str):  # the reading of declines alone; verification is tested in test_verify
-        return finish_answer(question, reply, sources, sources, Timings(), SearchPlan(question, Filters()),
+        return finish_answer(read_question(question), reply, sources, sources, Timings(), SearchPlan(read_question(question), Filters()),
                              verify=False)
 
     vacuous = finish("The two major supermarkets plan to merge in 2024, according to the news passages.")
@@ -205,8 +205,8 @@ def test_a_reply_that_only_restates_the_question_is_an_abstention():
     assert not finish("Tesco and Asda plan to merge [1].").abstained
     assert finish("Two major supermarkets planned a merger in 2024 [1].").abstained is False  # "merger" is new
     many = "How many missiles did the United States agree to send?"
-    assert finish_answer(many, "The United States agreed to send missiles [1].", sources, sources, Timings(),
-                         SearchPlan(many, Filters())).abstained  # only word forms differ, no number
+    assert finish_answer(read_question(many), "The United States agreed to send missiles [1].", sources, sources, Timings(),
+                         SearchPlan(read_question(many), Filters())).abstained  # only word forms differ, no number
     did = "Did the supermarkets plan to merge in 2024?"
     either = "Did the supermarkets plan to merge or to close?"
     between = "Between the Monday and the Friday report, which one says the supermarkets plan to merge?"
@@ -216,9 +216,9 @@ def test_a_reply_that_only_restates_the_question_is_an_abstention():
                          (either, "The supermarkets plan to merge [1]."),
                          (between, "The Friday report says the supermarkets plan to merge [1]."),
                          (after, "The Friday report did say the supermarkets plan to merge [1].")):
-        assert not finish_answer(asked, reply, sources, sources, Timings(), SearchPlan(asked, Filters())).abstained
-    denied = finish_answer(did, "The supermarkets did not plan to merge in 2024 [1].", sources, sources, Timings(),
-                           SearchPlan(did, Filters()))  # a denial the passage does not make: removed, not shown
+        assert not finish_answer(read_question(asked), reply, sources, sources, Timings(), SearchPlan(read_question(asked), Filters())).abstained
+    denied = finish_answer(read_question(did), "The supermarkets did not plan to merge in 2024 [1].", sources, sources, Timings(),
+                           SearchPlan(read_question(did), Filters()))  # a denial the passage does not make: removed, not shown
     assert denied.abstained and denied.abstain_reason == "nothing verified" and denied.unsupported
 
 
@@ -240,7 +240,7 @@ def test_an_answer_that_says_what_the_passages_leave_out_is_kept_and_a_cited_dec
     asked = "Where did the leaders meet, and when is the next summit?"
 
     def finish(reply: str):
-        return finish_answer(asked, reply, sources, sources, Timings(), SearchPlan(asked, Filters()))
+        return finish_answer(read_question(asked), reply, sources, sources, Timings(), SearchPlan(read_question(asked), Filters()))
 
     partial = finish("Leaders met in Budapest [1]. The passages do not mention the next summit.")
     assert not partial.abstained and [c.number for c in partial.citations] == [1]
@@ -251,21 +251,21 @@ def test_an_answer_that_says_what_the_passages_leave_out_is_kept_and_a_cited_dec
 
 def test_finish_answer_abstention_and_citations():
     sources = [hit(0, "a", "The meeting will be in Budapest.", title="Summit")]
-    abstained = finish_answer("Q", ABSTAIN, sources, sources, Timings(), SearchPlan("Q", Filters()))
+    abstained = finish_answer(read_question("Q"), ABSTAIN, sources, sources, Timings(), SearchPlan(read_question("Q"), Filters()))
     assert abstained.abstained and abstained.citations == [] and abstained.text == ABSTAIN
-    cited = finish_answer("Q", "It is in Budapest [1].", sources, sources, Timings(), SearchPlan("Q", Filters()))
+    cited = finish_answer(read_question("Q"), "It is in Budapest [1].", sources, sources, Timings(), SearchPlan(read_question("Q"), Filters()))
     assert not cited.abstained and cited.citations[0].title == "Summit"
     assert cited.citations[0].passage == "The meeting will be in Budapest."
     two = [hit(0, "a", "The meeting will be in Budapest.", title="Summit"),
            hit(1, "b", "Rates rose again in October.", title="Markets")]
-    moved = finish_answer("Q", "The meeting will be in Budapest. [2]", two, two, Timings(), SearchPlan("Q", Filters()))
+    moved = finish_answer(read_question("Q"), "The meeting will be in Budapest. [2]", two, two, Timings(), SearchPlan(read_question("Q"), Filters()))
     assert moved.text == "The meeting will be in Budapest [1]." and [c.title for c in moved.citations] == ["Summit"]
 
 
 def test_grounding_check_rejects_invented_numbers_and_empty_replies():
     sources = [hit(0, "a", "Trump said both leaders would meet in two weeks in Budapest.")]
-    assert is_grounded("Trump said they would meet in Budapest [1].", "Where would they meet?", sources)
-    assert not is_grounded("[1]", "Where would they meet?", sources)
-    assert not is_grounded("They agreed on 10 missiles [1].", "How many missiles?", sources)
+    assert is_grounded("Trump said they would meet in Budapest [1].", read_question("Where would they meet?"), sources)
+    assert not is_grounded("[1]", read_question("Where would they meet?"), sources)
+    assert not is_grounded("They agreed on 10 missiles [1].", read_question("How many missiles?"), sources)
     # marker numbers are not claims: "[1, 2]" is a citation, not the numbers 1 and 2
-    assert is_grounded("Trump said they would meet in Budapest [1, 2].", "Where would they meet?", sources)
+    assert is_grounded("Trump said they would meet in Budapest [1, 2].", read_question("Where would they meet?"), sources)

@@ -5,11 +5,12 @@ import json
 import numpy as np
 import pytest
 
+from rag.text.question import read_question
 from rag.model import Answer, Timings
 from rag.answering.answerability import SIGNALS, UNLIKELY, Gate, answer_type, judge, load_gate, signals
 from rag.answering.finishing import finish_answer
 from rag.errors import RagError
-from rag.evaluate.fit_gate import fit, outcome
+from studies.fit_gate import fit, outcome
 from rag.search.planning import SearchPlan
 from rag.search.retrieval import Filters
 from rag.model import Hit
@@ -26,25 +27,25 @@ def passage(text: str = SUMMIT, similarity: float = 0.7, n: int = 1) -> Hit:
 
 
 def finished(question: str, reply: str, passages: list[Hit]) -> Answer:
-    return finish_answer(question, reply, passages, passages, Timings(), SearchPlan(question, Filters()))
+    return finish_answer(read_question(question), reply, passages, passages, Timings(), SearchPlan(read_question(question), Filters()))
 
 
 def test_answer_type_reads_what_the_question_asks_for() -> None:
-    assert answer_type("Who said Russia would negotiate?", "Sergey Lavrov said so [1].") == 1.0
-    assert answer_type("Who said Russia would negotiate?", "Russia would negotiate [1].") == 0.0
-    assert answer_type("How many people died?", "Twelve people died [1].") == 1.0
-    assert answer_type("How many people died?", "People died [1].") == 0.0
-    assert answer_type("When was the summit called off?", "It was called off in October 2025 [1].") == 1.0
-    assert answer_type("Why was the summit called off?", "Talks stalled [1].") == 0.5
+    assert answer_type(read_question("Who said Russia would negotiate?"), "Sergey Lavrov said so [1].") == 1.0
+    assert answer_type(read_question("Who said Russia would negotiate?"), "Russia would negotiate [1].") == 0.0
+    assert answer_type(read_question("How many people died?"), "Twelve people died [1].") == 1.0
+    assert answer_type(read_question("How many people died?"), "People died [1].") == 0.0
+    assert answer_type(read_question("When was the summit called off?"), "It was called off in October 2025 [1].") == 1.0
+    assert answer_type(read_question("Why was the summit called off?"), "Talks stalled [1].") == 0.5
 
 
 def test_signals_of_an_answer_that_holds_the_question_near_its_evidence() -> None:
     question = "Who said Russia would only negotiate if the root causes were addressed?"
     hits = [passage(similarity=0.7), passage("Unrelated weather report.", 0.3, 2)]
     answer = finished(question, "Sergey Lavrov said Russia would only negotiate then [1].", hits)
-    found = signals(question, hits, hits, answer)
+    found = signals(read_question(question), hits, hits, answer)
     assert set(found) == set(SIGNALS) - {"evidence_none"}  # the model gave no token probabilities
-    assert signals(question, hits, hits, answer, 0.25)["evidence_none"] == 0.25
+    assert signals(read_question(question), hits, hits, answer, 0.25)["evidence_none"] == 0.25
     assert found["best_similarity"] == pytest.approx(0.7)
     assert found["similarity_margin"] == pytest.approx(0.4)
     assert found["question_in_passages"] == 1.0 and found["question_near_answer"] == 1.0
@@ -55,7 +56,7 @@ def test_signals_of_a_reply_whose_sentences_were_removed() -> None:
     question = "Who won the 2022 Stanley Cup?"
     hits = [passage()]
     answer = finished(question, "Leaders were due to meet [1]. The Avalanche won it [1].", hits)
-    found = signals(question, hits, hits, answer)
+    found = signals(read_question(question), hits, hits, answer)
     assert answer.unsupported and found["answer_kept"] == 0.5
     assert found["question_near_answer"] == 0.0 and found["answer_type"] == 0.0
 
@@ -70,13 +71,13 @@ def test_the_gate_abstains_below_its_threshold_and_keeps_the_reply() -> None:
     hits = [passage()]
     answer = finished(question, "Leaders were due to meet in Budapest [1].", hits)
     assert not answer.abstained
-    gated = judge(question, hits, hits, answer, gate(0.5))
+    gated = judge(read_question(question), hits, hits, answer, gate(0.5))
     assert gated.abstained and gated.text == UNLIKELY and gated.abstain_reason == "unlikely answerable"
     assert gated.citations == [] and gated.reply == answer.reply and gated.answerable == pytest.approx(0.119, abs=1e-3)
-    kept = judge(question, hits, hits, answer, gate(0.1))
+    kept = judge(read_question(question), hits, hits, answer, gate(0.1))
     assert not kept.abstained and kept.text == answer.text and kept.answerable == gated.answerable
     declined = finished(question, "The passages do not say.", hits)
-    assert judge(question, hits, hits, declined, gate(0.5)) is declined
+    assert judge(read_question(question), hits, hits, declined, gate(0.5)) is declined
 
 
 def test_the_shipped_gate_loads_and_a_wrong_file_is_named(tmp_path) -> None:

@@ -6,8 +6,9 @@ import re
 
 import numpy as np
 
+from rag.text.question import read_question
 from rag.answering.citations import parse_citations
-from rag.answering.generation import marker_grammar
+from rag.answering.models import marker_grammar
 from rag.answering.prompting import build_messages
 from rag.answering.selection import GAP, anchored, choose_sentences, joined, passage_sentences, select_sentences
 from rag.answering.verify import verify_answer
@@ -36,7 +37,7 @@ def test_the_most_similar_sentences_fill_the_share_in_reading_order():
 
 def test_a_sentence_with_the_questions_number_is_kept_however_unlike_the_question_it_reads():
     question = "What did the mayor say the 4.2 million euros would pay for?"
-    anchors = anchored(SENTENCES, question)
+    anchors = anchored(SENTENCES, read_question(question))
     assert anchors == [False, False, False, True, False, False]
     kept = choose_sentences(SENTENCES, [0.9, 0.1, 0.1, 0.0, 0.1, 0.1], anchors, share=0.3)
     assert 3 in kept and 0 in kept
@@ -51,7 +52,7 @@ def test_an_anchored_sentence_brings_the_sentence_that_continues_it():
     lines = ["Talks opened in Oslo.", "A meeting between Rubio and Lavrov was postponed.",
              "According to the network, the decision followed deep disagreements.", "Rain fell all week.",
              "Markets were calm.", "Schools reopened."]
-    anchors = anchored(lines, "Why was the meeting between Rubio and Lavrov postponed?")
+    anchors = anchored(lines, read_question("Why was the meeting between Rubio and Lavrov postponed?"))
     assert anchors == [False, True, False, False, False, False]
     assert choose_sentences(lines, [0.0, 0.1, 0.0, 0.0, 0.9, 0.0], anchors, share=0.3) == [1, 2, 4]
     unrelated = [*lines[:2], "Officials in Oslo met the press.", *lines[3:]]
@@ -60,8 +61,8 @@ def test_an_anchored_sentence_brings_the_sentence_that_continues_it():
 
 def test_a_name_on_every_line_is_the_topic_and_anchors_nothing():
     lines = ["Berg met voters.", "Berg spoke at noon.", "Berg left early.", "Rain fell.", "Berg won."]
-    assert anchored(lines, "What did Berg promise?") == [False] * 5
-    assert anchored(SENTENCES, "Where did Anna Berg go?") == [False, False, True, False, False, False]
+    assert anchored(lines, read_question("What did Berg promise?")) == [False] * 5
+    assert anchored(SENTENCES, read_question("Where did Anna Berg go?")) == [False, False, True, False, False, False]
 
 
 def test_share_one_and_short_passages_keep_every_sentence():
@@ -87,25 +88,25 @@ def test_a_selected_prompt_still_holds_every_passage_number_the_answer_may_cite(
                    "Rail traffic resumes", 2),
                hit("Insurers expect claims to rise. Vellmar homes were hit hardest.", "Insurers brace", 3)]
     question = "How much will the repairs in Vellmar cost?"
-    selected = select_sentences(question, sources, _word_embed, share=0.4)
+    selected = select_sentences(read_question(question), sources, _word_embed, share=0.4)
     assert [(h.article_id, h.title, h.source, h.published) for h in selected] == \
         [(h.article_id, h.title, h.source, h.published) for h in sources]
     assert all(h.text for h in selected)
     assert sum(len(h.text) for h in selected) < sum(len(h.text) for h in sources)
-    prompt = build_messages(question, selected)[1]["content"]
+    prompt = build_messages(read_question(question), selected)[1]["content"]
     for number in (1, 2, 3):
         assert f"[{number}] " in prompt and f'"{number}"' in marker_grammar(len(selected))
     assert "4.2 million euros" in selected[0].text and "Mayor Anna Berg" in selected[0].text
     reply = "Mayor Anna Berg said repairs would cost 4.2 million euros [1]."
     check = parse_citations(reply, len(selected))
     assert check.cited == [1] and not check.invalid
-    assert verify_answer(reply, selected, question).claims  # verified against what the model read
+    assert verify_answer(reply, selected, read_question(question)).claims  # verified against what the model read
 
 
 def test_the_real_embedder_keeps_the_sentence_that_answers(embedder, articles):
     bodies = [" ".join(text.splitlines()[2:]) for text in articles.values()]  # no title, no date line
     sources = [hit(" ".join(bodies), number=1)]
-    selected = select_sentences("How many houses did the wildfire destroy?", sources, embedder.encode, share=0.2)
+    selected = select_sentences(read_question("How many houses did the wildfire destroy?"), sources, embedder.encode, share=0.2)
     assert "At least two hundred houses were destroyed" in selected[0].text
     assert "penalt" not in selected[0].text  # the cup final has nothing to say about it
     assert len(selected[0].text) < 0.4 * len(sources[0].text)

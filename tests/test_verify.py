@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rag.text.question import read_question
 from rag.model import Ask, Timings
 from rag.answering.finishing import finish_answer
 from rag.answering.gate import check_before_model
@@ -17,7 +18,6 @@ from rag.search.planning import SearchPlan
 from rag.search.retrieval import Filters
 from rag.model import Hit
 from rag.search.timeframe import TimeFrame
-from tests.fakes import ScriptedModel
 
 
 def hit(number: int, text: str, title: str = "Report", source: str = "Reuters", published: str = "2025-10-14",
@@ -35,9 +35,9 @@ PASSAGES = [BUDAPEST, WALMART]
 
 
 def test_a_person_no_passage_mentions_is_named():
-    assert missing_from("What did Jens Stoltenberg say about the Budapest summit?", PASSAGES) == ["Jens Stoltenberg"]
-    assert missing_from("How many stores will Target open by 2030?", PASSAGES) == ["Target"]
-    assert missing_from("What happened at the summit in 2019?", PASSAGES) == ["2019"]
+    assert missing_from(read_question("What did Jens Stoltenberg say about the Budapest summit?"), PASSAGES) == ["Jens Stoltenberg"]
+    assert missing_from(read_question("How many stores will Target open by 2030?"), PASSAGES) == ["Target"]
+    assert missing_from(read_question("What happened at the summit in 2019?"), PASSAGES) == ["2019"]
 
 
 @pytest.mark.parametrize("question", [
@@ -53,7 +53,7 @@ def test_a_person_no_passage_mentions_is_named():
     "Which summit resumed after two years?",  # a number word counts, names nothing
 ])
 def test_names_the_passages_spell_another_way_are_found(question):
-    assert missing_from(question, PASSAGES) == []
+    assert missing_from(read_question(question), PASSAGES) == []
 
 
 def test_specifics_are_names_numbers_and_quotes_not_openers_or_months():
@@ -113,13 +113,13 @@ def test_sentences_that_state_nothing_of_their_own_stay():
 
 
 def test_a_reply_whose_every_sentence_fails_abstains_and_lists_them():
-    plan = SearchPlan("How many stores will Target open?", Filters())
-    final = finish_answer(plan.question, "Target will open 9,000 stores [1]. Its CEO is Brian Cornell [2].",
+    plan = SearchPlan(read_question("How many stores will Target open?"), Filters())
+    final = finish_answer(plan.read, "Target will open 9,000 stores [1]. Its CEO is Brian Cornell [2].",
                           PASSAGES, PASSAGES, Timings(), plan)
     assert final.abstained and final.abstain_reason == "nothing verified"
     assert final.citations == [] and final.text == "The indexed articles do not say."
     assert final.unsupported == ["Target will open 9,000 stores.", "Its CEO is Brian Cornell."]
-    kept = finish_answer(plan.question, "Walmart plans 5,000 stores [2]. Target will open 9,000 [1].", PASSAGES,
+    kept = finish_answer(plan.read, "Walmart plans 5,000 stores [2]. Target will open 9,000 [1].", PASSAGES,
                          PASSAGES, Timings(), plan)
     assert kept.text == "Walmart plans 5,000 stores [1]." or kept.text == "Walmart plans 5,000 stores [2]."
     assert [c.title for c in kept.citations] == ["Walmart expands"] and kept.unsupported
@@ -127,17 +127,17 @@ def test_a_reply_whose_every_sentence_fails_abstains_and_lists_them():
 
 
 def test_without_verification_the_reply_is_kept_as_the_model_wrote_it():
-    plan = SearchPlan("How many stores will Target open?", Filters())
-    final = finish_answer(plan.question, "Target will open 9,000 stores [2].", PASSAGES, PASSAGES, Timings(), plan,
+    plan = SearchPlan(read_question("How many stores will Target open?"), Filters())
+    final = finish_answer(plan.read, "Target will open 9,000 stores [2].", PASSAGES, PASSAGES, Timings(), plan,
                           verify=False)
     assert final.text == "Target will open 9,000 stores [2]." and not final.abstained
 
 
 def test_news_of_an_earlier_week_is_not_presented_as_this_weeks():
     frame = TimeFrame("2025-10-27", "the question's date", "this week", "2025-10-20", "2025-10-27", widened=True)
-    plan = SearchPlan("What did Walmart announce this week?", Filters(until="2025-10-27"), frame=frame)
+    plan = SearchPlan(read_question("What did Walmart announce this week?"), Filters(until="2025-10-27"), frame=frame)
     older = hit(3, "Walmart said it would hire 10,000 seasonal workers.", "Walmart hiring", "AP", "2025-10-01")
-    early = check_before_model(plan.question, plan, [BUDAPEST, older])
+    early = check_before_model(plan.read, plan, [BUDAPEST, older])
     text, reason, citations = early.text, early.reason, early.citations
     assert reason == "outside the time range"
     assert text == ("No article from 20 October 2025 to 27 October 2025 is about this; the nearest report is from "
@@ -153,8 +153,8 @@ def indexed(make_settings, write_articles, embedder):
     return settings
 
 
-def test_a_question_about_someone_the_articles_never_mention_abstains_without_the_model(indexed, embedder):
-    generator = ScriptedModel(refuse=True)
+def test_a_question_about_someone_the_articles_never_mention_abstains_without_the_model(indexed, embedder, scripted):
+    generator = scripted(refuse=True)
     final = QA(indexed, generator=generator, embedder=embedder).answer(
         "What did Jens Stoltenberg say at the security summit in Budapest?")
     assert generator.calls == 0
@@ -162,10 +162,10 @@ def test_a_question_about_someone_the_articles_never_mention_abstains_without_th
     assert final.text == "The indexed articles do not mention Jens Stoltenberg." and final.citations == []
 
 
-def test_an_invented_sentence_is_never_shown_as_a_cited_fact(indexed, embedder):
+def test_an_invented_sentence_is_never_shown_as_a_cited_fact(indexed, embedder, scripted):
     reply = ("Leaders met in Budapest for the security summit [1]. NATO chief Mark Rutte promised 40 fighter jets "
              "[1].")
-    final = QA(indexed, generator=ScriptedModel(reply), embedder=embedder).answer(
+    final = QA(indexed, generator=scripted(reply), embedder=embedder).answer(
         "Which city hosted the security summit?")
     assert not final.abstained
     assert final.text == "Leaders met in Budapest for the security summit [1]."
@@ -192,7 +192,7 @@ def test_claims_scattered_over_a_passage_do_not_make_a_sentence():
     # claims the sentence repeats from the question need only stand in the passage
     asked = "Which team won the 2022 Stanley Cup Finals?"
     assert not verify_answer("The Pittsburgh Penguins won the 2022 Stanley Cup Finals [1].", [passage],
-                             asked).unsupported
+                             read_question(asked)).unsupported
 
 
 def test_citing_two_passages_does_not_let_claims_from_anywhere_through():
@@ -213,10 +213,10 @@ def test_a_speaker_must_speak_in_the_passage_not_only_be_named_there():
                   "“root causes of the conflict” were addressed — namely NATO’s expansion. “It’s not about dates or "
                   "places,” Lavrov said.", "Summit called off", "Reuters", "2025-10-22")
     nato = verify_answer('NATO said it would only take part in negotiations if the "root causes of the conflict" '
-                         "were addressed [1].", [seed], "What did NATO say about the summit?")
+                         "were addressed [1].", [seed], read_question("What did NATO say about the summit?"))
     assert nato.unsupported and not nato.support
     lavrov = verify_answer("Sergey Lavrov said Russia would only take part in negotiations if the root causes of "
-                           "the conflict were addressed [1].", [seed], "Who said Russia would only negotiate?")
+                           "the conflict were addressed [1].", [seed], read_question("Who said Russia would only negotiate?"))
     assert not lavrov.unsupported and lavrov.support[0].citation == 1
     he = verify_answer("He said the meeting would address the Ukrainian conflict [1].", [seed])
     assert not he.unsupported  # "he" in the answer is no name to check
@@ -230,7 +230,7 @@ def test_a_denial_the_passage_does_not_make_is_not_shown():
     assert not verify_answer("Critics did not agree at first [1].", [passage]).unsupported
     asked = "What did Newton's mechanics not affect?"  # a denial the question makes is the question's
     assert not verify_answer("Newton's mechanics did not affect three-dimensional objects [1].", [passage],
-                             asked).unsupported
+                             read_question(asked)).unsupported
 
 
 def test_amounts_names_and_curly_apostrophes_are_read_as_news_writes_them():
@@ -238,16 +238,16 @@ def test_amounts_names_and_curly_apostrophes_are_read_as_news_writes_them():
     assert verify_answer("Xi's government pledged $2.5 billion [1].", [passage]).unsupported == []
     assert verify_answer("Xi's government pledged $2 [1].", [passage]).unsupported
     assert verify_answer("Xi's government pledged £2.5bn [1].", [passage]).unsupported
-    assert missing_from("What did Xi pledge?", [passage]) == []
-    assert missing_from("What did India pledge?", [passage]) == ["India"]
-    assert missing_from("What did Mark Carney pledge?", [hit(9, "Bond marks fell.")]) == ["Mark Carney"]
+    assert missing_from(read_question("What did Xi pledge?"), [passage]) == []
+    assert missing_from(read_question("What did India pledge?"), [passage]) == ["India"]
+    assert missing_from(read_question("What did Mark Carney pledge?"), [hit(9, "Bond marks fell.")]) == ["Mark Carney"]
 
 
-def test_a_follow_up_is_verified_against_the_passages_of_its_standalone_question(indexed, embedder):
+def test_a_follow_up_is_verified_against_the_passages_of_its_standalone_question(indexed, embedder, scripted):
     history = [{"role": "user", "content": "Which city hosted the security summit?"},
                {"role": "assistant", "content": "Leaders met in Budapest [1]."}]
     reply = "Mr. Orbán said the meeting showed that dialogue was still possible [1]. Angela Merkel agreed [1]."
-    final = QA(indexed, generator=ScriptedModel(reply), embedder=embedder).answer(Ask("Who said what there?",
+    final = QA(indexed, generator=scripted(reply), embedder=embedder).answer(Ask("Who said what there?",
                                                                                    history=history))
     assert final.standalone_question and "Budapest" in final.standalone_question
     assert final.text == "Mr. Orbán said the meeting showed that dialogue was still possible [1]."
@@ -256,19 +256,19 @@ def test_a_follow_up_is_verified_against_the_passages_of_its_standalone_question
 
 def test_the_gate_declines_a_question_no_passage_is_close_to_unless_it_is_too_short_to_tell():
     far = hit(7, "Heads of European governments met in Budapest on Tuesday.", similarity=0.2)
-    plan = SearchPlan("Which city hosted the security summit of European leaders?", Filters())
-    assert check_before_model(plan.question, plan, [far], answer_similarity=0.36).reason == "not close enough"
-    short = SearchPlan("Who hosted Budapest?", Filters())  # two content words: its names are checked instead
-    assert check_before_model(short.question, short, [far], answer_similarity=0.36) is None
-    assert check_before_model(plan.question, plan, [far], verify=False, answer_similarity=0.36) is None
+    plan = SearchPlan(read_question("Which city hosted the security summit of European leaders?"), Filters())
+    assert check_before_model(plan.read, plan, [far], answer_similarity=0.36).reason == "not close enough"
+    short = SearchPlan(read_question("Who hosted Budapest?"), Filters())  # two content words: its names are checked instead
+    assert check_before_model(short.read, short, [far], answer_similarity=0.36) is None
+    assert check_before_model(plan.read, plan, [far], verify=False, answer_similarity=0.36) is None
 
 
 def test_names_in_other_candidates_or_among_the_index_sources_are_not_missing():
     other = hit(8, "The Verge reviewed the phone.", "Phone review", "The Verge")
     question = "Did The Verge and Reuters agree that the 49ers summit in Budapest mattered?"
-    assert missing_from(question, [BUDAPEST]) == ["The Verge"]  # no "49" from "49ers"
-    assert missing_from(question, [BUDAPEST, other]) == []
-    assert missing_from(question, [BUDAPEST], also=["The Verge"]) == []
+    assert missing_from(read_question(question), [BUDAPEST]) == ["The Verge"]  # no "49" from "49ers"
+    assert missing_from(read_question(question), [BUDAPEST, other]) == []
+    assert missing_from(read_question(question), [BUDAPEST], also=["The Verge"]) == []
 
 
 def test_a_sentence_about_an_article_no_passage_comes_from_is_removed():
@@ -277,22 +277,22 @@ def test_a_sentence_about_an_article_no_passage_comes_from_is_removed():
 
 
 def test_not_mentioned_is_said_only_of_what_the_whole_index_lacks():
-    plan = SearchPlan("What did Jens Stoltenberg say about the Budapest summit?", Filters())
-    absent = check_before_model(plan.question, plan, [BUDAPEST], in_index=lambda claim: False)
+    plan = SearchPlan(read_question("What did Jens Stoltenberg say about the Budapest summit?"), Filters())
+    absent = check_before_model(plan.read, plan, [BUDAPEST], in_index=lambda claim: False)
     assert absent.text == "The indexed articles do not mention Jens Stoltenberg."
-    elsewhere = check_before_model(plan.question, plan, [BUDAPEST], in_index=lambda claim: True)
+    elsewhere = check_before_model(plan.read, plan, [BUDAPEST], in_index=lambda claim: True)
     assert elsewhere.text == "No passage close to the question mentions Jens Stoltenberg."
     assert elsewhere.reason == absent.reason == "not in the articles"
 
 
-def test_a_name_another_article_holds_is_not_said_to_be_missing_from_the_articles(indexed, embedder):
+def test_a_name_another_article_holds_is_not_said_to_be_missing_from_the_articles(indexed, embedder, scripted):
     import dataclasses
 
     narrow = dataclasses.replace(indexed, top_k=1, candidates=1)  # only the summit article is a candidate
-    final = QA(narrow, generator=ScriptedModel(refuse=True), embedder=embedder).answer(
+    final = QA(narrow, generator=scripted(refuse=True), embedder=embedder).answer(
         "What did Manchester City say about the security summit in Budapest on Tuesday?")
     assert final.abstained and final.hits[0].title.startswith("Leaders gather in Budapest")
     assert final.text == "No passage close to the question mentions Manchester City."  # the football article does
-    nowhere = QA(narrow, generator=ScriptedModel(refuse=True), embedder=embedder).answer(
+    nowhere = QA(narrow, generator=scripted(refuse=True), embedder=embedder).answer(
         "What did Jens Stoltenberg say about the security summit in Budapest on Tuesday?")
     assert nowhere.text == "The indexed articles do not mention Jens Stoltenberg."

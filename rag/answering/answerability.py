@@ -17,19 +17,13 @@ from rag.errors import RagError
 from rag.markers import MARKER
 from rag.model import Answer, Hit
 from rag.text.claims import NUMBER_WORDS, Haystack, amounts, specifics, words
+from rag.text.question import Question
 from rag.text.sentences import sentence_spans
 from rag.text.words import STOPWORDS
 
 WEIGHTS = Path(__file__).parent / "data" / "gate.json"
 WINDOW = 2  # consecutive passage sentences read together for the question's words
 
-_WANTS_NAME = re.compile(
-    r"^\s*(?:who|whom|whose)\b|\bwhich (?:person|man|woman|player|star|singer|actor|leader)", re.IGNORECASE
-)
-_WANTS_NUMBER = re.compile(
-    r"\bhow (?:many|much|old|long|far|big|tall)\b|\bwhat (?:percentage|number|share)\b", re.IGNORECASE
-)
-_WANTS_DATE = re.compile(r"^\s*when\b|\b(?:what|which) (?:year|date|day|month)\b", re.IGNORECASE)
 _MONTHS = re.compile(
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b1[89]\d\d\b|\b20\d\d\b", re.IGNORECASE
 )
@@ -101,29 +95,29 @@ def _share_held(wanted: Sequence[str], text: str) -> float:
     return sum(haystack.has_word(w) for w in wanted) / len(wanted)
 
 
-def answer_type(question: str, answer: str) -> float:
+def answer_type(question: Question, answer: str) -> float:
     """1 when the answer holds what the question asks for (a name not in the question for "who", a number for
     "how many", a date for "when"), 0 when it does not, 0.5 when the question asks for no such type."""
     answer = MARKER.sub(" ", answer)
-    if _WANTS_NAME.search(question):
-        asked = {w for claim in specifics(question) for w in words(claim)}
+    if question.wants == "name":
+        asked = {w for claim in question.claims for w in words(claim)}
         return float(any(set(words(claim)) - asked for claim in specifics(answer, opening_words=True)))
-    if _WANTS_NUMBER.search(question):
+    if question.wants == "number":
         return float(bool(amounts(answer)) or any(w in NUMBER_WORDS for w in words(answer)))
-    if _WANTS_DATE.search(question):
+    if question.wants == "date":
         return float(bool(_MONTHS.search(answer)))
     return 0.5
 
 
 def signals(
-    question: str, hits: Sequence[Hit], passages: Sequence[Hit], answer: Answer, evidence_none: float | None = None
+    question: Question, hits: Sequence[Hit], passages: Sequence[Hit], answer: Answer, evidence_none: float | None = None
 ) -> dict[str, float]:
     """The gate's signals for a checked answer (hits: the ranked top passages; passages: those the model read,
     whole; answer: the finished answer, its reply and the sentences verification removed; evidence_none: the
     model's P(NONE) for the answering sentence, None when the model gives no token probabilities)."""
     similarities = [hit.similarity for hit in hits] or [0.0]
     rest = similarities[1:5]
-    asked = _content(question)
+    asked = _content(question.text)
     shown = "" if answer.abstained else answer.text
     evidence = [  # the windows around each kept sentence's evidence sentence
         citation.passage[start:end]
@@ -153,7 +147,7 @@ UNLIKELY = "No passage close to the question answers it."
 
 
 def judge(
-    question: str,
+    question: Question,
     hits: Sequence[Hit],
     passages: Sequence[Hit],
     answer: Answer,

@@ -14,10 +14,11 @@ from rag.markers import ABSTAIN
 from rag.model import Answer, Hit, Timings, cite, readable_date, relies_on
 from rag.search.planning import SearchPlan
 from rag.search.retrieval import Retriever
+from rag.text.question import Question
 
 
 def finish_answer(
-    question: str,
+    question: Question,
     reply: str,
     sources: list[Hit],
     hits: list[Hit],
@@ -30,41 +31,26 @@ def finish_answer(
     passages that hold their words, then (with verify) only the sentences found in the passages they cite;
     a reply of which no sentence is found there abstains (pure). `sources` are the passages as the model read
     them; a citation shows passage n of `shown` (default: sources), e.g. whole where the model read sentences."""
-    context = plan.answer_fields()
+    base = Answer(question.text, ABSTAIN, hits=hits, abstained=True, timings=timings, **plan.answer_fields())
     if declines(reply, question):
-        return Answer(question, ABSTAIN, [], hits, True, True, 0, [], timings, **context, abstain_reason="declined")
+        return replace(base, abstain_reason="declined")
     text, invalid = place_markers(reply, sources)
     verified = verify_answer(text, sources, question, shown) if verify else None
     if verified is not None:
         if not verified.claims and verified.unsupported:
-            return Answer(
-                question,
-                ABSTAIN,
-                [],
-                hits,
-                True,
-                True,
-                invalid,
-                [],
-                timings,
-                **context,
-                abstain_reason="nothing verified",
-                unsupported=verified.unsupported,
+            return replace(
+                base, invalid_citations=invalid, abstain_reason="nothing verified", unsupported=verified.unsupported
             )
         text = verified.text
     check = parse_citations(text, len(sources))
     citations = [cite(n, (shown or sources)[n - 1]) for n in check.cited]
-    return Answer(
-        question,
-        check.text,
-        citations,
-        hits,
-        False,
-        True,
-        invalid,
-        check.uncited_sentences,
-        timings,
-        **context,
+    return replace(
+        base,
+        text=check.text,
+        citations=citations,
+        abstained=False,
+        invalid_citations=invalid,
+        uncited_sentences=check.uncited_sentences,
         relies_on=relies_on(citations),
         support=verified.support if verified else [],
         unsupported=verified.unsupported if verified else [],

@@ -13,7 +13,7 @@ from rag.markers import ABSTAIN
 from rag.model import Citation, Hit, cite, readable_date
 from rag.search.planning import SearchPlan
 from rag.text.claims import Haystack
-from rag.text.words import tokenize
+from rag.text.question import Question
 
 GATE_MIN_WORDS = 3  # a question of fewer content words ("Who is Lavrov?") is too short for its similarity to tell
 
@@ -28,7 +28,7 @@ class EarlyAnswer:
 
 
 def check_before_model(
-    question: str,
+    question: Question,
     plan: SearchPlan,
     hits: list[Hit],
     verify: bool = True,
@@ -53,7 +53,7 @@ def check_before_model(
         if any(in_index(claim) for claim in missing):
             return EarlyAnswer(f"No passage close to the question mentions {names}.", "not in the articles")
         return EarlyAnswer(f"The indexed articles do not mention {names}.", "not in the articles")
-    if len(tokenize(question)) >= GATE_MIN_WORDS and max(hit.similarity for hit in hits) < answer_similarity:
+    if len(question.tokens) >= GATE_MIN_WORDS and max(hit.similarity for hit in hits) < answer_similarity:
         return EarlyAnswer(ABSTAIN, "not close enough")
     frame = plan.frame
     if frame and frame.widened:

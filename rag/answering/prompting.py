@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from rag.markers import ABSTAIN, MARKER
 from rag.model import Hit, readable_date
+from rag.text.question import Question
 from rag.text.words import tokenize
 
 _CITE_MANY = "End every sentence with the number of the passage it comes from, like [1]."
@@ -99,7 +100,7 @@ def inert(text: str) -> str:
 
 
 def build_messages(
-    question: str, sources: Sequence[Hit], decline: bool = True, fixed: bool = False
+    question: Question, sources: Sequence[Hit], decline: bool = True, fixed: bool = False
 ) -> list[dict[str, str]]:
     """Instructions, then the numbered passages and the question. Article text only ever sits inside the
     passages, below the instructions. decline=False (the second attempt) asks for a full sentence, except for
@@ -111,9 +112,9 @@ def build_messages(
         f"{source_header(i, replace(hit, title=inert(hit.title)))}\n{inert(hit.text)}"
         for i, hit in enumerate(sources, start=1)
     )
-    ask = f"Question: {question}"
+    ask = f"Question: {question.text}"
     if not decline:
-        name_it = not yes_no_question(question)  # a yes/no reply names nothing; it declined when asked to
+        name_it = not question.yes_no  # a yes/no reply names nothing; it declined when asked to
         ask += "".join((f"\n{_DO_NOT_DECLINE}" if fixed else "", f"\n{_NAME_THE_ANSWER}" if name_it else ""))
     system = instructions(2) if fixed else instructions(len(sources), decline)
     return [
@@ -125,35 +126,17 @@ def build_messages(
 _ABOUT_PASSAGES = frozenset(
     "according passage passages article articles news source sources report reports reported indexed".split()
 )
-_WH_WORD = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
-_AUXILIARY = r"(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)"
-_YES_NO = re.compile(  # "Did X ...?"; "After the report on 1 May, did X ...?" (no wh-word before the verb)
-    rf"^\W*{_AUXILIARY}\b|^\W*(?:between|after|before|following|according|considering|given|since|while|in|on"
-    rf"|from|based|as|by|during|with)\b(?:(?!{_WH_WORD.pattern})[^?])*?,\s*{_AUXILIARY}\b",
-    re.IGNORECASE,
-)
 
 
-def yes_no_question(question: str) -> bool:
-    """True for a question answered yes or no: it opens with an auxiliary verb, or with a clause and then one
-    ("According to Fortune, has ... changed?"), or it has no wh-word at all."""
-    return bool(_YES_NO.match(question)) or not _WH_WORD.search(question)
-
-
-def closed_question(question: str) -> bool:
-    """True for yes/no and either-or questions, whose answers may use only the question's own words."""
-    return yes_no_question(question) or bool(re.search(r"\b(?:or|between|whether)\b", question, re.IGNORECASE))
-
-
-def restates_question(reply: str, question: str) -> bool:
+def restates_question(reply: str, question: Question) -> bool:
     """True when the reply to an open question adds nothing to it but word forms of the question and words
     about the passages ("Two supermarkets plan to merge in 2024, according to the news passages."; "The
     United States agreed to send Tomahawk missiles" to "How many Tomahawk missiles did the United States
     agree to send?"): no answer at all."""
     body = MARKER.sub(" ", reply)
-    if closed_question(question) or re.search(r"\b(?:yes|no|not)\b", body, re.IGNORECASE):
+    if question.closed or re.search(r"\b(?:yes|no|not)\b", body, re.IGNORECASE):
         return False
-    asked = {_stem(word) for word in tokenize(question)}
+    asked = {_stem(word) for word in question.tokens}
     return all(_stem(word) in asked or word in _ABOUT_PASSAGES for word in tokenize(body))
 
 
@@ -162,11 +145,11 @@ def _stem(word: str) -> str:
     return re.sub(r"(?:ing|ed|es|e|s|d)$", "", word)
 
 
-def is_grounded(reply: str, question: str, sources: Sequence[Hit]) -> bool:
+def is_grounded(reply: str, question: Question, sources: Sequence[Hit]) -> bool:
     """True when the reply adds words beyond the question, most of them and all its numbers from the passages."""
     body = MARKER.sub(" ", reply)
     passage_words = set(tokenize(" ".join(s.text + " " + s.title for s in sources)))
-    asked = set(tokenize(question))
+    asked = set(question.tokens)
     new_words = [w for w in tokenize(body) if w not in asked]
     if not new_words:
         return False

@@ -1,53 +1,30 @@
-"""Question answering as named steps: plan -> search -> check before the model -> reply -> finish (verify).
-`QA` runs them over one index and keeps the models warm; `answer()` is the module-level Python API.
+"""Question answering: QA runs the steps of an answer over one index and keeps the models warm; `answer()` is
+the module-level Python API.
 
-    plan    question, history, dates, sources   -> SearchPlan          (rag.search.planning)
-    gather  SearchPlan, k                       -> Retrieved           (candidates, top k, the passages to read)
-    check   question, Retrieved                 -> EarlyAnswer | None  (rag.answering.gate)
-    reply   question, Retrieved                 -> text so far ... Reply  (rag.answering.replying)
-    finish  question, Reply, Retrieved          -> Answer              (rag.answering.finishing)"""
+    validate  Ask                         -> Ask (the question cleaned, k checked)
+    plan      Ask                         -> SearchPlan   the one reading of the question (rag.search.planning)
+    gather    SearchPlan, k               -> Retrieved    candidates, top k, the passages to read
+    then the components of rag.answering.steps: Across (chosen by the plan), Check, Write, Verify, Gate, Reports"""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-from rag.answering.across.evidence import report_evidence, says_claim
-from rag.answering.across.verdict import derive_verdict
-from rag.answering.across.writing import across_answer
-from rag.answering.answerability import judge, load_gate
-from rag.answering.evidence import none_probability
-from rag.answering.finishing import finish_answer, with_reports
-from rag.answering.gate import EarlyAnswer, check_before_model, index_holds
-from rag.answering.generation import AnsweringModel, load_generator
-from rag.answering.replying import Reply, prompt_sources, write_reply
-from rag.answering.selection import select_sentences
+from rag.answering.models import AnsweringModel, load_generator
+from rag.answering.replying import Reply, prompt_sources
+from rag.answering.steps import Across, Check, Gate, Reports, Verify, Write, early_answer
 from rag.config import Settings
 from rag.index.embedding import Embedder
 from rag.index.live import LiveIndex
 from rag.model import Answer, Ask, Hit, Timings
-from rag.search.planning import SearchPlan, check_k, plan_search, search_plan, validate_question
+from rag.search.planning import Retrieved, SearchPlan, check_k, plan_search, search_plan, validate_question
 from rag.search.retrieval import Mode, Retriever
-from rag.search.several import SeveralReports, several_reports
 
 __all__ = ["QA", "Retrieved", "answer", "default_qa"]
-
-
-@dataclass(frozen=True)
-class Retrieved:
-    """What the search step found for an answer, from one index generation: the plan as searched (its dates
-    widened when the asked range held nothing), every candidate (ranked), the top k shown as sources (hits),
-    the passages the model reads, whole (passages), and the seconds from the question to here."""
-
-    plan: SearchPlan
-    ranked: list[Hit]
-    hits: list[Hit]
-    passages: list[Hit]
-    retriever: Retriever
-    seconds: float
 
 
 class QA:
@@ -65,6 +42,8 @@ class QA:
         self._retriever: Retriever | None = None
         self._lock = threading.Lock()  # the retriever
         self._generator_lock = threading.Lock()
+        self.across, self.check, self.write = Across(self), Check(self.settings), Write(self)
+        self.verify, self.gate, self.reports = Verify(self.settings), Gate(self), Reports(self)
 
     @property
     def embedder(self) -> Embedder:
@@ -134,63 +113,6 @@ class QA:
         """The passages the model reads, whole (see replying.prompt_sources)."""
         return prompt_sources(ranked, top, self.settings)
 
-    def check(self, question: str, found: Retrieved) -> EarlyAnswer | None:
-        """The check before the model: an abstention decided from the passages alone, or None to ask it."""
-        return check_before_model(
-            question,
-            found.plan,
-            found.passages + found.hits,
-            self.settings.verify,
-            self.settings.answer_similarity,
-            found.ranked,
-            found.retriever.sources,
-            lambda claim: index_holds(found.retriever.store, claim),
-        )
-
-    def reply(self, question: str, found: Retrieved, should_stop: Callable[[], bool]) -> Generator[str, None, Reply]:
-        """The model's step: its reply on the passages cut to the sentences that matter (yielding the text so
-        far), asked again on the whole passages after a decline (see write_reply)."""
-        chosen = select_sentences(
-            found.plan.question, found.passages, self.embedder.encode, self.settings.sentence_share
-        )
-        confident = found.hits[0].similarity >= self.settings.recheck_similarity
-        return write_reply(
-            self.generator, question, found.plan.question, found.passages, chosen, confident, self.settings, should_stop
-        )
-
-    def finish(self, question: str, reply: Reply, found: Retrieved) -> Answer:
-        """The final answer: citations checked against the passages as the model read them and showing them
-        whole, sentences not found in them removed, the answerability gate's say, and, for news, what each
-        dated report says."""
-        final = finish_answer(
-            question, reply.text, reply.read, found.hits, Timings(), found.plan, self.settings.verify, found.passages
-        )
-        final = replace(final, reply=reply.text)
-        if self.settings.verify and self.settings.gate:
-            searched = found.plan.question
-            final = judge(
-                searched, found.hits, found.passages, final, load_gate(),
-                lambda: none_probability(self.generator, searched, reply.read, self.embedder.encode),
-            )  # fmt: skip
-        if self.settings.news_aware:
-            final = with_reports(final, found.plan.question, found.passages, found.retriever, self.embedder)
-        return final
-
-    def across(self, question: str, several: SeveralReports, found: Retrieved) -> Answer | None:
-        """The answer to a question about several reports, from each one's own evidence and a verdict derived
-        from them (rag.answering.across); None when no verdict can be derived and the model should answer."""
-        evidence = report_evidence(
-            several.reports, found.ranked, self.embedder.encode, found.retriever.store.manifest["articles"].values(),
-            lambda asked: found.retriever.search(asked.claim, 3, filters=asked.filters()),
-        )  # fmt: skip
-        says: list[bool | None] = [None] * len(evidence)
-        if several.kind == "verdict" and not any(e.missing for e in evidence):
-            says = [says_claim(self.generator, e, self.embedder.encode) for e in evidence]
-        verdict = derive_verdict(several, evidence, says, found.plan.question)
-        if several.kind == "shared" and not verdict.word and not any(e.missing for e in evidence):
-            return None
-        return across_answer(question, several, evidence, says, verdict)
-
     # --- the API ----------------------------------------------------------------------------------------------
 
     def validate(self, ask: Ask | str) -> Ask:
@@ -211,26 +133,26 @@ class QA:
         understood."""
         started = time.perf_counter()
         ask = self.validate(ask)
-        question = ask.question
         found = self.gather(self.plan(ask), ask.k or self.settings.top_k, started)
-        context = found.plan.answer_fields()
-        several = several_reports(found.plan.question, found.retriever.sources) if self.settings.news_aware else None
-        across = self.across(question, several, found) if several else None
+        across = self.across.run(found)
         if across:
             elapsed = time.perf_counter() - started
-            yield replace(across, timings=Timings(found.seconds, elapsed, elapsed), **context)
+            yield replace(across, timings=Timings(found.seconds, elapsed, elapsed), **found.plan.answer_fields())
             return
-        early = self.check(question, found)
+        early = self.check.run(found)
         if early:
-            timings = Timings(found.seconds, None, time.perf_counter() - started)
-            yield Answer(
-                question, early.text, early.citations, found.hits, True, True, abstain_reason=early.reason,
-                timings=timings, **context,
-            )  # fmt: skip
+            yield early_answer(early, found, Timings(found.seconds, None, time.perf_counter() - started))
             return
-        yield Answer(question, "", hits=found.hits, done=False, timings=Timings(found.seconds), **context)
+        yield from self._model_answer(found, started, should_stop)
+
+    def _model_answer(
+        self, found: Retrieved, started: float, should_stop: Callable[[], bool]
+    ) -> Generator[Answer, None, None]:
+        """The sources (empty text), the model's reply as it grows, then the verified, judged, dated answer."""
+        asked, context = found.plan.user.text, found.plan.answer_fields()
+        yield Answer(asked, "", hits=found.hits, done=False, timings=Timings(found.seconds), **context)
         first: float | None = None
-        writing = self.reply(question, found, should_stop)
+        writing = self.write.run(found, should_stop)
         while True:
             try:
                 text = next(writing)
@@ -238,8 +160,8 @@ class QA:
                 reply: Reply = end.value
                 break
             first = time.perf_counter() - started if first is None else first
-            yield Answer(question, text, hits=found.hits, done=False, timings=Timings(found.seconds, first), **context)
-        final = self.finish(question, reply, found)
+            yield Answer(asked, text, hits=found.hits, done=False, timings=Timings(found.seconds, first), **context)
+        final = self.reports.run(found, self.gate.run(found, reply, self.verify.run(found, reply)))
         timings = Timings(found.seconds, first, time.perf_counter() - started).with_usage(reply.usages)
         yield replace(final, timings=timings)
 

@@ -8,11 +8,12 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 
 from rag.answering.citations import answer_sentences
-from rag.answering.generation import AnsweringModel, Messages, StopCheck
+from rag.answering.models import AnsweringModel, Messages, StopCheck
 from rag.answering.prompting import build_messages, is_grounded, restates_question, select_sources
 from rag.config import Settings
 from rag.markers import MARKER
 from rag.model import Hit, Usage
+from rag.text.question import Question
 
 _ABSTAIN_PATTERNS = re.compile(
     r"indexed articles do not say|passages do not (?:contain|say|mention|provide)", re.IGNORECASE
@@ -28,7 +29,7 @@ class Reply:
     usages: list[Usage] = field(default_factory=list)
 
 
-def declines(reply: str, question: str) -> bool:
+def declines(reply: str, question: Question) -> bool:
     """True when the reply is no answer: it declines, is empty or only restates the question. A reply that
     answers in a cited sentence and says what the passages leave out ("Leaders met in Budapest [1]. The
     passages do not mention the date.") is an answer."""
@@ -53,8 +54,8 @@ def prompt_sources(ranked: Sequence[Hit], top: int, settings: Settings) -> list[
 
 def write_reply(
     model: AnsweringModel,
-    question: str,
-    searched: str,
+    question: Question,
+    searched: Question,
     whole: list[Hit],
     chosen: list[Hit],
     confident: bool,

@@ -10,7 +10,8 @@ from dataclasses import replace
 import numpy as np
 
 from rag.model import Hit
-from rag.text.claims import Haystack, is_amount, specifics
+from rag.text.claims import Haystack, is_amount
+from rag.text.question import Question
 from rag.text.sentences import sentence_spans
 
 GAP = " … "  # stands where sentences were left out
@@ -31,13 +32,13 @@ def passage_sentences(text: str) -> list[str]:
     return [text[start:end] for start, end in sentence_spans(text)]
 
 
-def anchored(sentences: Sequence[str], question: str) -> list[bool]:
+def anchored(sentences: Sequence[str], question: Question) -> list[bool]:
     """For each sentence: does it hold one of the question's numbers or quoted phrases, or one of its names
     that singles sentences out (found in at most a third of them: a name on every line is the topic, and
     those sentences compete by similarity instead)?"""
     marks = [False] * len(sentences)
     haystacks = [Haystack([sentence]) for sentence in sentences]
-    for claim in specifics(question):
+    for claim in question.claims:
         holding = [i for i, haystack in enumerate(haystacks) if haystack.has(claim)]
         if is_amount(claim) or claim.startswith('"') or len(holding) <= max(1, len(sentences) // 3):
             for i in holding:
@@ -82,14 +83,14 @@ def joined(sentences: Sequence[str], kept: Sequence[int]) -> str:
     return text
 
 
-def select_sentences(question: str, sources: Sequence[Hit], embed: Embed, share: float) -> list[Hit]:
+def select_sentences(question: Question, sources: Sequence[Hit], embed: Embed, share: float) -> list[Hit]:
     """The passages with only their sentences that matter to the question (see choose_sentences); each passage
     keeps its number, title, source and date. One embedding call scores every sentence of every passage."""
     if share >= 1 or not sources:
         return list(sources)
     split = [passage_sentences(hit.text) for hit in sources]
     flat = [sentence for sentences in split for sentence in sentences]
-    vectors = embed([question, *flat])
+    vectors = embed([question.text, *flat])
     similarity = vectors[1:] @ vectors[0]
     chosen, offset = [], 0
     for hit, sentences in zip(sources, split):

@@ -11,6 +11,7 @@ from rag.answering.citations import cite_sentence, marker_numbers, sentence_rang
 from rag.markers import MARKER
 from rag.model import Hit, Support, readable_date
 from rag.text.claims import NUMBER_WORDS, Haystack, speakers, specifics, words
+from rag.text.question import Question
 from rag.text.sentences import sentence_spans
 from rag.text.words import STOPWORDS
 
@@ -51,11 +52,11 @@ def passage_words(title: str, source: str, published: str | None, text: str) -> 
     return " ".join(part for part in (title, source, published or "", readable_date(published), text) if part)
 
 
-def missing_from(question: str, hits: Sequence[Hit], also: Sequence[str] = ()) -> list[str]:
+def missing_from(question: Question, hits: Sequence[Hit], also: Sequence[str] = ()) -> list[str]:
     """The question's names, numbers and quoted phrases that none of the passages (nor their titles, sources
     and dates) hold, nor the texts in also (the names of the index's sources)."""
     haystack = Haystack([*(describe(hit) for hit in hits), *also])  # number words count things, name nothing
-    return [claim for claim in specifics(question) if claim not in NUMBER_WORDS and not haystack.has(claim)]
+    return [claim for claim in question.claims if claim not in NUMBER_WORDS and not haystack.has(claim)]
 
 
 def _content_words(text: str) -> list[str]:
@@ -183,14 +184,14 @@ def _names_as_held(sentence: str, held: Haystack) -> str:
 
 
 def verify_answer(
-    text: str, sources: Sequence[Hit], question: str = "", shown: Sequence[Hit] | None = None
+    text: str, sources: Sequence[Hit], question: Question | None = None, shown: Sequence[Hit] | None = None
 ) -> Verified:
     """Keep the sentences whose specifics and words stand together in the passages they cite (an uncited
     sentence: in a passage, which it then cites); the others are removed into unsupported. Sentences that
     state nothing of their own stay as they are. Each kept sentence that states something gets its support
     span, in the passage as shown (default: as in sources)."""
     read = [windows(hit) for hit in sources]
-    asked = frozenset(words(question))
+    asked = question.words if question else frozenset()
     pieces: list[str] = []
     support: list[Support] = []
     unsupported: list[str] = []

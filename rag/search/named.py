@@ -94,10 +94,12 @@ def source_of_date(start: int, mentions: list[tuple[int, int, str]]) -> str | No
     return (before[-1] if before else after[0])[2] if before or after else None
 
 
-def named_reports(question: str, known_sources: Iterable[str]) -> NamedReports:
-    """The sources (among those the index holds) and full dates the question names (see source_mentions
-    and report_dates)."""
-    mentions = source_mentions(question, known_sources)
+def named_reports(
+    question: str, known_sources: Iterable[str], mentions: list[tuple[int, int, str]] | None = None
+) -> NamedReports:
+    """The sources (among those the index holds) and full dates the question names (see source_mentions,
+    given as mentions when already read, and report_dates)."""
+    mentions = source_mentions(question, known_sources) if mentions is None else mentions
     dates = report_dates(question)
     pairs = [(source, day) for start, _, day in dates if (source := source_of_date(start, mentions))]
     return NamedReports(

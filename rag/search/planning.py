@@ -15,9 +15,11 @@ from typing import TypedDict
 from rag.errors import IndexNotFoundError, QuestionError
 from rag.model import Ask, History, Hit
 from rag.search.followup import last_turn, standalone_question
-from rag.search.named import NamedReports, named_reports
+from rag.search.named import NamedReports, named_reports, source_mentions
 from rag.search.retrieval import Filters, Mode, Retriever
+from rag.search.several import SeveralReports, several_reports
 from rag.search.timeframe import TimeFrame, names_dates, resolve_time
+from rag.text.question import Question, read_question
 
 
 class PlanFields(TypedDict):
@@ -31,13 +33,28 @@ class PlanFields(TypedDict):
 
 @dataclass(frozen=True)
 class SearchPlan:
-    """What retrieval will look for: the (standalone) question, the filters and how time words were read."""
+    """The one reading of a question that every later step reads: the searched (standalone) question's words
+    (read), the filters, the follow-up's rewriting, how time words were read (frame), the reports it names,
+    the reports it asks about together (several: None for one report or none), and the question as asked
+    (asked: None when it is the searched one)."""
 
-    question: str
+    read: Question
     filters: Filters
     rewritten: str | None = None
     frame: TimeFrame | None = None
     named: NamedReports = NamedReports()
+    several: SeveralReports | None = None
+    asked: Question | None = None
+
+    @property
+    def question(self) -> str:
+        """The searched question: a follow-up made standalone, else the question as asked."""
+        return self.read.text
+
+    @property
+    def user(self) -> Question:
+        """The question as the user asked it (what the answer and its checks are judged against)."""
+        return self.asked or self.read
 
     def answer_fields(self) -> PlanFields:
         """What an Answer tells of its plan: filters, standalone question, time frame, named reports."""
@@ -47,6 +64,20 @@ class SearchPlan:
             "time_frame": self.frame.to_dict() if self.frame and self.frame.applies else None,
             "named_reports": self.named.to_dict() if self.named.any else None,
         }
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """What the search step found for an answer, from one index generation: the plan as searched (its dates
+    widened when the asked range held nothing), every candidate (ranked), the top k shown as sources (hits),
+    the passages the model reads, whole (passages), and the seconds from the question to here."""
+
+    plan: SearchPlan
+    ranked: list[Hit]
+    hits: list[Hit]
+    passages: list[Hit]
+    retriever: Retriever
+    seconds: float
 
 
 def validate_question(question: str, max_chars: int) -> str:
@@ -94,10 +125,12 @@ def plan_search(ask: Ask, retriever: Callable[[], Retriever], news_aware: bool =
     if sources:
         _check_sources(sources, retriever().sources)
     if not news_aware:
-        return SearchPlan(question, filters)
+        return SearchPlan(read_question(question), filters)
     rewritten = standalone_question(question, history)
     reference = _reference(reference_date, retriever)
-    named = _named(question, history if rewritten else None, retriever)
+    known = _sources(retriever)
+    mentions = source_mentions(question, known)
+    named = _named(question, history if rewritten else None, known, mentions)
     # "since October 6, 2025" bounds the search, unless it bounds one named report ("the Wired report after")
     frame = resolve_time(question, *reference, cap_at_reference=bool(reference_date), date_bounds=not named.sources)
     turn = last_turn(history)
@@ -107,20 +140,30 @@ def plan_search(ask: Ask, retriever: Callable[[], Retriever], news_aware: bool =
             turn[0], *reference, cap_at_reference=bool(reference_date), date_bounds=not named.sources
         )
         frame = earlier if earlier.phrase else frame
-    searched = rewritten or question
     if (frame.since and not since) or (frame.until and not until):
         filters = replace(filters, since=since or frame.since, until=until or frame.until, keep_undated=True)
-    return SearchPlan(searched, filters, rewritten, frame, named)
+    asked = read_question(question)
+    if not rewritten:
+        return SearchPlan(asked, filters, None, frame, named, several_reports(question, known, mentions))
+    return SearchPlan(
+        read_question(rewritten), filters, rewritten, frame, named, several_reports(rewritten, known), asked
+    )
 
 
-def _named(question: str, history: History | None, retriever: Callable[[], Retriever]) -> NamedReports:
-    """The reports the question names; a follow-up (given its history) naming none keeps those of the
-    question it follows, never those of the answer, as with time words."""
+def _sources(retriever: Callable[[], Retriever]) -> list[str]:
+    """The sources the index holds ([] before there is an index: the search that follows says how to build it)."""
     try:
-        sources = retriever().sources
+        return retriever().sources
     except IndexNotFoundError:
-        sources = []  # the search that follows says how to build the index
-    named = named_reports(question, sources)
+        return []
+
+
+def _named(
+    question: str, history: History | None, sources: list[str], mentions: list[tuple[int, int, str]]
+) -> NamedReports:
+    """The reports the question names (mentions: where it names the sources); a follow-up (given its history)
+    naming none keeps those of the question it follows, never those of the answer, as with time words."""
+    named = named_reports(question, sources, mentions)
     turn = last_turn(history) if history else None
     return named if named.any or not turn else named_reports(turn[0], sources)
 

@@ -122,11 +122,16 @@ def _clauses(question: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in pairwise(cuts) if b > a]
 
 
-def unknown_outlets(question: str, known_sources: Iterable[str]) -> list[tuple[int, int, str]]:
+def unknown_outlets(
+    question: str, known_sources: Iterable[str], mentions: list[tuple[int, int, str]] | None = None
+) -> list[tuple[int, int, str]]:
     """Where the question names, as the source of an article, an outlet the index does not hold:
-    (start, end, name), e.g. "The New York Times" in "an article from The New York Times"."""
+    (start, end, name), e.g. "The New York Times" in "an article from The New York Times" (mentions: where it
+    names the index's sources, when already read)."""
+    known_sources = list(known_sources)
     known = [s.lower() for s in known_sources if s]
-    spans = [(s, e) for s, e, _ in source_mentions(question, known_sources)]
+    mentions = source_mentions(question, known_sources) if mentions is None else mentions
+    spans = [(s, e) for s, e, _ in mentions]
     found = []
     for match in _UNKNOWN_OUTLET.finditer(question):
         group = "after" if match.group("after") else "before"
@@ -146,13 +151,16 @@ def unknown_outlets(question: str, known_sources: Iterable[str]) -> list[tuple[i
     return found
 
 
-def several_reports(question: str, known_sources: Iterable[str]) -> SeveralReports | None:
+def several_reports(
+    question: str, known_sources: Iterable[str], mentions: list[tuple[int, int, str]] | None = None
+) -> SeveralReports | None:
     """The reports a question asks about together and what it asks of them, or None for a question about
-    one report (or none)."""
+    one report (or none). mentions: where the question names the index's sources, when already read."""
     known_sources = list(known_sources)
+    mentions = source_mentions(question, known_sources) if mentions is None else mentions
     # (start, end, source, date, outlet) of each report named, in order
-    named = [(s, e, name, "", "") for s, e, name in source_mentions(question, known_sources)]
-    named += [(s, e, "", "", name) for s, e, name in unknown_outlets(question, known_sources)]
+    named = [(s, e, name, "", "") for s, e, name in mentions]
+    named += [(s, e, "", "", name) for s, e, name in unknown_outlets(question, known_sources, mentions)]
     named.sort()
     spans = [(s, e) for s, e, *_ in named]
     for start, end, day in report_dates(question):
