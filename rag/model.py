@@ -12,9 +12,39 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 History = Sequence[Mapping[str, Any]]  # earlier chat turns: {"role", "content"} messages
+
+
+class SearchFilters(TypedDict):
+    """The dates and sources an answer's search was limited to (only those set)."""
+
+    since: NotRequired[str]
+    until: NotRequired[str]
+    sources: NotRequired[tuple[str, ...]]
+
+
+class TimeWords(TypedDict):
+    """How a question's time words were read (rag.search.timeframe.TimeFrame), with a line a user can read."""
+
+    reference: str
+    reference_from: str
+    phrase: str
+    since: str | None
+    until: str | None
+    prefer_recent: bool
+    widened: bool
+    description: str
+
+
+class NamedInQuestion(TypedDict):
+    """The sources, dates and (source, date) pairs a question names, with a line a user can read."""
+
+    sources: list[str]
+    dates: list[str]
+    pairs: list[list[str]]
+    description: str
 
 
 @dataclass(frozen=True)
@@ -210,10 +240,10 @@ class Answer:
     invalid_citations: int = 0
     uncited_sentences: list[str] = field(default_factory=list)
     timings: Timings = Timings()
-    filters: dict[str, object] = field(default_factory=dict)
+    filters: SearchFilters = field(default_factory=lambda: SearchFilters())
     standalone_question: str | None = None  # a follow-up question rewritten with the turn it depends on
-    time_frame: dict[str, object] | None = None  # how time words were read (TimeFrame.to_dict())
-    named_reports: dict[str, object] | None = None  # sources and dates the question names (NamedReports.to_dict())
+    time_frame: TimeWords | None = None  # how time words were read
+    named_reports: NamedInQuestion | None = None  # sources and dates the question names
     relies_on: str = ""  # the dates and sources of the cited passages, e.g. "CNN, 21 October 2025 [1]"
     reports: list[Report] = field(default_factory=list)  # what each dated article on the story says, oldest first
     abstain_reason: str | None = None  # why it abstained: one of ABSTAIN_REASONS

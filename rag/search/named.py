@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.ingest.dates import date_mentions
+from rag.model import NamedInQuestion
 
 # a date right after these words bounds a span of time ("since October 6, 2023"); it names no report
 _RANGE_WORDS = re.compile(r"\b(?:since|after|before|until|till|through|from|between)\s+(?:the\s+)?$", re.IGNORECASE)
@@ -43,13 +44,13 @@ class NamedReports:
         parts += [s for s in self.sources if s not in paired_sources] + [d for d in self.dates if d not in paired_dates]
         return f"Named in the question: {', '.join(parts)}; articles that match are ranked first"
 
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "sources": list(self.sources),
-            "dates": list(self.dates),
-            "pairs": [list(pair) for pair in self.pairs],
-            "description": self.describe(),
-        }
+    def to_dict(self) -> NamedInQuestion:
+        return NamedInQuestion(
+            sources=list(self.sources),
+            dates=list(self.dates),
+            pairs=[list(pair) for pair in self.pairs],
+            description=self.describe(),
+        )
 
 
 @lru_cache(maxsize=4096)

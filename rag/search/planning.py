@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TypedDict
 
 from rag.errors import IndexNotFoundError, QuestionError
-from rag.model import Ask, History, Hit
+from rag.model import Ask, History, Hit, NamedInQuestion, SearchFilters, TimeWords
 from rag.search.followup import last_turn, standalone_question
 from rag.search.named import NamedReports, named_reports, source_mentions
 from rag.search.retrieval import Filters, Mode, Retriever
@@ -25,10 +25,10 @@ from rag.text.question import Question, read_question
 class PlanFields(TypedDict):
     """What an Answer tells of its plan (SearchPlan.answer_fields)."""
 
-    filters: dict[str, object]
+    filters: SearchFilters
     standalone_question: str | None
-    time_frame: dict[str, object] | None
-    named_reports: dict[str, object] | None
+    time_frame: TimeWords | None
+    named_reports: NamedInQuestion | None
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,15 @@ class SearchPlan:
 
     def answer_fields(self) -> PlanFields:
         """What an Answer tells of its plan: filters, standalone question, time frame, named reports."""
+        limits, shown = self.filters, SearchFilters()
+        if limits.since:
+            shown["since"] = limits.since
+        if limits.until:
+            shown["until"] = limits.until
+        if limits.sources:
+            shown["sources"] = limits.sources
         return {
-            "filters": {key: value for key, value in asdict(self.filters).items() if value and key != "keep_undated"},
+            "filters": shown,
             "standalone_question": self.rewritten,
             "time_frame": self.frame.to_dict() if self.frame and self.frame.applies else None,
             "named_reports": self.named.to_dict() if self.named.any else None,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from rag.ingest.dates import date_mentions
+from rag.model import TimeWords
 
 MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _MONTH = "|".join(MONTHS)
@@ -59,8 +60,17 @@ class TimeFrame:
         widened = "; nothing relevant was published then, so earlier articles were searched" if self.widened else ""
         return "; ".join(parts) + widened + f" (today taken as {self.reference}, {self.reference_from})"
 
-    def to_dict(self) -> dict[str, object]:
-        return {**asdict(self), "description": self.describe()}
+    def to_dict(self) -> TimeWords:
+        return TimeWords(
+            reference=self.reference,
+            reference_from=self.reference_from,
+            phrase=self.phrase,
+            since=self.since,
+            until=self.until,
+            prefer_recent=self.prefer_recent,
+            widened=self.widened,
+            description=self.describe(),
+        )
 
 
 def _month_range(year: int, month: int) -> tuple[date, date]:
