@@ -5,6 +5,17 @@ from rag.config import Settings
 from rag.errors import RagError
 from rag.index.fetched import add_urls, update_from_feeds
 from rag.index.indexing import build_index
-from rag.model import Answer, Citation
+from rag.model import Answer, Ask, Citation
 
-__all__ = ["QA", "Answer", "Citation", "RagError", "Settings", "add_urls", "answer", "build_index", "update_from_feeds"]
+__all__ = [
+    "QA",
+    "Answer",
+    "Ask",
+    "Citation",
+    "RagError",
+    "Settings",
+    "add_urls",
+    "answer",
+    "build_index",
+    "update_from_feeds",
+]
