@@ -14,7 +14,7 @@ from rag.errors import RagError
 
 MILVUS_LITE = "milvus:"  # a Milvus Lite file: "milvus:PATH.db"
 PATH = "path"  # the scheme of a plain file or folder location
-SCHEMES = ("openai", "milvus", "http", "https")  # the prefixes read as schemes; anything else is a path
+SCHEMES = {"openai", "milvus", "http", "https"}  # the prefixes read as schemes (and any a Registry takes); else a path
 
 Backend = TypeVar("Backend")
 
@@ -51,6 +51,8 @@ class Registry(Generic[Backend]):
     def add(self, schemes: Iterable[str], backend: Backend) -> None:
         for name in schemes:
             self._backends[name] = backend
+            if name != PATH:
+                SCHEMES.add(name)  # a new scheme is read as one from now on
 
     def of(self, location: object) -> Backend:
         """The backend for the location; an error (RagError or the registry's kind of it) naming what the registry takes when none fits."""

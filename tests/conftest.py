@@ -1,4 +1,6 @@
-"""Shared fixtures: the real packaged embedder, small-chunk settings and a few realistic news articles."""
+"""Shared fixtures: the real packaged embedder, a deterministic one and scripted answering models (both found
+through their registries: test backends registered here), small-chunk settings and a few realistic news
+articles."""
 
 from __future__ import annotations
 
@@ -12,7 +14,16 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
+from rag.answering.models import GENERATORS  # noqa: E402
 from rag.config import Settings  # noqa: E402
+from rag.index.embedding import EMBEDDERS  # noqa: E402
+from tests.fakes import CountingEmbedder, FakeEmbedders, HashingEmbedder, ReadingModel, ScriptedModel  # noqa: E402
+from tests.fakes import ScriptedModels  # noqa: E402
+
+SCRIPTED_MODELS = ScriptedModels("scripted")  # Settings(generator="scripted:N")
+FAKE_EMBEDDERS = FakeEmbedders("hashing")  # Settings(embedding_model="hashing:N")
+GENERATORS.add(("scripted",), SCRIPTED_MODELS)
+EMBEDDERS.add(("hashing",), FAKE_EMBEDDERS)
 
 ARTICLES = {
     "budapest.txt": """Leaders gather in Budapest for a security summit
@@ -62,7 +73,7 @@ def _write_articles(folder: Path, names: list[str] | None = None) -> Path:
     return folder
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def write_articles():
     """write_articles(folder, names=None): write the named sample articles (default: all) into folder."""
     return _write_articles
@@ -82,11 +93,36 @@ def embedder():
 
 
 @pytest.fixture
-def fake_embedder():
-    """A deterministic embedder without torch (tests.fakes.HashingEmbedder), counting what it encodes."""
-    from tests.fakes import HashingEmbedder
+def counting_embedder(embedder):
+    """counting_embedder(interrupt_at=0): the real embedder, counting the texts of each call (calls); the build is
+    interrupted (Ctrl-C) at call interrupt_at."""
+    return lambda interrupt_at=0: CountingEmbedder(embedder, interrupt_at)
 
-    return HashingEmbedder()
+
+@pytest.fixture
+def fake_embedder():
+    """A deterministic embedder without torch (tests.fakes.HashingEmbedder), counting what it encodes; the
+    embedders registry loads it for Settings(embedding_model=fake_embedder.location)."""
+    made = FAKE_EMBEDDERS.register(HashingEmbedder())
+    yield made
+    FAKE_EMBEDDERS.forget(made)
+
+
+@pytest.fixture
+def scripted():
+    """scripted(*replies, refuse=False, odds=None) -> a ScriptedModel (tests.fakes) that the generators registry
+    loads for Settings(generator=model.location); with odds (a dict, or a function of the messages) it also
+    gives its first token's probabilities (ReadingModel)."""
+    made: list[ScriptedModel] = []
+
+    def make(*replies: str, refuse: bool = False, odds=None) -> ScriptedModel:
+        model = ScriptedModel(*replies, refuse=refuse) if odds is None else ReadingModel(*replies, odds=odds, refuse=refuse)
+        made.append(SCRIPTED_MODELS.register(model))
+        return model
+
+    yield make
+    for model in made:
+        SCRIPTED_MODELS.forget(model)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
-"""The tests' shared fakes: a scripted answering model, a scripted OpenAI-compatible chat server and a
-deterministic embedder. They isolate the logic
-around the models (what is asked, what is checked, what is shown); the real models have their own tests."""
+"""The tests' shared fakes: a scripted answering model, a scripted OpenAI-compatible chat server, a
+deterministic embedder, and the test backends the generators and embedders registries find them by (conftest
+registers them: "scripted:N" and "hashing:N"). They isolate the logic around the models (what is asked, what
+is checked, what is shown); the real models have their own tests."""
 
 from __future__ import annotations
 
@@ -14,7 +15,61 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 
 
-class ScriptedModel:
+class Registered:
+    """A test double a registry finds by its location ("scheme:N", given when it is registered); each load
+    through the registry is counted (loads) and takes load_seconds."""
+
+    location = ""
+    loads = 0
+    load_seconds = 0.0
+
+
+class Doubles:
+    """A registry's test backend: the doubles registered under one scheme, loaded by their location."""
+
+    def __init__(self, scheme: str) -> None:
+        self.scheme = scheme
+        self.doubles: dict[str, Registered] = {}
+        self._lock = threading.Lock()
+
+    def register(self, double):
+        with self._lock:
+            double.location = f"{self.scheme}:{len(self.doubles) + 1}"
+            self.doubles[double.location] = double
+        return double
+
+    def forget(self, double) -> None:
+        self.doubles.pop(double.location, None)
+
+    def find(self, location: str):
+        double = self.doubles[location]
+        with self._lock:
+            double.loads += 1
+        time.sleep(double.load_seconds)
+        return double
+
+
+class ScriptedModels(Doubles):
+    """The generators registry's test backend (Settings(generator=model.location))."""
+
+    def load(self, settings):
+        return self.find(settings.generator)
+
+    def check(self, settings):
+        return None
+
+
+class FakeEmbedders(Doubles):
+    """The embedders registry's test backend (Settings(embedding_model=embedder.location))."""
+
+    def load(self, model, settings):
+        return self.find(model)
+
+    def check(self, model):
+        return None
+
+
+class ScriptedModel(Registered):
     """An answering model that gives its replies one call after the other (the last one again when they run
     out), piece by piece as a real model streams, and keeps each call's messages, prompt and markers.
     refuse=True: any call fails the test (the model must not be asked)."""
@@ -39,6 +94,20 @@ class ScriptedModel:
         yield from words[:1] + [" " + word for word in words[1:]]
 
 
+class ReadingModel(ScriptedModel):
+    """A ScriptedModel that also gives the probabilities of its reply's first token: odds, or odds(messages)
+    when it is a function; each call's messages are kept in asked."""
+
+    def __init__(self, *replies: str, odds, refuse: bool = False) -> None:
+        super().__init__(*replies, refuse=refuse)
+        self.odds = odds
+        self.asked: list[list[dict[str, str]]] = []
+
+    def next_token(self, messages, top=20, reuse_prefix=False):
+        self.asked.append(messages)
+        return dict(self.odds(messages) if callable(self.odds) else self.odds)
+
+
 class CountingModel:
     """Wraps a real answering model and counts the calls."""
 
@@ -50,7 +119,7 @@ class CountingModel:
         return (yield from self.inner.stream(messages, max_tokens, should_stop, markers))
 
 
-class HashingEmbedder:
+class HashingEmbedder(Registered):
     """A deterministic embedder shaped like all-MiniLM-L6-v2 (384 dimensions, L2-normalised float32): each
     lowercased word adds a fixed pseudo-random direction, so texts sharing words are similar. No torch."""
 
@@ -77,6 +146,25 @@ class HashingEmbedder:
                 vectors[row] += np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms == 0, 1, norms)
+
+
+class CountingEmbedder:
+    """Passes everything to another embedder and counts the texts it encodes; interrupt_at: the build is
+    interrupted (Ctrl-C) at that call."""
+
+    def __init__(self, inner, interrupt_at: int = 0) -> None:
+        self.inner, self.interrupt_at = inner, interrupt_at
+        self.model_id, self.dim, self.max_tokens = inner.model_id, inner.dim, inner.max_tokens
+        self.calls: list[int] = []
+
+    def count_tokens(self, texts):
+        return self.inner.count_tokens(texts)
+
+    def encode(self, texts, progress=False):
+        if len(self.calls) + 1 == self.interrupt_at:
+            raise KeyboardInterrupt
+        self.calls.append(len(texts))
+        return self.inner.encode(texts, progress=progress)
 
 
 class ChatServer:

@@ -16,7 +16,7 @@ from rag.model import Ask, Answer
 from rag.answering.qa import QA
 from rag.errors import IndexNotFoundError, ModelNotFoundError, QuestionError
 from rag.index.indexing import build_index
-from tests.fakes import CountingModel, ScriptedModel
+from tests.fakes import CountingModel
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,7 +53,7 @@ def test_model_loads_once_and_is_reused(indexed, embedder):
 
 
 def test_nothing_relevant_abstains_without_calling_the_model(indexed, embedder, tiny_model):
-    from rag.answering.generation import TransformersGenerator
+    from rag.answering.models import TransformersGenerator
 
     counting = CountingModel(TransformersGenerator(tiny_model, threads=1))
     qa = QA(indexed, generator=counting, embedder=embedder)
@@ -64,14 +64,14 @@ def test_nothing_relevant_abstains_without_calling_the_model(indexed, embedder, 
     assert counting.calls == 1
 
 
-def test_model_abstention_reply_marks_answer_abstained(indexed, embedder):
-    qa = QA(indexed, generator=ScriptedModel(ABSTAIN), embedder=embedder)
+def test_model_abstention_reply_marks_answer_abstained(indexed, embedder, scripted):
+    qa = QA(indexed, generator=scripted(ABSTAIN), embedder=embedder)
     result = qa.answer("Who won the cup final?")
     assert result.abstained and result.citations == [] and result.hits
 
 
-def test_citations_map_to_numbered_sources_and_bad_numbers_are_dropped(indexed, embedder):
-    generator = ScriptedModel("City beat Arsenal on penalties [1]. The final was at Wembley [7].")
+def test_citations_map_to_numbered_sources_and_bad_numbers_are_dropped(indexed, embedder, scripted):
+    generator = scripted("City beat Arsenal on penalties [1]. The final was at Wembley [7].")
     qa = QA(indexed, generator=generator, embedder=embedder)
     result = qa.answer("Who won the cup final?")
     assert "[1]" in generator.messages[1]["content"] and "Question: Who won the cup final?" in \
@@ -83,8 +83,8 @@ def test_citations_map_to_numbered_sources_and_bad_numbers_are_dropped(indexed, 
     assert result.invalid_citations == 1 and "[7]" not in result.text
 
 
-def test_date_and_source_filters(indexed, embedder):
-    qa = QA(indexed, generator=ScriptedModel("x [1]."), embedder=embedder)
+def test_date_and_source_filters(indexed, embedder, scripted):
+    qa = QA(indexed, generator=scripted("x [1]."), embedder=embedder)
     hits = qa.retrieve(Ask("summit in Budapest", k=5))
     assert hits[0].article_id == "budapest.txt"
     later = qa.retrieve(Ask("summit in Budapest", k=5, since="2025-06-01"))
@@ -96,14 +96,14 @@ def test_date_and_source_filters(indexed, embedder):
 @pytest.mark.parametrize("question, fix", [("   ", "empty"), ("\t\n ", "empty"), ("\x00\x01\x7f", "empty"),
                                            ("x" * 5000, "limit"), ("y" * 100_000, "100,000 characters")],
                          ids=["spaces", "whitespace", "control", "5k", "100k"])
-def test_bad_questions_get_clear_errors(indexed, embedder, question, fix):
-    qa = QA(indexed, generator=ScriptedModel("x"), embedder=embedder)
+def test_bad_questions_get_clear_errors(indexed, embedder, question, fix, scripted):
+    qa = QA(indexed, generator=scripted("x"), embedder=embedder)
     with pytest.raises(QuestionError, match=fix):
         qa.answer(question)
 
 
-def test_k_must_be_at_least_one(indexed, embedder):
-    qa = QA(indexed, generator=ScriptedModel("x [1]."), embedder=embedder)
+def test_k_must_be_at_least_one(indexed, embedder, scripted):
+    qa = QA(indexed, generator=scripted("x [1]."), embedder=embedder)
     for k in (0, -2):
         with pytest.raises(QuestionError, match="at least 1"):
             qa.answer(Ask("Which city hosted the security summit?", k=k))
@@ -112,8 +112,8 @@ def test_k_must_be_at_least_one(indexed, embedder):
     assert len(qa.retrieve(Ask("Which city hosted the security summit?", k=1))) == 1
 
 
-def test_a_follow_up_answer_is_judged_against_the_users_own_question(indexed, embedder):
-    qa = QA(indexed, generator=ScriptedModel("Twelve countries [1]."), embedder=embedder)
+def test_a_follow_up_answer_is_judged_against_the_users_own_question(indexed, embedder, scripted):
+    qa = QA(indexed, generator=scripted("Twelve countries [1]."), embedder=embedder)
     history = [{"role": "user", "content": "Who met in Budapest for the security summit?"},
                {"role": "assistant", "content": "Heads of government from twelve European countries met [1]."}]
     result = qa.answer(Ask("How many countries?", history=history))
@@ -121,14 +121,13 @@ def test_a_follow_up_answer_is_judged_against_the_users_own_question(indexed, em
     assert not result.abstained and result.text == "Twelve countries [1]."  # words of the earlier answer are new
 
 
-def test_the_terminal_marks_the_draft_shows_a_second_attempt_on_its_own_line_then_the_evidence(indexed, monkeypatch, capsys):
+def test_the_terminal_marks_the_draft_shows_a_second_attempt_on_its_own_line_then_the_evidence(indexed, monkeypatch, capsys, scripted):
     from rag import cli
 
-    model = ScriptedModel(ABSTAIN, "Heads of government met in Budapest for a security summit [1].")
-    monkeypatch.setattr("rag.answering.qa.load_generator", lambda settings: model)
+    model = scripted(ABSTAIN, "Heads of government met in Budapest for a security summit [1].")
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
-    code = cli.main(["ask", "--seeds", str(indexed.seeds_dir), "--index", str(indexed.index_dir),
-                     "Where did heads of government meet for a security summit?"])
+    code = cli.main(["ask", "--seeds", str(indexed.seeds_dir), "--index", str(indexed.index_dir), "--model",
+                     model.location, "Where did heads of government meet for a security summit?"])
     out = capsys.readouterr().out
     assert code == 0
     answer = "Heads of government met in Budapest for a security summit [1]."
@@ -138,9 +137,9 @@ def test_the_terminal_marks_the_draft_shows_a_second_attempt_on_its_own_line_the
     assert checked.startswith(answer)
 
 
-def test_a_decline_on_cut_passages_is_asked_again_on_the_whole_passages(indexed, embedder):
+def test_a_decline_on_cut_passages_is_asked_again_on_the_whole_passages(indexed, embedder, scripted):
     settings = dataclasses.replace(indexed, sentence_share=0.3, recheck_similarity=1.0)  # not confident
-    model = ScriptedModel(ABSTAIN, "Hungary's prime minister welcomed the delegations at the parliament [1].")
+    model = scripted(ABSTAIN, "Hungary's prime minister welcomed the delegations at the parliament [1].")
     final = QA(settings, generator=model, embedder=embedder).answer("Who welcomed the summit delegations?")
     first, second = model.prompts
     passage = final.hits[0].text
@@ -149,9 +148,9 @@ def test_a_decline_on_cut_passages_is_asked_again_on_the_whole_passages(indexed,
     assert passage in final.citations[0].passage  # the whole passage is shown with its citation
 
 
-def test_a_cut_passage_is_verified_as_read_and_shown_whole(indexed, embedder):
+def test_a_cut_passage_is_verified_as_read_and_shown_whole(indexed, embedder, scripted):
     settings = dataclasses.replace(indexed, sentence_share=0.3)
-    model = ScriptedModel("Hungary's prime minister welcomed the delegations at the parliament [1].")
+    model = scripted("Hungary's prime minister welcomed the delegations at the parliament [1].")
     final = QA(settings, generator=model, embedder=embedder).answer("Who welcomed the summit delegations?")
     assert len(model.prompts) == 1 and final.hits[0].text not in model.prompts[0]
     assert "welcomed the delegations" in model.prompts[0]  # the sentence that answers was kept
@@ -160,15 +159,15 @@ def test_a_cut_passage_is_verified_as_read_and_shown_whole(indexed, embedder):
     assert "welcomed the delegations" in shown[final.support[0].start:final.support[0].end]
 
 
-def test_a_decline_on_whole_passages_is_not_asked_again_unless_retrieval_is_confident(indexed, embedder):
-    model = ScriptedModel(ABSTAIN)
+def test_a_decline_on_whole_passages_is_not_asked_again_unless_retrieval_is_confident(indexed, embedder, scripted):
+    model = scripted(ABSTAIN)
     final = QA(dataclasses.replace(indexed, sentence_share=1.0, recheck_similarity=1.0), generator=model,
                embedder=embedder).answer("Who welcomed the summit delegations?")
     assert final.abstained and len(model.prompts) == 1
 
 
-def test_a_rebuild_while_an_answer_is_written_does_not_break_it(indexed, embedder):
-    qa = QA(indexed, generator=ScriptedModel("Heads of government met in Budapest [1]."), embedder=embedder)
+def test_a_rebuild_while_an_answer_is_written_does_not_break_it(indexed, embedder, scripted):
+    qa = QA(indexed, generator=scripted("Heads of government met in Budapest [1]."), embedder=embedder)
     stream = qa.stream("Where did heads of government meet for a security summit?")
     first = next(stream)
     (indexed.seeds_dir / first.hits[0].article_id).unlink()  # `rag build` in another shell removes it
@@ -177,31 +176,31 @@ def test_a_rebuild_while_an_answer_is_written_does_not_break_it(indexed, embedde
     assert final.done and final.citations[0].title == "Leaders gather in Budapest for a security summit"
 
 
-def test_control_characters_and_broken_unicode_in_a_question_are_cleaned(indexed, embedder):
-    qa = QA(indexed, generator=ScriptedModel("x [1]."), embedder=embedder)
+def test_control_characters_and_broken_unicode_in_a_question_are_cleaned(indexed, embedder, scripted):
+    qa = QA(indexed, generator=scripted("x [1]."), embedder=embedder)
     hits = qa.retrieve("summit\x00 in \ud800Budapest\x1b?")
     assert hits[0].article_id == "budapest.txt"
 
 
-def test_a_missing_index_is_built_from_the_articles_folder_first(make_settings, write_articles, embedder, capsys):
+def test_a_missing_index_is_built_from_the_articles_folder_first(make_settings, write_articles, embedder, capsys, scripted):
     settings = make_settings("fresh")
     write_articles(settings.seeds_dir)
     reply = "Leaders met in Budapest for the security summit [1]."
-    final = QA(settings, generator=ScriptedModel(reply), embedder=embedder).answer(
+    final = QA(settings, generator=scripted(reply), embedder=embedder).answer(
         "Which city hosted the security summit?")
     assert (settings.index_dir / "manifest.json").exists()
     assert "added 4" in capsys.readouterr().err
     assert final.citations and final.citations[0].title == "Leaders gather in Budapest for a security summit"
 
 
-def test_missing_index_names_the_build_command(make_settings, embedder):
-    qa = QA(make_settings("empty"), generator=ScriptedModel("x"), embedder=embedder)
+def test_missing_index_names_the_build_command(make_settings, embedder, scripted):
+    qa = QA(make_settings("empty"), generator=scripted("x"), embedder=embedder)
     with pytest.raises(IndexNotFoundError, match="rag build"):
         qa.answer("Anything?")
 
 
 def test_unknown_model_names_the_choices(make_settings):
-    from rag.answering.generation import load_generator
+    from rag.answering.models import load_generator
 
     with pytest.raises(ModelNotFoundError, match="default"):
         load_generator(make_settings(generator="/no/such/model"))
@@ -210,7 +209,7 @@ def test_unknown_model_names_the_choices(make_settings):
 
 
 def test_fast_preset_streams_from_the_packaged_gguf(make_settings):
-    from rag.answering.generation import load_generator
+    from rag.answering.models import load_generator
 
     generator = load_generator(make_settings(generator="Fast", threads=1))
     pieces = list(generator.stream([{"role": "user", "content": "Say hello."}], 8))
@@ -219,7 +218,7 @@ def test_fast_preset_streams_from_the_packaged_gguf(make_settings):
 
 def test_llama_cpp_replies_cite_only_passages_that_exist(make_settings):
     from rag.answering.citations import parse_citations
-    from rag.answering.generation import load_generator
+    from rag.answering.models import load_generator
 
     generator = load_generator(make_settings(generator="fast", threads=1))
     messages = [{"role": "system", "content": "Answer using the numbered passages. End every sentence with [n]."},
@@ -292,17 +291,10 @@ def test_answer_on_a_fresh_copy_of_the_repository_builds_the_index_from_seeds(tm
     assert result.done and result.hits and result.hits[0].title.startswith("Washington cools contact with Moscow")
 
 
-def test_with_the_gate_on_the_model_is_asked_for_the_answering_sentence(indexed, embedder):
+def test_with_the_gate_on_the_model_is_asked_for_the_answering_sentence(indexed, embedder, scripted):
     import dataclasses
 
-    class NamesNone(ScriptedModel):
-        asked: list = []
-
-        def next_token(self, messages, top=20, reuse_prefix=False):
-            self.asked.append(messages)
-            return {"NONE": 0.9, "A": 0.1}
-
-    generator = NamesNone("City beat Arsenal on penalties in the cup final [1].")
+    generator = scripted("City beat Arsenal on penalties in the cup final [1].", odds={"NONE": 0.9, "A": 0.1})
     qa = QA(dataclasses.replace(indexed, gate=True), generator=generator, embedder=embedder)
     result = qa.answer("Who won the cup final?")
     assert len(generator.asked) == 2 and "Letter:" in generator.asked[0][1]["content"]

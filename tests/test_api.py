@@ -236,7 +236,7 @@ def llama_cpp_server(model: Path):
 
 
 def test_llama_cpp_http_server_answers_as_the_openai_backend(make_settings, write_articles, embedder):
-    from rag.answering.generation import OpenAICompatibleGenerator, fast_model_path
+    from rag.answering.models import OpenAICompatibleGenerator, fast_model_path
     from rag.answering.qa import QA
     from rag.index.indexing import build_index
 

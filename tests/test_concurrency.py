@@ -1,5 +1,5 @@
 """Several threads at once: searches with different filters never share ids, the models load once, and
-default_qa() gives every thread the same QA (fakes for the models; the real store and indexer)."""
+default_qa() gives every thread the same QA (test backends for the models; the real store and indexer)."""
 
 from __future__ import annotations
 
@@ -78,41 +78,31 @@ def test_searches_with_other_filters_at_the_same_time_keep_their_own_sources(two
     assert run_together(reuters, ap) == []
 
 
-def test_the_models_load_once_when_two_threads_ask_at_once(make_settings, fake_embedder, monkeypatch):
+def test_the_models_load_once_when_two_threads_ask_at_once(make_settings, scripted, fake_embedder):
     from rag.answering.qa import QA
-    from tests.fakes import ScriptedModel
 
-    loads: list[str] = []
-
-    def slow_load(kind, made):
-        def load(*args, **kwargs):
-            loads.append(kind)
-            time.sleep(0.2)  # long enough for the other thread to ask too
-            return made
-
-        return load
-
-    monkeypatch.setattr("rag.answering.qa.load_generator", slow_load("generator", ScriptedModel("x")))
-    monkeypatch.setattr("rag.index.live.make_embedder", slow_load("embedder", fake_embedder))
-    qa = QA(make_settings())
+    model = scripted("x")
+    model.load_seconds = fake_embedder.load_seconds = 0.2  # long enough for the other thread to ask too
+    qa = QA(make_settings(generator=model.location, embedding_model=fake_embedder.location))
     got: list[object] = []
     assert run_together(lambda: got.append(qa.generator), lambda: got.append(qa.generator)) == []
     assert run_together(lambda: got.append(qa.embedder), lambda: got.append(qa.embedder)) == []
-    assert sorted(loads) == ["embedder", "generator"] and got[0] is got[1] and got[2] is got[3]
+    assert model.loads == fake_embedder.loads == 1 and got == [model, model, fake_embedder, fake_embedder]
 
 
 def test_default_qa_is_one_qa_for_every_thread(monkeypatch):
     import rag.answering.qa as qa_module
 
     made: list[object] = []
+    made_now = qa_module.QA.__init__
 
-    class SlowQA:
-        def __init__(self) -> None:
-            made.append(self)
-            time.sleep(0.2)
+    def slowly(qa, *args, **kwargs):
+        made.append(qa)
+        time.sleep(0.2)
+        made_now(qa, *args, **kwargs)
 
     monkeypatch.setattr(qa_module, "_default", None)
-    monkeypatch.setattr(qa_module, "QA", SlowQA)
+    monkeypatch.setattr(qa_module.QA, "__init__", slowly)
     got: list[object] = []
     assert run_together(*[lambda: got.append(qa_module.default_qa())] * 4) == []
     assert len(made) == 1 and all(qa is made[0] for qa in got)

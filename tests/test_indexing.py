@@ -30,22 +30,6 @@ ALL = ["budapest.txt", "central_bank.txt", "football.txt", "wildfire.txt"]
 EXPECTED_TOP = ["budapest.txt", "football.txt", "central_bank.txt", "wildfire.txt", "wildfire.txt"]
 
 
-class CountingEmbedder:
-    """Passes everything to the real embedder and counts the texts it encodes."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.model_id, self.dim, self.max_tokens = inner.model_id, inner.dim, inner.max_tokens
-        self.calls: list[int] = []
-
-    def count_tokens(self, texts):
-        return self.inner.count_tokens(texts)
-
-    def encode(self, texts, progress=False):
-        self.calls.append(len(texts))
-        return self.inner.encode(texts, progress=progress)
-
-
 def build(settings, embedder, **kwargs):
     logs: list[str] = []
     report = build_index(settings, embedder=embedder, log=logs.append, progress=False, **kwargs)
@@ -124,32 +108,19 @@ def test_incremental_build_matches_full_build(make_settings, embedder, write_art
                for i, _ in s_inc.dense_search(embedder.encode(["penalty shoot-out score"])[0], 3))
 
 
-class InterruptedEmbedder(CountingEmbedder):
-    """The real embedder, but the build is interrupted (Ctrl-C) at its given call."""
-
-    def __init__(self, inner, interrupt_at: int) -> None:
-        super().__init__(inner)
-        self.interrupt_at = interrupt_at
-
-    def encode(self, texts, progress=False):
-        if len(self.calls) + 1 == self.interrupt_at:
-            raise KeyboardInterrupt
-        return super().encode(texts, progress)
-
-
 def test_an_interrupted_build_keeps_what_it_saved_and_the_next_build_goes_on_from_there(
-        make_settings, embedder, write_articles, monkeypatch):
+        make_settings, embedder, write_articles, monkeypatch, counting_embedder):
     monkeypatch.setattr(rag.index.indexing, "GROUP_CHUNKS", 1)  # one article a group
     monkeypatch.setattr(rag.index.indexing, "CHECKPOINT_SECONDS", 0.0)  # save after every group
     settings, whole = make_settings("first"), make_settings("whole")
     write_articles(settings.seeds_dir)
     logs: list[str] = []
     with pytest.raises(KeyboardInterrupt):
-        build_index(settings, embedder=InterruptedEmbedder(embedder, 3), log=logs.append, progress=False)
+        build_index(settings, embedder=counting_embedder(interrupt_at=3), log=logs.append, progress=False)
     saved = FolderStore.load(settings.index_dir)
     assert len(saved.manifest["articles"]) == 2 and sum("an interrupted build goes on" in line for line in logs) == 2
 
-    resumed = CountingEmbedder(embedder)
+    resumed = counting_embedder()
     report, _ = build(settings, resumed)
     assert len(report.plan.added) == 2 and len(report.plan.unchanged) == 2 and len(resumed.calls) == 2
     shutil.copytree(settings.seeds_dir, whole.seeds_dir)
@@ -159,7 +130,7 @@ def test_an_interrupted_build_keeps_what_it_saved_and_the_next_build_goes_on_fro
     assert_same_results(all_results(done, embedder), all_results(reference, embedder))
 
 
-def test_an_interrupted_update_saves_whole_indexes_with_old_or_new_versions(built, embedder, monkeypatch):
+def test_an_interrupted_update_saves_whole_indexes_with_old_or_new_versions(built, embedder, monkeypatch, counting_embedder):
     monkeypatch.setattr(rag.index.indexing, "GROUP_CHUNKS", 1)
     monkeypatch.setattr(rag.index.indexing, "CHECKPOINT_SECONDS", 0.0)
     old = {aid: a["sha256"] for aid, a in read_manifest(built.index_dir)["articles"].items()}
@@ -168,7 +139,7 @@ def test_an_interrupted_update_saves_whole_indexes_with_old_or_new_versions(buil
         path.write_text(path.read_text(encoding="utf-8") + "The story was updated on Friday.\n", encoding="utf-8")
     (built.seeds_dir / "wildfire.txt").unlink()
     with pytest.raises(KeyboardInterrupt):
-        build(built, InterruptedEmbedder(embedder, 3))
+        build(built, counting_embedder(interrupt_at=3))
     saved = read_manifest(built.index_dir)["articles"]
     assert sorted(saved) == ALL  # nothing missing while the update ran: the deleted one goes at the end
     assert sum(saved[aid]["sha256"] != old[aid] for aid in saved) == 2  # two new versions so far
@@ -180,12 +151,12 @@ def test_an_interrupted_update_saves_whole_indexes_with_old_or_new_versions(buil
     assert sum("updated on Friday" in c.text for c in store.chunks.values()) >= 3
 
 
-def test_a_full_rebuild_keeps_the_index_whole_until_it_is_done(built, embedder, monkeypatch):
+def test_a_full_rebuild_keeps_the_index_whole_until_it_is_done(built, embedder, monkeypatch, counting_embedder):
     monkeypatch.setattr(rag.index.indexing, "GROUP_CHUNKS", 1)
     monkeypatch.setattr(rag.index.indexing, "CHECKPOINT_SECONDS", 0.0)
     generation = read_manifest(built.index_dir)["generation"]
     with pytest.raises(KeyboardInterrupt):
-        build(built, InterruptedEmbedder(embedder, 3), full=True)
+        build(built, counting_embedder(interrupt_at=3), full=True)
     assert read_manifest(built.index_dir)["generation"] == generation  # no partial index replaced the whole one
     assert len(FolderStore.load(built.index_dir).manifest["articles"]) == 4
 
@@ -215,11 +186,11 @@ def test_faiss_search_matches_brute_force(built, embedder):
 
 # --- edit / delete / no-op -----------------------------------------------------------------------------------
 
-def test_editing_one_article_reembeds_only_its_chunks(built, embedder):
+def test_editing_one_article_reembeds_only_its_chunks(built, embedder, counting_embedder):
     before = read_manifest(built.index_dir)
     edit(built, "wildfire.txt", "The governor declared a state of emergency for the affected county.",
          "Heavy rain on Friday finally helped crews contain the fire near the reservoir.")
-    counting = CountingEmbedder(embedder)
+    counting = counting_embedder()
     report, _ = build(built, counting)
     after = read_manifest(built.index_dir)
 
@@ -256,12 +227,12 @@ def test_deleting_an_article_removes_it_everywhere(built, embedder):
         assert all(aid != "central_bank.txt" for aid, _, _ in hits)
 
 
-def test_noop_rebuild_embeds_nothing_and_changes_nothing(built, embedder, monkeypatch):
+def test_noop_rebuild_embeds_nothing_and_changes_nothing(built, embedder, monkeypatch, counting_embedder):
     manifest_bytes = (built.index_dir / "manifest.json").read_bytes()
     files = index_files(built.index_dir)
     results = all_results(FolderStore.load(built.index_dir), embedder)
 
-    counting = CountingEmbedder(embedder)
+    counting = counting_embedder()
     report, logs = build(built, counting)
     assert report.plan.is_noop and report.chunks_embedded == 0
     assert counting.calls == []
@@ -467,10 +438,10 @@ def test_a_build_that_names_no_model_keeps_the_index_model(built, embedder, tmp_
     assert back.retrieve("Where will the summit be held?")  # queries and vectors in one space
 
 
-def test_changed_chunk_size_triggers_full_rebuild(built, embedder, make_settings):
+def test_changed_chunk_size_triggers_full_rebuild(built, embedder, make_settings, counting_embedder):
     old = FolderStore.load(built.index_dir)
     smaller = make_settings(chunk_tokens=32, chunk_overlap=6)
-    counting = CountingEmbedder(embedder)
+    counting = counting_embedder()
     report, logs = build(smaller, counting)
 
     assert report.plan.full_reason and "chunk_tokens" in report.plan.full_reason

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.answering.generation import GENERATORS, OpenAICompatibleGenerator, load_generator
+from rag.answering.models import GENERATORS, OpenAICompatibleGenerator, load_generator
 from rag.config import Settings
 from rag.errors import ModelNotFoundError, RagError
+from rag.index.embedding import EMBEDDERS, SentenceTransformers
 from rag.index.stores import STORES, lock_file, local_folder
 from rag.index.stores.folder import FolderLocation
 from rag.index.stores.milvus import MilvusLocation
@@ -71,6 +72,19 @@ def test_the_answering_model_registry_finds_a_server_or_a_local_model(tmp_path):
     with pytest.raises(ModelNotFoundError, match="unknown answering model 'nothing-here': use 'default', 'fast'"):
         load_generator(Settings(generator="nothing-here", index_dir=tmp_path / "i"))
     assert GENERATORS.of("openai:x") is not GENERATORS.of("default")
+
+
+def test_the_embedder_registry_finds_the_packaged_model_or_a_folder_and_names_what_it_takes(tmp_path):
+    assert isinstance(EMBEDDERS.of(""), SentenceTransformers) and EMBEDDERS.of(str(tmp_path)) is EMBEDDERS.of("")
+    assert EMBEDDERS.of("").check(str(tmp_path / "nothing")) == f"embedding model folder {tmp_path / 'nothing'} not found"
+    with pytest.raises(ModelNotFoundError, match="is not a location of an embedding model: leave RAG_EMBEDDING_MODEL"):
+        EMBEDDERS.of("milvus:x.db")
+
+
+def test_a_new_scheme_is_one_add(tmp_path, scripted):
+    model = scripted("x")
+    assert model.location.startswith("scripted:") and scheme(model.location) == "scripted"
+    assert load_generator(Settings(generator=model.location, index_dir=tmp_path / "i")) is model
 
 
 def test_rag_serve_finds_the_chat_page_through_its_entry_point():

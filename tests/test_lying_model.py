@@ -53,16 +53,15 @@ def scripted(replies: dict[str, str]):
 
 
 @pytest.fixture(scope="module")
-def lying(tmp_path_factory, embedder):
+def lying(tmp_path_factory, embedder, write_articles):
     """A QA over the test articles and the seed article, answering through the lying server."""
-    from tests.conftest import _write_articles
     from rag.config import Settings
 
     server = ChatServer(scripted({**LIES, **TRUTHS}))
     base = tmp_path_factory.mktemp("lying")
     settings = Settings(seeds_dir=base / "seeds", index_dir=base / "index", generator=f"openai:{server.url}",
                         chunk_tokens=64, chunk_overlap=12)
-    _write_articles(settings.seeds_dir)
+    write_articles(settings.seeds_dir)
     shutil.copy(SEED, settings.seeds_dir / SEED.name)
     build_index(settings, embedder=embedder, log=lambda _: None, progress=False)
     try:

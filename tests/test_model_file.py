@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from rag.answering import generation
-from rag.answering.generation import assembled, check_model_file
+from rag.answering.models import model_file
+from rag.answering.models.model_file import assembled, check_model_file
 from rag.errors import ModelNotFoundError
 
 PARTS = [b"GGUF" + bytes(range(200)), bytes(range(256)) * 3, b"tail of the model"]
@@ -37,8 +37,8 @@ def parts(tmp_path):
 
 def test_the_model_is_joined_once_with_its_size_and_hash_kept_beside_it(tmp_path, parts, monkeypatch):
     synced: list[int] = []
-    real_fsync = generation.os.fsync
-    monkeypatch.setattr(generation.os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+    real_fsync = model_file.os.fsync
+    monkeypatch.setattr(model_file.os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
     target = tmp_path / "models" / "model.gguf"
     assert assembled(target, parts, len(WHOLE), SHA) == target
     assert target.read_bytes() == WHOLE and len(parts.calls) == 1
@@ -89,10 +89,10 @@ def test_rag_doctor_names_a_torn_default_model_and_a_missing_index(tmp_path, mon
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     models = tmp_path / "cache" / "news-rag" / "models"
     models.mkdir(parents=True)
-    (models / generation.DEFAULT_GGUF).write_bytes(b"torn")
+    (models / model_file.DEFAULT_GGUF).write_bytes(b"torn")
     code = cli.main(["doctor", "--index", str(tmp_path / "index"), "--model", "default"])
     out = capsys.readouterr().out
     assert code == 1
-    assert f"answering model: {models / generation.DEFAULT_GGUF} is 4 bytes, not 1,117,320,768" in out
+    assert f"answering model: {models / model_file.DEFAULT_GGUF} is 4 bytes, not 1,117,320,768" in out
     assert "embedding model: ok" in out
     assert f"index: no index in {tmp_path / 'index'} yet; build it with: rag build" in out

@@ -408,12 +408,10 @@ def test_an_index_from_an_older_duplicate_rule_is_updated_without_reembedding(da
     assert copies == {"storm-copy": "storm"}
 
 
-def test_an_answer_from_reports_of_different_dates_says_who_said_what_and_when(dated, embedder):
-    from tests.fakes import ScriptedModel
-
+def test_an_answer_from_reports_of_different_dates_says_who_said_what_and_when(dated, embedder, scripted):
     # a reply the passages hold (the tiny model's words would not pass verification)
     reply = "The Harbor Bridge reopened to traffic on Thursday [1]."
-    qa = QA(dated, embedder=embedder, generator=ScriptedModel(reply))
+    qa = QA(dated, embedder=embedder, generator=scripted(reply))
     answer = qa.answer("When will the Harbor Bridge reopen to traffic?")
     assert not answer.abstained, answer
     said = {(r.source, r.published): r for r in answer.reports}

@@ -1,47 +1,30 @@
 """`rag doctor`: read everything the answers depend on in full and say what is wrong, with the fix: the
-answering model file (its whole sha256), the embedding model package and the index."""
+answering model and the embedding model (each asked of the backend its setting names, in GENERATORS and
+EMBEDDERS: the default model's file is read whole) and the index."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from rag.answering.generation import (
-    DEFAULT_GGUF,
-    DEFAULT_GGUF_SHA256,
-    DEFAULT_GGUF_SIZE,
-    check_model_file,
-    fast_model_path,
-)
+from rag.answering.models import GENERATORS
 from rag.config import Settings
 from rag.errors import RagError
-from rag.index.embedding import packaged_model_path
+from rag.index.embedding import EMBEDDERS
 from rag.index.stores import load_store, read_manifest
-from rag.locations import scheme
 
 
 def answering_model(settings: Settings) -> str | None:
-    """What is wrong with the answering model's file, or None."""
-    choice = settings.generator
-    if scheme(choice) == "openai":
-        return None  # a server: reached on the first answer
-    if choice.lower() == "default":
-        return check_model_file(settings.cache_dir / "models" / DEFAULT_GGUF, DEFAULT_GGUF_SIZE, DEFAULT_GGUF_SHA256)
+    """What is wrong with the answering model (its file, read whole), or None."""
     try:
-        path = fast_model_path() if choice.lower() == "fast" else Path(choice).expanduser()
+        return GENERATORS.of(settings.generator).check(settings)
     except RagError as exc:
         return str(exc)
-    return None if path.exists() else f"model {path} not found; check RAG_GENERATOR / --model"
 
 
 def embedding_model(settings: Settings) -> str | None:
-    if settings.embedding_model:
-        folder = Path(settings.embedding_model).expanduser()
-        return None if folder.is_dir() else f"embedding model folder {folder} not found"
+    """What is wrong with the embedding model the settings name, or None."""
     try:
-        packaged_model_path()
+        return EMBEDDERS.of(settings.embedding_model).check(settings.embedding_model)
     except RagError as exc:
         return str(exc)
-    return None
 
 
 def index(settings: Settings) -> str | None:

@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from rag.answering.generation import Messages
+from rag.answering.models import Messages
 from rag.answering.selection import GAP, passage_sentences
 from rag.model import Hit
 

@@ -415,7 +415,7 @@ def bench_answer(model: str | None, seeds: Path | None, quick: bool, log: Log = 
 
 def bench_runtime(model: str | None, articles_file: Path | None, quick: bool, log: Log = print) -> dict[str, object]:
     """Prompt-reading and decode tokens/s of each RUNTIME_VARIANTS entry, medians over distinct prompts."""
-    from rag.answering.generation import LlamaCppGenerator, gguf_file, read_all
+    from rag.answering.models import LlamaCppGenerator, gguf_file, read_all
     from rag.answering.prompting import instructions
 
     settings = Settings.from_env(generator=model)

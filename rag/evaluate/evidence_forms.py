@@ -33,7 +33,7 @@ from pathlib import Path
 from rag.answering.evidence import candidates as closest_sentences
 from rag.answering.evidence import letter_pick, sentences_of
 from rag.answering.finishing import finish_answer
-from rag.answering.generation import LlamaCppGenerator, read_all
+from rag.answering.models import LlamaCppGenerator, read_all
 from rag.answering.prompting import source_header
 from rag.answering.qa import Retrieved
 from rag.answering.selection import select_sentences

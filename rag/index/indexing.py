@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rag.config import Settings
 from rag.errors import IndexLockedError, NoArticlesError, RagError
-from rag.index.embedding import Embedder, SentenceTransformerEmbedder
+from rag.index.embedding import Embedder, make_embedder
 from rag.index.stores import empty_store, has_index, load_store, local_folder, lock_file, read_manifest
 from rag.index.stores.contract import ChunkRecord, ChunkStore
 from rag.ingest import duplicates
@@ -156,14 +156,6 @@ def indexed_model(manifest: dict | None) -> str:
     """The embedding model an index was built with ("" for the packaged one, or for no index)."""
     named = str((manifest or {}).get("settings", {}).get("embedding_model", ""))
     return "" if named.startswith("packaged:") else named
-
-
-def make_embedder(settings: Settings, model: str | None = None) -> Embedder:
-    return SentenceTransformerEmbedder(
-        settings.embedding_model if model is None else model,
-        batch_size=settings.embed_batch_size,
-        threads=settings.threads,
-    )
 
 
 def build_index(

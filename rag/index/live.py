@@ -10,9 +10,9 @@ from pathlib import Path
 
 from rag.config import Settings
 from rag.errors import ArticleNotFoundError, IndexNotFoundError, NoArticlesError, RagError
-from rag.index.embedding import Embedder
+from rag.index.embedding import Embedder, make_embedder
 from rag.index.fetched import Added, add_urls, update_from_feeds
-from rag.index.indexing import BuildReport, Progress, build_index, index_model, indexed_model, make_embedder
+from rag.index.indexing import BuildReport, Progress, build_index, index_model, indexed_model
 from rag.index.stores import ChunkStore, index_stamp, load_store, read_manifest
 from rag.ingest.uploads import delete_article_file
 from rag.ingest.web.feeds import Round
