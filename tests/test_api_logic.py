@@ -11,7 +11,7 @@ from dataclasses import replace
 import httpx
 import pytest
 
-from rag.answering import generation
+from rag.answering import models as generation
 from rag.answering.openai_format import (EXTRA, RequestError, chunk, chunks, completion, content, parse_request,
                                          without_sources)
 from rag.model import Ask, Answer, Citation, Timings
