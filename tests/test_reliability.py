@@ -56,7 +56,7 @@ if kind == "embedding":
 elif kind == "replace":  # the n-th file moved into place: 1-3 index files, 4 the manifest
     before(rag.index.stores.folder.os, "replace", lambda count: count == int(number))
 elif kind == "cleanup":
-    before(rag.index.stores.folder, "_remove_stale")
+    before(rag.index.stores.folder, "remove_stale")
 settings = Settings(seeds_dir=Path(sys.argv[1]), index_dir=Path(sys.argv[2]), chunk_tokens=64, chunk_overlap=12)
 print(rag.index.indexing.build_index(settings, progress=False).summary(), flush=True)
 """

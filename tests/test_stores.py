@@ -18,7 +18,8 @@ from rag.evaluate.store_agreement import agreement
 from rag.index.indexing import build_index
 from rag.index.stores import index_stamp, load_store, read_manifest
 from rag.index.stores.contract import Filters
-from rag.index.stores.milvus import milvus_filter, release
+from rag.index.stores.milvus_client import release
+from rag.index.stores.milvus_schema import milvus_filter
 from rag.search.retrieval import Retriever
 
 pytest.importorskip("pymilvus")
@@ -337,7 +338,7 @@ def test_passages_that_vanish_between_search_and_fetch_are_left_out(settings, em
 
 
 def test_chunks_left_by_a_delete_cut_short_are_deleted_by_the_next_build(tmp_path, embedder, monkeypatch):
-    from rag.index.stores.milvus import connect
+    from rag.index.stores.milvus_client import connect
 
     made = Settings(seeds_dir=tmp_path / "seeds", index_dir=location("milvus", tmp_path), chunk_tokens=32,
                     chunk_overlap=4, cache_dir=tmp_path / "cache")

@@ -307,7 +307,7 @@ class FolderStore:
         write_json(folder / MANIFEST, manifest)
         self.manifest = manifest
         shutil.rmtree(tmp, ignore_errors=True)
-        _remove_stale(folder, keep={generation, live})  # readers may still be loading the live one
+        remove_stale(folder, keep={generation, live})  # readers may still be loading the live one
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -348,7 +348,7 @@ def _highest_generation(folder: Path) -> int:
     return max((g for g in map(_generation_of, folder.iterdir()) if g is not None), default=0)
 
 
-def _remove_stale(folder: Path, keep: set[int | None]) -> None:
+def remove_stale(folder: Path, keep: set[int | None]) -> None:
     """Delete generations other than those kept, and leftovers of interrupted builds."""
     for path in folder.iterdir():
         generation = _generation_of(path)
