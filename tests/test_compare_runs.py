@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from rag.evaluate.compare_runs import main
+from studies.compare_runs import main
 
 
 def write_run(folder, similarity: float, contains: bool, abstained: bool) -> None:

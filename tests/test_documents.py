@@ -464,7 +464,7 @@ def test_sha256_changes_with_text_and_metadata():
 def test_saved_news_pages_are_read_right_and_the_comparison_is_written(tmp_path):
     """The team's pages in the shapes news sites use (rag/evaluate/data/html_pages): the loader finds each
     page's body without its junk and the story's date; the comparison script writes its numbers."""
-    from rag.evaluate.html_extraction import PAGES, compare, main
+    from studies.html_extraction import PAGES, compare, main
 
     now = compare(PAGES)["trafilatura, tags as fallback (now)"]
     assert {page: (j["body"], j["date"]) for page, j in now.items()} == dict.fromkeys(now, (True, True))

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 from rag.config import Settings
-from rag.evaluate.evaluation import NOT_ANSWER_SHAPING, answer_shaping, fingerprint, pipeline_version
+from rag.evaluate.records import NOT_ANSWER_SHAPING, answer_shaping, fingerprint, pipeline_version
 
 ROOT = Path(__file__).resolve().parents[1]
 

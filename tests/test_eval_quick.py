@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.evaluate.benchmark import DEFAULT_ARTICLES
+from rag.evaluate.set_index import DEFAULT_ARTICLES
 
 ARTICLES = [
     {"id": "metro", "title": "Lima opens its second metro line", "source": "Andes Daily", "published": "2025-03-02",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from rag.evaluate import answer_removed, calibrate
+from rag.evaluate import answer_removed
 from rag.evaluate.scoring import summarize_answers
+from studies import calibrate
 
 ARTICLES = [
     {"id": "g1", "title": "Kroger and Albertsons agree to merge", "text": "The two supermarkets Kroger and Albertsons "

@@ -169,7 +169,7 @@ def test_citation_markers_do_not_count_as_answer_words():
 
 
 def test_per_type_table_has_a_row_for_all_and_reads_a_samples_questions(tmp_path, capsys):
-    from rag.evaluate.by_type import main
+    from studies.by_type import main
 
     def record(id_: str, kind: str, answerable: bool, abstained: bool, contains: float) -> dict:
         return {"kind": "answer", "id": id_, "question_type": kind, "answerable": answerable, "answers": ["x"],

@@ -14,7 +14,7 @@ import pytest
 import rag.index.indexing
 from rag.config import Settings
 from rag.errors import RagError
-from rag.evaluate.store_agreement import agreement
+from studies.store_agreement import agreement
 from rag.index.indexing import build_index
 from rag.index.stores import index_stamp, load_store, read_manifest
 from rag.index.stores.contract import Filters

@@ -13,21 +13,16 @@ from collections import Counter
 from pathlib import Path
 
 from rag.answering.qa import QA
-from rag.evaluate.evaluation import (
-    load_questions,
-    markdown_table,
-    record_ask,
-    sample_questions,
-    set_qa,
-    write_json,
-)
+from rag.evaluate.questions import load_questions, record_ask, sample_questions
+from rag.evaluate.report import markdown_table, write_json
+from rag.evaluate.set_index import set_qa
 
 
 def first_decision(qa: QA, question: dict) -> str | None:
     """The reason the checks before the model abstain on the question, or None when the model would be asked:
     the steps of an answer up to the check (plan, gather, check), without the model."""
     ask = qa.validate(record_ask(question))
-    early = qa.check(ask.question, qa.gather(qa.plan(ask), qa.settings.top_k))
+    early = qa.check.run(qa.gather(qa.plan(ask), qa.settings.top_k))
     return early.reason if early else None
 
 

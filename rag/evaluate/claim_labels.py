@@ -8,22 +8,25 @@ cites as the model read them (found again by the same search; markers placed as 
 unlabelled. Labels are then written by reading, by the rule in LABEL_RULE, and never changed after a score.
 score: the verification's decision on each labelled sentence (kept or removed) against its label: precision
 (of the sentences it keeps, the share labelled supported) and recall (of the sentences labelled supported,
-the share it keeps), over all sentences and over each half of the questions (calibrate.half: rules are
-changed looking at the fitting half only, and reported on the other)."""
+the share it keeps), over all sentences and over each half of the questions (rag.evaluate.questions.half: rules are
+changed looking at the fitting half only, and reported on the other); VerificationEvaluator gives both."""
 
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
+from typing import cast
 
 from rag.answering.citations import answer_sentences, marker_numbers
 from rag.answering.finishing import place_markers
 from rag.answering.verify import states_something, verify_answer
-from rag.evaluate.calibrate import half
-from rag.evaluate.evaluation import record_ask, set_qa, write_json
+from rag.evaluate.questions import half, record_ask
+from rag.evaluate.report import write_json
+from rag.evaluate.set_index import set_qa
 from rag.markers import MARKER
 from rag.model import Hit
+from rag.text.question import read_question
 
 LABELS = Path(__file__).parent / "data" / "claim_labels.jsonl"
 LABEL_RULE = (
@@ -97,7 +100,7 @@ def kept(row: dict) -> bool:
     numbered = {p["number"]: i for i, p in enumerate(row["cited"], start=1)}  # cited passages renumbered 1..n
     sentence = MARKER.sub(lambda m: "".join(f"[{numbered[n]}]" for n in marker_numbers(m) if n in numbered),
                           row["sentence"])  # fmt: skip
-    verified = verify_answer(sentence, hits, row["question"])
+    verified = verify_answer(sentence, hits, read_question(row["question"]))
     return not verified.unsupported and _plain(verified.text) == _plain(sentence)
 
 
@@ -123,6 +126,20 @@ def score(rows: list[dict]) -> dict[str, object]:
     }
 
 
+class VerificationEvaluator:
+    """The verification against the labelled sentences: precision and recall (see score) over all of them, and
+    over each half of their questions ("halves")."""
+
+    name = "verification"
+
+    def __init__(self, rows: list[dict]) -> None:
+        self.rows = rows
+
+    def __call__(self) -> dict[str, object]:
+        halves = {name: score([r for r in self.rows if half(r["id"]) == name]) for name in ("fit", "report")}
+        return {**score(self.rows), "halves": halves}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rag.evaluate.claim_labels", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -137,15 +154,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {build(args.results, args.out)} sentences to {args.out}")
         return 0
     rows = [json.loads(line) for line in args.labels.read_text(encoding="utf-8").splitlines() if line.strip()]
-    result = score(rows)
-    halves = {name: score([r for r in rows if half(r["id"]) == name]) for name in ("fit", "report")}
+    result = VerificationEvaluator(rows)()
+    halves = cast(dict[str, dict], result["halves"])
     print(f"verification against {result['sentences']} labelled sentences ({args.labels}):")
     for name, numbers in (("all", result), *(halves.items())):
         print(
             f"  {name}: {numbers['sentences']} sentences, precision {numbers['precision']} (kept "
             f"{numbers['kept']}), recall {numbers['recall']} (labelled supported {numbers['labelled supported']})"
         )
-    write_json(args.out, {"labels": str(args.labels), "rule": LABEL_RULE, **result, "halves": halves})
+    write_json(args.out, {"labels": str(args.labels), "rule": LABEL_RULE, **result})
     print(f"wrote {args.out}")
     return 0
 

@@ -1,6 +1,6 @@
 """Scoring of retrieval and answers, following the evaluation sets' conventions (pure functions, no heavy imports).
 
-Per-question records (dicts written by rag.evaluate.evaluation) are aggregated by `summarize`:
+Per-question records (dicts written by rag.evaluate.evaluators) are aggregated by `summarize`:
 
 * retrieval records: {"kind": "retrieval", "mode", "retrieved": [article id of each retrieved passage, best
   first], "gold": [gold article ids], "seconds"}; questions without gold articles are not scored.
@@ -238,6 +238,21 @@ def percentile(values: Iterable[float | None], q: float) -> float | None:
 def mean(values: Iterable[float | None]) -> float | None:
     data = [v for v in values if v is not None]
     return sum(data) / len(data) if data else None
+
+
+def auroc(answerable: list[float], unanswerable: list[float]) -> float | None:
+    """Probability that an answerable question's signal is above an unanswerable one's (ties count half)."""
+    if not answerable or not unanswerable:
+        return None
+    wins = sum((a > u) + 0.5 * (a == u) for a in answerable for u in unanswerable)
+    return wins / (len(answerable) * len(unanswerable))
+
+
+def choose_threshold(answerable: list[float], max_false: float) -> float:
+    """The highest threshold under which at most max_false of the answerable signals fall."""
+    ordered = sorted(answerable)
+    allowed = int(max_false * len(ordered))  # this many may fall below
+    return ordered[allowed] if ordered else 0.0
 
 
 def _latency(values: Iterable[float | None]) -> dict[str, float | None]:

@@ -2,10 +2,13 @@
 passages with the same similarities, per question and retriever), and how far do their answers move
 (contains, abstentions and false abstentions, as counts, and the questions whose outcome changed)?
 
-    python -m rag.evaluate.compare_runs eval-output/RUN-before eval-output/RUN-after [--out FILE]
+    python studies/compare_runs.py eval-output/RUN-before eval-output/RUN-after [--out FILE]
 
 For a change that should not change behaviour. llama.cpp's prompt-cache reuse is not bit-identical from run
-to run, so answers are compared by their outcomes, not their texts."""
+to run, so answers are compared by their outcomes, not their texts.
+
+It checks that a change kept behaviour (docs/results.md names the command at its top) and records no number of
+its own."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import argparse
 import json
 from pathlib import Path
 
-from rag.evaluate.evaluation import markdown_table, write_json
+from rag.evaluate.report import markdown_table, write_json
 
 ANSWER_METRICS = ("contains", "false_abstention_rate", "abstentions", "citation_precision", "unsupported_claims")
 
@@ -53,7 +56,7 @@ def answer_changes(before: dict, after: dict) -> list[tuple[str, str, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rag.evaluate.compare_runs", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python studies/compare_runs.py", description=__doc__.split("\n")[0])
     parser.add_argument("before", type=Path, help="the --out folder of the first run")
     parser.add_argument("after", type=Path, help="the --out folder of the second run")
     parser.add_argument("--out", type=Path, default=None, help="JSON file for the comparison")

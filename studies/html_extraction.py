@@ -2,9 +2,12 @@
 on pages in the shapes news sites use (consent banners, related and most-read lists, AMP, paywall stubs,
 JSON-LD dates, comments, live blogs), each with the body sentences and the date a reader finds in it.
 
-    python -m rag.evaluate.html_extraction [--pages DIR] [--out eval-output/html_extraction.json]
+    python studies/html_extraction.py [--pages DIR] [--out eval-output/html_extraction.json]
 
-Per page and extractor: body right (every expected sentence in the text, no junk string) and date right."""
+Per page and extractor: body right (every expected sentence in the text, no junk string) and date right.
+
+Found (12 pages): the tags alone read 0.833 of the bodies and 0.583 of the dates right; trafilatura with the
+tags as fallback (the loader) 1.000 of both. The numbers stand in docs/results.md, "Reading web pages"."""
 
 from __future__ import annotations
 
@@ -13,10 +16,11 @@ import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from rag.evaluate.evaluation import fmt, markdown_table, write_json
+import rag.evaluate
+from rag.evaluate.report import fmt, markdown_table, write_json
 from rag.ingest.documents import Article, Problem, load_html, load_html_tags
 
-PAGES = Path(__file__).parent / "data" / "html_pages"
+PAGES = Path(rag.evaluate.__file__).parent / "data" / "html_pages"  # package data: the loader's tests read them too
 EXTRACTORS: dict[str, Callable[[str, str], Iterator[Article | Problem]]] = {
     "tags (before)": load_html_tags,
     "trafilatura, tags as fallback (now)": load_html,
@@ -52,7 +56,7 @@ def compare(pages: Path) -> dict[str, dict[str, dict[str, object]]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rag.evaluate.html_extraction", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python studies/html_extraction.py", description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=Path, default=PAGES, help="pages and their expected.json")
     parser.add_argument("--out", type=Path, default=Path("eval-output") / "html_extraction.json")
     args = parser.parse_args(argv)

@@ -1,13 +1,17 @@
 """A recorded run's answers per question type, and how often a yes/no answer's verdict is right.
 
-    python -m rag.evaluate.by_type RUN_FOLDER [RUN_FOLDER ...] [--questions-of RUN_FOLDER]
+    python studies/by_type.py RUN_FOLDER [RUN_FOLDER ...] [--questions-of RUN_FOLDER]
 
 Per type: contains and false abstentions over answerable questions, abstention recall over unanswerable
 ones, unsupported claims (the evaluation's own check). For questions answered yes or no: how many answers
 end in a verdict ("Yes: ..." / "No: ..." as the last line's first word) and how many of those are right, on
-each half (rag.evaluate.calibrate.half), against always answering yes. A "contains" on these questions
+each half (rag.evaluate.questions.half), against always answering yes. A "contains" on these questions
 can also come from a "no" or "yes" inside a quoted sentence; the verdict count reads only the verdict.
---questions-of reads only the questions another run asked (a sample's questions within an all-questions run)."""
+--questions-of reads only the questions another run asked (a sample's questions within an all-questions run).
+
+Found (multihop_rag, all 500): contains 0.526 / 0.571 / 0.447 on comparison / inference / temporal questions,
+null-query abstention recall 0.972; the yes/no verdicts are right on 0.439 of the report half against 0.598 for
+always yes. The numbers stand in docs/results.md, "Questions across several reports"."""
 
 from __future__ import annotations
 
@@ -17,8 +21,8 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from rag.evaluate.calibrate import half
-from rag.evaluate.evaluation import markdown_table
+from rag.evaluate.questions import half
+from rag.evaluate.report import markdown_table
 from rag.evaluate.scoring import unsupported_claim_share
 
 _VERDICT = re.compile(r"^(yes|no)\b", re.IGNORECASE)
@@ -72,7 +76,7 @@ def _answers(run: Path) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rag.evaluate.by_type", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python studies/by_type.py", description=__doc__.split("\n")[0])
     parser.add_argument("runs", type=Path, nargs="+")
     parser.add_argument("--questions-of", type=Path, help="read only the questions this run asked")
     args = parser.parse_args(argv)

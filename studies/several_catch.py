@@ -1,10 +1,14 @@
 """How many questions the multi-report reading catches, per question type, and of what kind (no model).
 
-    python -m rag.evaluate.several_catch SET_FOLDER [SET_FOLDER ...] [--out FILE]
+    python studies/several_catch.py SET_FOLDER [SET_FOLDER ...] [--out FILE]
 
 Each SET_FOLDER holds articles.jsonl (whose sources are the ones the index would hold) and questions.jsonl.
 On a set of multi-report questions (multihop_rag) the catches are wanted; on sets of single-report questions
-(realtimeqa_dev, squad2) every catch is a false one."""
+(realtimeqa_dev, squad2) every catch is a false one.
+
+Found: of multihop_rag, 137 of 154 comparison, 99 of 114 temporal, 131 of 161 inference questions and 33 of 71
+null queries caught; no question of realtimeqa_dev, squad2, rgb_en_fact or nq_open. The numbers stand in
+docs/results.md, "Questions across several reports"."""
 
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from rag.evaluate.evaluation import load_questions, markdown_table, write_json
+from rag.evaluate.questions import load_questions
+from rag.evaluate.report import markdown_table, write_json
 from rag.search.several import several_reports
 
 
@@ -30,7 +35,7 @@ def catches(folder: Path) -> Counter[tuple[str, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rag.evaluate.several_catch", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python studies/several_catch.py", description=__doc__.split("\n")[0])
     parser.add_argument("sets", type=Path, nargs="+")
     parser.add_argument("--out", type=Path, default=Path("eval-output/several-catch.json"))
     args = parser.parse_args(argv)

@@ -2,8 +2,10 @@
 Milvus Lite, asks both every question and reports how often the dense top 5 is identical and how far the hybrid
 top 5's articles overlap.
 
-    python -m rag.evaluate.store_agreement --articles SET/articles.jsonl --questions SET/questions.jsonl
-"""
+    python studies/store_agreement.py --articles SET/articles.jsonl --questions SET/questions.jsonl
+
+Found (realtimeqa_dev, 102 questions): the dense top 5 identical on 101, the hybrid top 5's articles
+overlapping 0.953 (Milvus computes BM25's IDF per segment). The numbers stand in docs/results.md, "Stores"."""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rag.config import Settings
-from rag.evaluate.evaluation import eval_index_settings, load_questions, sample_questions, write_json
+from rag.evaluate.questions import load_questions, sample_questions
+from rag.evaluate.report import write_json
+from rag.evaluate.set_index import eval_index_settings
 from rag.index.embedding import Embedder
 from rag.index.stores.contract import ChunkStore
 
