@@ -42,7 +42,7 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
         status = gr.Markdown(index_status(settings), elem_id="index-status")
         with gr.Row(equal_height=False, elem_id="main-row"):
             with gr.Column(scale=3):
-                conversation = chat.chat_interface(respond, settings, panel)
+                chat_view = chat.chat_interface(respond, settings, panel)
             with gr.Column(scale=2):
                 panel.render()
                 adding = articles.adding_section()
@@ -51,7 +51,7 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
         articles.wire_adding(page, status, adding, listing)
         feeds.wire_following(page, status, following, listing)
         articles.wire_delete(page, status, listing)
-        chat.wire_clear_and_stop(conversation, panel)
+        chat.wire_clear_and_stop(chat_view, panel)
         demo.load(
             lambda: index_status(settings),
             None,
