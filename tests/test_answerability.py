@@ -85,7 +85,7 @@ def test_the_shipped_gate_loads_and_a_wrong_file_is_named(tmp_path) -> None:
     assert set(shipped.weights) == set(SIGNALS) and 0 < shipped.threshold < 1
     other = tmp_path / "gate.json"
     other.write_text(json.dumps({"signals": ["best_similarity"], "weights": {}, "bias": 0, "threshold": 0.5}))
-    with pytest.raises(RagError, match="refit it with python -m rag.evaluate.fit_gate"):
+    with pytest.raises(RagError, match="refit it with python studies/fit_gate.py"):
         load_gate(other)
     with pytest.raises(RagError, match="cannot read the answerability gate"):
         load_gate(tmp_path / "missing.json")

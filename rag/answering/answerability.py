@@ -1,7 +1,7 @@
 """The answerability gate: after the reply was checked, a small fitted logistic model over signals measured to
 separate answerable questions from unanswerable ones decides whether the answer is shown (the model's own
 decline still abstains). The weights ship in rag/answering/data/gate.json, fitted by
-`python -m rag.evaluate.fit_gate` on one half of the shared sets' questions and reported on the other."""
+`python studies/fit_gate.py` on one half of the shared sets' questions and reported on the other."""
 
 from __future__ import annotations
 
@@ -72,9 +72,9 @@ def load_gate(path: Path = WEIGHTS) -> Gate:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise RagError(f"cannot read the answerability gate {path} ({exc}); reinstall, or refit it with "
-                       "python -m rag.evaluate.fit_gate") from exc  # fmt: skip
+                       "python studies/fit_gate.py") from exc  # fmt: skip
     if list(data.get("signals", [])) != list(SIGNALS):
-        raise RagError(f"{path} was fitted on other signals; refit it with python -m rag.evaluate.fit_gate")
+        raise RagError(f"{path} was fitted on other signals; refit it with python studies/fit_gate.py")
     return Gate(dict(data["weights"]), float(data["bias"]), float(data["threshold"]), dict(data.get("means", {})))
 
 

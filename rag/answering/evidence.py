@@ -5,7 +5,7 @@ reversed), which takes out the position bias of a small model. The pick's P(NONE
 answerability gate; the answer's own evidence sentence is found by code (rag.answering.verify).
 
 Compared on the fitting halves of realtimeqa_dev 100 and its answer-removed variant
-(`python -m rag.evaluate.evidence_forms`): this form separated answerable from unanswerable questions best
+(`python studies/evidence_forms.py`): this form separated answerable from unanswerable questions best
 (AUROC 0.889), the answer-first form picked the answering sentence most often (29 of 36)."""
 
 from __future__ import annotations
