@@ -154,7 +154,14 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from rag.model import ABSTAIN_REASONS, Ask
 
     qa = QA(_settings(args, generator=args.model))
-    ask = Ask(args.question, args.k, args.since, args.until, tuple(args.source or ()), None, args.as_of)
+    ask = Ask(
+        args.question,
+        k=args.k,
+        since=args.since,
+        until=args.until,
+        sources=tuple(args.source or ()),
+        reference_date=args.as_of,
+    )
     if args.json:
         print(json.dumps(qa.answer(ask).to_dict(), ensure_ascii=False, indent=1))
         return 0
