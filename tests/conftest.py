@@ -17,12 +17,10 @@ import pytest  # noqa: E402
 from rag.answering.models import GENERATORS  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.index.embedding import EMBEDDERS  # noqa: E402
-from tests.fakes import CountingEmbedder, FakeEmbedders, HashingEmbedder, ReadingModel, ScriptedModel  # noqa: E402
-from tests.fakes import ScriptedModels  # noqa: E402
+from tests.fakes import FAKE_EMBEDDERS, SCRIPTED_MODELS, CountingEmbedder, HashingEmbedder  # noqa: E402
+from tests.fakes import ReadingModel, ScriptedModel  # noqa: E402
 
-SCRIPTED_MODELS = ScriptedModels("scripted")  # Settings(generator="scripted:N")
-FAKE_EMBEDDERS = FakeEmbedders("hashing")  # Settings(embedding_model="hashing:N")
-GENERATORS.add(("scripted",), SCRIPTED_MODELS)
+GENERATORS.add(("scripted",), SCRIPTED_MODELS)  # the same backends however often this file is imported
 EMBEDDERS.add(("hashing",), FAKE_EMBEDDERS)
 
 ARTICLES = {

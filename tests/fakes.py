@@ -6,6 +6,7 @@ is checked, what is shown); the real models have their own tests."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import threading
@@ -30,11 +31,12 @@ class Doubles:
     def __init__(self, scheme: str) -> None:
         self.scheme = scheme
         self.doubles: dict[str, Registered] = {}
+        self._numbers = itertools.count(1)
         self._lock = threading.Lock()
 
     def register(self, double):
         with self._lock:
-            double.location = f"{self.scheme}:{len(self.doubles) + 1}"
+            double.location = f"{self.scheme}:{next(self._numbers)}"
             self.doubles[double.location] = double
         return double
 
@@ -67,6 +69,10 @@ class FakeEmbedders(Doubles):
 
     def check(self, model):
         return None
+
+
+SCRIPTED_MODELS = ScriptedModels("scripted")  # conftest registers them: Settings(generator="scripted:N")
+FAKE_EMBEDDERS = FakeEmbedders("hashing")  # and Settings(embedding_model="hashing:N")
 
 
 class ScriptedModel(Registered):
