@@ -244,7 +244,7 @@ def test_llama_cpp_http_server_answers_as_the_openai_backend(make_settings, writ
         generator = OpenAICompatibleGenerator(url)
         pieces = list(generator.stream([{"role": "user", "content": "Say hello."}], 8, markers=2))
         assert pieces and "".join(pieces).strip()
-        assert generator._grammar  # llama.cpp took the marker grammar
+        assert generator.sends_grammar  # llama.cpp took the marker grammar
         odds = generator.next_token([{"role": "user", "content": "Say yes or no."}], top=5)
         assert 0 < len(odds) <= 5 and all(0 < p <= 1 for p in odds.values()) and sum(odds.values()) <= 1 + 1e-6
 

@@ -91,6 +91,6 @@ def test_rag_serve_finds_the_chat_page_through_its_entry_point():
     from rag import cli
     from ui.app import serve
 
-    assert cli._front_end("chat") is serve
+    assert cli.front_end("chat") is serve
     with pytest.raises(RagError, match=r"no front end 'kiosk' is installed; install the project with: pip install -e \."):
-        cli._front_end("kiosk")
+        cli.front_end("kiosk")

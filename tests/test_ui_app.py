@@ -56,7 +56,7 @@ def test_article_text_is_escaped_everywhere():
         assert not re.search(r"(?<!\\)\]\(javascript", text)  # the brackets are escaped: no link
     assert "&lt;script&gt;" in rendered[1] and "\\*big\\*" in rendered[1]
     assert "[open article](<https://news.example/a%20b>)" in rendered[1]
-    assert render._link("javascript:alert(1)") == "" and render._link("file:///etc/passwd") == ""
+    assert render.link("javascript:alert(1)") == "" and render.link("file:///etc/passwd") == ""
 
 
 def test_follow_up_dates_and_copies_are_shown_escaped():

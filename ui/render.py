@@ -24,7 +24,7 @@ def escape(text: str) -> str:
     return re.sub(r"^([#>+-]|\d+[.)])", r"\\\1", text)
 
 
-def _link(url: str) -> str:
+def link(url: str) -> str:
     """A Markdown link for http(s) URLs only; other schemes (javascript:, file:) are not linked."""
     url = (url or "").strip()
     if urlsplit(url).scheme.lower() not in ("http", "https"):
@@ -33,7 +33,7 @@ def _link(url: str) -> str:
 
 
 def _details(source: str, published: str | None, url: str = "") -> str:
-    parts = [escape(source) if source else "", escape(published) if published else "", _link(url)]
+    parts = [escape(source) if source else "", escape(published) if published else "", link(url)]
     return " · ".join(p for p in parts if p)
 
 

@@ -224,7 +224,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 FRONT_ENDS = "news_rag.front_ends"  # the entry point group where the chat page (package ui) registers itself
 
 
-def _front_end(name: str) -> Callable[..., None]:
+def front_end(name: str) -> Callable[..., None]:
     """The serve function a front end registered under FRONT_ENDS (the library never imports its adapters)."""
     from importlib.metadata import entry_points
 
@@ -235,7 +235,7 @@ def _front_end(name: str) -> Callable[..., None]:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    serve = _front_end("chat")
+    serve = front_end("chat")
     serve(_settings(args, generator=args.model), host=args.host, port=args.port, build=not args.no_build)
     return 0
 

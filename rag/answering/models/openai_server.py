@@ -27,7 +27,7 @@ class OpenAICompatibleGenerator:
         self.name = f"{model or 'the model'} at {self.base_url}"
         self._api_key = api_key
         self._timeout = timeout
-        self._grammar = True  # until the server refuses it
+        self.sends_grammar = True  # until the server refuses it
 
     def stream(
         self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False, markers: int = 0
@@ -42,11 +42,11 @@ class OpenAICompatibleGenerator:
         url = f"{self.base_url}/chat/completions"
         with self._client() as client:
             while True:
-                grammar = bool(markers) and self._grammar
+                grammar = bool(markers) and self.sends_grammar
                 body = {**request, "grammar": marker_grammar(markers)} if grammar else request
                 with client.stream("POST", url, json=body) as response:
                     if response.status_code == 400 and grammar and b"grammar" in response.read().lower():
-                        self._grammar = False  # not a llama.cpp server: the citation parser checks markers
+                        self.sends_grammar = False  # not a llama.cpp server: the citation parser checks markers
                         continue
                     if response.status_code >= 400:
                         raise RagError(self._refused(response.status_code, response.read()))
