@@ -1,4 +1,5 @@
-"""The tests' shared fakes: a scripted answering model, a scripted OpenAI-compatible chat server, a
+"""The tests' shared fakes: a scripted answering model, a scripted OpenAI-compatible chat server, scripted QAs
+for the adapters' tests, a
 deterministic embedder, and the test backends the generators and embedders registries find them by (conftest
 registers them: "scripted:N" and "hashing:N"). They isolate the logic around the models (what is asked, what
 is checked, what is shown); the real models have their own tests."""
@@ -11,9 +12,13 @@ import json
 import re
 import threading
 import time
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
+
+from rag.model import Answer
+from rag.search.planning import validate_question
 
 
 class Registered:
@@ -215,3 +220,36 @@ class ChatServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join()
+
+
+class ScriptedQA:
+    """Streams like QA.stream: the passages, an unverified draft, then the given final answer; notes each Ask."""
+
+    def __init__(self, final: Answer) -> None:
+        self.final, self.calls = final, []
+
+    def stream(self, ask, should_stop=lambda: False):
+        self.calls.append(ask)
+        question = validate_question(ask.question, 1000)
+        yield Answer(question, "", done=False)
+        yield Answer(question, "The leaders met in Budapest and ate goulash [1].", done=False)
+        yield replace(self.final, question=question)
+
+
+class QAUntilStopped:
+    """Streams like QA.stream and writes until it is told to stop (at most 20 s), noting when it was; then the
+    given final answer."""
+
+    def __init__(self, final: Answer) -> None:
+        self.final, self.stopped = final, threading.Event()
+
+    def stream(self, ask, should_stop=lambda: False):
+        question = ask.question
+        yield Answer(question, "", done=False)
+        deadline = time.monotonic() + 20
+        while not should_stop() and time.monotonic() < deadline:
+            time.sleep(0.05)
+            yield Answer(question, "The leaders met", done=False)
+        if should_stop():
+            self.stopped.set()
+        yield replace(self.final, question=question)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from dataclasses import replace
 
 import httpx
 import pytest
@@ -15,8 +14,8 @@ from rag.answering import models as generation
 from rag.answering.openai_format import (EXTRA, RequestError, chunk, chunks, completion, content, parse_request,
                                          without_sources)
 from rag.model import Ask, Answer, Citation, Timings
-from rag.search.planning import validate_question
 from rag.config import Settings
+from tests.fakes import QAUntilStopped, ScriptedQA
 from rag.errors import ArticleError, ModelNotFoundError, RagError
 from rag.ingest.uploads import delete_article_file
 from rag.markers import ABSTAIN
@@ -99,20 +98,6 @@ def test_completion_and_chunks_have_the_openai_shape_and_the_whole_answer():
 
 # ---- the routes, in-process, under the openai client ----
 
-class FakeQA:
-    """Streams like QA.stream: the passages, an unverified draft, then the final answer."""
-
-    def __init__(self, final: Answer = FINAL) -> None:
-        self.final, self.calls = final, []
-
-    def stream(self, ask, should_stop=lambda: False):
-        self.calls.append(ask)
-        question = validate_question(ask.question, 1000)
-        yield Answer(question, "", done=False)
-        yield Answer(question, "The leaders met in Budapest and ate goulash [1].", done=False)
-        yield replace(self.final, question=question)
-
-
 @pytest.fixture
 def api(tmp_path):
     """make(key=None, final=FINAL) -> (openai client for that key, fake QA, model queue) over the routes."""
@@ -123,7 +108,7 @@ def api(tmp_path):
     settings = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index")
 
     def make(server_key=None, client_key="unused", final=FINAL):
-        qa, model_queue = FakeQA(final), ModelQueue(0)
+        qa, model_queue = ScriptedQA(final), ModelQueue(0)
         http = TestClient(FastAPI(routes=api_routes(qa, settings, model_queue, server_key)))
         client = openai.OpenAI(base_url="http://testserver/v1", api_key=client_key, http_client=http,
                                max_retries=0)
@@ -328,24 +313,6 @@ def test_a_server_that_is_down_is_one_line_naming_it():
 
 # ---- a real server on loopback: a client that leaves, a request that holds the model too long ----
 
-class ModelUntilStopped:
-    """Streams like QA.stream and writes until it is told to stop (at most 20 s), noting when it was."""
-
-    def __init__(self) -> None:
-        self.stopped = threading.Event()
-
-    def stream(self, ask, should_stop=lambda: False):
-        question = ask.question
-        yield Answer(question, "", done=False)
-        deadline = time.monotonic() + 20
-        while not should_stop() and time.monotonic() < deadline:
-            time.sleep(0.05)
-            yield Answer(question, "The leaders met", done=False)
-        if should_stop():
-            self.stopped.set()
-        yield replace(FINAL, question=question)
-
-
 @pytest.fixture
 def live_api(tmp_path):
     """serve(settings changes) -> (base URL, model): the routes under uvicorn on a free loopback port."""
@@ -357,7 +324,7 @@ def live_api(tmp_path):
     servers = []
 
     def serve(**changes):
-        model = ModelUntilStopped()
+        model = QAUntilStopped(FINAL)
         settings = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index", **changes)
         app = FastAPI(routes=api_routes(model, settings, ModelQueue(4), None))
         port = free_port()
