@@ -158,7 +158,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _http_status(url: str) -> int | None:
+def http_status(url: str) -> int | None:
     import urllib.error
     import urllib.request
 
@@ -195,7 +195,7 @@ def running_server(base: Path, **env_extra: str):
                                  "--index", str(index)], cwd=base, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + SERVER_START_SECONDS
-            while _http_status(url) != 200:
+            while http_status(url) != 200:
                 if proc.poll() is not None:
                     pytest.fail(f"the server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
                 if time.monotonic() > deadline:

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import _http_status, running_server
+from tests.conftest import http_status, running_server
 
 pytestmark = pytest.mark.slow
 SESSIONS = 20
@@ -71,7 +71,7 @@ def test_twenty_concurrent_sessions_all_get_answers_or_a_clean_busy_message(fast
 def test_the_server_serves_no_files_outside_its_folders(fast_server):
     for path in ("gradio_api/file=/etc/passwd", "file=/etc/passwd", "gradio_api/file=../../../../etc/passwd",
                  f"gradio_api/file={fast_server.index}/manifest.json", "static/../../../../etc/passwd"):
-        status = _http_status(fast_server.url + path)
+        status = http_status(fast_server.url + path)
         assert status in (400, 403, 404, 405), (path, status)
     with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(fast_server.url, timeout=10) as page:
         assert "root:x:" not in page.read().decode("utf-8", "replace")
