@@ -4,8 +4,9 @@ passages with the same similarities, per question and retriever), and how far do
 
     python studies/compare_runs.py eval-output/RUN-before eval-output/RUN-after [--out FILE]
 
-For a change that should not change behaviour. llama.cpp's prompt-cache reuse is not bit-identical from run
-to run, so answers are compared by their outcomes, not their texts.
+For a change that should not change behaviour. Answers are compared by their outcomes and as whole records
+less what differs by nature (timings, the code's config key): with the prompt cache off (the default) the
+same code gives the same records; with llama.cpp's prompt-cache reuse on, texts may differ from run to run.
 
 It checks that a change kept behaviour (docs/results.md names the command at its top) and records no number of
 its own."""
@@ -55,6 +56,25 @@ def answer_changes(before: dict, after: dict) -> list[tuple[str, str, str]]:
     return [(qid, old[qid], new[qid]) for qid in sorted(old.keys() & new.keys()) if old[qid] != new[qid]]
 
 
+RUN_SPECIFIC = frozenset({"key", "config", "timings", "seconds"})  # differ from run to run by nature
+
+
+def record_differences(before: dict, after: dict) -> tuple[int, list[str]]:
+    """(answer records compared, the ids of those that differ in anything but RUN_SPECIFIC fields: the text,
+    the model's reply, citations, support, abstention and its reason ...)."""
+
+    def by_id(run: dict) -> dict[str, dict]:
+        return {
+            r["id"]: {k: v for k, v in r.items() if k not in RUN_SPECIFIC}
+            for r in run["records"]
+            if r["kind"] == "answer"
+        }
+
+    old, new = by_id(before), by_id(after)
+    shared = sorted(old.keys() & new.keys())
+    return len(shared), [qid for qid in shared if old[qid] != new[qid]]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python studies/compare_runs.py", description=__doc__.split("\n")[0])
     parser.add_argument("before", type=Path, help="the --out folder of the first run")
@@ -72,10 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     if old and new:
         rows = [[name, old.get(name), new.get(name)] for name in ANSWER_METRICS]
         changes = answer_changes(before, after)
+        records, moved = record_differences(before, after)
+        print(
+            f"answer records: {records} compared, {records - len(moved)} identical apart from timings, "
+            f"{len(moved)} differ" + "".join(f"\n  differs: {qid}" for qid in moved[:20])
+        )
         print()
         print(markdown_table(["answers", "before", "after"], rows))
         print(f"\n{len(changes)} questions changed outcome" + "".join(f"\n  {q}: {b} -> {a}" for q, b, a in changes))
-        result.update(answers={name: {"before": b, "after": a} for name, b, a in rows}, changed=changes)
+        result.update(answers={name: {"before": b, "after": a} for name, b, a in rows}, changed=changes,
+                      answer_records=records, answer_records_differing=moved)  # fmt: skip
     if args.out:
         write_json(args.out, result)
         print(f"\nwrote {args.out}")

@@ -29,6 +29,7 @@ def test_identical_retrieval_and_a_changed_answer_are_told_apart(tmp_path, capsy
     out = capsys.readouterr().out
     assert "retrieval records: 2 compared, 2 identical, 0 differ" in out
     assert "1 questions changed outcome\n  q2: right -> abstained" in out
+    assert "answer records: 2 compared, 1 identical apart from timings, 1 differ\n  differs: q2" in out
     saved = json.loads((tmp_path / "c.json").read_text())
     assert saved["retrieval_differing"] == [] and saved["answers"]["abstentions"] == {"before": 0, "after": 1}
 
