@@ -88,6 +88,7 @@ class Settings:
     request_seconds: float = 300.0
     # Fetching articles by URL and from feeds (only when asked: `rag add`, `rag update`, the page's Add by URL).
     fetch_timeout: float = 20.0  # seconds to connect and between reads
+    fetch_total_seconds: float = 60.0  # one fetch (its redirects and its whole body) ends after this long
     fetch_max_bytes: int = 5_000_000  # a larger page or feed is refused
     fetch_max_redirects: int = 5
     fetch_allow_private: bool = False  # on: hosts on loopback and private networks may be fetched too
@@ -129,6 +130,8 @@ class Settings:
             raise RagError(f"RAG_REQUEST_SECONDS={self.request_seconds} must be a number of seconds above 0")
         if not self.fetch_timeout > 0:
             raise RagError(f"RAG_FETCH_TIMEOUT={self.fetch_timeout} must be a number of seconds above 0")
+        if not self.fetch_total_seconds > 0:
+            raise RagError(f"RAG_FETCH_TOTAL_SECONDS={self.fetch_total_seconds} must be a number of seconds above 0")
         if self.fetch_max_redirects < 0:
             raise RagError(f"RAG_FETCH_MAX_REDIRECTS={self.fetch_max_redirects} must be 0 or more")
         if not self.openai_timeout > 0:

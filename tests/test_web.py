@@ -3,6 +3,8 @@ own fixture pages, extracted, saved into the articles folder and read back by th
 gets one clear line and leaves what was saved untouched."""
 
 import json
+import threading
+import time
 
 import pytest
 
@@ -242,3 +244,30 @@ def test_add_urls_from_python_updates_the_index(site, tmp_path) -> None:
     assert added.build is not None and added.build.summary().startswith("added 1, changed 0, removed 0, unchanged 0")
     again = add_urls([f"{site.base}/news/ferry.html"], settings, log=lambda _: None)
     assert [s.status for s in again.saved] == ["unchanged"] and again.build is None
+
+
+def test_a_page_that_trickles_in_is_stopped_at_the_total_deadline(site) -> None:
+    started = time.monotonic()
+    with pytest.raises(FetchError, match=r"trickle.html: not fetched within 3 s in all \(RAG_FETCH_TOTAL_SECONDS\)"):
+        fetch(f"{site.base}/trickle.html", FetchLimits(timeout=2.0, allow_private=True, total_seconds=3.0))
+    assert time.monotonic() - started < 6  # each read came within the 2 s timeout; the whole fetch did not
+
+
+def test_feeds_followed_at_the_same_time_are_all_kept(site, tmp_path) -> None:
+    urls = [f"{site.base}/feed.xml", f"{site.base}/atom.xml", f"{site.base}/malformed.xml"]
+    errors: list[Exception] = []
+
+    def follow(url: str) -> None:
+        try:
+            add_feed(tmp_path, url, LIMITS)
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=follow, args=(url,)) for url in urls * 2]  # each twice: one is refused
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(feed.url for feed in read_feeds(tmp_path)) == sorted(urls)
+    assert len(errors) == 3 and all("is already followed" in str(exc) for exc in errors), errors
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []  # no temporary file left

@@ -108,6 +108,18 @@ class WebServer:
         }  # fmt: skip
         if path == "/slow.html":
             time.sleep(3)
+        if path == "/trickle.html":  # a byte every 0.2 s, for at most 20 s: no single read ever times out
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/html")
+            handler.end_headers()
+            for _ in range(100):
+                try:
+                    handler.wfile.write(b" ")
+                    handler.wfile.flush()
+                except OSError:  # the client gave up
+                    return
+                time.sleep(0.2)
+            return
         redirects = {"/moved": "/news/bridge.html", "/loop-a": "/loop-b", "/loop-b": "/loop-a"}
         if path in redirects:
             self._send(handler, 302, "text/plain", b"", {"Location": redirects[path]})

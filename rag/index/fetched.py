@@ -20,6 +20,7 @@ def fetch_limits(settings: Settings) -> FetchLimits:
     """How pages are fetched, from the RAG_FETCH_* settings."""
     return FetchLimits(
         timeout=settings.fetch_timeout,
+        total_seconds=settings.fetch_total_seconds,
         max_bytes=settings.fetch_max_bytes,
         max_redirects=settings.fetch_max_redirects,
         allow_private=settings.fetch_allow_private,

@@ -5,10 +5,13 @@ item's page cannot be fetched, the feed's own summary of it, marked as such."""
 from __future__ import annotations
 
 import calendar
+import fcntl
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +77,18 @@ def write_feeds(seeds_dir: Path, feeds: list[Feed]) -> None:
     write_json(seeds_dir / FEEDS_FILE, {"feeds": [asdict(feed) for feed in feeds]})
 
 
+_CHANGING = threading.Lock()  # this process's writers of a feed list; the lock file orders processes
+
+
+def change_feeds(seeds_dir: Path, change: Callable[[list[Feed]], list[Feed]]) -> None:
+    """Read, change and save the feed list as one step: a writer in another thread or process (the page, the
+    API, `rag update`) waits for it, so no change is lost."""
+    seeds_dir.mkdir(parents=True, exist_ok=True)
+    with _CHANGING, (seeds_dir / f"{FEEDS_FILE}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        write_feeds(seeds_dir, change(read_feeds(seeds_dir)))
+
+
 def parse_feed(body: bytes, url: str) -> Any:
     """The feed feedparser reads from body; FetchError when it is no RSS or Atom feed."""
     import feedparser
@@ -89,23 +104,36 @@ def parse_feed(body: bytes, url: str) -> Any:
 def add_feed(seeds_dir: Path, url: str, limits: FetchLimits) -> Feed:
     """Follow a feed: it is fetched once to check that it is one; its items are saved by the next update."""
     url = check_url(url, limits.allow_private)
-    feeds = read_feeds(seeds_dir)
-    if any(canonical_url(feed.url) == canonical_url(url) for feed in feeds):
-        raise FetchError(f"{url} is already followed; `rag feed list` shows the feeds")
+    _check_not_followed(read_feeds(seeds_dir), url)
     parsed = parse_feed(fetch(url, limits).body, url)
     feed = Feed(url=url, title=str(parsed.feed.get("title", "")).strip())
-    write_feeds(seeds_dir, [*feeds, feed])
+
+    def followed(feeds: list[Feed]) -> list[Feed]:
+        _check_not_followed(feeds, url)  # again: another writer may have added it while this one fetched
+        return [*feeds, feed]
+
+    change_feeds(seeds_dir, followed)
     return feed
+
+
+def _check_not_followed(feeds: list[Feed], url: str) -> None:
+    if any(canonical_url(feed.url) == canonical_url(url) for feed in feeds):
+        raise FetchError(f"{url} is already followed; `rag feed list` shows the feeds")
 
 
 def remove_feed(seeds_dir: Path, url: str) -> Feed:
     """Stop following a feed (the articles it brought stay in the folder)."""
-    feeds = read_feeds(seeds_dir)
-    kept = [feed for feed in feeds if canonical_url(feed.url) != canonical_url(url)]
-    if len(kept) == len(feeds):
-        raise FetchError(f"{url} is not followed; `rag feed list` shows the feeds")
-    write_feeds(seeds_dir, kept)
-    return next(feed for feed in feeds if feed not in kept)
+    removed: list[Feed] = []
+
+    def unfollowed(feeds: list[Feed]) -> list[Feed]:
+        kept = [feed for feed in feeds if canonical_url(feed.url) != canonical_url(url)]
+        if len(kept) == len(feeds):
+            raise FetchError(f"{url} is not followed; `rag feed list` shows the feeds")
+        removed.extend(feed for feed in feeds if feed not in kept)
+        return kept
+
+    change_feeds(seeds_dir, unfollowed)
+    return removed[0]
 
 
 def _summary(entry: Any, link: str, feed_title: str) -> Extracted | None:
@@ -166,7 +194,7 @@ def update_feed(seeds_dir: Path, feed: Feed, limits: FetchLimits, log: Callable[
         items[item] = done.file
         new += done.status == "added"
         updated += done.status == "updated"
-        write_feeds(seeds_dir, _with(read_feeds(seeds_dir), replace(feed, items=items)))
+        change_feeds(seeds_dir, partial(_with, changed=replace(feed, items=items)))
     finished = replace(
         feed,
         title=title,
@@ -193,7 +221,7 @@ def update_feeds(seeds_dir: Path, limits: FetchLimits, log: Callable[[str], None
     rounds = []
     for feed in read_feeds(seeds_dir):
         done, result = update_feed(seeds_dir, feed, limits, log)
-        write_feeds(seeds_dir, _with(read_feeds(seeds_dir), done))
+        change_feeds(seeds_dir, partial(_with, changed=done))
         log(result.line())
         rounds.append(result)
     return rounds

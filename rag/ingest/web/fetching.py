@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
@@ -23,6 +24,7 @@ class FetchLimits:
     """How a page is fetched (Settings.fetch_limits() builds it from the RAG_FETCH_* settings)."""
 
     timeout: float = 20.0  # seconds for connecting and for each read
+    total_seconds: float = 60.0  # the whole fetch, redirects and body included (a page that trickles in ends)
     max_bytes: int = 5_000_000  # a larger body is refused
     max_redirects: int = 5
     allow_private: bool = False  # loopback, private, link-local addresses (off: only public hosts)
@@ -98,8 +100,11 @@ def fetch(url: str, limits: FetchLimits, etag: str = "", last_modified: str = ""
         headers["If-Modified-Since"] = last_modified
     seen: list[str] = []
     current = check_url(url, limits.allow_private)
+    deadline = time.monotonic() + limits.total_seconds
     with httpx.Client(timeout=limits.timeout, follow_redirects=False, headers=headers) as client:
         while True:
+            if time.monotonic() > deadline:  # a chain of slow redirects
+                raise _late(url, limits)
             seen.append(current)
             try:
                 with client.stream("GET", current) as response:
@@ -115,7 +120,7 @@ def fetch(url: str, limits: FetchLimits, etag: str = "", last_modified: str = ""
                         continue
                     if response.status_code >= 400:
                         raise FetchError(f"{url}: the server answered {response.status_code} {response.reason_phrase}")
-                    body = _read_capped(response, limits.max_bytes, url)
+                    body = _read_capped(response, limits, url, deadline)
                     return Page(
                         url,
                         current,
@@ -130,8 +135,10 @@ def fetch(url: str, limits: FetchLimits, etag: str = "", last_modified: str = ""
                 raise FetchError(f"{url}: cannot fetch ({exc or type(exc).__name__})") from None
 
 
-def _read_capped(response: httpx.Response, max_bytes: int, url: str) -> bytes:
-    """The body, refused as soon as it passes max_bytes (a declared Content-Length before anything is read)."""
+def _read_capped(response: httpx.Response, limits: FetchLimits, url: str, deadline: float) -> bytes:
+    """The body, refused as soon as it passes the size cap (a declared Content-Length before anything is read)
+    or the fetch's deadline passes (a page that trickles in a byte at a time)."""
+    max_bytes = limits.max_bytes
     declared = response.headers.get("content-length", "")
     too_big = FetchError(f"{url}: the page is over the {max_bytes:,}-byte limit (RAG_FETCH_MAX_BYTES)")
     if declared.isdigit() and int(declared) > max_bytes:
@@ -141,4 +148,10 @@ def _read_capped(response: httpx.Response, max_bytes: int, url: str) -> bytes:
         body += block
         if len(body) > max_bytes:
             raise too_big
+        if time.monotonic() > deadline:
+            raise _late(url, limits)
     return bytes(body)
+
+
+def _late(url: str, limits: FetchLimits) -> FetchError:
+    return FetchError(f"{url}: not fetched within {limits.total_seconds:g} s in all (RAG_FETCH_TOTAL_SECONDS)")
