@@ -271,3 +271,19 @@ def test_feeds_followed_at_the_same_time_are_all_kept(site, tmp_path) -> None:
     assert sorted(feed.url for feed in read_feeds(tmp_path)) == sorted(urls)
     assert len(errors) == 3 and all("is already followed" in str(exc) for exc in errors), errors
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []  # no temporary file left
+
+
+def test_a_canonical_url_on_another_site_is_not_taken(site, tmp_path) -> None:
+    saved = add_url(f"{site.base}/news/elsewhere.html", tmp_path, LIMITS)
+    assert saved.file.startswith("web/127-0-0-1-")  # named by the site it came from
+    [article], _ = load_articles(tmp_path)
+    assert article.url == f"{site.base}/news/elsewhere.html" and "reuters" not in article.source.lower()
+    ours = add_url(f"{site.base}/news/bridge.html", tmp_path, LIMITS)  # its canonical is on its own site
+    assert ours.status == "added" and len(load_articles(tmp_path)[0]) == 2
+
+
+def test_a_private_address_inside_an_ipv6_one_is_private() -> None:
+    for inside in ("[64:ff9b::7f00:1]", "[64:ff9b::a00:1]", "[2002:7f00:1::1]", "[::ffff:127.0.0.1]", "[64:ff9b:1::1]"):
+        with pytest.raises(FetchError, match="private or local address"):  # NAT64, 6to4, mapped, local NAT64
+            check_url(f"http://{inside}/a")
+    assert check_url("http://[64:ff9b::808:808]/a") == "http://[64:ff9b::808:808]/a"  # 8.8.8.8 through NAT64

@@ -97,6 +97,12 @@ class WebServer:
             "/news/bridge.html": ("text/html; charset=utf-8", BRIDGE.format(base=base, vehicles=self.vehicles)),
             "/news/bridge": ("text/html; charset=utf-8", BRIDGE.format(base=base, vehicles=self.vehicles)),
             "/news/ferry.html": ("text/html", FERRY),
+            "/news/elsewhere.html": (  # names another site's page as its canonical URL
+                "text/html",
+                BRIDGE.format(base=base, vehicles=self.vehicles).replace(
+                    f'"{base}/news/bridge"', '"https://www.reuters.com/world/harbour-bridge"'
+                ),
+            ),
             "/empty.html": ("text/html", EMPTY),
             "/image.png": ("image/png", "\x89PNG not a page"),
             "/big.html": ("text/html", "<html><body><p>" + "word " * 400_000 + "</p></body></html>"),

@@ -67,12 +67,31 @@ def check_url(url: str, allow_private: bool = False) -> str:
         raise FetchError(f"{url}: the address names no host")
     if not allow_private:
         for address in _addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), url):
-            if not address.is_global:
+            if not is_public(address):
                 raise FetchError(
                     f"{url}: {parts.hostname} is a private or local address ({address}); add --allow-private "
                     "(RAG_FETCH_ALLOW_PRIVATE=1) to fetch from your own network"
                 )
     return url.strip()
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # an IPv4 address in the last 32 bits
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # a network's own translation prefix: never public
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True for an address on the public internet; an IPv6 address that carries an IPv4 one (mapped, 6to4,
+    Teredo, NAT64) is public only when the IPv4 address is ("64:ff9b::7f00:1" is 127.0.0.1)."""
+    if not address.is_global:
+        return False
+    if isinstance(address, ipaddress.IPv4Address):
+        return True
+    if address in _LOCAL_NAT64:
+        return False
+    carried = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)
+    if carried is None and address in _NAT64:
+        carried = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return carried is None or carried.is_global
 
 
 def _addresses(host: str, port: int, url: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:

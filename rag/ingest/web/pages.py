@@ -68,7 +68,15 @@ def read_page(page: Page) -> Extracted:
         raise FetchError(f"{page.url}: not a web page or PDF (the server sent {kind}); give the article's own address")
     if found is None:
         raise FetchError(f"{page.url}: no article text found in the page (a paywall, or a page of links only?)")
-    return found if found.url else Extracted(**{**found.__dict__, "url": page.final_url})
+    return Extracted(**{**found.__dict__, "url": on_fetched_site(found.url, page.final_url)})
+
+
+def on_fetched_site(canonical: str, fetched: str) -> str:
+    """The canonical URL a page names when it is on the site the page was fetched from, else the fetched URL
+    (a page cannot pass itself off as another site's article, nor be saved under that site's name)."""
+    named, came = urlsplit(canonical), urlsplit(fetched)
+    same_site = (named.hostname or "").removeprefix("www.") == (came.hostname or "").removeprefix("www.")
+    return canonical if canonical and named.scheme in ("http", "https") and same_site else fetched
 
 
 def fetch_article(url: str, limits: FetchLimits) -> Extracted:
