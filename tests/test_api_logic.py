@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -78,6 +79,18 @@ def test_the_content_is_the_verified_answer_what_was_removed_then_its_numbered_s
                               "[1] Leaders gather in Budapest (Wire, 2025-10-14) https://news.example/budapest")
     assert without_sources(content(FINAL)) == FINAL.text
     assert content(Answer("Q?", ABSTAIN, abstained=True)) == ABSTAIN
+
+
+def test_an_article_address_with_markup_is_never_shown_as_markup():
+    from markdown_it import MarkdownIt
+
+    for url in ("http://host/gone/1 ![p](http://evil.example/p.png)", "http://host/x?x=<img src=x>",
+                "http://host/x?x=<img/src=x>", "javascript:alert(1)"):
+        cited = replace(CITED, url=url)
+        html = MarkdownIt().render(content(replace(FINAL, citations=[cited])))
+        assert "<img" not in html and "evil.example" not in html and "javascript" not in html, html
+    assert content(replace(FINAL, citations=[replace(CITED, url="http://host/x?x=<b>")])).endswith(
+        "(Wire, 2025-10-14) http://host/x?x=%3Cb%3E")  # a clean address is shown, percent-encoded
 
 
 def test_completion_and_chunks_have_the_openai_shape_and_the_whole_answer():

@@ -287,3 +287,14 @@ def test_a_private_address_inside_an_ipv6_one_is_private() -> None:
         with pytest.raises(FetchError, match="private or local address"):  # NAT64, 6to4, mapped, local NAT64
             check_url(f"http://{inside}/a")
     assert check_url("http://[64:ff9b::808:808]/a") == "http://[64:ff9b::808:808]/a"  # 8.8.8.8 through NAT64
+
+
+def test_a_feed_item_link_with_markup_never_becomes_an_article_address(site, tmp_path) -> None:
+    add_feed(tmp_path, f"{site.base}/hostile.xml", LIMITS)
+    logged: list[str] = []
+    [round_] = update_feeds(tmp_path, LIMITS, logged.append)
+    assert (round_.new, round_.failed) == (1, 1)  # the link with a space is no address; the other one is cleaned
+    assert any("not a web address" in line for line in logged)
+    [article], _ = load_articles(tmp_path)
+    assert article.url == f"{site.base}/gone/2?x=%3Cimg/src=x%3E"
+    assert check_url(article.url, allow_private=True) == article.url

@@ -53,6 +53,21 @@ def rss(base: str, twice: bool = True) -> str:
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Coastal Courier</title>{body}</channel></rss>'
 
 
+def hostile_rss(base: str) -> str:
+    """A feed whose item links carry markup: with a space (no address at all) and without one (a gone page
+    whose summary is saved under its address)."""
+    items = [
+        ("space", f"{base}/gone/1 ![p](http://evil.example/p.png)"),
+        ("markup", f"{base}/gone/2?x=&lt;img/src=x&gt;"),
+    ]
+    body = "".join(
+        f"<item><title>{guid}</title><link>{link}</link><guid>{base}/guid/{guid}</guid>"
+        "<description>The harbour master, Lene Dahl, retired on Saturday after 31 years.</description></item>"
+        for guid, link in items
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Hostile</title>{body}</channel></rss>'
+
+
 def atom(base: str) -> str:
     return (
         '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Courier Atom</title>'
@@ -108,6 +123,7 @@ class WebServer:
             "/big.html": ("text/html", "<html><body><p>" + "word " * 400_000 + "</p></body></html>"),
             "/feed.xml": ("application/rss+xml", rss(base)),
             "/atom.xml": ("application/atom+xml", atom(base)),
+            "/hostile.xml": ("application/rss+xml", hostile_rss(base)),
             "/malformed.xml": ("application/rss+xml", rss(base)[:-40]),
             "/huge.xml": ("application/rss+xml", rss(base).replace("</channel>", "<x>" + "y" * 3_000_000 + "</x></channel>")),
             "/notafeed.xml": ("text/html", FERRY),

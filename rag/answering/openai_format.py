@@ -11,6 +11,7 @@ from typing import Any
 
 from rag.answering.inert import inert_markdown, plain_text
 from rag.errors import RagError
+from rag.ingest.web.fetching import web_address
 from rag.model import Answer, Ask, Citation
 from rag.search.followup import message_text
 
@@ -110,7 +111,8 @@ def source_line(citation: Citation) -> str:
     """ "[1] Title (Source, 2025-10-21) https://..." for the source list under the answer."""
     details = ", ".join(part for part in (citation.source, citation.published or "undated") if part)
     title = inert_markdown(f"{citation.title} ({details})")
-    return f"[{citation.number}] {title}" + (f" {citation.url}" if citation.url else "")
+    url = web_address(citation.url)  # an article file's url may be anything: shown only as a clean address
+    return f"[{citation.number}] {title}" + (f" {url}" if url else "")
 
 
 def content(answer: Answer) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from rag.durable import write_json
 from rag.errors import FetchError
 from rag.ingest.extraction import Extracted
-from rag.ingest.web.fetching import FetchLimits, check_url, fetch
+from rag.ingest.web.fetching import FetchLimits, check_url, fetch, web_address
 from rag.ingest.web.pages import canonical_url, fetch_article, save_article, saved_files
 
 FEEDS_FILE = ".feeds.json"  # in the articles folder; hidden, so it is never read as an article
@@ -168,10 +168,15 @@ def update_feed(seeds_dir: Path, feed: Feed, limits: FetchLimits, log: Callable[
     items = dict(feed.items)
     new = updated = failed = 0
     for entry in parsed.entries:
-        link = str(entry.get("link", "")).strip()
-        item = str(entry.get("id", "") or link).strip()
+        given = str(entry.get("link", "")).strip()
+        item = str(entry.get("id", "") or given).strip()
         if not item or item in items:
             continue  # seen in an earlier round, or listed twice in this one
+        link = web_address(given) if given else ""
+        if link is None:  # never saved as an article's address
+            failed += 1
+            log(f"  {given[:200]!r}: not a web address (http or https, no spaces); left out")
+            continue
         known = saved_files(seeds_dir, link) if link else []
         if known:  # saved by `rag add`, another feed, or an interrupted round
             items[item] = known[0].relative_to(seeds_dir).as_posix()

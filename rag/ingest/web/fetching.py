@@ -5,11 +5,12 @@ conditional GET (ETag / Last-Modified) for feeds."""
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from rag.errors import FetchError
 
@@ -55,6 +56,25 @@ class Page:
             return self.body.decode(charset, errors="replace")
         except LookupError:
             return self.body.decode("utf-8", errors="replace")
+
+
+_HOST_AND_PORT = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
+_MARKUP_SAFE = "/%:@!$&+,;=-._~?"  # kept as they are; every other character is percent-encoded
+
+
+def web_address(url: str) -> str | None:
+    """url as an absolute http(s) address, re-serialised: no credentials, and every character that could be
+    read as markup or end the address (brackets, quotes, '<', '*') percent-encoded; None when it is no such
+    address (another scheme, no host, a host or port of other characters, or white space inside)."""
+    text = url.strip()
+    parts = urlsplit(text)
+    host = parts.netloc.rpartition("@")[2]  # without user:password@
+    if parts.scheme.lower() not in ("http", "https") or any(c.isspace() for c in text):
+        return None
+    if not host or not _HOST_AND_PORT.fullmatch(host):
+        return None
+    path, query, fragment = (quote(part, safe=_MARKUP_SAFE) for part in (parts.path, parts.query, parts.fragment))
+    return urlunsplit((parts.scheme.lower(), host.lower(), path, query, fragment))
 
 
 def check_url(url: str, allow_private: bool = False) -> str:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from rag.durable import fsync_dir
 from rag.errors import FetchError
 from rag.ingest.extraction import Extracted, extract_html, extract_pdf
-from rag.ingest.web.fetching import FetchLimits, Page, fetch
+from rag.ingest.web.fetching import FetchLimits, Page, fetch, web_address
 
 WEB_FOLDER = "web"  # below the articles folder
 _TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|cmpid)$", re.IGNORECASE)
@@ -111,9 +111,12 @@ def markdown(found: Extracted, extraction: str) -> str:
 def save_article(found: Extracted, seeds_dir: Path, fetched_from: str, extraction: str = "trafilatura") -> Saved:
     """Save an extracted article under seeds_dir/web/, replacing the file of the same canonical URL (written
     to a temporary file and renamed: a reader never sees half a file, a crash leaves the old one)."""
+    url = web_address(found.url) or web_address(fetched_from)
+    if url is None:
+        raise FetchError(f"{fetched_from}: not a web address (http or https, no spaces); nothing was saved")
+    found = Extracted(**{**found.__dict__, "url": url})
     folder = seeds_dir / WEB_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    url = found.url or fetched_from
     host = _slug((urlsplit(url).hostname or "").removeprefix("www."))
     target = folder / f"{host}-{_slug(found.title)}-{url_key(url)}.md"
     content = markdown(found, extraction)
