@@ -93,6 +93,7 @@ class Settings:
     fetch_max_redirects: int = 5
     fetch_allow_private: bool = False  # on: hosts on loopback and private networks may be fetched too
     fetch_user_agent: str = ""  # empty: "news-rag/0.1 (...)"
+    allowed_hosts: str = ""  # with no API key: host names besides loopback that requests and web pages may use
     cache_dir: Path = field(
         default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "news-rag"
     )

@@ -120,10 +120,11 @@ def api(tmp_path):
     openai = pytest.importorskip("openai")
     settings = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index")
 
-    def make(server_key=None, client_key="unused", final=FINAL):
+    def make(server_key=None, client_key="unused", final=FINAL, allowed_hosts=""):
         qa, model_queue = ScriptedQA(final), ModelQueue(0)
-        http = TestClient(FastAPI(routes=api_routes(qa, settings, model_queue, server_key)))
-        client = openai.OpenAI(base_url="http://testserver/v1", api_key=client_key, http_client=http,
+        routes = api_routes(qa, replace(settings, allowed_hosts=allowed_hosts), model_queue, server_key)
+        http = TestClient(FastAPI(routes=routes), base_url="http://127.0.0.1:7860")
+        client = openai.OpenAI(base_url="http://127.0.0.1:7860/v1", api_key=client_key, http_client=http,
                                max_retries=0)
         return client, qa, model_queue
 
@@ -370,3 +371,33 @@ def test_one_request_holds_the_model_at_most_request_seconds(live_api):
         "model": "news-rag", "messages": [{"role": "user", "content": "Where will the summit be?"}]})
     assert reply.status_code == 200 and reply.json()["choices"][0]["message"]["content"] == content(FINAL)
     assert model.stopped.is_set() and time.monotonic() - started < 5
+
+
+def test_web_pages_of_other_sites_cannot_write_or_rebind(api, tmp_path):
+    client, qa, _ = api()
+    http = client._client  # the TestClient under the openai client
+    question = {"model": "news-rag", "messages": [{"role": "user", "content": "Where?"}]}
+    evil = {"Origin": "http://evil.example"}
+    for method, path, kwargs in [
+        ("POST", "/v1/articles", {"content": '{"urls": ["http://example.com/a"]}',
+                                  "headers": {**evil, "Content-Type": "text/plain"}}),
+        ("POST", "/v1/feeds", {"content": '{"url": "http://example.com/feed"}', "headers": evil}),
+        ("POST", "/v1/chat/completions", {"json": question, "headers": evil}),
+        ("POST", "/v1/index", {"files": {"files": ("a.txt", b"Evil text.")}, "headers": evil}),
+        ("DELETE", "/v1/articles/a.txt", {"headers": evil}),
+        ("GET", "/v1/articles", {"headers": {"Host": "evil.example"}}),  # DNS rebinding: a foreign name
+        ("POST", "/v1/chat/completions", {"json": question, "headers": {"Host": "attacker.test:7860"}}),
+    ]:
+        response = http.request(method, path, **kwargs)
+        assert response.status_code == 403, (method, path, response.text)
+        assert "RAG_ALLOWED_HOSTS" in response.json()["error"]["message"]
+    assert qa.calls == [] and not (tmp_path / "seeds").exists()  # nothing asked, nothing written
+    # a form or text/plain body is refused even from this machine: only JSON is read
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+        response = http.post("/v1/feeds", content='{"url": "http://example.com/feed"}',
+                             headers={"Content-Type": content_type})
+        assert response.status_code == 400 and "application/json" in response.json()["error"]["message"]
+    # a page of this machine, and a host the settings allow, are served
+    assert http.post("/v1/chat/completions", json=question, headers={"Origin": "http://localhost:3000"}).is_success
+    intranet, _, _ = api(allowed_hosts="rag.intranet")
+    assert intranet._client.get("/v1/models", headers={"Host": "rag.intranet", "Origin": "http://rag.intranet"}).is_success

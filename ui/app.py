@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from rag.config import Settings
 from rag.errors import NoArticlesError, RagError
 from ui.api import api_routes
+from ui.api.shared import LOOPBACK_HOSTS
 from ui.model_queue import ModelQueue
 from ui.page.assets import CSS, PAGE_JS
 from ui.page.layout import OFFLINE_ENV, build_app
@@ -20,8 +21,6 @@ from ui.page.layout import OFFLINE_ENV, build_app
 if TYPE_CHECKING:  # gradio is imported lazily, after the offline environment is set
     import gradio as gr
     from starlette.routing import BaseRoute
-
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 def login_for(host: str) -> tuple[str, str] | None:
