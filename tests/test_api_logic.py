@@ -120,10 +120,9 @@ def api(tmp_path):
     openai = pytest.importorskip("openai")
     settings = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index")
 
-    def make(server_key=None, client_key="unused", final=FINAL, allowed_hosts=""):
+    def make(server_key=None, client_key="unused", final=FINAL):
         qa, model_queue = ScriptedQA(final), ModelQueue(0)
-        routes = api_routes(qa, replace(settings, allowed_hosts=allowed_hosts), model_queue, server_key)
-        http = TestClient(FastAPI(routes=routes), base_url="http://127.0.0.1:7860")
+        http = TestClient(FastAPI(routes=api_routes(qa, settings, model_queue, server_key)), base_url="http://127.0.0.1:7860")
         client = openai.OpenAI(base_url="http://127.0.0.1:7860/v1", api_key=client_key, http_client=http,
                                max_retries=0)
         return client, qa, model_queue
@@ -373,9 +372,18 @@ def test_one_request_holds_the_model_at_most_request_seconds(live_api):
     assert model.stopped.is_set() and time.monotonic() - started < 5
 
 
-def test_web_pages_of_other_sites_cannot_write_or_rebind(api, tmp_path):
-    client, qa, _ = api()
-    http = client._client  # the TestClient under the openai client
+def routes_on_loopback(tmp_path, allowed_hosts: str = ""):
+    """(Starlette TestClient on 127.0.0.1:7860 over the API's routes without a key, its ScriptedQA)."""
+    from fastapi import FastAPI
+    from starlette.testclient import TestClient
+
+    qa = ScriptedQA(FINAL)
+    settings = Settings(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index", allowed_hosts=allowed_hosts)
+    return TestClient(FastAPI(routes=api_routes(qa, settings, ModelQueue(0), None)), base_url="http://127.0.0.1:7860"), qa
+
+
+def test_web_pages_of_other_sites_cannot_write_or_rebind(tmp_path):
+    http, qa = routes_on_loopback(tmp_path)
     question = {"model": "news-rag", "messages": [{"role": "user", "content": "Where?"}]}
     evil = {"Origin": "http://evil.example"}
     for method, path, kwargs in [
@@ -399,5 +407,5 @@ def test_web_pages_of_other_sites_cannot_write_or_rebind(api, tmp_path):
         assert response.status_code == 400 and "application/json" in response.json()["error"]["message"]
     # a page of this machine, and a host the settings allow, are served
     assert http.post("/v1/chat/completions", json=question, headers={"Origin": "http://localhost:3000"}).is_success
-    intranet, _, _ = api(allowed_hosts="rag.intranet")
-    assert intranet._client.get("/v1/models", headers={"Host": "rag.intranet", "Origin": "http://rag.intranet"}).is_success
+    intranet, _ = routes_on_loopback(tmp_path, allowed_hosts="rag.intranet")
+    assert intranet.get("/v1/models", headers={"Host": "rag.intranet", "Origin": "http://rag.intranet"}).is_success
