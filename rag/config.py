@@ -26,6 +26,8 @@ _POSITIVE = (
     "max_question_chars",
     "queue_size",
     "fetch_max_bytes",
+    "fetch_max_chars",
+    "feed_items_per_round",
 )
 
 
@@ -89,6 +91,8 @@ class Settings:
     # Fetching articles by URL and from feeds (only when asked: `rag add`, `rag update`, the page's Add by URL).
     fetch_timeout: float = 20.0  # seconds to connect and between reads
     fetch_total_seconds: float = 60.0  # one fetch (its redirects and its whole body) ends after this long
+    fetch_max_chars: int = 300_000  # a fetched article's text longer than this is refused
+    feed_items_per_round: int = 100  # new items one feed brings in one update round; the rest wait
     fetch_max_bytes: int = 5_000_000  # a larger page or feed is refused
     fetch_max_redirects: int = 5
     fetch_allow_private: bool = False  # on: hosts on loopback and private networks may be fetched too

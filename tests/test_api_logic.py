@@ -409,3 +409,11 @@ def test_web_pages_of_other_sites_cannot_write_or_rebind(tmp_path):
     assert http.post("/v1/chat/completions", json=question, headers={"Origin": "http://localhost:3000"}).is_success
     intranet, _ = routes_on_loopback(tmp_path, allowed_hosts="rag.intranet")
     assert intranet.get("/v1/models", headers={"Host": "rag.intranet", "Origin": "http://rag.intranet"}).is_success
+
+
+def test_one_request_may_ask_for_at_most_twenty_addresses(tmp_path):
+    http, _ = routes_on_loopback(tmp_path)
+    response = http.post("/v1/articles", json={"urls": [f"https://example.com/{n}" for n in range(300)]})
+    assert response.status_code == 400
+    assert "300 addresses in one request; send at most 20 at a time" in response.json()["error"]["message"]
+    assert not (tmp_path / "seeds").exists()  # nothing fetched or saved

@@ -298,3 +298,20 @@ def test_a_feed_item_link_with_markup_never_becomes_an_article_address(site, tmp
     [article], _ = load_articles(tmp_path)
     assert article.url == f"{site.base}/gone/2?x=%3Cimg/src=x%3E"
     assert check_url(article.url, allow_private=True) == article.url
+
+
+def test_a_feed_round_brings_at_most_its_share_of_items_and_the_next_round_the_rest(site, tmp_path) -> None:
+    limits = FetchLimits(timeout=2.0, allow_private=True, items_per_round=5)
+    add_feed(tmp_path, f"{site.base}/many.xml", limits)
+    logged: list[str] = []
+    rounds = [update_feeds(tmp_path, limits, logged.append)[0] for _ in range(3)]
+    assert [r.new for r in rounds] == [5, 5, 2]
+    assert "7 more items wait for the next round (RAG_FEED_ITEMS_PER_ROUND)" in "\n".join(logged)
+    assert len(load_articles(tmp_path)[0]) == 12
+
+
+def test_an_article_text_over_the_cap_is_refused_with_its_size(site, tmp_path) -> None:
+    limits = FetchLimits(timeout=2.0, max_bytes=5_000_000, allow_private=True, max_chars=100_000)
+    with pytest.raises(FetchError, match=r"big.html: the article's text is 1,999,999 characters, over the 100,000 limit"):
+        add_url(f"{site.base}/big.html", tmp_path, limits)
+    assert not (tmp_path / "web").exists() or not list((tmp_path / "web").iterdir())

@@ -53,6 +53,16 @@ def rss(base: str, twice: bool = True) -> str:
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Coastal Courier</title>{body}</channel></rss>'
 
 
+def many_rss(base: str, count: int) -> str:
+    """A feed of count items whose pages are gone: each brings its own summary."""
+    body = "".join(
+        f"<item><title>Notice {n}</title><link>{base}/gone/notice-{n}.html</link><guid>{base}/guid/n{n}</guid>"
+        f"<description>Harbour notice number {n}: the quay stays closed for repairs until further notice.</description></item>"
+        for n in range(count)
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Notices</title>{body}</channel></rss>'
+
+
 def hostile_rss(base: str) -> str:
     """A feed whose item links carry markup: with a space (no address at all) and without one (a gone page
     whose summary is saved under its address)."""
@@ -124,6 +134,7 @@ class WebServer:
             "/feed.xml": ("application/rss+xml", rss(base)),
             "/atom.xml": ("application/atom+xml", atom(base)),
             "/hostile.xml": ("application/rss+xml", hostile_rss(base)),
+            "/many.xml": ("application/rss+xml", many_rss(base, 12)),
             "/malformed.xml": ("application/rss+xml", rss(base)[:-40]),
             "/huge.xml": ("application/rss+xml", rss(base).replace("</channel>", "<x>" + "y" * 3_000_000 + "</x></channel>")),
             "/notafeed.xml": ("text/html", FERRY),

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
 
 
+MAX_URLS = 20  # addresses one request may ask to fetch (each can take a minute)
+
+
 def router(api: Api) -> APIRouter:
     """The routes of the articles as a whole: the list, adding files, adding by address."""
     from fastapi import APIRouter
@@ -55,6 +58,8 @@ def router(api: Api) -> APIRouter:
             urls = body.get("urls") or ([body["url"]] if body.get("url") else [])
             if not isinstance(urls, list) or not urls or not all(isinstance(u, str) and u.strip() for u in urls):
                 raise RequestError("url", 'send {"url": "https://..."} or {"urls": ["https://...", ...]}')
+            if len(urls) > MAX_URLS:
+                raise RequestError("urls", f"{len(urls)} addresses in one request; send at most {MAX_URLS} at a time")
             return await api.in_turn(lambda: _add_urls(api, urls))
 
         return await api.answered(request, work)

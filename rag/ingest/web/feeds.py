@@ -166,12 +166,16 @@ def update_feed(seeds_dir: Path, feed: Feed, limits: FetchLimits, log: Callable[
         return feed, Round(feed.url, error=str(exc).removeprefix(f"{feed.url}: "))
     title = str(parsed.feed.get("title", "")).strip() or feed.title
     items = dict(feed.items)
-    new = updated = failed = 0
-    for entry in parsed.entries:
+    new = updated = failed = tried = 0
+    for position, entry in enumerate(parsed.entries):
         given = str(entry.get("link", "")).strip()
         item = str(entry.get("id", "") or given).strip()
         if not item or item in items:
             continue  # seen in an earlier round, or listed twice in this one
+        if tried == limits.items_per_round:
+            log(f"  {len(parsed.entries) - position} more items wait for the next round (RAG_FEED_ITEMS_PER_ROUND)")
+            break
+        tried += 1
         link = web_address(given) if given else ""
         if link is None:  # never saved as an article's address
             failed += 1

@@ -28,6 +28,8 @@ class FetchLimits:
     total_seconds: float = 60.0  # the whole fetch, redirects and body included (a page that trickles in ends)
     max_bytes: int = 5_000_000  # a larger body is refused
     max_redirects: int = 5
+    max_chars: int = 300_000  # an article's text longer than this is refused (a book, or a page of junk)
+    items_per_round: int = 100  # new items one feed brings in one update round; the rest wait for the next
     allow_private: bool = False  # loopback, private, link-local addresses (off: only public hosts)
     user_agent: str = USER_AGENT
 

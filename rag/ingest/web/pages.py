@@ -80,8 +80,14 @@ def on_fetched_site(canonical: str, fetched: str) -> str:
 
 
 def fetch_article(url: str, limits: FetchLimits) -> Extracted:
-    """Fetch url and extract its article (FetchError naming the problem)."""
-    return read_page(fetch(url, limits))
+    """Fetch url and extract its article (FetchError naming the problem, also an article text over the cap)."""
+    found = read_page(fetch(url, limits))
+    if len(found.text) > limits.max_chars:
+        raise FetchError(
+            f"{url}: the article's text is {len(found.text):,} characters, over the {limits.max_chars:,} limit "
+            "(RAG_FETCH_MAX_CHARS)"
+        )
+    return found
 
 
 def _slug(text: str) -> str:
