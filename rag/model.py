@@ -61,6 +61,11 @@ class Ask:
     history: History | None = None
     reference_date: str | None = None
 
+    @classmethod
+    def of(cls, ask: Ask | str) -> Ask:
+        """The request itself, or a bare question as a request with the defaults."""
+        return cls(ask) if isinstance(ask, str) else ask
+
 
 def readable_date(iso: str | None) -> str:
     """ "2025-10-21" -> "21 October 2025" (other text unchanged)."""

@@ -72,7 +72,7 @@ def pick_by_answer(question: str, reply: str, read: list[Hit], found: Retrieved)
     """The sentence the verification found for the recorded reply's first kept sentence, and 1 if any."""
     if not reply:
         return "", 0.0
-    final = finish_answer(found.plan.user, reply, read, found.hits, Timings(), found.plan, True, found.passages)
+    final = finish_answer(reply, read, found.hits, Timings(), found.plan, True, found.passages)
     evidence = [] if final.abstained else final.evidence()
     return (evidence[0][1], 1.0) if evidence else ("", 0.0)
 

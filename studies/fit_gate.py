@@ -62,7 +62,7 @@ def gate_rows(run: Path, asked: dict[str, float | None]) -> list[dict]:
         final = None
         for read in (chosen, found.passages):  # the reply was written on the cut passages, or on the whole ones
             final = finish_answer(
-                found.plan.user, record["reply"], read, found.hits, Timings(), found.plan, True, found.passages
+                record["reply"], read, found.hits, Timings(), found.plan, True, found.passages
             )
             if final.text == record["text"]:
                 break

@@ -187,7 +187,7 @@ def test_a_sentence_naming_a_passages_source_and_date_gets_that_passage():
                hit(1, "b", "A publisher sued Google over news revenue.", title="Class action", source="TechCrunch",
                    published="2023-12-15")]
     reply = "Google paid browsers, The Verge said [1]. TechCrunch reported the suit on December 15, 2023."
-    answer = finish_answer(read_question("Q"), reply, sources, sources, Timings(), SearchPlan(read_question("Q"), Filters()))
+    answer = finish_answer(reply, sources, sources, Timings(), SearchPlan(read_question("Q"), Filters()))
     assert answer.text.endswith("on December 15, 2023 [2].") and answer.uncited_sentences == []
     assert [c.source for c in answer.citations] == ["The Verge", "TechCrunch"]
 
@@ -197,7 +197,7 @@ def test_a_reply_that_only_restates_the_question_is_an_abstention():
     question = "Which two major supermarkets plan to merge in 2024?"
 
     def finish(reply: str):  # the reading of declines alone; verification is tested in test_verify
-        return finish_answer(read_question(question), reply, sources, sources, Timings(), SearchPlan(read_question(question), Filters()),
+        return finish_answer(reply, sources, sources, Timings(), SearchPlan(read_question(question), Filters()),
                              verify=False)
 
     vacuous = finish("The two major supermarkets plan to merge in 2024, according to the news passages.")
@@ -205,7 +205,7 @@ def test_a_reply_that_only_restates_the_question_is_an_abstention():
     assert not finish("Tesco and Asda plan to merge [1].").abstained
     assert finish("Two major supermarkets planned a merger in 2024 [1].").abstained is False  # "merger" is new
     many = "How many missiles did the United States agree to send?"
-    assert finish_answer(read_question(many), "The United States agreed to send missiles [1].", sources, sources, Timings(),
+    assert finish_answer("The United States agreed to send missiles [1].", sources, sources, Timings(),
                          SearchPlan(read_question(many), Filters())).abstained  # only word forms differ, no number
     did = "Did the supermarkets plan to merge in 2024?"
     either = "Did the supermarkets plan to merge or to close?"
@@ -216,8 +216,8 @@ def test_a_reply_that_only_restates_the_question_is_an_abstention():
                          (either, "The supermarkets plan to merge [1]."),
                          (between, "The Friday report says the supermarkets plan to merge [1]."),
                          (after, "The Friday report did say the supermarkets plan to merge [1].")):
-        assert not finish_answer(read_question(asked), reply, sources, sources, Timings(), SearchPlan(read_question(asked), Filters())).abstained
-    denied = finish_answer(read_question(did), "The supermarkets did not plan to merge in 2024 [1].", sources, sources, Timings(),
+        assert not finish_answer(reply, sources, sources, Timings(), SearchPlan(read_question(asked), Filters())).abstained
+    denied = finish_answer("The supermarkets did not plan to merge in 2024 [1].", sources, sources, Timings(),
                            SearchPlan(read_question(did), Filters()))  # a denial the passage does not make: removed, not shown
     assert denied.abstained and denied.abstain_reason == "nothing verified" and denied.unsupported
 
@@ -240,7 +240,7 @@ def test_an_answer_that_says_what_the_passages_leave_out_is_kept_and_a_cited_dec
     asked = "Where did the leaders meet, and when is the next summit?"
 
     def finish(reply: str):
-        return finish_answer(read_question(asked), reply, sources, sources, Timings(), SearchPlan(read_question(asked), Filters()))
+        return finish_answer(reply, sources, sources, Timings(), SearchPlan(read_question(asked), Filters()))
 
     partial = finish("Leaders met in Budapest [1]. The passages do not mention the next summit.")
     assert not partial.abstained and [c.number for c in partial.citations] == [1]
@@ -251,14 +251,14 @@ def test_an_answer_that_says_what_the_passages_leave_out_is_kept_and_a_cited_dec
 
 def test_finish_answer_abstention_and_citations():
     sources = [hit(0, "a", "The meeting will be in Budapest.", title="Summit")]
-    abstained = finish_answer(read_question("Q"), ABSTAIN, sources, sources, Timings(), SearchPlan(read_question("Q"), Filters()))
+    abstained = finish_answer(ABSTAIN, sources, sources, Timings(), SearchPlan(read_question("Q"), Filters()))
     assert abstained.abstained and abstained.citations == [] and abstained.text == ABSTAIN
-    cited = finish_answer(read_question("Q"), "It is in Budapest [1].", sources, sources, Timings(), SearchPlan(read_question("Q"), Filters()))
+    cited = finish_answer("It is in Budapest [1].", sources, sources, Timings(), SearchPlan(read_question("Q"), Filters()))
     assert not cited.abstained and cited.citations[0].title == "Summit"
     assert cited.citations[0].passage == "The meeting will be in Budapest."
     two = [hit(0, "a", "The meeting will be in Budapest.", title="Summit"),
            hit(1, "b", "Rates rose again in October.", title="Markets")]
-    moved = finish_answer(read_question("Q"), "The meeting will be in Budapest. [2]", two, two, Timings(), SearchPlan(read_question("Q"), Filters()))
+    moved = finish_answer("The meeting will be in Budapest. [2]", two, two, Timings(), SearchPlan(read_question("Q"), Filters()))
     assert moved.text == "The meeting will be in Budapest [1]." and [c.title for c in moved.citations] == ["Summit"]
 
 

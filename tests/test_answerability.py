@@ -27,7 +27,7 @@ def passage(text: str = SUMMIT, similarity: float = 0.7, n: int = 1) -> Hit:
 
 
 def finished(question: str, reply: str, passages: list[Hit]) -> Answer:
-    return finish_answer(read_question(question), reply, passages, passages, Timings(), SearchPlan(read_question(question), Filters()))
+    return finish_answer(reply, passages, passages, Timings(), SearchPlan(read_question(question), Filters()))
 
 
 def test_answer_type_reads_what_the_question_asks_for() -> None:

@@ -74,5 +74,5 @@ def test_the_question_checks_reach_a_decision_or_a_question_error_on_any_text(qu
     index = SimpleNamespace(sources=["Reuters"], store=SimpleNamespace(manifest={"articles": {}}))
     plan = plan_search(Ask(cleaned, reference_date="2025-10-21"), lambda: index)  # type: ignore[arg-type, return-value]
     passage = Hit(1, "a1", "Budapest summit", "Reuters", "2025-10-14", "", "Leaders met in Budapest.", 0, 24, 1.0, 0.7)
-    early = check_before_model(read_question(cleaned), plan, [passage], answer_similarity=0.36)
+    early = check_before_model(plan, [passage], answer_similarity=0.36)
     assert early is None or early.reason in ABSTAIN_REASONS

@@ -114,12 +114,12 @@ def test_sentences_that_state_nothing_of_their_own_stay():
 
 def test_a_reply_whose_every_sentence_fails_abstains_and_lists_them():
     plan = SearchPlan(read_question("How many stores will Target open?"), Filters())
-    final = finish_answer(plan.read, "Target will open 9,000 stores [1]. Its CEO is Brian Cornell [2].",
+    final = finish_answer("Target will open 9,000 stores [1]. Its CEO is Brian Cornell [2].",
                           PASSAGES, PASSAGES, Timings(), plan)
     assert final.abstained and final.abstain_reason == "nothing verified"
     assert final.citations == [] and final.text == "The indexed articles do not say."
     assert final.unsupported == ["Target will open 9,000 stores.", "Its CEO is Brian Cornell."]
-    kept = finish_answer(plan.read, "Walmart plans 5,000 stores [2]. Target will open 9,000 [1].", PASSAGES,
+    kept = finish_answer("Walmart plans 5,000 stores [2]. Target will open 9,000 [1].", PASSAGES,
                          PASSAGES, Timings(), plan)
     assert kept.text == "Walmart plans 5,000 stores [1]." or kept.text == "Walmart plans 5,000 stores [2]."
     assert [c.title for c in kept.citations] == ["Walmart expands"] and kept.unsupported
@@ -128,7 +128,7 @@ def test_a_reply_whose_every_sentence_fails_abstains_and_lists_them():
 
 def test_without_verification_the_reply_is_kept_as_the_model_wrote_it():
     plan = SearchPlan(read_question("How many stores will Target open?"), Filters())
-    final = finish_answer(plan.read, "Target will open 9,000 stores [2].", PASSAGES, PASSAGES, Timings(), plan,
+    final = finish_answer("Target will open 9,000 stores [2].", PASSAGES, PASSAGES, Timings(), plan,
                           verify=False)
     assert final.text == "Target will open 9,000 stores [2]." and not final.abstained
 
@@ -137,7 +137,7 @@ def test_news_of_an_earlier_week_is_not_presented_as_this_weeks():
     frame = TimeFrame("2025-10-27", "the question's date", "this week", "2025-10-20", "2025-10-27", widened=True)
     plan = SearchPlan(read_question("What did Walmart announce this week?"), Filters(until="2025-10-27"), frame=frame)
     older = hit(3, "Walmart said it would hire 10,000 seasonal workers.", "Walmart hiring", "AP", "2025-10-01")
-    early = check_before_model(plan.read, plan, [BUDAPEST, older])
+    early = check_before_model(plan, [BUDAPEST, older])
     text, reason, citations = early.text, early.reason, early.citations
     assert reason == "outside the time range"
     assert text == ("No article from 20 October 2025 to 27 October 2025 is about this; the nearest report is from "
@@ -257,10 +257,10 @@ def test_a_follow_up_is_verified_against_the_passages_of_its_standalone_question
 def test_the_gate_declines_a_question_no_passage_is_close_to_unless_it_is_too_short_to_tell():
     far = hit(7, "Heads of European governments met in Budapest on Tuesday.", similarity=0.2)
     plan = SearchPlan(read_question("Which city hosted the security summit of European leaders?"), Filters())
-    assert check_before_model(plan.read, plan, [far], answer_similarity=0.36).reason == "not close enough"
+    assert check_before_model(plan, [far], answer_similarity=0.36).reason == "not close enough"
     short = SearchPlan(read_question("Who hosted Budapest?"), Filters())  # two content words: its names are checked instead
-    assert check_before_model(short.read, short, [far], answer_similarity=0.36) is None
-    assert check_before_model(plan.read, plan, [far], verify=False, answer_similarity=0.36) is None
+    assert check_before_model(short, [far], answer_similarity=0.36) is None
+    assert check_before_model(plan, [far], verify=False, answer_similarity=0.36) is None
 
 
 def test_names_in_other_candidates_or_among_the_index_sources_are_not_missing():
@@ -278,9 +278,9 @@ def test_a_sentence_about_an_article_no_passage_comes_from_is_removed():
 
 def test_not_mentioned_is_said_only_of_what_the_whole_index_lacks():
     plan = SearchPlan(read_question("What did Jens Stoltenberg say about the Budapest summit?"), Filters())
-    absent = check_before_model(plan.read, plan, [BUDAPEST], in_index=lambda claim: False)
+    absent = check_before_model(plan, [BUDAPEST], in_index=lambda claim: False)
     assert absent.text == "The indexed articles do not mention Jens Stoltenberg."
-    elsewhere = check_before_model(plan.read, plan, [BUDAPEST], in_index=lambda claim: True)
+    elsewhere = check_before_model(plan, [BUDAPEST], in_index=lambda claim: True)
     assert elsewhere.text == "No passage close to the question mentions Jens Stoltenberg."
     assert elsewhere.reason == absent.reason == "not in the articles"
 

@@ -14,11 +14,9 @@ from rag.markers import ABSTAIN
 from rag.model import Answer, Hit, Timings, cite, readable_date, relies_on
 from rag.search.planning import SearchPlan
 from rag.search.retrieval import Retriever
-from rag.text.question import Question
 
 
 def finish_answer(
-    question: Question,
     reply: str,
     sources: list[Hit],
     hits: list[Hit],
@@ -27,10 +25,11 @@ def finish_answer(
     verify: bool = True,
     shown: list[Hit] | None = None,
 ) -> Answer:
-    """Turn the model's full reply into an Answer: abstention (see declines), citations re-pointed to the
-    passages that hold their words, then (with verify) only the sentences found in the passages they cite;
-    a reply of which no sentence is found there abstains (pure). `sources` are the passages as the model read
+    """Turn the model's full reply to the plan's question (as asked: plan.user) into an Answer: abstention (see
+    declines), citations re-pointed to the passages that hold their words, then (with verify) only the
+    sentences found in the passages they cite; a reply of which no sentence is found there abstains (pure). `sources` are the passages as the model read
     them; a citation shows passage n of `shown` (default: sources), e.g. whole where the model read sentences."""
+    question = plan.user
     base = Answer(question.text, ABSTAIN, hits=hits, abstained=True, timings=timings, **plan.answer_fields())
     if declines(reply, question):
         return replace(base, abstain_reason="declined")

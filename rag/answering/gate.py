@@ -13,7 +13,6 @@ from rag.markers import ABSTAIN
 from rag.model import Citation, Hit, cite, readable_date
 from rag.search.planning import SearchPlan
 from rag.text.claims import Haystack
-from rag.text.question import Question
 
 GATE_MIN_WORDS = 3  # a question of fewer content words ("Who is Lavrov?") is too short for its similarity to tell
 
@@ -28,7 +27,6 @@ class EarlyAnswer:
 
 
 def check_before_model(
-    question: Question,
     plan: SearchPlan,
     hits: list[Hit],
     verify: bool = True,
@@ -47,6 +45,7 @@ def check_before_model(
         return EarlyAnswer(ABSTAIN, "nothing retrieved")
     if not verify:
         return None
+    question = plan.user
     missing = missing_from(question, [*hits, *candidates], sources)
     if missing:  # said first: it tells the reader what is missing
         names = ", ".join(missing[:-1]) + (" or " if len(missing) > 1 else "") + missing[-1]

@@ -80,7 +80,7 @@ class QA:
 
     def plan(self, ask: Ask | str) -> SearchPlan:
         """What to search for (see plan_search)."""
-        return plan_search(Ask(ask) if isinstance(ask, str) else ask, self.retriever, self.settings.news_aware)
+        return plan_search(Ask.of(ask), self.retriever, self.settings.news_aware)
 
     def search(
         self,
@@ -117,7 +117,7 @@ class QA:
 
     def validate(self, ask: Ask | str) -> Ask:
         """The request with its question cleaned; QuestionError for an empty or over-long question or a bad k."""
-        ask = Ask(ask) if isinstance(ask, str) else ask
+        ask = Ask.of(ask)
         check_k(ask.k)
         return replace(ask, question=validate_question(ask.question, self.settings.max_question_chars))
 

@@ -76,7 +76,6 @@ class Check:
 
     def run(self, found: Retrieved) -> EarlyAnswer | None:
         return check_before_model(
-            found.plan.user,
             found.plan,
             found.passages + found.hits,
             self.settings.verify,
@@ -113,9 +112,7 @@ class Verify:
 
     def run(self, found: Retrieved, reply: Reply) -> Answer:
         plan = found.plan
-        final = finish_answer(
-            plan.user, reply.text, reply.read, found.hits, Timings(), plan, self.settings.verify, found.passages
-        )
+        final = finish_answer(reply.text, reply.read, found.hits, Timings(), plan, self.settings.verify, found.passages)
         return replace(final, reply=reply.text)
 
 
