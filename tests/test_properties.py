@@ -11,7 +11,6 @@ from types import SimpleNamespace
 
 from hypothesis import example, given, settings, strategies as st
 
-from rag.text.question import read_question
 from rag.model import ABSTAIN_REASONS
 from rag.answering.citations import parse_citations
 from rag.answering.gate import check_before_model
