@@ -7,7 +7,7 @@ import hashlib
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -68,15 +68,19 @@ def read_page(page: Page) -> Extracted:
         raise FetchError(f"{page.url}: not a web page or PDF (the server sent {kind}); give the article's own address")
     if found is None:
         raise FetchError(f"{page.url}: no article text found in the page (a paywall, or a page of links only?)")
-    return Extracted(**{**found.__dict__, "url": on_fetched_site(found.url, page.final_url)})
+    return replace(found, url=on_fetched_site(found.url, page.final_url))
 
 
 def on_fetched_site(canonical: str, fetched: str) -> str:
     """The canonical URL a page names when it is on the site the page was fetched from, else the fetched URL
     (a page cannot pass itself off as another site's article, nor be saved under that site's name)."""
-    named, came = urlsplit(canonical), urlsplit(fetched)
-    same_site = (named.hostname or "").removeprefix("www.") == (came.hostname or "").removeprefix("www.")
-    return canonical if canonical and named.scheme in ("http", "https") and same_site else fetched
+    same_site = site_of(canonical) == site_of(fetched)
+    return canonical if canonical and urlsplit(canonical).scheme in ("http", "https") and same_site else fetched
+
+
+def site_of(url: str) -> str:
+    """The site of a URL: its host name without a leading "www." ("" when it names none)."""
+    return (urlsplit(url).hostname or "").removeprefix("www.")
 
 
 def fetch_article(url: str, limits: FetchLimits) -> Extracted:
@@ -101,7 +105,7 @@ def _quoted(value: str) -> str:
 def markdown(found: Extracted, extraction: str) -> str:
     """The article as a Markdown file with front matter the Markdown loader reads back (the same article
     fetched by another of its addresses gives the same file)."""
-    host = (urlsplit(found.url).hostname or "").removeprefix("www.")
+    host = site_of(found.url)
     fields = {
         "title": found.title,
         "source": found.source or host,
@@ -120,10 +124,10 @@ def save_article(found: Extracted, seeds_dir: Path, fetched_from: str, extractio
     url = web_address(found.url) or web_address(fetched_from)
     if url is None:
         raise FetchError(f"{fetched_from}: not a web address (http or https, no spaces); nothing was saved")
-    found = Extracted(**{**found.__dict__, "url": url})
+    found = replace(found, url=url)
     folder = seeds_dir / WEB_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    host = _slug((urlsplit(url).hostname or "").removeprefix("www."))
+    host = _slug(site_of(url))
     target = folder / f"{host}-{_slug(found.title)}-{url_key(url)}.md"
     content = markdown(found, extraction)
     old = saved_files(seeds_dir, url)
