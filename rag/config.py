@@ -64,6 +64,9 @@ class Settings:
     # answer, abstaining when it finds the question unlikely to be answerable from the passages. Off by default:
     # it also withholds right answers (docs/results.md).
     gate: bool = False
+    # With verify: the question asked again on the answer's evidence in a short-answer form; an answer is kept
+    # only when it holds that short answer, and a declined reply is recovered when two such readings agree.
+    second_reading: bool = True
     # Answering.
     generator: str = "default"  # "default" (Qwen2.5-Coder-1.5B), "fast" (SmolLM2-135M) or a local model path
     max_new_tokens: int = 200

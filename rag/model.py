@@ -109,6 +109,18 @@ class Support:
 
 
 @dataclass(frozen=True)
+class Reading:
+    """A second reading of the evidence (rag.answering.second_reading): what it was for ("check": an answer
+    kept only when it holds the short answer; "recover": a declined reply), the window read, the model's short
+    answer, and how far the answer (or the other reading) holds it, from 0 to 1 (None: not compared)."""
+
+    kind: str
+    window: str
+    reply: str
+    agreement: float | None
+
+
+@dataclass(frozen=True)
 class Report:
     """What one article says about the question: its passage number, source, date and best sentence. For a
     question about several reports, also what the question asks of it (claim) and whether it says so
@@ -161,6 +173,8 @@ ABSTAIN_REASONS = {
     "nothing verified": "no sentence of the reply was found in the passages it cites",
     "report not in the index": "the question names a report the index does not hold, or none close to it",
     "unlikely answerable": "the answerability gate found the passages unlikely to answer the question",
+    "not about the earlier answer": "the follow-up's evidence does not hold what the earlier answer said",
+    "readings disagree": "asked again on the evidence alone, the model gave an answer this one does not hold",
 }
 
 
@@ -216,6 +230,7 @@ class Timings:
     prompt_read_s: float | None = None  # all attempts
     decode_tokens_per_s: float | None = None
     attempts: int = 0  # model replies: 2 when a declined question was asked again
+    reread_s: float | None = None  # the second reading (None when it did not run)
 
     def with_usage(self, usages: Sequence[Usage]) -> Timings:
         """These timings with the model's own counts of its replies."""
@@ -256,6 +271,8 @@ class Answer:
     unsupported: list[str] = field(default_factory=list)  # sentences removed: not found in the sources
     reply: str = ""  # the model's reply before any check ("" when the model was not asked)
     answerable: float | None = None  # the answerability gate's probability (None when it did not judge)
+    readings: list[Reading] = field(default_factory=list)  # the second readings of its evidence
+    rereading: bool = False  # partial: the second reading is under way
 
     @property
     def across_reports(self) -> bool:

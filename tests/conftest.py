@@ -108,13 +108,17 @@ def fake_embedder():
 
 @pytest.fixture
 def scripted():
-    """scripted(*replies, refuse=False, odds=None) -> a ScriptedModel (tests.fakes) that the generators registry
-    loads for Settings(generator=model.location); with odds (a dict, or a function of the messages) it also
-    gives its first token's probabilities (ReadingModel)."""
+    """scripted(*replies, refuse=False, odds=None, short=()) -> a ScriptedModel (tests.fakes) that the generators
+    registry loads for Settings(generator=model.location); with odds (a dict, or a function of the messages) it
+    also gives its first token's probabilities (ReadingModel); short: its replies to the second reading."""
     made: list[ScriptedModel] = []
 
-    def make(*replies: str, refuse: bool = False, odds=None) -> ScriptedModel:
-        model = ScriptedModel(*replies, refuse=refuse) if odds is None else ReadingModel(*replies, odds=odds, refuse=refuse)
+    def make(*replies: str, refuse: bool = False, odds=None, short: tuple[str, ...] = ()) -> ScriptedModel:
+        model = (
+            ScriptedModel(*replies, refuse=refuse, short=short)
+            if odds is None
+            else ReadingModel(*replies, odds=odds, refuse=refuse, short=short)
+        )
         made.append(SCRIPTED_MODELS.register(model))
         return model
 

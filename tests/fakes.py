@@ -82,26 +82,34 @@ FAKE_EMBEDDERS = FakeEmbedders("hashing")  # and Settings(embedding_model="hashi
 
 class ScriptedModel(Registered):
     """An answering model that gives its replies one call after the other (the last one again when they run
-    out), piece by piece as a real model streams, and keeps each call's messages, prompt and markers.
+    out), piece by piece as a real model streams, and keeps each call's messages, prompt and markers. With short,
+    the second reading's short-answer prompts get those replies in turn instead (the last one again).
     refuse=True: any call fails the test (the model must not be asked)."""
 
     name = "scripted"
 
-    def __init__(self, *replies: str, refuse: bool = False) -> None:
+    def __init__(self, *replies: str, refuse: bool = False, short: tuple[str, ...] = ()) -> None:
         self.replies = list(replies) or [""]
+        self.short = list(short)
         self.refuse = refuse
         self.calls = 0
+        self.short_calls = 0
         self.prompts: list[str] = []
         self.messages: list[dict[str, str]] | None = None
         self.markers: int | None = None
 
     def stream(self, messages, max_tokens, should_stop=lambda: False, markers=0):
-        self.calls += 1
         if self.refuse:
             raise AssertionError("the model was called")
         self.messages, self.markers = messages, markers
         self.prompts.append(messages[-1]["content"])
-        words = self.replies[min(self.calls, len(self.replies)) - 1].split(" ")
+        if self.short and messages[-1]["content"].endswith("Short answer:"):
+            self.short_calls += 1
+            reply = self.short[min(self.short_calls, len(self.short)) - 1]
+        else:
+            self.calls += 1
+            reply = self.replies[min(self.calls, len(self.replies)) - 1]
+        words = reply.split(" ")
         yield from words[:1] + [" " + word for word in words[1:]]
 
 
@@ -109,8 +117,8 @@ class ReadingModel(ScriptedModel):
     """A ScriptedModel that also gives the probabilities of its reply's first token: odds, or odds(messages)
     when it is a function; each call's messages are kept in asked."""
 
-    def __init__(self, *replies: str, odds, refuse: bool = False) -> None:
-        super().__init__(*replies, refuse=refuse)
+    def __init__(self, *replies: str, odds, refuse: bool = False, short: tuple[str, ...] = ()) -> None:
+        super().__init__(*replies, refuse=refuse, short=short)
         self.odds = odds
         self.asked: list[list[dict[str, str]]] = []
 

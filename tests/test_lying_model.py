@@ -39,14 +39,31 @@ TRUTHS = {
         "summit [1].",
 }
 INVENTED = ["NATO said", "2.5 percent", "Liverpool", "historic victory", "Manchester City hosted", "Newsom"]
+# Relations turned around with words the passages hold (the verification finds every word): question -> the
+# lie, and what a reading of the evidence alone says (the model asked again in the short-answer form)
+RELATIONAL = {
+    "Who won the cup final at Wembley?":  # the outcome turned around: the runner-up as the winner
+        ("Arsenal won the cup final at Wembley on Saturday after a penalty shoot-out [1].", "Manchester City"),
+    "Did the European Central Bank raise or cut its main interest rate?":  # the direction reversed
+        ("The European Central Bank cut its main interest rate by a quarter point on Thursday [1].", "It raised it"),
+    "Who warned that borrowing costs would stay high for some time?":  # the words given to the wrong speaker
+        ("Policy makers warned that borrowing costs would stay high for some time [1].", "The bank's president"),
+    "Who saved the decisive penalty in the cup final?":  # the right name in the wrong role
+        ("The Arsenal captain saved the decisive penalty in the cup final [1].", "The City goalkeeper"),
+}
+TURNED = {question: lie.split(" [")[0] for question, (lie, _) in RELATIONAL.items()}
 
 
-def scripted(replies: dict[str, str]):
-    """A reply function for ChatServer: the scripted reply to the question it finds in the prompt, in pieces."""
+def scripted(replies: dict[str, str], short: dict[str, str] | None = None):
+    """A reply function for ChatServer: the scripted reply to the question it finds in the prompt, in pieces;
+    a short-answer prompt (the second reading) gets the reply in short when it has one."""
 
     def reply(body: dict) -> list[str]:
         prompt = body["messages"][-1]["content"]
-        text = next((replies[q] for q in replies if q in prompt), "The indexed articles do not say.")
+        known = short if short and prompt.endswith("Short answer:") else {}
+        text = next((known[q] for q in known if q in prompt), None) or next(
+            (replies[q] for q in replies if q in prompt), "The indexed articles do not say."
+        )
         return [text[start : start + 16] for start in range(0, len(text), 16)]
 
     return reply
@@ -57,7 +74,8 @@ def lying(tmp_path_factory, embedder, write_articles):
     """A QA over the test articles and the seed article, answering through the lying server."""
     from rag.config import Settings
 
-    server = ChatServer(scripted({**LIES, **TRUTHS}))
+    lies = {question: lie for question, (lie, _) in RELATIONAL.items()}
+    server = ChatServer(scripted({**LIES, **TRUTHS, **lies}, {q: read for q, (_, read) in RELATIONAL.items()}))
     base = tmp_path_factory.mktemp("lying")
     settings = Settings(seeds_dir=base / "seeds", index_dir=base / "index", generator=f"openai:{server.url}",
                         chunk_tokens=64, chunk_overlap=12)
@@ -81,6 +99,15 @@ def test_no_invention_is_shown_as_a_cited_fact(lying, question):
         assert support.end > support.start and cited.passage[support.start : support.end]
     if not final.abstained:
         assert final.unsupported, "the invention is listed as not found in the sources"
+
+
+@pytest.mark.parametrize("question", list(RELATIONAL))
+def test_a_relation_turned_around_is_withheld_when_the_evidence_read_again_says_otherwise(lying, question):
+    qa, _ = lying
+    final = qa.answer(question)
+    assert final.abstained and final.abstain_reason == "readings disagree", final
+    assert TURNED[question] not in final.text and not final.citations
+    assert final.readings[-1].reply == RELATIONAL[question][1] and final.readings[-1].agreement == 0
 
 
 def test_the_true_part_of_a_partly_lying_reply_stays(lying):

@@ -276,3 +276,7 @@ def test_the_evidence_comes_first_and_a_draft_is_marked_as_being_checked():
     _, streaming = messages.answer_messages(draft)
     assert streaming["content"].startswith(messages.CHECKING) and "Mayor Holt cut" in streaming["content"]
     assert messages.conversation([{"role": "user", "content": "Who?"}, streaming])[1]["content"] == "Mayor Holt cut"
+    rereading = Answer("Who opened it?", "Mayor Holt cut the ribbon [1].", hits=[hit(1)], done=False, rereading=True)
+    _, checking = messages.answer_messages(rereading)
+    assert checking["content"].startswith(messages.REREADING) and "Mayor Holt" in checking["content"]
+    assert messages.conversation([{"role": "user", "content": "Who?"}, checking])[1]["content"].startswith("Mayor")

@@ -40,6 +40,13 @@ def test_a_person_no_passage_mentions_is_named():
     assert missing_from(read_question("What happened at the summit in 2019?"), PASSAGES) == ["2019"]
 
 
+def test_a_word_naming_the_kind_of_answer_is_not_required():
+    assert missing_from(read_question("Which European country hosted the security summit?"), PASSAGES) == []
+    assert missing_from(read_question("What American company plans to open 5,000 stores?"), PASSAGES) == []
+    assert missing_from(read_question("Who leads the British government?"), PASSAGES) == ["British"]  # no kind asked
+    assert missing_from(read_question("Which Canadian city hosted the Budapest summit?"), PASSAGES) == []
+
+
 @pytest.mark.parametrize("question", [
     "What did Orban's government say at the Budapest summit?",  # possessive, accents
     "How many stores will Walmart open in the United States?",  # "U.S." in the passage

@@ -4,7 +4,8 @@ the module-level Python API.
     validate  Ask                         -> Ask (the question cleaned, k checked)
     plan      Ask                         -> SearchPlan   the one reading of the question (rag.search.planning)
     gather    SearchPlan, k               -> Retrieved    candidates, top k, the passages to read
-    then the components of rag.answering.steps: Across (chosen by the plan), Check, Write, Verify, Gate, Reports"""
+    then the components of rag.answering.steps: Across (chosen by the plan), Check, Write, Verify, OnClaim,
+    Reread, Gate, Reports"""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 
 from rag.answering.models import AnsweringModel, load_generator
 from rag.answering.replying import Reply, prompt_sources
-from rag.answering.steps import Across, Check, Gate, Reports, Verify, Write, early_answer
+from rag.answering.steps import Across, Check, Gate, OnClaim, Reports, Reread, Verify, Write, early_answer
 from rag.config import Settings
 from rag.index.embedding import Embedder
 from rag.index.live import LiveIndex
@@ -43,7 +44,8 @@ class QA:
         self._lock = threading.Lock()  # the retriever
         self._generator_lock = threading.Lock()
         self.across, self.check, self.write = Across(self), Check(self.settings), Write(self)
-        self.verify, self.gate, self.reports = Verify(self.settings), Gate(self), Reports(self)
+        self.verify, self.on_claim, self.reread = Verify(self.settings), OnClaim(self.settings), Reread(self)
+        self.gate, self.reports = Gate(self), Reports(self)
 
     @property
     def embedder(self) -> Embedder:
@@ -161,9 +163,16 @@ class QA:
                 break
             first = time.perf_counter() - started if first is None else first
             yield Answer(asked, text, hits=found.hits, done=False, timings=Timings(found.seconds, first), **context)
-        final = self.reports.run(found, self.gate.run(found, reply, self.verify.run(found, reply)))
+        verified, reread_s = self.on_claim.run(found, self.verify.run(found, reply)), None
+        if self.reread.wanted(verified):
+            timings = Timings(found.seconds, first)
+            yield Answer(asked, reply.text, hits=found.hits, done=False, rereading=True, timings=timings, **context)
+            reread_started = time.perf_counter()
+            verified = self.reread.run(found, verified)
+            reread_s = round(time.perf_counter() - reread_started, 3)
+        final = self.reports.run(found, self.gate.run(found, reply, verified))
         timings = Timings(found.seconds, first, time.perf_counter() - started).with_usage(reply.usages)
-        yield replace(final, timings=timings)
+        yield replace(final, timings=replace(timings, reread_s=reread_s))
 
     def answer(self, ask: Ask | str) -> Answer:
         """The final answer to the question (see stream)."""

@@ -5,6 +5,8 @@ the warm models) and has one typed run(). QA.stream runs them in order:
     Check    Retrieved                  -> EarlyAnswer | None  the check before the model
     Write    Retrieved, stop            -> text so far ... Reply
     Verify   Retrieved, Reply           -> Answer              citations checked, unsupported sentences removed
+    OnClaim  Retrieved, Answer          -> Answer              a follow-up's evidence holds the earlier claim
+    Reread   Retrieved, Answer          -> Answer              the second reading: kept, withheld or recovered
     Gate     Retrieved, Reply, Answer   -> Answer              the answerability gate's say (RAG_GATE=1)
     Reports  Retrieved, Answer          -> Answer              what each dated report on the story says"""
 
@@ -20,9 +22,11 @@ from rag.answering.across.writing import across_answer
 from rag.answering.answerability import judge, load_gate
 from rag.answering.evidence import none_probability
 from rag.answering.finishing import finish_answer, with_reports
+from rag.answering.follow_up import stays_on_claim
 from rag.answering.gate import EarlyAnswer, check_before_model, index_holds
 from rag.answering.models import AnsweringModel
 from rag.answering.replying import Reply, write_reply
+from rag.answering.second_reading import check_answer, recover_answer
 from rag.answering.selection import select_sentences
 from rag.config import Settings
 from rag.index.embedding import Embedder
@@ -114,6 +118,49 @@ class Verify:
         plan = found.plan
         final = finish_answer(reply.text, reply.read, found.hits, Timings(), plan, self.settings.verify, found.passages)
         return replace(final, reply=reply.text)
+
+
+@dataclass(frozen=True)
+class OnClaim:
+    """A follow-up leaning on an earlier answer ("Who said that?") is answered about that answer's claim: its
+    evidence must hold what the earlier answer named, or it abstains (see stays_on_claim; with verification)."""
+
+    settings: Settings
+
+    def run(self, found: Retrieved, answer: Answer) -> Answer:
+        if not self.settings.verify:
+            return answer
+        return stays_on_claim(answer, found.plan.earlier, found.plan.user, found.passages)
+
+
+RECOVERABLE = ("declined", "nothing verified")  # abstentions of the model's own reply
+
+
+@dataclass(frozen=True)
+class Reread:
+    """The second reading (RAG_SECOND_READING, with verification; rag.answering.second_reading): a verified
+    answer is kept only when it holds the short answer to the question asked again on its evidence; a reply
+    the model declined or the verification removed is recovered when two readings agree on a short answer."""
+
+    warm: Warm
+
+    def wanted(self, answer: Answer) -> bool:
+        """True when the answer gets a second reading."""
+        settings = self.warm.settings
+        return settings.verify and settings.second_reading and (not answer.abstained or self.recoverable(answer))
+
+    @staticmethod
+    def recoverable(answer: Answer) -> bool:
+        return answer.abstain_reason in RECOVERABLE
+
+    def run(self, found: Retrieved, answer: Answer) -> Answer:
+        if not self.wanted(answer):
+            return answer
+        model, encode = self.warm.generator, self.warm.embedder.encode
+        if not answer.abstained:
+            return check_answer(model, found.plan.read, answer, encode)
+        recovered, readings = recover_answer(model, found.plan, found.hits, encode)
+        return recovered or replace(answer, readings=readings)
 
 
 @dataclass(frozen=True)

@@ -54,9 +54,11 @@ def passage_words(title: str, source: str, published: str | None, text: str) -> 
 
 def missing_from(question: Question, hits: Sequence[Hit], also: Sequence[str] = ()) -> list[str]:
     """The question's names, numbers and quoted phrases that none of the passages (nor their titles, sources
-    and dates) hold, nor the texts in also (the names of the index's sources)."""
+    and dates) hold, nor the texts in also (the names of the index's sources); words that only describe the
+    kind of answer ("European" in "Which European country") are not required."""
     haystack = Haystack([*(describe(hit) for hit in hits), *also])  # number words count things, name nothing
-    return [claim for claim in question.claims if claim not in NUMBER_WORDS and not haystack.has(claim)]
+    wanted = [claim for claim in question.claims if claim not in NUMBER_WORDS and claim not in question.descriptors]
+    return [claim for claim in wanted if not haystack.has(claim)]
 
 
 def _content_words(text: str) -> list[str]:

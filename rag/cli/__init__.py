@@ -167,7 +167,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     streamed, final = "", None
     for final in qa.stream(ask):
-        if not final.done and final.text and sys.stdout.isatty():
+        if final.rereading and sys.stdout.isatty():
+            print("\n\nReading the evidence again to check the answer…", end="", flush=True)
+        elif not final.done and final.text and sys.stdout.isatty():
             if not streamed:
                 print("Draft, being checked against the sources:")
             elif not final.text.startswith(streamed):  # a declined reply is followed by a second attempt

@@ -1,7 +1,7 @@
 """A labelled set of real reply sentences, to measure the verification against reading.
 
     python -m rag.evaluate.claim_labels build RESULTS.json [RESULTS.json ...] --out FILE.jsonl
-    python -m rag.evaluate.claim_labels score [--labels FILE.jsonl] [--out FILE.json]
+    python -m rag.evaluate.claim_labels score [--labels FILE.jsonl] [--out FILE.json] [--second-reading]
 
 build: every sentence of the model's replies in `rag eval` runs (their results.json), with the passages it
 cites as the model read them (found again by the same search; markers placed as the answer step places them),
@@ -9,17 +9,22 @@ unlabelled. Labels are then written by reading, by the rule in LABEL_RULE, and n
 score: the verification's decision on each labelled sentence (kept or removed) against its label: precision
 (of the sentences it keeps, the share labelled supported) and recall (of the sentences labelled supported,
 the share it keeps), over all sentences and over each half of the questions (rag.evaluate.questions.half: rules are
-changed looking at the fitting half only, and reported on the other); VerificationEvaluator gives both."""
+changed looking at the fitting half only, and reported on the other); VerificationEvaluator gives both. With
+--second-reading, a sentence the verification keeps must also hold the short answer the answering model gives
+on its evidence (rag.answering.second_reading, the sentence taken as the answer)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
 from rag.answering.citations import answer_sentences, marker_numbers
 from rag.answering.finishing import place_markers
+from rag.answering.models import AnsweringModel
+from rag.answering.second_reading import Embed, agreement, evidence_window, read_again
 from rag.answering.verify import states_something, verify_answer
 from rag.evaluate.questions import half, record_ask
 from rag.evaluate.report import write_json
@@ -104,14 +109,29 @@ def kept(row: dict) -> bool:
     return not verified.unsupported and _plain(verified.text) == _plain(sentence)
 
 
+def kept_on_reading(model: AnsweringModel, embed: Embed) -> Callable[[dict], bool]:
+    """The decision with the second reading: kept by the verification, and holding the short answer to the
+    question read again on the sentence's evidence window."""
+
+    def decide(row: dict) -> bool:
+        if not kept(row):
+            return False
+        question = read_question(row["question"])
+        window = evidence_window(row["sentence"], [p["text"] for p in row["cited"]], embed)
+        return agreement(read_again(model, question.text, window, "check").reply, row["sentence"], question) > 0
+
+    return decide
+
+
 def _plain(sentence: str) -> str:
     return " ".join(MARKER.sub(" ", sentence).split())
 
 
-def score(rows: list[dict]) -> dict[str, object]:
-    """Precision and recall of the verification against the labels (unlabelled rows are left out)."""
+def score(rows: list[dict], decide: Callable[[dict], bool] = kept) -> dict[str, object]:
+    """Precision and recall of the verification (decide: its decision on a row) against the labels
+    (unlabelled rows are left out)."""
     labelled = [row for row in rows if row.get("label") in ("supported", "not supported")]
-    decided = [(kept(row), row["label"] == "supported") for row in labelled]
+    decided = [(decide(row), row["label"] == "supported") for row in labelled]
     keeps = sum(k for k, _ in decided)
     true_keeps = sum(k and s for k, s in decided)
     supported = sum(s for _, s in decided)
@@ -132,12 +152,14 @@ class VerificationEvaluator:
 
     name = "verification"
 
-    def __init__(self, rows: list[dict]) -> None:
-        self.rows = rows
+    def __init__(self, rows: list[dict], decide: Callable[[dict], bool] = kept) -> None:
+        self.rows, self.decide = rows, decide
 
     def __call__(self) -> dict[str, object]:
-        halves = {name: score([r for r in self.rows if half(r["id"]) == name]) for name in ("fit", "report")}
-        return {**score(self.rows), "halves": halves}
+        decisions = {id(row): self.decide(row) for row in self.rows}  # each row decided once (a model read)
+        decide = lambda row: decisions[id(row)]
+        halves = {name: score([r for r in self.rows if half(r["id"]) == name], decide) for name in ("fit", "report")}
+        return {**score(self.rows, decide), "halves": halves}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,12 +171,21 @@ def main(argv: list[str] | None = None) -> int:
     scoring = commands.add_parser("score")
     scoring.add_argument("--labels", type=Path, default=LABELS)
     scoring.add_argument("--out", type=Path, default=Path("eval-output") / "claim-labels.json")
+    scoring.add_argument("--second-reading", action="store_true", help="also read each kept sentence again")
     args = parser.parse_args(argv)
     if args.command == "build":
         print(f"wrote {build(args.results, args.out)} sentences to {args.out}")
         return 0
     rows = [json.loads(line) for line in args.labels.read_text(encoding="utf-8").splitlines() if line.strip()]
-    result = VerificationEvaluator(rows)()
+    decide: Callable[[dict], bool] = kept
+    if args.second_reading:
+        from rag.answering.models import load_generator
+        from rag.config import Settings
+        from rag.index.embedding import make_embedder
+
+        settings = Settings.from_env()
+        decide = kept_on_reading(load_generator(settings), make_embedder(settings).encode)
+    result = VerificationEvaluator(rows, decide)()
     halves = cast(dict[str, dict], result["halves"])
     print(f"verification against {result['sentences']} labelled sentences ({args.labels}):")
     for name, numbers in (("all", result), *(halves.items())):

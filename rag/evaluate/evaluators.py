@@ -93,6 +93,7 @@ def answer_record(question: dict, config: str, answer: Answer | None, error: str
             abstain_reason=answer.abstain_reason,
             unsupported=list(answer.unsupported),
             reply=answer.reply,
+            readings=[dataclasses.asdict(reading) for reading in answer.readings],
             invalid_citations=answer.invalid_citations,
             sentences=0 if answer.abstained else len(answer_sentences(answer.text)),
             uncited_sentences=list(answer.uncited_sentences),

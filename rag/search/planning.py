@@ -13,6 +13,7 @@ from datetime import date
 from typing import TypedDict
 
 from rag.errors import IndexNotFoundError, QuestionError
+from rag.markers import MARKER, is_abstention
 from rag.model import Ask, History, Hit, NamedInQuestion, SearchFilters, TimeWords
 from rag.search.followup import last_turn, standalone_question
 from rag.search.named import NamedReports, named_reports, source_mentions
@@ -35,8 +36,8 @@ class PlanFields(TypedDict):
 class SearchPlan:
     """The one reading of a question that every later step reads: the searched (standalone) question's words
     (read), the filters, the follow-up's rewriting, how time words were read (frame), the reports it names,
-    the reports it asks about together (several: None for one report or none), and the question as asked
-    (asked: None when it is the searched one)."""
+    the reports it asks about together (several: None for one report or none), the question as asked
+    (asked: None when it is the searched one) and, for a follow-up, the earlier answer it leans on."""
 
     read: Question
     filters: Filters
@@ -45,6 +46,7 @@ class SearchPlan:
     named: NamedReports = NamedReports()
     several: SeveralReports | None = None
     asked: Question | None = None
+    earlier: str | None = None  # a follow-up: the earlier answer it leans on (None: none, or an abstention)
 
     @property
     def question(self) -> str:
@@ -152,8 +154,9 @@ def plan_search(ask: Ask, retriever: Callable[[], Retriever], news_aware: bool =
     asked = read_question(question)
     if not rewritten:
         return SearchPlan(asked, filters, None, frame, named, several_reports(question, known, mentions))
+    leaned_on = MARKER.sub("", turn[1]).strip() if turn and turn[1] and not is_abstention(turn[1]) else None
     return SearchPlan(
-        read_question(rewritten), filters, rewritten, frame, named, several_reports(rewritten, known), asked
+        read_question(rewritten), filters, rewritten, frame, named, several_reports(rewritten, known), asked, leaned_on
     )
 
 

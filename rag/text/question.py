@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from rag.text.claims import specifics, words
+from rag.text.claims import DEMONYMS, specifics, words
 from rag.text.words import tokenize
 
 Wants = Literal["name", "number", "date"] | None
@@ -28,6 +28,12 @@ _WANTS_NAME = re.compile(
 _WANTS_NUMBER = re.compile(
     r"\bhow (?:many|much|old|long|far|big|tall)\b|\bwhat (?:percentage|number|share)\b", re.IGNORECASE
 )
+_KIND = re.compile(  # "Which European country", "what Korean company": the adjective names the answer's kind
+    r"\b(?i:which|what)\s+([A-Z][a-z]+)\s+(?:countr(?:y|ies)|nations?|states?|compan(?:y|ies)|firms?|teams?|clubs?|cit(?:y|ies)|towns?"
+    r"|regions?|provinces?|islands?|parties|party|airlines?|banks?|carmakers?|networks?|newspapers?|universit(?:y|ies)"
+    r"|groups?|capitals?|governments?|brands?|leaders?|players?|officials?)\b"
+)
+_ADJECTIVE = re.compile(r"(?:an|ese|ish|ic|i|ch)$")
 _WANTS_DATE = re.compile(r"^\s*when\b|\b(?:what|which) (?:year|date|day|month)\b", re.IGNORECASE)
 
 
@@ -44,6 +50,7 @@ class Question:
     yes_no: bool
     closed: bool
     wants: Wants
+    descriptors: tuple[str, ...] = ()
 
 
 def read_question(text: str) -> Question:
@@ -57,6 +64,18 @@ def read_question(text: str) -> Question:
         yes_no,
         yes_no or bool(_EITHER_OR.search(text)),
         _wants(text),
+        descriptors(text),
+    )
+
+
+def descriptors(question: str) -> tuple[str, ...]:
+    """The nationality or region adjectives the question puts before the kind of answer it asks for ("Which
+    European country", "what Korean company"): they say what kind of thing is asked for, not what a passage
+    must name."""
+    return tuple(
+        word
+        for word in (match.group(1) for match in _KIND.finditer(question))
+        if word.lower() in DEMONYMS or _ADJECTIVE.search(word.lower())
     )
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 WRITING = "_Reading the passages and writing the answer…_"
 ANSWER_HEADING = "**Answer**\n\n"  # after the evidence it rests on
 CHECKING = "_Draft, being checked against the sources: sentences not found in them will be removed._"
+REREADING = "_Draft, being checked: the question is read again on its evidence alone._"
 UNSTARTED = "_Stopped before the answer began._"
 _NOT_ANSWERS = ("**Error:**", "**Unexpected error:**", UNSTARTED)
 
@@ -62,7 +63,8 @@ def answer_messages(answer: Answer) -> list[dict[str, Any]]:
             "duration": round(answer.timings.retrieve_s, 2),
         },
     }
-    text = f"{CHECKING}\n\n{answer_text(answer.text)}" if answer.text else WRITING
+    note = REREADING if answer.rereading else CHECKING
+    text = f"{note}\n\n{answer_text(answer.text)}" if answer.text else WRITING
     return [step, {"role": "assistant", "content": text}]
 
 
@@ -76,7 +78,7 @@ def conversation(history: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
             text = message_text(content)
             if text.startswith(_NOT_ANSWERS):
                 continue
-            text = text.split(ANSWER_HEADING, 1)[-1].removeprefix(f"{CHECKING}\n\n")
+            text = text.split(ANSWER_HEADING, 1)[-1].removeprefix(f"{CHECKING}\n\n").removeprefix(f"{REREADING}\n\n")
             message = {**message, "content": unlinked(text)}
         turns.append(message)
     return turns
