@@ -65,8 +65,11 @@ class Settings:
     # it also withholds right answers (docs/results.md).
     gate: bool = False
     # With verify: the question asked again on the answer's evidence in a short-answer form; an answer is kept
-    # only when it holds that short answer, and a declined reply is recovered when two such readings agree.
+    # only when it holds that short answer.
     second_reading: bool = True
+    # With the second reading: a declined reply is recovered when two readings of the two best articles agree
+    # and the verification keeps what they say. Off: on the fitting half it added as many wrong answers as right.
+    recover_declines: bool = False
     # Answering.
     generator: str = "default"  # "default" (Qwen2.5-Coder-1.5B), "fast" (SmolLM2-135M) or a local model path
     max_new_tokens: int = 200

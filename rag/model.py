@@ -174,7 +174,7 @@ ABSTAIN_REASONS = {
     "report not in the index": "the question names a report the index does not hold, or none close to it",
     "unlikely answerable": "the answerability gate found the passages unlikely to answer the question",
     "not about the earlier answer": "the follow-up's evidence does not hold what the earlier answer said",
-    "readings disagree": "asked again on the evidence alone, the model gave an answer this one does not hold",
+    "readings disagree": "read again on its evidence alone, the question got a different answer, so this one is withheld",
 }
 
 

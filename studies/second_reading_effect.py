@@ -4,7 +4,11 @@ and recovered, right or wrong, on each half, and the time it took.
     python studies/second_reading_effect.py RUN_DIR [RUN_DIR ...] [--out FILE.json]
 
 An answer is right when it contains an accepted answer of an answerable question; on an unanswerable question
-every answer is wrong. A withheld answer's text is the last of its removed sentences. The total time without
+every answer is wrong. A withheld answer is read in the model's reply (what the verification kept of it was
+shown). "without" gives the
+run's contains, false abstentions and abstention recall as they would have been without the reading (a withheld
+answer shown, a recovered one abstaining), "with" as the defaults leave them (a recovery abstains:
+RAG_RECOVER_DECLINES is off). The total time without
 the second reading is the answer's total less the reading's own seconds (timings.reread_s), in the same run."""
 
 from __future__ import annotations
@@ -17,17 +21,31 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fit_gate import answers_of, truthy  # noqa: E402  (the sibling script)
+from fit_gate import truthy  # noqa: E402  (the sibling script)
 
+from rag.answering.second_reading import says_not_stated  # noqa: E402
 from rag.evaluate.questions import half  # noqa: E402
 from rag.evaluate.report import write_json  # noqa: E402
 from rag.evaluate.scoring import contains  # noqa: E402
 
 
+def answer_records(run: Path) -> list[dict]:
+    """The run's answer records, the last of each question (a run still under way gives those so far)."""
+    with (run / "records.jsonl").open(encoding="utf-8") as handle:
+        records = [json.loads(line) for line in handle if line.strip()]
+    return list({r["id"]: r for r in records if r.get("kind") == "answer"}.values())
+
+
+NOT_STATED_KEEPS = False  # --not-stated-keeps: a run made before a "not stated" reading kept the answer, read as now
+
+
 def outcome(record: dict) -> str | None:
     """kept / withheld / recovered / declined-unrecovered, or None when no reading ran."""
-    kinds = {reading["kind"] for reading in record.get("readings") or []}
+    readings = record.get("readings") or []
+    kinds = {reading["kind"] for reading in readings}
     if "check" in kinds:
+        if NOT_STATED_KEEPS and says_not_stated(readings[-1]["reply"]):
+            return "kept"
         return "withheld" if record["abstain_reason"] == "readings disagree" else "kept"
     if "recover" in kinds:
         return "unrecovered" if truthy(record["abstained"]) else "recovered"
@@ -39,10 +57,42 @@ def rightness(record: dict, what: str) -> str:
     reading judged (a withheld one: its removed text), or of a recovery."""
     if what == "unrecovered":
         return "-"
-    text = record["unsupported"][-1] if what == "withheld" else record["text"]
+    text = record["reply"] if record["abstain_reason"] == "readings disagree" else record["text"]
     if not truthy(record["answerable"]):
         return "wrong"
     return "right" if contains(text, record.get("answers") or []) else "other"
+
+
+def without_reading(record: dict) -> tuple[bool, float]:
+    """(abstained, contains) of the answer as it would have been without the second reading."""
+    what = outcome(record)
+    if record["abstain_reason"] == "readings disagree":
+        return False, float(contains(record["reply"], record.get("answers") or []))
+    if what == "recovered":
+        return True, 0.0
+    return truthy(record["abstained"]), float(record.get("contains") or 0.0)
+
+
+def with_reading(record: dict) -> tuple[bool, float]:
+    """(abstained, contains) of the answer as the second reading left it (recoveries abstain: the default)."""
+    if outcome(record) in ("kept", "recovered") and record["abstain_reason"] == "readings disagree":
+        return False, float(contains(record["reply"], record.get("answers") or []))  # kept as now
+    if outcome(record) == "recovered":
+        return True, 0.0
+    return truthy(record["abstained"]), float(record.get("contains") or 0.0)
+
+
+def rates(records: list[dict], read: bool) -> dict[str, float | None]:
+    """contains and false abstentions over answerable questions, abstention recall over the others."""
+    answerable = [r for r in records if truthy(r["answerable"])]
+    other = [r for r in records if not truthy(r["answerable"])]
+    state = [with_reading(r) if read else without_reading(r) for r in answerable]
+    unanswered = [with_reading(r)[0] if read else without_reading(r)[0] for r in other]
+    return {
+        "contains": round(sum(c for _, c in state) / len(state), 3) if state else None,
+        "false_abstentions": round(sum(a for a, _ in state) / len(state), 3) if state else None,
+        "abstention_recall": round(sum(unanswered) / len(unanswered), 3) if unanswered else None,
+    }
 
 
 def summarize(records: list[dict]) -> dict[str, object]:
@@ -55,6 +105,8 @@ def summarize(records: list[dict]) -> dict[str, object]:
     rereads = [r["timings"].get("reread_s") or 0.0 for r in records if r.get("timings", {}).get("total_s")]
     return {
         "questions": len(records),
+        "with": rates(records, read=True),
+        "without": rates(records, read=False),
         "outcomes": dict(sorted(counts.items())),
         "reread_s_median_when_run": statistics.median([s for s in rereads if s] or [0.0]),
         "total_s_median": statistics.median(totals) if totals else None,
@@ -68,10 +120,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--not-stated-keeps", action="store_true", help="read a run made before that rule as now")
     args = parser.parse_args()
+    global NOT_STATED_KEEPS
+    NOT_STATED_KEEPS = args.not_stated_keeps
     report = {}
     for run in args.runs:
-        _, records = answers_of(run)
+        records = answer_records(run)
         report[run.name] = {
             "all": summarize(records),
             **{name: summarize([r for r in records if half(r["id"]) == name]) for name in ("fit", "report")},

@@ -5,6 +5,8 @@ real embedder over real index files."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rag.answering.qa import QA
@@ -76,23 +78,32 @@ def test_an_answer_the_second_reading_agrees_with_is_kept_and_shows_as_being_che
     assert final.to_dict()["readings"][0]["reply"] == "Manchester City"  # the API's answer object carries it
 
 
+def test_a_reading_that_finds_nothing_does_not_withhold_the_answer(index, embedder, scripted):
+    model = scripted("Manchester City won the cup final at Wembley on Saturday [1].", short=("not stated",))
+    final = QA(index, generator=model, embedder=embedder).answer("Who won the cup final at Wembley?")
+    assert not final.abstained and final.readings[0].reply == "not stated" and final.readings[0].agreement == 0
+
+
 def test_a_decline_is_recovered_only_when_two_articles_readings_agree(index, embedder, scripted):
-    question = "Which city hosted the security summit?"
+    question, recovering = "Which city hosted the security summit?", replace(index, recover_declines=True)
     agreeing = scripted(ABSTAIN, short=("Budapest",))  # declines; two readings of two articles agree
-    final = QA(index, generator=agreeing, embedder=embedder).answer(question)
+    assert QA(index, generator=agreeing, embedder=embedder).answer(question).abstained  # off by default
+    assert agreeing.short_calls == 0
+    final = QA(recovering, generator=agreeing, embedder=embedder).answer(question)
     assert not final.abstained and final.text.startswith("Budapest [") and final.support
     assert [r.kind for r in final.readings] == ["recover", "recover"] and agreeing.short_calls == 2
     windows = [r.window for r in final.readings]
     assert windows[0] != windows[1], "the two readings read different articles"
 
     alone = scripted(ABSTAIN, short=("Budapest", "not stated"))
-    final = QA(index, generator=alone, embedder=embedder).answer(question)
+    final = QA(recovering, generator=alone, embedder=embedder).answer(question)
     assert final.abstained and final.abstain_reason == "declined" and len(final.readings) == 2
 
 
 def test_a_recovered_answer_the_passages_do_not_hold_is_not_shown(index, embedder, scripted):
     model = scripted(ABSTAIN, short=("Vienna",))  # two readings agree on what no passage says
-    final = QA(index, generator=model, embedder=embedder).answer("Which city hosted the security summit?")
+    recovering = replace(index, recover_declines=True)
+    final = QA(recovering, generator=model, embedder=embedder).answer("Which city hosted the security summit?")
     assert final.abstained and "Vienna" not in final.text
 
 

@@ -140,16 +140,17 @@ def _number_word(word: str) -> bool:
 
 
 def check_answer(model: AnsweringModel, question: Question, answer: Answer, embed: Embed) -> Answer:
-    """The verified answer with its second reading when the answer holds the short answer (agreement above 0);
-    otherwise withheld: an abstention ("readings disagree") whose removed sentences are the answer's. An answer
-    that states nothing of its own ("Yes [1].") is left as it is."""
+    """The verified answer with its second reading when the answer holds the short answer (agreement above 0)
+    or the reading finds no answer in the window ("not stated" says nothing else); otherwise withheld: an
+    abstention ("readings disagree") whose removed sentences are the answer's. An answer that states nothing of
+    its own ("Yes [1].") is left as it is."""
     if answer.abstained or not answer.support:
         return answer
     window = evidence_window(answer.text, [citation.passage for citation in answer.citations], embed)
     reading = read_again(model, question.text, window, "check")
     agreed = agreement(reading.reply, answer.text, question)
     reading = Reading(reading.kind, window, reading.reply, agreed)
-    if agreed > 0:
+    if agreed > 0 or says_not_stated(reading.reply):
         return replace(answer, readings=[*answer.readings, reading])
     return replace(
         answer,

@@ -139,19 +139,17 @@ RECOVERABLE = ("declined", "nothing verified")  # abstentions of the model's own
 @dataclass(frozen=True)
 class Reread:
     """The second reading (RAG_SECOND_READING, with verification; rag.answering.second_reading): a verified
-    answer is kept only when it holds the short answer to the question asked again on its evidence; a reply
-    the model declined or the verification removed is recovered when two readings agree on a short answer."""
+    answer is kept only when it holds the short answer to the question asked again on its evidence; with
+    RAG_RECOVER_DECLINES, a reply the model declined or the verification removed is recovered when two
+    readings agree on a short answer."""
 
     warm: Warm
 
     def wanted(self, answer: Answer) -> bool:
         """True when the answer gets a second reading."""
         settings = self.warm.settings
-        return settings.verify and settings.second_reading and (not answer.abstained or self.recoverable(answer))
-
-    @staticmethod
-    def recoverable(answer: Answer) -> bool:
-        return answer.abstain_reason in RECOVERABLE
+        recoverable = settings.recover_declines and answer.abstain_reason in RECOVERABLE
+        return settings.verify and settings.second_reading and (not answer.abstained or recoverable)
 
     def run(self, found: Retrieved, answer: Answer) -> Answer:
         if not self.wanted(answer):
