@@ -135,13 +135,18 @@ def agreement(short: str, answer_text: str, question: Question) -> float:
     return sum(found) / len(found) if found else 1.0
 
 
+def keeps(short: str, answer_text: str, question: Question) -> bool:
+    """True when the answer stands after the reading: it holds the short answer (agreement above 0), or the
+    reading finds no answer in its window ("not stated" says nothing else)."""
+    return says_not_stated(short) or agreement(short, answer_text, question) > 0
+
+
 def _number_word(word: str) -> bool:
     return word[0].isdigit() or word in NUMBER_WORDS or word in _SCALE_WORDS
 
 
 def check_answer(model: AnsweringModel, question: Question, answer: Answer, embed: Embed) -> Answer:
-    """The verified answer with its second reading when the answer holds the short answer (agreement above 0)
-    or the reading finds no answer in the window ("not stated" says nothing else); otherwise withheld: an
+    """The verified answer with its second reading when it keeps it (see keeps); otherwise withheld: an
     abstention ("readings disagree") whose removed sentences are the answer's. An answer that states nothing of
     its own ("Yes [1].") is left as it is."""
     if answer.abstained or not answer.support:
@@ -150,7 +155,7 @@ def check_answer(model: AnsweringModel, question: Question, answer: Answer, embe
     reading = read_again(model, question.text, window, "check")
     agreed = agreement(reading.reply, answer.text, question)
     reading = Reading(reading.kind, window, reading.reply, agreed)
-    if agreed > 0 or says_not_stated(reading.reply):
+    if keeps(reading.reply, answer.text, question):
         return replace(answer, readings=[*answer.readings, reading])
     return replace(
         answer,
