@@ -23,7 +23,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from fit_gate import truthy  # noqa: E402  (the sibling script)
 
-from rag.answering.second_reading import says_not_stated  # noqa: E402
 from rag.evaluate.questions import half  # noqa: E402
 from rag.evaluate.report import write_json  # noqa: E402
 from rag.evaluate.scoring import contains  # noqa: E402
@@ -36,16 +35,10 @@ def answer_records(run: Path) -> list[dict]:
     return list({r["id"]: r for r in records if r.get("kind") == "answer"}.values())
 
 
-NOT_STATED_KEEPS = False  # --not-stated-keeps: a run made before a "not stated" reading kept the answer, read as now
-
-
 def outcome(record: dict) -> str | None:
     """kept / withheld / recovered / declined-unrecovered, or None when no reading ran."""
-    readings = record.get("readings") or []
-    kinds = {reading["kind"] for reading in readings}
+    kinds = {reading["kind"] for reading in record.get("readings") or []}
     if "check" in kinds:
-        if NOT_STATED_KEEPS and says_not_stated(readings[-1]["reply"]):
-            return "kept"
         return "withheld" if record["abstain_reason"] == "readings disagree" else "kept"
     if "recover" in kinds:
         return "unrecovered" if truthy(record["abstained"]) else "recovered"
@@ -75,8 +68,6 @@ def without_reading(record: dict) -> tuple[bool, float]:
 
 def with_reading(record: dict) -> tuple[bool, float]:
     """(abstained, contains) of the answer as the second reading left it (recoveries abstain: the default)."""
-    if outcome(record) in ("kept", "recovered") and record["abstain_reason"] == "readings disagree":
-        return False, float(contains(record["reply"], record.get("answers") or []))  # kept as now
     if outcome(record) == "recovered":
         return True, 0.0
     return truthy(record["abstained"]), float(record.get("contains") or 0.0)
@@ -120,10 +111,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--out", type=Path)
-    parser.add_argument("--not-stated-keeps", action="store_true", help="read a run made before that rule as now")
     args = parser.parse_args()
-    global NOT_STATED_KEEPS
-    NOT_STATED_KEEPS = args.not_stated_keeps
     report = {}
     for run in args.runs:
         records = answer_records(run)
