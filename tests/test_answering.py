@@ -72,7 +72,7 @@ def test_model_abstention_reply_marks_answer_abstained(indexed, embedder, script
 
 def test_citations_map_to_numbered_sources_and_bad_numbers_are_dropped(indexed, embedder, scripted):
     generator = scripted("City beat Arsenal on penalties [1]. The final was at Wembley [7].")
-    qa = QA(indexed, generator=generator, embedder=embedder)
+    qa = QA(dataclasses.replace(indexed, second_reading=False), generator=generator, embedder=embedder)  # the prompt
     result = qa.answer("Who won the cup final?")
     assert "[1]" in generator.messages[1]["content"] and "Question: Who won the cup final?" in \
         generator.messages[1]["content"]
@@ -138,7 +138,7 @@ def test_the_terminal_marks_the_draft_shows_a_second_attempt_on_its_own_line_the
 
 
 def test_a_decline_on_cut_passages_is_asked_again_on_the_whole_passages(indexed, embedder, scripted):
-    settings = dataclasses.replace(indexed, sentence_share=0.3, recheck_similarity=1.0)  # not confident
+    settings = dataclasses.replace(indexed, sentence_share=0.3, recheck_similarity=1.0, second_reading=False)
     model = scripted(ABSTAIN, "Hungary's prime minister welcomed the delegations at the parliament [1].")
     final = QA(settings, generator=model, embedder=embedder).answer("Who welcomed the summit delegations?")
     first, second = model.prompts
@@ -149,7 +149,7 @@ def test_a_decline_on_cut_passages_is_asked_again_on_the_whole_passages(indexed,
 
 
 def test_a_cut_passage_is_verified_as_read_and_shown_whole(indexed, embedder, scripted):
-    settings = dataclasses.replace(indexed, sentence_share=0.3)
+    settings = dataclasses.replace(indexed, sentence_share=0.3, second_reading=False)  # one prompt: the answer's
     model = scripted("Hungary's prime minister welcomed the delegations at the parliament [1].")
     final = QA(settings, generator=model, embedder=embedder).answer("Who welcomed the summit delegations?")
     assert len(model.prompts) == 1 and final.hits[0].text not in model.prompts[0]
