@@ -56,6 +56,7 @@ from rag.answering.second_reading import (  # noqa: E402
     read_again,
     recover_answer,
     says_not_stated,
+    text_sentences,
 )
 from rag.evaluate.questions import record_ask  # noqa: E402
 from rag.evaluate.questions import half  # noqa: E402
@@ -64,7 +65,6 @@ from rag.evaluate.scoring import auroc, contains  # noqa: E402
 from rag.evaluate.set_index import set_qa  # noqa: E402
 from rag.markers import MARKER  # noqa: E402
 from rag.text.question import read_question  # noqa: E402
-from rag.text.sentences import sentence_spans  # noqa: E402
 
 FORMS = ("closest3", "sentence", "neighbours", "quote", "in-window", "closest3+quote", "closest3, not stated keeps")
 QUOTE_SYSTEM = (
@@ -73,13 +73,9 @@ QUOTE_SYSTEM = (
 )
 
 
-def sentences(text: str) -> list[str]:
-    return [" ".join(text[s:e].split()) for s, e in sentence_spans(text) if len(text[s:e].split()) >= 3]
-
-
 def windows(answer: str, passages: Sequence[str], embed: Embed) -> dict[str, str]:
     """The windows the forms read: three closest, the closest, the closest with its neighbours."""
-    every = list(dict.fromkeys(s for p in passages for s in sentences(p)))
+    every = list(dict.fromkeys(s for p in passages for s in text_sentences(p)))
     best = closest(answer, every, embed, 1)
     at = every.index(best) if best in every else 0
     return {

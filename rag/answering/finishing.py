@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from rag.answering.citations import align_markers, parse_citations
+from rag.answering.citations import align_markers, answer_sentences, parse_citations, tidy
 from rag.answering.replying import declines
 from rag.answering.reports import dated_reports
 from rag.answering.verify import verify_answer
 from rag.index.embedding import Embedder
-from rag.markers import ABSTAIN
+from rag.markers import ABSTAIN, MARKER
 from rag.model import Answer, Hit, Timings, cite, readable_date, relies_on
 from rag.search.planning import SearchPlan
 from rag.search.retrieval import Retriever
@@ -53,6 +53,22 @@ def finish_answer(
         relies_on=relies_on(citations),
         support=verified.support if verified else [],
         unsupported=verified.unsupported if verified else [],
+    )
+
+
+def withhold(answer: Answer, text: str, reason: str) -> Answer:
+    """The answer turned into an abstention (text, reason) after a later check: nothing cited or supported is
+    shown, and its sentences are listed as removed."""
+    removed = [tidy(MARKER.sub("", sentence)) for sentence in answer_sentences(answer.text)]
+    return replace(
+        answer,
+        text=text,
+        citations=[],
+        abstained=True,
+        abstain_reason=reason,
+        relies_on="",
+        support=[],
+        unsupported=[*answer.unsupported, *removed],
     )
 
 

@@ -4,9 +4,7 @@ places), not another sentence of the same article."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from rag.answering.citations import answer_sentences, tidy
+from rag.answering.finishing import withhold
 from rag.answering.verify import Window, windows
 from rag.markers import MARKER
 from rag.model import Answer, Hit
@@ -47,13 +45,5 @@ def stays_on_claim(answer: Answer, earlier: str | None, question: Question, pass
     if len(claims) - len(missing) >= HELD_SHARE * len(claims):
         return answer
     names = ", ".join(missing[:3])
-    return replace(
-        answer,
-        text=f"No passage close to the question ties it to the earlier answer: its evidence does not mention {names}.",
-        citations=[],
-        abstained=True,
-        abstain_reason="not about the earlier answer",
-        relies_on="",
-        support=[],
-        unsupported=[*answer.unsupported, *(tidy(MARKER.sub("", s)) for s in answer_sentences(answer.text))],
-    )
+    text = f"No passage close to the question ties it to the earlier answer: its evidence does not mention {names}."
+    return withhold(answer, text, "not about the earlier answer")

@@ -24,7 +24,7 @@ from typing import cast
 from rag.answering.citations import answer_sentences, marker_numbers
 from rag.answering.finishing import place_markers
 from rag.answering.models import AnsweringModel
-from rag.answering.second_reading import Embed, evidence_window, keeps, read_again
+from rag.answering.second_reading import Embed, agreement, evidence_window, keeps, read_again
 from rag.answering.verify import states_something, verify_answer
 from rag.evaluate.questions import half, record_ask
 from rag.evaluate.report import write_json
@@ -111,14 +111,15 @@ def kept(row: dict) -> bool:
 
 def kept_on_reading(model: AnsweringModel, embed: Embed) -> Callable[[dict], bool]:
     """The decision with the second reading (as check_answer decides): kept by the verification, and holding
-    the short answer to the question read again on the sentence's evidence window, or that reading finds none."""
+    the short answer to the question read again on the sentence's evidence window."""
 
     def decide(row: dict) -> bool:
         if not kept(row):
             return False
         question = read_question(row["question"])
         window = evidence_window(row["sentence"], [p["text"] for p in row["cited"]], embed)
-        return keeps(read_again(model, question.text, window, "check").reply, row["sentence"], question)
+        short = read_again(model, question.text, window, "check").reply
+        return keeps(agreement(short, row["sentence"], question))
 
     return decide
 
