@@ -99,6 +99,7 @@ class Settings:
     fetch_total_seconds: float = 60.0  # one fetch (its redirects and its whole body) ends after this long
     fetch_max_chars: int = 300_000  # a fetched article's text longer than this is refused
     feed_items_per_round: int = 100  # new items one feed brings in one update round; the rest wait
+    feed_round_seconds: float = 600.0  # one update round over all feeds ends after this long; the rest wait
     fetch_max_bytes: int = 5_000_000  # a larger page or feed is refused
     fetch_max_redirects: int = 5
     fetch_allow_private: bool = False  # on: hosts on loopback and private networks may be fetched too
@@ -143,6 +144,8 @@ class Settings:
             raise RagError(f"RAG_FETCH_TIMEOUT={self.fetch_timeout} must be a number of seconds above 0")
         if not self.fetch_total_seconds > 0:
             raise RagError(f"RAG_FETCH_TOTAL_SECONDS={self.fetch_total_seconds} must be a number of seconds above 0")
+        if not self.feed_round_seconds > 0:
+            raise RagError(f"RAG_FEED_ROUND_SECONDS={self.feed_round_seconds} must be a number of seconds above 0")
         if self.fetch_max_redirects < 0:
             raise RagError(f"RAG_FETCH_MAX_REDIRECTS={self.fetch_max_redirects} must be 0 or more")
         if not self.openai_timeout > 0:

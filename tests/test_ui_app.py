@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 
+import httpx
 import pytest
 
 from rag.answering.prompting import ABSTAIN
@@ -44,8 +45,44 @@ def test_serve_refuses_a_public_address_without_a_login(monkeypatch, tmp_path, h
 def test_login_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("RAG_UI_USER", "ann")
     monkeypatch.setenv("RAG_UI_PASSWORD", "pw")
+    monkeypatch.delenv("RAG_API_KEY", raising=False)
     assert app.login_for("0.0.0.0") == ("ann", "pw")
     assert app.login_for("127.0.0.1") is None and app.login_for("localhost") is None
+    monkeypatch.setenv("RAG_API_KEY", "k")  # the page on loopback is no open side door to what the key guards
+    assert app.login_for("127.0.0.1") == ("ann", "pw")
+    monkeypatch.delenv("RAG_UI_USER")
+    check = app.login_for("127.0.0.1")
+    assert callable(check) and check("anyone", "k") and not check("anyone", "wrong")
+
+
+def test_the_page_endpoints_follow_the_api_rule_for_other_sites_and_the_key(monkeypatch, tmp_path):
+    """Gradio's own endpoints (what the page calls, e.g. /gradio_api/call/add_by_url): without a login they
+    refuse a foreign Host (DNS rebinding) or Origin like the API; with RAG_API_KEY set they need the login."""
+    import gradio as gr
+
+    from tests.conftest import free_port
+
+    calls: list[str] = []
+    settings = Settings(seeds_dir=tmp_path, index_dir=tmp_path / "index")
+    for key in ("", "k"):
+        monkeypatch.setenv("RAG_API_KEY", key)
+        monkeypatch.delenv("RAG_UI_USER", raising=False)
+        with gr.Blocks() as demo:
+            box = gr.Textbox()
+            gr.Button().click(calls.append, box, None, api_name="add_by_url")
+        port = free_port()
+        app.launch(demo, "127.0.0.1", port, settings, app.login_for("127.0.0.1"))
+        try:
+            call = f"http://127.0.0.1:{port}/gradio_api/call/add_by_url"
+            with httpx.Client(trust_env=False, timeout=30) as http:
+                statuses = [http.post(call, json={"data": [f"{key}{n}"]}, headers=headers).status_code for n, headers in
+                            enumerate([{"Host": "evil.example"}, {"Origin": "http://evil.example"}, {}])]  # fmt: skip
+                if statuses[-1] == 200:
+                    http.get(f"{call}/{http.post(call, json={'data': ['done']}).json()['event_id']}")  # ran
+        finally:
+            demo.close()
+        assert statuses == ([403, 403, 200] if not key else [401, 401, 401]), (key, statuses)
+    assert calls == ["2", "done"]  # only this machine's own request ran; nothing ran once a key was set
 
 
 def test_article_text_is_escaped_everywhere():
@@ -226,7 +263,9 @@ def links(markdown: str) -> tuple[str, list[str]]:
     from markdown_it import MarkdownIt
 
     page = MarkdownIt("commonmark", {"html": True}).render(markdown)
-    return page, re.findall(r'(?:href|src)="([^"]*)"', page) + re.findall(r"(?:https?://|www\.)[^\s<]*", markdown)
+    gfm = r"(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>]*|[\w.+-]+@[\w-]+\.\w+"  # marked links these bare
+    text = re.sub(r"\]\(<[^>]*>\)", "]()", markdown)  # a link's own address is in href already
+    return page, re.findall(r'(?:href|src)="([^"]*)"', page) + re.findall(gfm, text)
 
 
 def test_a_reply_that_asks_for_images_links_and_html_renders_as_text_with_only_its_citations_linked():
@@ -236,6 +275,29 @@ def test_a_reply_that_asks_for_images_links_and_html_renders_as_text_with_only_i
     assert addresses == ["#source-1", "#source-2"]
     assert "![pixel](http" in html.unescape(re.sub(r"<[^>]+>", "", html_page)).replace("\\", "")  # shown as text
     assert render.unlinked(render.answer_text(HOSTILE)) == HOSTILE  # the history the library reads is the reply as written
+
+
+LINKS_AT_MARKERS = ("On Friday [1](http://evil.example/x?q=secret). Then [2](//evil.example/y) and "
+                    "[2](javascript:alert(1)) [1][2] _http://evil.example/a 9http://evil.example/b 1www.evil.example "
+                    "write to me@evil.example.\n[1]: http://evil.example/defined\n[2]:http://evil.example/too")
+
+
+def test_a_reply_cannot_turn_its_citation_markers_or_bare_addresses_into_links():
+    for markdown in (render.answer_text(LINKS_AT_MARKERS), __import__("rag.answering.inert").answering.inert
+                     .inert_markdown(LINKS_AT_MARKERS)):
+        html_page, addresses = links(markdown)
+        assert [a for a in addresses if not a.startswith("#source-")] == []
+        assert "evil.example/defined" in html.unescape(html_page)  # the definition is shown as text
+    assert render.unlinked(render.answer_text(LINKS_AT_MARKERS)) == LINKS_AT_MARKERS
+
+
+def test_bare_addresses_in_article_text_are_not_linked():
+    title = "Read https://evil.example/a, www.evil.example or mail news@evil.example"
+    cited = Citation(1, title, "Feed at http://feeds.evil.example", "2026-03-03", "https://wire.example/s",
+                     "Passage with 9http://evil.example/c and _www.evil.example inside.", 1.0, "a.txt", 1)
+    html_page, addresses = links(render.citation_markdown(cited))
+    assert addresses == ["https://wire.example/s"]  # only the article's own address, as the project links it
+    assert "https://evil.example/a" in html.unescape(html_page)  # shown as text
 
 
 def test_the_api_reply_is_inert_markdown_too():

@@ -295,3 +295,52 @@ def test_add_by_url_and_follow_a_feed_in_chromium(tmp_path):
     finally:
         site.stop()
         model.close()
+
+
+def test_hostile_replies_and_article_text_render_without_outside_links_in_chromium(tmp_path):
+    """The page's own chat and sources panel, rendered by Gradio's front end (marked, GFM): a reply that puts
+    addresses after its [n] markers, defines them, or writes bare addresses, and article fields that carry
+    bare addresses, leave no link or image to anywhere but the answer's own [n] and the article's address."""
+    from dataclasses import replace
+
+    import gradio as gr
+    from playwright.sync_api import sync_playwright
+
+    from rag.model import Answer, Citation
+    from tests.conftest import free_port
+    from tests.test_ui_app import HOSTILE, LINKS_AT_MARKERS
+    from ui.page.chat import answers_chatbot
+    from ui.page.messages import answer_messages
+    from ui.render import panel_markdown
+
+    OUT.mkdir(exist_ok=True)
+    cited = Citation(1, "Read https://evil.example/t or www.evil.example", "news@evil.example", "2026-03-03",
+                     "https://wire.example/story", "Passage 9http://evil.example/p and _www.evil.example here.",
+                     1.0, "a.txt", 1)
+    answers = [Answer("Q?", text, [cited, replace(cited, number=2)]) for text in (HOSTILE, LINKS_AT_MARKERS)]
+    messages = [m for answer in answers for m in answer_messages(answer)]
+    with gr.Blocks() as demo:
+        answers_chatbot(messages)
+        gr.Markdown(panel_markdown(answers[1]), elem_id="sources-panel", latex_delimiters=[])
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, share=False, prevent_thread_lock=True)
+    try:
+        with sync_playwright() as p:
+            context = launch(p, tmp_path)
+            try:
+                page = context.new_page()
+                page.goto(f"http://127.0.0.1:{port}/")
+                page.locator('[data-testid="bot"]').first.wait_for(timeout=60_000)
+                page.get_by_text("evil.example/defined").first.wait_for(timeout=30_000)  # shown, as text
+                page.wait_for_timeout(1000)
+                shot(page, "ui-13-hostile-text.png")
+                found = page.evaluate("""() => Array.from(document.querySelectorAll(
+                    '[data-testid="bot"] a, [data-testid="bot"] img, #sources-panel a, #sources-panel img'))
+                    .map(e => e.getAttribute('href') || e.getAttribute('src') || '')""")
+            finally:
+                context.close()
+    finally:
+        demo.close()
+    outside = {a for a in found if not a.startswith("#source-") and a != "https://wire.example/story"}
+    assert found and outside == set(), outside
+

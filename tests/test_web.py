@@ -13,7 +13,7 @@ from rag.ingest.documents import load_articles, load_file
 from rag.ingest.web.feeds import FEEDS_FILE, add_feed, read_feeds, remove_feed, update_feeds
 from rag.ingest.web.fetching import FetchLimits, check_url, fetch
 from rag.ingest.web.pages import add_url, canonical_url
-from tests.web_fixtures import WebServer, pdf_bytes
+from tests.web_fixtures import WebServer, gzip_bomb, pdf_bytes
 
 LIMITS = FetchLimits(timeout=2.0, max_bytes=1_000_000, allow_private=True)
 
@@ -289,6 +289,44 @@ def test_a_private_address_inside_an_ipv6_one_is_private() -> None:
     assert check_url("http://[64:ff9b::808:808]/a") == "http://[64:ff9b::808:808]/a"  # 8.8.8.8 through NAT64
 
 
+def test_a_name_that_answers_public_then_loopback_cannot_reach_the_loopback_page(site, monkeypatch) -> None:
+    """DNS rebinding: the address check and the connection each resolve the name; the first look says public,
+    the next says loopback. The connection goes only to an address that was checked."""
+    import socket
+
+    real, looks = socket.getaddrinfo, []
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "rebind.example":
+            return real(host, port, *args, **kwargs)
+        looks.append(host)
+        address = "93.184.216.34" if len(looks) == 1 else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    port = site.base.rsplit(":", 1)[1]
+    served_before = list(site.requests)
+    with pytest.raises(FetchError, match=r"private or local address \(127\.0\.0\.1\)"):
+        fetch(f"http://rebind.example:{port}/news/bridge.html", FetchLimits(timeout=2.0))
+    assert len(looks) == 2 and site.requests == served_before  # the loopback page was never asked
+
+
+def test_a_gzip_bomb_is_refused_while_it_inflates_and_a_zipped_page_is_read(site) -> None:
+    import tracemalloc
+
+    limits = FetchLimits(timeout=5.0, max_bytes=1_000_000, allow_private=True)
+    assert "Ferry" in fetch(f"{site.base}/news/zipped.html", limits).text()
+    gzip_bomb()  # made before memory is traced (the site runs in this process)
+    tracemalloc.start()
+    try:
+        with pytest.raises(FetchError, match="over the 1,000,000-byte limit"):
+            fetch(f"{site.base}/bomb.html", limits)  # 100 kB that inflate to 100 MB
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000  # inflated 64 kB at a time (the client and its TLS set-up take a few MB); was 148 MB
+
+
 def test_a_feed_item_link_with_markup_never_becomes_an_article_address(site, tmp_path) -> None:
     add_feed(tmp_path, f"{site.base}/hostile.xml", LIMITS)
     logged: list[str] = []
@@ -298,6 +336,28 @@ def test_a_feed_item_link_with_markup_never_becomes_an_article_address(site, tmp
     [article], _ = load_articles(tmp_path)
     assert article.url == f"{site.base}/gone/2?x=%3Cimg/src=x%3E"
     assert check_url(article.url, allow_private=True) == article.url
+
+
+def test_items_left_for_the_next_round_arrive_though_the_feed_answers_not_modified(site, tmp_path) -> None:
+    limits = FetchLimits(timeout=2.0, allow_private=True, items_per_round=1)
+    add_feed(tmp_path, f"{site.base}/feed.xml", limits)  # serves an ETag and 304 to a conditional GET
+    rounds = [update_feeds(tmp_path, limits, lambda _: None)[0] for _ in range(4)]
+    assert [(r.new, r.not_modified) for r in rounds] == [(1, False), (1, False), (1, False), (0, True)]
+    assert len(load_articles(tmp_path)[0]) == 3
+
+
+def test_a_feed_round_ends_at_its_deadline_and_the_feeds_not_reached_go_first_next_time(site, tmp_path) -> None:
+    limits = FetchLimits(timeout=2.0, allow_private=True, round_seconds=0.001)  # over after one item
+    add_feed(tmp_path, f"{site.base}/feed.xml", limits)
+    add_feed(tmp_path, f"{site.base}/atom.xml", limits)
+    logged: list[str] = []
+    first = update_feeds(tmp_path, limits, logged.append)
+    assert [(r.feed.rsplit("/", 1)[1], r.new, r.not_reached) for r in first] == [
+        ("feed.xml", 1, False), ("atom.xml", 0, True)]
+    assert "more items wait for the next round (RAG_FEED_ROUND_SECONDS)" in "\n".join(logged)
+    assert "atom.xml: not reached in this round's time" in "\n".join(logged)
+    second = update_feeds(tmp_path, limits, logged.append)
+    assert [r.feed.rsplit("/", 1)[1] for r in second][0] == "atom.xml"  # waited longest: first this time
 
 
 def test_a_feed_round_brings_at_most_its_share_of_items_and_the_next_round_the_rest(site, tmp_path) -> None:
@@ -315,3 +375,40 @@ def test_an_article_text_over_the_cap_is_refused_with_its_size(site, tmp_path) -
     with pytest.raises(FetchError, match=r"big.html: the article's text is 1,999,999 characters, over the 100,000 limit"):
         add_url(f"{site.base}/big.html", tmp_path, limits)
     assert not (tmp_path / "web").exists() or not list((tmp_path / "web").iterdir())
+
+
+def test_fetching_through_the_api_leaves_the_model_to_the_answer_that_holds_it(site, tmp_path) -> None:
+    """An answer holds the model's turn; a request to add a page fetches it meanwhile (it does not wait for the
+    turn to fetch), then takes the turn for the index update once the answer is done."""
+    from types import SimpleNamespace
+
+    from fastapi import FastAPI
+    from starlette.testclient import TestClient
+
+    from rag import Settings
+    from rag.index.live import LiveIndex
+    from ui.api import api_routes
+    from ui.model_queue import ModelQueue
+
+    settings = Settings(seeds_dir=tmp_path / "articles", index_dir=tmp_path / "idx", fetch_allow_private=True)
+    queue = ModelQueue(2)
+    http = TestClient(FastAPI(routes=api_routes(SimpleNamespace(index=LiveIndex(settings)), settings, queue, None)),
+                      base_url="http://127.0.0.1:7860")  # fmt: skip
+    answering, fetched_meanwhile = threading.Event(), threading.Event()
+
+    def answer() -> None:
+        with queue.turn():
+            answering.set()
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and "/news/ferry.html" not in site.requests:
+                time.sleep(0.05)
+            if "/news/ferry.html" in site.requests:
+                fetched_meanwhile.set()
+
+    holder = threading.Thread(target=answer)
+    holder.start()
+    answering.wait(5)
+    reply = http.post("/v1/articles", json={"urls": [f"{site.base}/news/ferry.html"]})
+    holder.join()
+    assert fetched_meanwhile.is_set()  # fetched while the answer held the model
+    assert reply.status_code == 200 and reply.json()["index"].startswith("added 1,")

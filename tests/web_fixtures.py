@@ -4,6 +4,8 @@ over the size cap, malformed and enormous feeds). It counts requests and answers
 
 from __future__ import annotations
 
+import functools
+import gzip
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -156,6 +158,9 @@ class WebServer:
         redirects = {"/moved": "/news/bridge.html", "/loop-a": "/loop-b", "/loop-b": "/loop-a"}
         if path in redirects:
             self._send(handler, 302, "text/plain", b"", {"Location": redirects[path]})
+        elif path in ("/bomb.html", "/news/zipped.html"):  # 100 MB of spaces in 100 kB of gzip; a small zipped page
+            body = gzip_bomb() if path == "/bomb.html" else gzip.compress(FERRY.encode("utf-8"))
+            self._send(handler, 200, "text/html", body, {"Content-Encoding": "gzip"})
         elif path == "/error.html":
             self._send(handler, 500, "text/plain", b"boom")
         elif path == "/report.pdf" and self.pdf:
@@ -180,6 +185,11 @@ class WebServer:
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
         handler.wfile.write(body)
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    return gzip.compress(b" " * 100_000_000, compresslevel=9)
 
 
 def pdf_bytes(lines: list[str], title: str = "", author: str = "", created: str = "") -> bytes:

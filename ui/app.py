@@ -4,36 +4,46 @@ point. Retrieval, answering, citations and uploads live in rag/."""
 
 from __future__ import annotations
 
+import hmac
 import os
 import socket
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
 from rag.errors import NoArticlesError, RagError
 from ui.api import api_routes
-from ui.api.shared import LOOPBACK_HOSTS
 from ui.model_queue import ModelQueue
 from ui.page.assets import CSS, PAGE_JS
 from ui.page.layout import OFFLINE_ENV, build_app
+from ui.same_site import LOOPBACK_HOSTS, SameSiteOnly
 
 if TYPE_CHECKING:  # gradio is imported lazily, after the offline environment is set
     import gradio as gr
     from starlette.routing import BaseRoute
 
 
-def login_for(host: str) -> tuple[str, str] | None:
-    """None on a loopback address; elsewhere RAG_UI_USER / RAG_UI_PASSWORD, required."""
-    if host in LOOPBACK_HOSTS:
-        return None
+Login = tuple[str, str] | Callable[[str, str], bool]  # a user and password, or a check of both
+
+
+def login_for(host: str) -> Login | None:
+    """The page's login. Off loopback: RAG_UI_USER / RAG_UI_PASSWORD, required. On loopback: none, unless
+    RAG_API_KEY is set; then the page asks for a login too (RAG_UI_USER / RAG_UI_PASSWORD when set, else any
+    name with the key as password), so its own endpoints are no open side door to what the key guards."""
     user, password = os.environ.get("RAG_UI_USER", ""), os.environ.get("RAG_UI_PASSWORD", "")
-    if not user or not password:
-        raise RagError(
-            f"serving on {host} makes the chat reachable from other machines, so it needs a login: "
-            "set RAG_UI_USER and RAG_UI_PASSWORD, or serve on --host 127.0.0.1"
-        )
-    return user, password
+    key = os.environ.get("RAG_API_KEY", "").strip()
+    if host in LOOPBACK_HOSTS and not key:
+        return None
+    if user and password:
+        return user, password
+    if host in LOOPBACK_HOSTS:
+        return lambda _user, given: hmac.compare_digest(given.encode(), key.encode())
+    raise RagError(
+        f"serving on {host} makes the chat reachable from other machines, so it needs a login: "
+        "set RAG_UI_USER and RAG_UI_PASSWORD, or serve on --host 127.0.0.1"
+    )
 
 
 def api_key_for(host: str) -> str | None:
@@ -71,12 +81,14 @@ def launch(
     host: str,
     port: int,
     settings: Settings,
-    auth: tuple[str, str] | None,
+    auth: Login | None,
     routes: list[BaseRoute] | None = None,
 ) -> None:
     """Start serving demo on host:port without blocking, with routes (the HTTP API) before the page's own; a
-    port another program took since it was checked is a RagError naming the fix, not Gradio's traceback."""
+    page without a login answers only this machine's names and pages (ui.same_site); a port another program
+    took since it was checked is a RagError naming the fix, not Gradio's traceback."""
     import gradio as gr
+    from starlette.middleware import Middleware
 
     try:  # Gradio passes app_kwargs to its FastAPI app, whose routes= are matched before the ones Gradio adds
         demo.launch(
@@ -93,7 +105,10 @@ def launch(
             css=CSS,
             js=PAGE_JS,
             footer_links=["api"],
-            app_kwargs={"routes": routes or []},
+            app_kwargs={
+                "routes": routes or [],
+                "middleware": [] if auth else [Middleware(SameSiteOnly, allowed_hosts=settings.allowed_hosts)],
+            },
         )
     except OSError:  # Gradio's message names its own settings, not ours
         raise _port_taken(host, port, "it could not be opened") from None

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-from rag.answering.inert import inert_markdown, plain_text
+from rag.answering.inert import inert_markdown, plain_text, unlinked_addresses
 
 if TYPE_CHECKING:
     from rag.model import Answer, Citation, Hit
@@ -18,9 +18,10 @@ _URL_SAFE = ":/?#@!$&'*+,;=%~-._()[]"  # kept as is in links; spaces, quotes and
 
 
 def escape(text: str) -> str:
-    """Article text as inert Markdown: no HTML, no links, no emphasis, no headings or lists."""
+    """Article text as inert Markdown: no HTML, no links (bare addresses included), no emphasis, no headings or
+    lists."""
     text = html.escape(re.sub(r"\s+", " ", text or "").strip(), quote=False)
-    text = re.sub(r"([\\`*_\[\]|~])", r"\\\1", text)
+    text = unlinked_addresses(re.sub(r"([\\`*_\[\]|~])", r"\\\1", text))
     return re.sub(r"^([#>+-]|\d+[.)])", r"\\\1", text)
 
 

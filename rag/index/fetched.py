@@ -23,6 +23,7 @@ def fetch_limits(settings: Settings) -> FetchLimits:
         total_seconds=settings.fetch_total_seconds,
         max_chars=settings.fetch_max_chars,
         items_per_round=settings.feed_items_per_round,
+        round_seconds=settings.feed_round_seconds,
         max_bytes=settings.fetch_max_bytes,
         max_redirects=settings.fetch_max_redirects,
         allow_private=settings.fetch_allow_private,

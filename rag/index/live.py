@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from rag.config import Settings
@@ -16,6 +17,8 @@ from rag.index.indexing import BuildReport, Progress, build_index, index_model, 
 from rag.index.stores import ChunkStore, index_stamp, load_store, read_manifest
 from rag.ingest.uploads import delete_article_file
 from rag.ingest.web.feeds import Round
+
+Turn = Callable[[], AbstractContextManager[object]]  # taken around an index update (the model's turn)
 
 
 class LiveIndex:
@@ -111,16 +114,23 @@ class LiveIndex:
         return path, self.build(log=lambda _: None, progress=False, on_progress=on_progress)
 
     def add_urls(
-        self, urls: list[str], log: Callable[[str], None] = lambda _: None, on_progress: Progress | None = None
+        self,
+        urls: list[str],
+        log: Callable[[str], None] = lambda _: None,
+        on_progress: Progress | None = None,
+        turn: Turn = nullcontext,
     ) -> Added:
-        """Fetch the articles of urls into the articles folder and update the index (see fetched.add_urls)."""
-        return add_urls(urls, self.settings, log, build=lambda: self._quiet_build(on_progress))
+        """Fetch the articles of urls into the articles folder and update the index (see fetched.add_urls).
+        turn: held for the index update only (the model's turn in the page and the API), never while fetching."""
+        return add_urls(urls, self.settings, log, build=lambda: self._quiet_build(on_progress, turn))
 
     def update_feeds(
-        self, log: Callable[[str], None] = lambda _: None, on_progress: Progress | None = None
+        self, log: Callable[[str], None] = lambda _: None, on_progress: Progress | None = None, turn: Turn = nullcontext
     ) -> tuple[list[Round], BuildReport | None]:
-        """One round over the followed feeds, then the index updated (see fetched.update_from_feeds)."""
-        return update_from_feeds(self.settings, log, build=lambda: self._quiet_build(on_progress))
+        """One round over the followed feeds, then the index updated (see fetched.update_from_feeds); turn as
+        in add_urls."""
+        return update_from_feeds(self.settings, log, build=lambda: self._quiet_build(on_progress, turn))
 
-    def _quiet_build(self, on_progress: Progress | None) -> BuildReport:
-        return self.build(log=lambda _: None, progress=False, on_progress=on_progress)
+    def _quiet_build(self, on_progress: Progress | None, turn: Turn = nullcontext) -> BuildReport:
+        with turn():
+            return self.build(log=lambda _: None, progress=False, on_progress=on_progress)

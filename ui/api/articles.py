@@ -3,8 +3,10 @@ DELETE /v1/articles/{id}."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,7 +62,7 @@ def router(api: Api) -> APIRouter:
                 raise RequestError("url", 'send {"url": "https://..."} or {"urls": ["https://...", ...]}')
             if len(urls) > MAX_URLS:
                 raise RequestError("urls", f"{len(urls)} addresses in one request; send at most {MAX_URLS} at a time")
-            return await api.in_turn(lambda: _add_urls(api, urls))
+            return await asyncio.to_thread(_add_urls, api, urls)  # takes the model's turn for the index update only
 
         return await api.answered(request, work)
 
@@ -108,7 +110,7 @@ def _add_files(api: Api, files: list[Path]) -> dict[str, Any]:
 
 def _add_urls(api: Api, urls: list[str]) -> dict[str, Any]:
     """The pages at urls saved into the articles folder and the index updated: what was added and what failed."""
-    added = api.qa.index.add_urls(urls)
+    added = api.qa.index.add_urls(urls, turn=partial(api.model_queue.turn, limited=True))
     failed = [{"url": url, "reason": reason} for url, reason in added.failed]
     if not added.saved:
         raise RequestError("url", "nothing was added: " + "; ".join(f"{f['url']}: {f['reason']}" for f in failed))

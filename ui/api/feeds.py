@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request  # FastAPI reads the routes' annotations at run time
@@ -58,13 +59,13 @@ def router(api: Api) -> APIRouter:
     @routes.post("/v1/feeds/update")
     async def update_now(request: Request) -> Response:
         def run() -> dict[str, Any]:
-            rounds, report = api.qa.index.update_feeds()
+            rounds, report = api.qa.index.update_feeds(turn=partial(api.model_queue.turn, limited=True))
             return {
                 "feeds": [{**asdict(r), "line": r.line()} for r in rounds],
                 "index": report.summary() if report else "nothing new to index",
             }
 
-        return await api.answered(request, lambda: api.in_turn(run))
+        return await api.answered(request, lambda: asyncio.to_thread(run))  # the model's turn for the index only
 
     return routes
 

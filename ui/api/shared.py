@@ -10,7 +10,6 @@ import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,6 +27,7 @@ from rag.errors import (
 )
 from ui.api.handoff import Handoff
 from ui.model_queue import Busy, ModelQueue
+from ui.same_site import cross_site
 
 if TYPE_CHECKING:
     from rag.answering.qa import QA
@@ -48,17 +48,6 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 def sse(data: Any) -> bytes:
     """data as one server-sent event."""
     return f"data: {json.dumps(data, ensure_ascii=False, default=_plain)}\n\n".encode()
-
-
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
-def host_name(authority: str) -> str:
-    """ "127.0.0.1:7860" -> "127.0.0.1", "[::1]:7860" -> "::1" ("" when it names no host)."""
-    try:
-        return (urlsplit(f"//{authority.strip()}").hostname or "").lower()
-    except ValueError:
-        return ""
 
 
 async def json_body(request: Request) -> dict[str, Any]:
@@ -87,7 +76,7 @@ class Api:
     def refused(self, request: Request) -> Response | None:
         """403 for a request from another site when there is no key (see cross_site), else 401 unless the
         request carries the key (when one is set)."""
-        if not self.api_key and (reason := self.cross_site(request)):
+        if not self.api_key and (reason := cross_site(request.headers, self.settings.allowed_hosts)):
             return json_response(error(reason, code="cross_site_request"), 403)
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if not self.api_key or (
@@ -102,25 +91,6 @@ class Api:
             401,
             {"WWW-Authenticate": "Bearer"},
         )
-
-    def cross_site(self, request: Request) -> str | None:
-        """Why a request without a key is refused: its Host is not this server's loopback name (DNS rebinding)
-        or it comes from a web page of another site (its Origin); None when neither. RAG_ALLOWED_HOSTS adds
-        host names."""
-        allowed = LOOPBACK_HOSTS | {h.strip().lower() for h in self.settings.allowed_hosts.split(",") if h.strip()}
-        host = host_name(request.headers.get("host", ""))
-        if host not in allowed:
-            return (
-                f"the request names the host {host or '(none)'!r}, not this server's; refused (a web page's "
-                "DNS trick?). Use 127.0.0.1 or localhost, or add the name to RAG_ALLOWED_HOSTS"
-            )
-        origin = request.headers.get("origin")
-        if origin is not None and host_name(urlsplit(origin).netloc) not in allowed:
-            return (
-                f"requests from web pages of other sites ({origin}) are refused; add that site's host to "
-                "RAG_ALLOWED_HOSTS to allow it, or set RAG_API_KEY"
-            )
-        return None
 
     def failure(self, exc: BaseException) -> Response:
         """The HTTP answer to an exception: 400 for bad requests, 429 when the line is full, else 5xx, each with

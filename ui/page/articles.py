@@ -124,9 +124,10 @@ def add_by_url_handler(page: Page) -> Callable[..., tuple[str, str, Any, Rows, A
                 *articles_view(settings),
             )
         progress(0.05, desc=f"Fetching {counted(len(urls), 'page')}")
-        with page.model_queue.turn():
-            lines: list[str] = []
-            added = page.qa.index.add_urls(urls, lines.append, on_progress=embedding_progress(progress, 0.3))
+        lines: list[str] = []
+        added = page.qa.index.add_urls(  # fetching leaves the model to the chat; the index update takes its turn
+            urls, lines.append, on_progress=embedding_progress(progress, 0.3), turn=page.model_queue.turn
+        )
         head = (
             f"**Saved {counted(len(added.saved), 'article')}.**"
             + (f" Index update: {escape(added.build.summary())}" if added.build else "")

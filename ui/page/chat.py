@@ -99,6 +99,22 @@ def _date_input(label: str, elem_id: str) -> gr.DateTime:
     )
 
 
+def answers_chatbot(value: list[Any] | None = None) -> gr.Chatbot:
+    """The chat's messages as the page shows them (Markdown without LaTeX, copy buttons, no feedback)."""
+    import gradio as gr
+
+    return gr.Chatbot(
+        value=value,
+        label="Answers",
+        show_label=False,
+        height=600,
+        buttons=["copy", "copy_all"],
+        latex_delimiters=[],
+        feedback_options=None,
+        placeholder="Ask about the news in the indexed articles.",
+    )
+
+
 def chat_interface(respond: Respond, settings: Settings, panel: gr.Markdown) -> gr.ChatInterface:
     """The chat column: the answers, the question box, the example questions and the date range; respond
     also writes the sources panel."""
@@ -106,15 +122,7 @@ def chat_interface(respond: Respond, settings: Settings, panel: gr.Markdown) -> 
 
     return gr.ChatInterface(
         respond,
-        chatbot=gr.Chatbot(
-            label="Answers",
-            show_label=False,
-            height=600,
-            buttons=["copy", "copy_all"],
-            latex_delimiters=[],
-            feedback_options=None,
-            placeholder="Ask about the news in the indexed articles.",
-        ),
+        chatbot=answers_chatbot(),
         textbox=gr.Textbox(
             placeholder="Ask a question about the articles",
             show_label=False,

@@ -73,9 +73,10 @@ def update_handler(page: Page) -> Callable[..., tuple[str, str, Rows, Rows, Any]
     def update_now(progress: gr.Progress = gr.Progress()) -> tuple[str, str, Rows, Rows, Any]:
         """One update round over the followed feeds, then the index updated; one line per feed."""
         progress(0.05, desc="Fetching the feeds")
-        with page.model_queue.turn():
-            lines: list[str] = []
-            rounds, report = page.qa.index.update_feeds(lines.append, on_progress=embedding_progress(progress, 0.5))
+        lines: list[str] = []
+        rounds, report = page.qa.index.update_feeds(  # the model's turn only for the index update
+            lines.append, on_progress=embedding_progress(progress, 0.5), turn=page.model_queue.turn
+        )
         if not rounds:
             text = "No feeds followed yet: type a feed's address and press Follow."
         else:

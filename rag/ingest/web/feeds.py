@@ -7,7 +7,9 @@ from __future__ import annotations
 import calendar
 import fcntl
 import json
+import math
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -48,8 +50,11 @@ class Round:
     failed: int = 0
     not_modified: bool = False
     error: str = ""
+    not_reached: bool = False  # the round's time was up before this feed's turn
 
     def line(self) -> str:
+        if self.not_reached:
+            return f"{self.feed}: not reached in this round's time; waits for the next round (RAG_FEED_ROUND_SECONDS)"
         if self.error:
             return f"{self.feed}: failed ({self.error})"
         if self.not_modified:
@@ -154,9 +159,12 @@ def _date(entry: Any) -> str | None:
     return datetime.fromtimestamp(calendar.timegm(stamp), UTC).date().isoformat() if stamp else None
 
 
-def update_feed(seeds_dir: Path, feed: Feed, limits: FetchLimits, log: Callable[[str], None]) -> tuple[Feed, Round]:
+def update_feed(
+    seeds_dir: Path, feed: Feed, limits: FetchLimits, log: Callable[[str], None], deadline: float = math.inf
+) -> tuple[Feed, Round]:
     """One round of one feed: its new items saved (each recorded as soon as it is saved, so an interrupted
-    round is finished by the next one without duplicates)."""
+    round is finished by the next one without duplicates) until the round's share of items or its deadline
+    (time.monotonic()) is reached; the items left wait for the next round, which fetches the feed again in full."""
     try:
         page = fetch(feed.url, limits, feed.etag, feed.last_modified)
         if page.not_modified:
@@ -167,13 +175,16 @@ def update_feed(seeds_dir: Path, feed: Feed, limits: FetchLimits, log: Callable[
     title = str(parsed.feed.get("title", "")).strip() or feed.title
     items = dict(feed.items)
     new = updated = failed = tried = 0
+    waiting = False
     for position, entry in enumerate(parsed.entries):
         given = str(entry.get("link", "")).strip()
         item = str(entry.get("id", "") or given).strip()
         if not item or item in items:
             continue  # seen in an earlier round, or listed twice in this one
-        if tried == limits.items_per_round:
-            log(f"  {len(parsed.entries) - position} more items wait for the next round (RAG_FEED_ITEMS_PER_ROUND)")
+        if tried == limits.items_per_round or (tried and time.monotonic() > deadline):  # one item at least
+            setting = "RAG_FEED_ITEMS_PER_ROUND" if tried == limits.items_per_round else "RAG_FEED_ROUND_SECONDS"
+            log(f"  {len(parsed.entries) - position} more items wait for the next round ({setting})")
+            waiting = True
             break
         tried += 1
         link = web_address(given) if given else ""
@@ -207,8 +218,8 @@ def update_feed(seeds_dir: Path, feed: Feed, limits: FetchLimits, log: Callable[
     finished = replace(
         feed,
         title=title,
-        etag=page.etag,
-        last_modified=page.last_modified,
+        etag=feed.etag if waiting else page.etag,  # items wait: the next round must not be told "not modified"
+        last_modified=feed.last_modified if waiting else page.last_modified,
         updated=_now(),
         new=new,
         failed=failed,
@@ -226,10 +237,17 @@ def _now() -> str:
 
 
 def update_feeds(seeds_dir: Path, limits: FetchLimits, log: Callable[[str], None] = print) -> list[Round]:
-    """One update round over every followed feed (one line each through log); the feed list saved after each."""
-    rounds = []
-    for feed in read_feeds(seeds_dir):
-        done, result = update_feed(seeds_dir, feed, limits, log)
+    """One update round over every followed feed (one line each through log); the feed list saved after each.
+    A round ends after limits.round_seconds: the feeds not reached by then are reported as waiting, and the next
+    round starts with the feeds updated longest ago."""
+    rounds: list[Round] = []
+    deadline = time.monotonic() + limits.round_seconds
+    for feed in sorted(read_feeds(seeds_dir), key=lambda f: f.updated or ""):
+        if rounds and time.monotonic() > deadline:
+            rounds.append(Round(feed.url, not_reached=True))
+            log(rounds[-1].line())
+            continue
+        done, result = update_feed(seeds_dir, feed, limits, log, deadline)
         change_feeds(seeds_dir, partial(_with, changed=done))
         log(result.line())
         rounds.append(result)

@@ -8,6 +8,8 @@ import ipaddress
 import re
 import socket
 import time
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
@@ -30,6 +32,7 @@ class FetchLimits:
     max_redirects: int = 5
     max_chars: int = 300_000  # an article's text longer than this is refused (a book, or a page of junk)
     items_per_round: int = 100  # new items one feed brings in one update round; the rest wait for the next
+    round_seconds: float = 600.0  # one update round over all feeds; items and feeds not reached wait for the next
     allow_private: bool = False  # loopback, private, link-local addresses (off: only public hosts)
     user_agent: str = USER_AGENT
 
@@ -88,13 +91,20 @@ def check_url(url: str, allow_private: bool = False) -> str:
     if not parts.hostname:
         raise FetchError(f"{url}: the address names no host")
     if not allow_private:
-        for address in _addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), url):
-            if not is_public(address):
-                raise FetchError(
-                    f"{url}: {parts.hostname} is a private or local address ({address}); add --allow-private "
-                    "(RAG_FETCH_ALLOW_PRIVATE=1) to fetch from your own network"
-                )
+        _public_address(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80), url)
     return url.strip()
+
+
+def _public_address(host: str, port: int, url: str) -> str:
+    """The address host resolves to, when every address it resolves to is public; FetchError otherwise."""
+    addresses = _addresses(host, port, url)
+    for address in addresses:
+        if not is_public(address):
+            raise FetchError(
+                f"{url}: {host} is a private or local address ({address}); add --allow-private "
+                "(RAG_FETCH_ALLOW_PRIVATE=1) to fetch from your own network"
+            )
+    return str(addresses[0])
 
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # an IPv4 address in the last 32 bits
@@ -134,7 +144,11 @@ def fetch(url: str, limits: FetchLimits, etag: str = "", last_modified: str = ""
     error, HTTP error status, redirect loop or too many redirects, body over the size cap."""
     import httpx
 
-    headers = {"User-Agent": limits.user_agent, "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*"}
+    headers = {
+        "User-Agent": limits.user_agent,
+        "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*",
+        "Accept-Encoding": "gzip, deflate",
+    }
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -142,7 +156,8 @@ def fetch(url: str, limits: FetchLimits, etag: str = "", last_modified: str = ""
     seen: list[str] = []
     current = check_url(url, limits.allow_private)
     deadline = time.monotonic() + limits.total_seconds
-    with httpx.Client(timeout=limits.timeout, follow_redirects=False, headers=headers) as client:
+    transport = None if limits.allow_private else _checked_transport(url)
+    with httpx.Client(timeout=limits.timeout, follow_redirects=False, headers=headers, transport=transport) as client:
         while True:
             if time.monotonic() > deadline:  # a chain of slow redirects
                 raise _late(url, limits)
@@ -176,6 +191,23 @@ def fetch(url: str, limits: FetchLimits, etag: str = "", last_modified: str = ""
                 raise FetchError(f"{url}: cannot fetch ({exc or type(exc).__name__})") from None
 
 
+def _checked_transport(url: str) -> httpx.HTTPTransport:
+    """A transport that connects to the very address it checked: the name is resolved once per connection, every
+    address must be public, and the socket goes to that address (TLS still checks the name). A name that
+    answers a public address to a first look and a private one to the next (DNS rebinding) cannot reach the
+    private one. A proxy from the environment, when set, is reached as configured."""
+    import httpcore
+    import httpx
+
+    class CheckedBackend(httpcore.SyncBackend):
+        def connect_tcp(self, host: str, port: int, *args: object, **kwargs: object) -> httpcore.NetworkStream:
+            return super().connect_tcp(_public_address(host, port, url), port, *args, **kwargs)  # type: ignore[arg-type]
+
+    transport = httpx.HTTPTransport()
+    transport._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(), network_backend=CheckedBackend())
+    return transport
+
+
 def _read_capped(response: httpx.Response, limits: FetchLimits, url: str, deadline: float) -> bytes:
     """The body, refused as soon as it passes the size cap (a declared Content-Length before anything is read)
     or the fetch's deadline passes (a page that trickles in a byte at a time)."""
@@ -185,13 +217,35 @@ def _read_capped(response: httpx.Response, limits: FetchLimits, url: str, deadli
     if declared.isdigit() and int(declared) > max_bytes:
         raise too_big
     body = bytearray()
-    for block in response.iter_bytes():
+    for block in _inflated(response, url):
         body += block
         if len(body) > max_bytes:
             raise too_big
         if time.monotonic() > deadline:
             raise _late(url, limits)
     return bytes(body)
+
+
+_PIECE_BYTES = 65_536
+
+
+def _inflated(response: httpx.Response, url: str) -> Iterator[bytes]:
+    """The body as sent, inflated (gzip or deflate) 64 kB at a time: a small compressed body that inflates to
+    gigabytes is refused by the size cap before it fills memory."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        yield from response.iter_raw()
+        return
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise FetchError(f"{url}: the page is sent in an encoding this reader does not know ({encoding})")
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)  # a gzip or zlib header, told apart by the header itself
+    try:
+        for raw in response.iter_raw():
+            while raw:
+                yield inflater.decompress(raw, _PIECE_BYTES)
+                raw = inflater.unconsumed_tail
+    except zlib.error as exc:
+        raise FetchError(f"{url}: the page's {encoding} body cannot be read ({exc})") from None
 
 
 def _late(url: str, limits: FetchLimits) -> FetchError:
