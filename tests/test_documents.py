@@ -470,3 +470,17 @@ def test_saved_news_pages_are_read_right_and_the_comparison_is_written(tmp_path)
     assert {page: (j["body"], j["date"]) for page, j in now.items()} == dict.fromkeys(now, (True, True))
     assert main(["--out", str(tmp_path / "html.json")]) == 0
     assert set(json.loads((tmp_path / "html.json").read_text())) == {"tags (before)", "trafilatura, tags as fallback (now)"}
+
+
+def test_furniture_inside_the_story_goes_and_sentences_with_links_stay():
+    from rag.ingest.extraction import without_link_blocks
+
+    html = ("<html><body><article><p>The mayor, <a href='/a'>Ann Holt</a>, met <a href='/b'>Ben Ek</a> of the "
+            "<a href='/c'>port authority</a> on Monday to sign the deal.</p><h2>Read more</h2><ul>"
+            "<li><a href='/1'>Other story one</a></li><li><a href='/2'>Other story two</a></li></ul>"
+            "<p>Topics: <a href='/t1'>Harbours</a>, <a href='/t2'>City council</a></p>"
+            "<p>The deal runs for ten years.</p></article></body></html>")  # fmt: skip
+    kept = without_link_blocks(html)
+    assert "Ann Holt</a>, met" in kept and "The deal runs for ten years." in kept
+    assert "Read more" not in kept and "Other story" not in kept and "Topics" not in kept
+    assert without_link_blocks("") == ""  # nothing to parse: unchanged

@@ -31,7 +31,7 @@ def extract_html(html: str, url: str = "") -> Extracted | None:
     import trafilatura
 
     found: Any = trafilatura.bare_extraction(
-        html, url=url or None, with_metadata=True, include_comments=False, favor_precision=True
+        without_link_blocks(html), url=url or None, with_metadata=True, include_comments=False, favor_precision=True
     )
     text = (getattr(found, "text", None) or "").strip()
     if len(text.split()) < MIN_WORDS:  # a page of navigation alone is no article
@@ -48,6 +48,41 @@ def extract_html(html: str, url: str = "") -> Extracted | None:
         published=parse_date(found.date or ""),
         url=(found.url or url or "").strip(),
     )
+
+
+_LINK_BLOCKS = ("ul", "ol", "p", "div", "section")
+_HEADINGS = ("h2", "h3", "h4", "h5", "h6")
+LINK_SHARE = 0.7  # a block whose letters are at least this share link text (2+ links) is furniture
+
+
+def without_link_blocks(html: str) -> str:
+    """html without the page furniture that sits inside the story itself: blocks of two or more links that
+    hold little else (a "Read more" list of other stories' titles, share links, a "Topics:" line), each with
+    the heading right above it. Unchanged when it cannot be parsed."""
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    try:
+        root = lxml_html.fromstring(html)
+    except (etree.ParserError, ValueError):
+        return html
+    dropped: set[Any] = set()
+    for block in list(root.iter(*_LINK_BLOCKS)):
+        links = block.findall(".//a")
+        if len(links) < 2 or any(parent in dropped for parent in block.iterancestors()):
+            continue
+        letters = _letters(block.text_content())
+        if letters and sum(_letters(a.text_content()) for a in links) >= LINK_SHARE * letters:
+            heading = block.getprevious()
+            if heading is not None and heading.tag in _HEADINGS and not (heading.tail or "").strip():
+                heading.drop_tree()
+            block.drop_tree()
+            dropped.add(block)
+    return lxml_html.tostring(root, encoding="unicode")
+
+
+def _letters(text: str) -> int:
+    return sum(c.isalnum() for c in text)
 
 
 _PDF_DATE = re.compile(r"^(?:D:)?(\d{4})(\d{2})(\d{2})")
