@@ -148,6 +148,17 @@ def test_an_interrupted_round_is_finished_without_duplicates(site, tmp_path) -> 
     assert len(load_articles(tmp_path)[0]) == 3
 
 
+def test_a_round_writes_the_feed_list_once_per_feed_not_after_every_item(site, tmp_path, monkeypatch) -> None:
+    import rag.ingest.web.feeds as feeds
+
+    add_feed(tmp_path, f"{site.base}/many.xml", LIMITS)
+    writes: list[object] = []
+    real = feeds.write_json
+    monkeypatch.setattr(feeds, "write_json", lambda *a, **k: (writes.append(a[0]), real(*a, **k))[1])
+    [result] = update_feeds(tmp_path, LIMITS, lambda _: None)
+    assert result.new == 12 and len(writes) == 1 and len(read_feeds(tmp_path)[0].items) == 12
+
+
 def test_atom_feeds_and_bad_feeds(site, tmp_path) -> None:
     add_feed(tmp_path, f"{site.base}/atom.xml", LIMITS)
     [result] = update_feeds(tmp_path, LIMITS, lambda _: None)

@@ -162,9 +162,10 @@ def _date(entry: Any) -> str | None:
 def update_feed(
     seeds_dir: Path, feed: Feed, limits: FetchLimits, log: Callable[[str], None], deadline: float = math.inf
 ) -> tuple[Feed, Round]:
-    """One round of one feed: its new items saved (each recorded as soon as it is saved, so an interrupted
-    round is finished by the next one without duplicates) until the round's share of items or its deadline
-    (time.monotonic()) is reached; the items left wait for the next round, which fetches the feed again in full."""
+    """One round of one feed: its new items saved until the round's share of items or its deadline
+    (time.monotonic()) is reached; the items left wait for the next round, which fetches the feed again in full.
+    The caller records the feed once; a round cut short before that is finished by the next one without
+    duplicates (each saved page is found again by its address)."""
     try:
         page = fetch(feed.url, limits, feed.etag, feed.last_modified)
         if page.not_modified:
@@ -214,7 +215,6 @@ def update_feed(
         items[item] = done.file
         new += done.status == "added"
         updated += done.status == "updated"
-        change_feeds(seeds_dir, partial(_with, changed=replace(feed, items=items)))
     finished = replace(
         feed,
         title=title,
