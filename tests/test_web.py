@@ -159,6 +159,28 @@ def test_a_round_writes_the_feed_list_once_per_feed_not_after_every_item(site, t
     assert result.new == 12 and len(writes) == 1 and len(read_feeds(tmp_path)[0].items) == 12
 
 
+def test_feeds_with_external_or_exploding_entities_are_refused_before_parsing(site, tmp_path) -> None:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        for name in ("xxe.xml", "laughs.xml"):  # a file of this machine; a billion laughs (was 4 s and 80 MB)
+            with pytest.raises(FetchError, match="declares entities of its own"):
+                add_feed(tmp_path, f"{site.base}/{name}", LIMITS)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000 and read_feeds(tmp_path) == []
+
+
+def test_credentials_in_an_address_are_never_saved_or_shown(site, tmp_path) -> None:
+    host = site.base.removeprefix("http://")
+    saved = add_url(f"http://ann:secret@{host}/news/ferry.html", tmp_path, LIMITS)
+    [article], _ = load_articles(tmp_path)
+    assert "secret" not in article.url and "ann:" not in article.url
+    assert "secret" not in (tmp_path / saved.file).read_text(encoding="utf-8")
+
+
 def test_atom_feeds_and_bad_feeds(site, tmp_path) -> None:
     add_feed(tmp_path, f"{site.base}/atom.xml", LIMITS)
     [result] = update_feeds(tmp_path, LIMITS, lambda _: None)

@@ -38,6 +38,10 @@ FERRY = """<!doctype html><html><head><title>Ferry fares rise by a fifth</title>
 EMPTY = "<html><head><title>Menu</title></head><body><nav><a href='/'>Home</a></nav></body></html>"
 
 
+LAUGHS = "<!DOCTYPE rss [<!ENTITY l0 \"ha\">" + "".join(
+    f"<!ENTITY l{n} \"{f'&l{n - 1};' * 10}\">" for n in range(1, 10)) + "]>"  # 10^9 "ha" if expanded
+
+
 def rss(base: str, twice: bool = True) -> str:
     items = [
         ("bridge", f"{base}/news/bridge.html", "Thu, 14 Mar 2024 08:00:00 GMT", "The bridge reopened."),
@@ -140,6 +144,11 @@ class WebServer:
             "/malformed.xml": ("application/rss+xml", rss(base)[:-40]),
             "/huge.xml": ("application/rss+xml", rss(base).replace("</channel>", "<x>" + "y" * 3_000_000 + "</x></channel>")),
             "/notafeed.xml": ("text/html", FERRY),
+            "/xxe.xml": ("application/rss+xml", rss(base).replace('<?xml version="1.0"?>', '<?xml version="1.0"?>'
+                         '<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>').replace("Coastal Courier",
+                         "Coastal &xxe; Courier")),
+            "/laughs.xml": ("application/rss+xml", rss(base).replace('<?xml version="1.0"?>', '<?xml version="1.0"?>'
+                            + LAUGHS).replace("Coastal Courier", "Coastal &l9; Courier")),
         }  # fmt: skip
         if path == "/slow.html":
             time.sleep(3)

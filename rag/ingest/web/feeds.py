@@ -8,6 +8,7 @@ import calendar
 import fcntl
 import json
 import math
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -94,10 +95,15 @@ def change_feeds(seeds_dir: Path, change: Callable[[list[Feed]], list[Feed]]) ->
         write_feeds(seeds_dir, change(read_feeds(seeds_dir)))
 
 
+_DECLARES_ENTITIES = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*<!ENTITY", re.IGNORECASE)  # "billion laughs", XXE
+
+
 def parse_feed(body: bytes, url: str) -> Any:
     """The feed feedparser reads from body; FetchError when it is no RSS or Atom feed."""
     import feedparser
 
+    if _DECLARES_ENTITIES.search(body):
+        raise FetchError(f"{url}: the feed declares entities of its own (<!ENTITY ...>), which no feed needs; refused")
     parsed = feedparser.parse(body)
     if not parsed.get("version") and not parsed.entries:
         raise FetchError(

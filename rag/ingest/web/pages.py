@@ -55,6 +55,7 @@ def saved_files(seeds_dir: Path, url: str) -> list[Path]:
 def read_page(page: Page) -> Extracted:
     """The article of a fetched page (HTML or PDF); FetchError when it is neither or holds no article text."""
     kind = page.content_type.split(";")[0].strip().lower()
+    fetched = web_address(page.final_url) or page.final_url  # without user:password@, never saved or shown
     if kind == "application/pdf" or page.body.startswith(b"%PDF-"):
         try:
             found = extract_pdf(page.body)
@@ -63,12 +64,12 @@ def read_page(page: Page) -> Extracted:
     elif kind in ("text/html", "application/xhtml+xml", "") or page.body.lstrip()[:15].lower().startswith(
         b"<!doctype html"
     ):
-        found = extract_html(page.text(), page.final_url)
+        found = extract_html(page.text(), fetched)
     else:
         raise FetchError(f"{page.url}: not a web page or PDF (the server sent {kind}); give the article's own address")
     if found is None:
         raise FetchError(f"{page.url}: no article text found in the page (a paywall, or a page of links only?)")
-    return replace(found, url=on_fetched_site(found.url, page.final_url))
+    return replace(found, url=on_fetched_site(found.url, fetched))
 
 
 def on_fetched_site(canonical: str, fetched: str) -> str:
