@@ -47,6 +47,15 @@ def test_a_word_naming_the_kind_of_answer_is_not_required():
     assert missing_from(read_question("Which Canadian city hosted the Budapest summit?"), PASSAGES) == []
 
 
+def test_a_qualifier_repeated_from_the_question_must_stand_in_the_passage():
+    officer = hit(3, "Tricia Marwick is the current Presiding Officer of the Scottish Parliament, elected in 2011.")
+    question = read_question("The former speaker of Parliament is whom?")
+    assert verify_answer("The former speaker of Parliament is Tricia Marwick [1].", [officer], question).text == ""
+    assert verify_answer("Tricia Marwick is the Presiding Officer of the Parliament [1].", [officer], question).text
+    former = hit(4, "The former Presiding Officer of the Scottish Parliament, Tricia Marwick, spoke on Monday.")
+    assert verify_answer("The former speaker of Parliament is Tricia Marwick [1].", [former], question).text
+
+
 @pytest.mark.parametrize("question", [
     "What did Orban's government say at the Budapest summit?",  # possessive, accents
     "How many stores will Walmart open in the United States?",  # "U.S." in the passage

@@ -25,6 +25,13 @@ _ABOUT_PASSAGES = frozenset(
 _NEGATION = re.compile(
     r"\b(?:not|never|no|none|neither|nor|cannot|without|lacks?|lacked|lacking)\b|n't\b", re.IGNORECASE
 )
+# A question's qualifier restated as fact ("the former speaker", "a right turn", "another mild drought") must stand
+# in a cited passage: the question's premise repeated is no evidence of it (chosen on the labelled sentences'
+# fitting half; superlatives in -est and "most" stay out: they often modify another part of the question).
+QUALIFIERS = frozenset(
+    "first last final only former latest record left right north south east west northern southern eastern "
+    "western upper lower mild severe major minor".split()
+)
 _ABOUT_THE_PASSAGES = re.compile(r"\b(?:passages?|articles?|sources?)\s+(?:do|does|did)\s+not\b", re.IGNORECASE)
 
 
@@ -143,20 +150,26 @@ def _negation_held(sentence: str, every: list[Window], asked: frozenset[str]) ->
     )
 
 
+def _qualifiers_held(sentence: str, every: list[Window], asked: frozenset[str]) -> bool:
+    """Each QUALIFIERS word the sentence takes from the question stands in a window of a cited passage."""
+    restated = {w for w in words(MARKER.sub(" ", sentence)) if w in QUALIFIERS and w in asked}
+    return all(any(window.words.has_word(w) for window in every) for w in restated)
+
+
 def _backed(sentence: str, passages: list[list[Window]], asked: frozenset[str]) -> bool:
     """The sentence's claims stand in the passages it cites, and those it adds to the question's stand
     together in one window of one of them; a sentence citing several passages (a comparison of two reports)
     may take its new claims from windows of each that also hold something the sentence says of them (not only
     the name: "Manchester City hosted the summit [1][2]" is no comparison), all of them covered. Whoever it
     says spoke must speak in the window that holds its claims ("NATO said ..." is not backed by "Lavrov said
-    ... NATO's expansion")."""
+    ... NATO's expansion"), and a qualifier it repeats from the question must stand there too."""
     every = [window for windows_of in passages for window in windows_of]
     if not supported(sentence, Haystack.union(window.words for window in every), asked):
         return False
     said = speakers(sentence)
     if not all(any(window.lets_speak(name) for window in every) for name in said):
         return False
-    if not _negation_held(sentence, every, asked):
+    if not _negation_held(sentence, every, asked) or not _qualifiers_held(sentence, every, asked):
         return False
     new = [claim for claim in specifics(sentence, opening_words=True) if not set(words(claim)) <= asked]
     together = [window for window in every if all(window.words.has(claim) for claim in new)]
