@@ -116,3 +116,31 @@ def test_instructions_inside_an_article_are_only_quoted(news_qa):
     result = news_qa.answer("How many passengers does the Vellmar ferry carry?")
     assert "400" in result.text and "PWNED" not in result.text, result.text
     assert any(c.article_id.endswith("#ferry") for c in result.citations)
+
+
+RELATED = [
+    {"id": "budapest", "title": "Budapest prepares to host a Trump–Putin summit", "source": "Danube Herald",
+     "published": "2025-10-17",
+     "text": "Hungary began preparations on Friday to host a meeting between Donald Trump and Vladimir Putin in "
+             "Budapest, Prime Minister Viktor Orbán said. Trump wrote on social media on Thursday that he and Putin "
+             "would meet in Budapest within two weeks, after a long phone call between the two leaders. Orbán said "
+             "Hungary was \"the only place in Europe\" where such a meeting could take place. Officials said the talks "
+             "could be held at the Carmelite Monastery, but no date has been fixed."},
+    {"id": "kremlin", "title": "Kremlin says a Budapest summit needs careful preparation", "source": "Eastern Wire",
+     "published": "2025-10-19",
+     "text": "The Kremlin said on Sunday that a summit between Vladimir Putin and Donald Trump in Budapest would need "
+             "careful preparation and could not be arranged quickly. Kremlin spokesman Dmitry Peskov told reporters "
+             "that \"a lot of work\" remained before the two presidents could meet. He did not confirm the two-week "
+             "timetable Trump had announced."},
+]  # fmt: skip
+
+
+def test_the_readme_example_is_answered_beside_related_articles(tmp_path, embedder):
+    """With two related articles beside the seed, the reply came back uncited and its one sentence was removed
+    ("nothing verified"): the seed says "the former U.S. president ... declared", not "Trump said"."""
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    (tmp_path / "seeds" / "related.jsonl").write_text("\n".join(json.dumps(a) for a in RELATED), encoding="utf-8")
+    settings = Settings.from_env(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index", generator="default")
+    build_index(settings, embedder=embedder, log=lambda _: None, progress=False)
+    result = QA(settings, embedder=embedder).answer("Where did Trump say the meeting with Putin would happen?")
+    assert not result.abstained and "Budapest" in result.text and result.citations, (result.text, result.reply)

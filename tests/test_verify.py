@@ -47,6 +47,18 @@ def test_a_word_naming_the_kind_of_answer_is_not_required():
     assert missing_from(read_question("Which Canadian city hosted the Budapest summit?"), PASSAGES) == []
 
 
+def test_a_person_the_passage_names_and_then_quotes_by_role_may_be_said_to_have_said_it():
+    passage = hit(5, "Preparations for the summit with Putin, which Trump himself had hinted was imminent, stalled. On "
+                     "social media, the former U.S. president enthusiastically declared that both leaders would meet in two "
+                     "weeks in Budapest. Moscow rejected any immediate ceasefire.")  # fmt: skip
+    question = read_question("Where did Trump say the meeting with Putin would happen?")
+    said = "Trump said the meeting with Putin would happen in two weeks in Budapest [1]."
+    assert verify_answer(said, [passage], question).text == said
+    elsewhere = hit(6, "Trump flew to Florida on Friday. Rain fell all day. The airport closed early. Trains ran "
+                       "late. Shops shut at noon. A minister declared that both leaders would meet in Budapest.")
+    assert verify_answer("Trump said the leaders would meet in Budapest [1].", [elsewhere], question).text == ""
+
+
 def test_a_qualifier_repeated_from_the_question_must_stand_in_the_passage():
     officer = hit(3, "Tricia Marwick is the current Presiding Officer of the Scottish Parliament, elected in 2011.")
     question = read_question("The former speaker of Parliament is whom?")

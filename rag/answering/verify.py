@@ -131,7 +131,7 @@ def windows(hit: Hit) -> list[Window]:
     read = []
     for i in range(len(sentences)):
         near = sentences[max(0, i - reach) : i + reach + 1]
-        said = tuple(name for text in near for name in speakers(text))
+        said = tuple(name for text in near for name in speakers(text, roles=True))
         read.append(Window(Haystack([header, *near]), (*said, hit.source) if hit.source else said))
     return read
 

@@ -106,6 +106,11 @@ _SAYING = (
 _PRONOUNS = frozenset({"he", "she", "they"})
 _SPEAKER_BEFORE = re.compile(rf"(?P<name>{_NAME_RUN.pattern}|\b(?:he|she|they)\b)(?:\s+[a-z]+){{0,3}}?\s+{_SAYING}")
 _SPEAKER_AFTER = re.compile(rf"\b(?:said|says)\s+(?P<name>{_NAME_RUN.pattern})(?=\s*(?:[,.;]|$))")
+_ROLE_SPEAKER = re.compile(  # "the former U.S. president enthusiastically declared": a person named by a role
+    r"\b(?:[Tt]he|[Aa]n?)\s+(?:[\w.'’-]+\s+){0,3}?(?:president|prime minister|minister|chancellor|spokes(?:person|man|"
+    r"woman)|leader|official|secretary|governor|mayor|chief|chair(?:man|woman)?|ambassador|envoy|senator|general|"
+    rf"commander|director|executive|king|queen)\b(?:\s+[a-z]+){{0,2}}?\s+{_SAYING}"
+)
 _SPACED_INITIALS = re.compile(r"\b([A-Za-z])\. (?=[A-Za-z]\.)")  # "U. S." is "U.S."
 _QUOTED = re.compile(r"\"([^\"]{3,80})\"")
 _SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9}
@@ -304,14 +309,16 @@ def specifics(text: str, opening_words: bool = False) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def speakers(text: str) -> list[str]:
+def speakers(text: str, roles: bool = False) -> list[str]:
     """Who the text says spoke: a name before a verb of saying ("Sergey Lavrov stressed", "NATO has said") or
-    after one ("said Lavrov"); "he", "she" or "they" for a speaker named before."""
+    after one ("said Lavrov"); "he", "she" or "they" for a speaker named before; with roles (a passage read as
+    evidence), "he" also for a person named by a role ("the former U.S. president declared")."""
     text = MARKER.sub(" ", text).translate(_QUOTE_MARKS)
     found = []
     for sentence in (text[start:end] for start, end in sentence_spans(text)):
         found += [m["name"] for m in _SPEAKER_BEFORE.finditer(sentence)]
         found += [m["name"] for m in _SPEAKER_AFTER.finditer(sentence)]
+        found += ["he" for _ in _ROLE_SPEAKER.finditer(sentence)] if roles else []
     named = [_OPENERS.sub("", name).rstrip(".'") for name in found]
     return [name for name in named if name.lower() in _PRONOUNS or any(w not in NOT_NAMES for w in words(name))]
 
