@@ -40,10 +40,17 @@ class Settings:
     # "http(s)://HOST:19530" (a cluster; token in RAG_MILVUS_TOKEN). Milvus locations stay text, folders are Paths.
     index_dir: Path | str = Path("index")
     # Embedding and chunking (these shape the index; changing them forces a full rebuild).
-    embedding_model: str = ""  # empty: the packaged all-MiniLM-L6-v2; else a local sentence-transformers folder
+    embedding_model: str = ""  # empty: the packaged all-MiniLM-L6-v2; a local sentence-transformers folder; or an
+    # embeddings server, "openai:http://HOST:PORT/v1" (RAG_EMBEDDER names it too)
     chunk_tokens: int = 128
     chunk_overlap: int = 24
     embed_batch_size: int = 32
+    # An OpenAI-compatible embeddings server (RAG_EMBEDDER=openai:URL, read as the embedding model): the model name
+    # it is asked for, its key, the time one request may take (s), and how many requests are in flight at once.
+    embedder_model: str = ""
+    embedder_api_key: str = field(default="", repr=False)
+    embedder_timeout: float = 60.0
+    embedder_requests: int = 4
     max_file_bytes: int = 20_000_000
     # Retrieval.
     top_k: int = 5
@@ -148,6 +155,10 @@ class Settings:
             raise RagError(f"RAG_FEED_ROUND_SECONDS={self.feed_round_seconds} must be a number of seconds above 0")
         if self.fetch_max_redirects < 0:
             raise RagError(f"RAG_FETCH_MAX_REDIRECTS={self.fetch_max_redirects} must be 0 or more")
+        if not self.embedder_timeout > 0:
+            raise RagError(f"RAG_EMBEDDER_TIMEOUT={self.embedder_timeout} must be a number of seconds above 0")
+        if self.embedder_requests < 1:
+            raise RagError(f"RAG_EMBEDDER_REQUESTS={self.embedder_requests} must be 1 or more")
         if not self.openai_timeout > 0:
             raise RagError(f"RAG_OPENAI_TIMEOUT={self.openai_timeout} must be a number of seconds above 0")
         if not math.isfinite(self.min_score):
@@ -157,6 +168,8 @@ class Settings:
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
         """Build settings from RAG_<FIELD> environment variables, then explicit overrides (None is ignored)."""
         env = dict(os.environ if env is None else env)
+        if env.get("RAG_EMBEDDER") and not env.get("RAG_EMBEDDING_MODEL"):  # where the vectors come from
+            env["RAG_EMBEDDING_MODEL"] = env["RAG_EMBEDDER"]
         values: dict[str, object] = {}
         for f in dataclasses.fields(cls):
             raw = env.get(f"RAG_{f.name.upper()}")

@@ -43,3 +43,7 @@ class ArticleNotFoundError(RagError):
 
 class IndexUnavailableError(RagError):
     """The index's engine (a Milvus server or file) cannot be reached or refused an operation."""
+
+
+class EmbedderMismatchError(RagError):
+    """The embedder at hand gives other vectors than the one an index was built with."""

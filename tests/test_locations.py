@@ -76,7 +76,7 @@ def test_the_answering_model_registry_finds_a_server_or_a_local_model(tmp_path):
 
 def test_the_embedder_registry_finds_the_packaged_model_or_a_folder_and_names_what_it_takes(tmp_path):
     assert isinstance(EMBEDDERS.of(""), SentenceTransformers) and EMBEDDERS.of(str(tmp_path)) is EMBEDDERS.of("")
-    assert EMBEDDERS.of("").check(str(tmp_path / "nothing")) == f"embedding model folder {tmp_path / 'nothing'} not found"
+    assert EMBEDDERS.of("").check(str(tmp_path / "nothing"), Settings()) == f"embedding model folder {tmp_path / 'nothing'} not found"
     with pytest.raises(ModelNotFoundError, match="is not a location of an embedding model: leave RAG_EMBEDDING_MODEL"):
         EMBEDDERS.of("milvus:x.db")
 

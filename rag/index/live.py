@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rag.config import Settings
 from rag.errors import ArticleNotFoundError, IndexNotFoundError, NoArticlesError, RagError
+from rag.index.embedder_identity import check_same
 from rag.index.embedding import Embedder, make_embedder
 from rag.index.fetched import Added, add_urls, update_from_feeds
 from rag.index.indexing import BuildReport, Progress, build_index, index_model, indexed_model
@@ -40,7 +41,9 @@ class LiveIndex:
             if self._embedder is None:
                 manifest = read_manifest(self.settings.index_dir)
                 model = index_model(self.settings, None) if manifest is None else indexed_model(manifest)
-                self._embedder = make_embedder(self.settings, model)
+                embedder = make_embedder(self.settings, model)
+                check_same((manifest or {}).get("embedder"), embedder, self.settings.index_dir)  # queries too
+                self._embedder = embedder
             return self._embedder
 
     def store(self) -> ChunkStore:
