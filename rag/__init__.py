@@ -1,6 +1,7 @@
 """Offline question answering over news articles, with cited answers."""
 
 from rag.answering.qa import QA, answer
+from rag.briefing.brief import brief
 from rag.config import Settings
 from rag.errors import RagError
 from rag.index.fetched import add_urls, update_from_feeds
@@ -16,6 +17,7 @@ __all__ = [
     "Settings",
     "add_urls",
     "answer",
+    "brief",
     "build_index",
     "update_from_feeds",
 ]

@@ -149,6 +149,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_brief(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from rag.briefing.brief import brief, briefing_lines
+
+    briefing = brief(_settings(args), since=args.since, about=args.about or "")
+    if args.json:
+        print(json.dumps(asdict(briefing), ensure_ascii=False, indent=1, default=sorted))
+    else:
+        print("\n".join(briefing_lines(briefing)))
+    return 0
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     from rag.answering.qa import QA
     from rag.model import ABSTAIN_REASONS, Ask
@@ -262,6 +275,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "update": cmd_update,
     "doctor": cmd_doctor,
     "ask": cmd_ask,
+    "brief": cmd_brief,
     "serve": cmd_serve,
     "eval": cmd_eval,
     "bench": cmd_bench,

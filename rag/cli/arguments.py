@@ -94,6 +94,10 @@ def _answer_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
         metavar="DATE",
         help="the day the question is asked, for 'this week', 'latest' (default: the newest article's date)",
     )
+    brief = sub.add_parser("brief", parents=[common], help="what's new: the stories of the latest days, cited")
+    brief.add_argument("--since", help="a number of days before the newest article (1d, 7d) or a date (YYYY-MM-DD)")
+    brief.add_argument("--about", help="only stories whose articles hold one of these words")
+    brief.add_argument("--json", action="store_true", help="print the whole briefing as JSON")
     serve = sub.add_parser("serve", parents=[common, model], help="update the index and open the chat page")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")

@@ -1,0 +1,72 @@
+"""Articles of a time window grouped into stories: the same event told by several outlets or updated over
+hours. An article is read by the vectors already in the index (the mean of its chunks' vectors, nothing
+embedded again); it joins the story whose centre is closest when that is at least STORY_SIMILARITY, or one its
+near-duplicate belongs to, and starts a story of its own otherwise (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+STORY_SIMILARITY = 0.6  # cosine of an article's vector to a story's centre for it to join that story
+
+
+@dataclass(frozen=True)
+class Story:
+    """Articles about one event (ids, oldest first), the one closest to the story's centre first in `central`."""
+
+    articles: tuple[str, ...]
+    central: str  # the most representative article: its title is the headline
+    outlets: tuple[str, ...]  # the sources that carry it, as written
+    newest: str  # the newest publication date (YYYY-MM-DD) among its articles
+
+
+def article_vector(chunk_vectors: list[np.ndarray]) -> np.ndarray:
+    """An article's direction: the normalised mean of its chunks' vectors."""
+    mean = np.mean(np.asarray(chunk_vectors, dtype=np.float32), axis=0)
+    return mean / (np.linalg.norm(mean) or 1.0)
+
+
+def group_stories(
+    entries: Mapping[str, dict], vectors: Mapping[str, np.ndarray], similarity: float = STORY_SIMILARITY
+) -> list[Story]:
+    """The stories of the articles (entries: manifest entries by id, with published, source, duplicate_of),
+    most outlets and newest first. Articles are taken oldest first, so a story's centre follows its first
+    reports and an update joins them."""
+    order = sorted(entries, key=lambda a: (entries[a].get("published") or "", a))
+    members: list[list[str]] = []
+    centres: list[np.ndarray] = []
+    story_of: dict[str, int] = {}
+    for article in order:
+        original = entries[article].get("duplicate_of")
+        if original in story_of:
+            chosen = story_of[original]
+        else:
+            scores = [float(c @ vectors[article] / (np.linalg.norm(c) or 1.0)) for c in centres]
+            best = max(range(len(scores)), key=scores.__getitem__) if scores else -1
+            chosen = best if best >= 0 and scores[best] >= similarity else len(members)
+        if chosen == len(members):
+            members.append([])
+            centres.append(np.zeros_like(vectors[article]))
+        members[chosen].append(article)
+        centres[chosen] = centres[chosen] + vectors[article]
+        story_of[article] = chosen
+    stories = [_story(group, centre, entries, vectors) for group, centre in zip(members, centres, strict=True)]
+    return sorted(stories, key=lambda s: (-len(s.outlets), _negated(s.newest), s.central))
+
+
+def _story(
+    group: list[str], centre: np.ndarray, entries: Mapping[str, dict], vectors: Mapping[str, np.ndarray]
+) -> Story:
+    originals = [a for a in group if not entries[a].get("duplicate_of")] or group  # a syndicated copy is no headline
+    central = max(originals, key=lambda a: (float(vectors[a] @ centre), a))
+    outlets = tuple(dict.fromkeys((entries[a].get("source") or "").strip() or "(no source)" for a in group))
+    newest = max((entries[a].get("published") or "" for a in group), default="")
+    return Story(tuple(group), central, outlets, newest)
+
+
+def _negated(day: str) -> str:
+    """A sort key that puts later days first."""
+    return "".join(chr(255 - ord(c)) for c in day)

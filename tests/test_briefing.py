@@ -1,0 +1,133 @@
+"""The briefing on a corpus of the team's own writing with known stories: one event told by two outlets, a
+syndicated copy, an update that changes a figure, an unrelated story and an article older than the window."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag.briefing.brief import brief, briefing_lines, window
+from rag.errors import RagError
+from rag.index.indexing import build_index
+
+BRIDGE_COURIER = {
+    "id": "bridge-courier", "title": "Harbour bridge reopens after eight months of repairs", "source": "Coastal Courier",
+    "published": "2026-03-02", "url": "https://courier.example/bridge",
+    "text": "The harbour bridge in Vellmar reopened to traffic on Monday after eight months of repairs. The city "
+            "council said the repairs cost 14 million euros, two million more than planned. About 30,000 vehicles "
+            "crossed the bridge each day before it closed, according to the harbour authority. Mayor Anika Holt "
+            "cut the ribbon at a short ceremony on the eastern ramp.",
+}  # fmt: skip
+BRIDGE_POST = {
+    "id": "bridge-post", "title": "Vellmar's harbour bridge open again", "source": "Vellmar Post",
+    "published": "2026-03-02", "url": "https://post.example/bridge",
+    "text": "Drivers were back on Vellmar's harbour bridge on Monday as the crossing reopened after eight months of "
+            "repair work. The repairs to the bridge cost the city 14 million euros, the council said. Traffic on the "
+            "harbour bridge is expected to return to about 30,000 vehicles a day within weeks. Cyclists get a new "
+            "protected lane on the western side of the bridge.",
+}  # fmt: skip
+BRIDGE_WIRE = {**BRIDGE_POST, "id": "bridge-wire", "source": "Regional Wire", "url": "https://wire.example/bridge"}
+BRIDGE_UPDATE = {
+    "id": "bridge-update", "title": "Harbour bridge traffic higher than before the repairs", "source": "Coastal Courier",
+    "published": "2026-03-03", "url": "https://courier.example/bridge-traffic",
+    "text": "Traffic on Vellmar's reopened harbour bridge rose to 35,000 vehicles on Tuesday, the harbour authority "
+            "said, more than the 30,000 a day before the repairs. The bridge reopened on Monday after eight months "
+            "of repairs that cost 14 million euros.",
+}  # fmt: skip
+LUNCH = {
+    "id": "lunch", "title": "School lunches to cost more from April", "source": "Vellmar Post", "published": "2026-03-03",
+    "url": "https://post.example/lunch",
+    "text": "School lunches in Vellmar will cost 4.20 euros from April, up from 3.80 euros, the education office "
+            "announced on Tuesday. The office blamed higher prices for vegetables and dairy products. Families with "
+            "low incomes will keep getting free meals.",
+}  # fmt: skip
+OLD = {
+    "id": "old", "title": "Harbour bridge to close for repairs", "source": "Coastal Courier", "published": "2025-07-01",
+    "text": "The harbour bridge in Vellmar will close for repairs in July, the city council decided on Monday.",
+}  # fmt: skip
+RADIO = {
+    "id": "bridge-radio", "title": "Record traffic on the harbour bridge", "source": "Harbour Radio",
+    "published": "2026-03-03",
+    "text": "The reopened harbour bridge in Vellmar carried 41,000 vehicles on Tuesday, a record, the harbour "
+            "authority said. The bridge reopened on Monday after eight months of repairs costing 14 million euros.",
+}  # fmt: skip
+
+
+@pytest.fixture
+def news(make_settings, embedder):
+    settings = make_settings()
+    settings.seeds_dir.mkdir(parents=True)
+
+    def write(*articles: dict) -> None:
+        (settings.seeds_dir / "news.jsonl").write_text("\n".join(json.dumps(a) for a in articles), encoding="utf-8")
+        build_index(settings, embedder=embedder, log=lambda _: None, progress=False)
+
+    write(BRIDGE_COURIER, BRIDGE_POST, BRIDGE_WIRE, BRIDGE_UPDATE, LUNCH, OLD)
+    return settings, write
+
+
+def article(briefing_source_article: str) -> dict:
+    return next(a for a in (BRIDGE_COURIER, BRIDGE_POST, BRIDGE_WIRE, BRIDGE_UPDATE, LUNCH, OLD, RADIO)
+                if briefing_source_article.endswith(f"#{a['id']}"))  # fmt: skip
+
+
+def test_the_known_stories_are_found_with_their_outlets_and_quotes(news):
+    settings, _ = news
+    briefing = brief(settings)
+    assert (briefing.since, briefing.until, briefing.articles, briefing.previous) == ("2026-03-02", "2026-03-03", 5, None)
+    bridge, lunch = briefing.stories  # the older article is outside the window
+    assert {article(s.article)["id"] for s in bridge.sources} == {"bridge-courier", "bridge-post", "bridge-wire",
+                                                                   "bridge-update"}  # fmt: skip
+    assert [s.source for s in lunch.sources] == ["Vellmar Post"] and lunch.headline == LUNCH["title"]
+    assert "harbour bridge" in bridge.headline.lower()
+    for story in briefing.stories:
+        assert 1 <= len(story.quotes) <= 3
+        for text, number in story.quotes:  # word for word from the article it cites
+            assert text in " ".join(article(story.sources[number - 1].article)["text"].split())
+    assert len({number for _, number in bridge.quotes}) > 1  # from more than one article
+    assert sum("reopen" in t for t, _ in bridge.quotes) == 1  # the reopening, told by every outlet, quoted once
+    assert all(article(bridge.sources[n - 1].article)["id"] != "bridge-wire" for _, n in bridge.quotes)  # not a copy
+    text = "\n".join(briefing_lines(briefing))
+    assert "2 stories from 5 articles" in text and "[1] " in text and "https://courier.example/bridge" in text
+
+
+def test_a_new_outlet_a_new_figure_and_a_new_story_are_marked_against_the_last_briefing(news):
+    settings, write = news
+    brief(settings)
+    more = {**LUNCH, "id": "ferry", "title": "Ferry to Nordholm cancelled for a week", "source": "Harbour Radio",
+            "text": "The ferry between Vellmar and Nordholm will not sail for a week from Wednesday while its engine "
+                    "is replaced, the operator Nordlys Lines said on Tuesday. Passengers can take a bus instead."}  # fmt: skip
+    write(BRIDGE_COURIER, BRIDGE_POST, BRIDGE_WIRE, BRIDGE_UPDATE, LUNCH, OLD, RADIO, more)
+    briefing = brief(settings)
+    assert briefing.previous is not None
+    by_headline = {s.headline: s for s in briefing.stories}
+    bridge = next(s for s in briefing.stories if "bridge" in s.headline.lower())
+    assert bridge.changes.new_outlets == ("Harbour Radio",) and not bridge.changes.new_story
+    assert bridge.changes.new_figures == ("41,000",)  # the record the new outlet reports
+    assert by_headline[more["title"]].changes.new_story
+    assert not by_headline[LUNCH["title"]].changes.new_story and not by_headline[LUNCH["title"]].changes.new_quotes
+    assert "[new outlet: Harbour Radio] [new figures: 41,000]" in "\n".join(briefing_lines(briefing))
+
+
+def test_about_and_the_window_choose_what_is_briefed(news):
+    settings, _ = news
+    assert [s.headline for s in brief(settings, about="lunches", keep=False).stories] == [LUNCH["title"]]
+    assert brief(settings, since="2025-07-01", keep=False).articles == 6
+    with pytest.raises(RagError, match="no window: give a number of days"):
+        brief(settings, since="last tuesday", keep=False)
+    from datetime import date
+
+    assert window("7d", date(2026, 3, 3)) == (date(2026, 2, 24), date(2026, 3, 3))
+
+
+def test_rag_brief_prints_the_stories_with_their_sources(news, capsys):
+    from rag.cli import main
+
+    settings, _ = news
+    assert main(["brief", "--seeds", str(settings.seeds_dir), "--index", str(settings.index_dir)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("What's new from 2026-03-02 to 2026-03-03: 2 stories from 5 articles")
+    assert "Sources:" in out and "(Vellmar Post, 2026-03-03) https://post.example/lunch" in out
+    assert main(["brief", "--index", str(settings.index_dir), "--since", "someday"]) == 2
+    assert "no window" in capsys.readouterr().err
