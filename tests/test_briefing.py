@@ -131,3 +131,22 @@ def test_rag_brief_prints_the_stories_with_their_sources(news, capsys):
     assert "Sources:" in out and "(Vellmar Post, 2026-03-03) https://post.example/lunch" in out
     assert main(["brief", "--index", str(settings.index_dir), "--since", "someday"]) == 2
     assert "no window" in capsys.readouterr().err
+
+
+def test_get_v1_briefing_gives_the_stories_as_json(news):
+    from fastapi import FastAPI
+    from starlette.testclient import TestClient
+
+    from ui.api import api_routes
+    from ui.model_queue import ModelQueue
+
+    settings, _ = news
+    http = TestClient(FastAPI(routes=api_routes(None, settings, ModelQueue(0), None)), base_url="http://127.0.0.1:7860")
+    reply = http.get("/v1/briefing", params={"about": "lunches"})
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["object"] == "briefing" and [s["headline"] for s in body["stories"]] == [LUNCH["title"]]
+    assert body["stories"][0]["sources"][0]["url"] == "https://post.example/lunch"
+    assert isinstance(body["stories"][0]["changes"]["new_quotes"], list)
+    assert http.get("/v1/briefing", params={"since": "someday"}).json()["error"]["message"].startswith("--since")
+    assert http.get("/v1/briefing", headers={"Origin": "http://evil.example"}).status_code == 403

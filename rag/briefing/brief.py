@@ -5,8 +5,9 @@ manifest entries, chunk texts and the vectors already in the index (nothing is e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from rag.briefing.memory import Changes, Remembered, changes, figures, memory_file, recall, remember
 from rag.briefing.quotes import content_terms, key_sentences
@@ -52,6 +53,18 @@ class Briefing:
     stories: tuple[BriefStory, ...]
     previous: str | None
     articles: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The briefing as JSON-ready data (sets as sorted lists)."""
+        return _plain(asdict(self))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return sorted(value) if isinstance(value, (set, frozenset)) else value
 
 
 def window(since: str | None, newest: date) -> tuple[date, date]:

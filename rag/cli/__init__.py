@@ -150,13 +150,11 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_brief(args: argparse.Namespace) -> int:
-    from dataclasses import asdict
-
     from rag.briefing.brief import brief, briefing_lines
 
     briefing = brief(_settings(args), since=args.since, about=args.about or "")
     if args.json:
-        print(json.dumps(asdict(briefing), ensure_ascii=False, indent=1, default=sorted))
+        print(json.dumps(briefing.to_dict(), ensure_ascii=False, indent=1))
     else:
         print("\n".join(briefing_lines(briefing)))
     return 0
