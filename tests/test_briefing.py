@@ -114,6 +114,7 @@ def test_about_and_the_window_choose_what_is_briefed(news):
     settings, _ = news
     assert [s.headline for s in brief(settings, about="lunches", keep=False).stories] == [LUNCH["title"]]
     assert brief(settings, since="2025-07-01", keep=False).articles == 6
+    assert brief(settings, since="2025-07-01", until="2025-07-31", keep=False).articles == 1
     with pytest.raises(RagError, match="no window: give a number of days"):
         brief(settings, since="last tuesday", keep=False)
     from datetime import date

@@ -67,23 +67,32 @@ def _plain(value: Any) -> Any:
     return sorted(value) if isinstance(value, (set, frozenset)) else value
 
 
-def window(since: str | None, newest: date) -> tuple[date, date]:
-    """The days a briefing covers: "Nd" (N days before the newest day, to it), a date (YYYY-MM-DD, to the newest
-    day), or the default (the newest day and the day before); RagError naming the forms otherwise."""
+def window(since: str | None, newest: date, until: str | None = None) -> tuple[date, date]:
+    """The days a briefing covers, to until (a date; default the newest day in the index): from "Nd" (N days
+    before its end), a date (YYYY-MM-DD), or the default (its last day and the day before); RagError naming the
+    forms otherwise."""
     text = (since or f"{DEFAULT_DAYS}d").strip().lower()
     try:
+        last = date.fromisoformat(until.strip()) if until else newest
         if text.endswith("d") and text[:-1].isdigit():
-            return newest - timedelta(days=int(text[:-1])), newest
-        return date.fromisoformat(text), newest
+            return last - timedelta(days=int(text[:-1])), last
+        return date.fromisoformat(text), last
     except ValueError:
         raise RagError(
-            f"--since {since!r} is no window: give a number of days (1d, 7d) or a date (2025-10-20)"
+            f"--since {since!r} / --until {until!r} is no window: give a number of days (1d, 7d) or a date "
+            "(2025-10-20), and an end date"
         ) from None
 
 
-def brief(settings: Settings | None = None, since: str | None = None, about: str = "", keep: bool = True) -> Briefing:
-    """The briefing of the index in settings (since: see window; about: only stories whose articles hold one of
-    these words); keep: remember it for the next briefing's comparison."""
+def brief(
+    settings: Settings | None = None,
+    since: str | None = None,
+    about: str = "",
+    keep: bool = True,
+    until: str | None = None,
+) -> Briefing:
+    """The briefing of the index in settings (since, until: see window; about: only stories whose articles hold
+    one of these words); keep: remember it for the next briefing's comparison."""
     settings = settings or Settings.from_env()
     store = load_store(settings.index_dir)
     try:
@@ -91,7 +100,7 @@ def brief(settings: Settings | None = None, since: str | None = None, about: str
         dated = [e["published"] for e in entries.values() if e.get("published")]
         if not dated:
             raise RagError("no dated article in the index: a briefing groups the news of some days; add dated articles")
-        first, last = window(since, date.fromisoformat(max(dated)))
+        first, last = window(since, date.fromisoformat(max(dated)), until)
         chosen = {
             a: e
             for a, e in entries.items()

@@ -18,7 +18,7 @@ class Story:
     """Articles about one event (ids, oldest first), the one closest to the story's centre first in `central`."""
 
     articles: tuple[str, ...]
-    central: str  # the most representative article: its title is the headline
+    central: str  # the most representative article with a headline-like title: its title is the headline
     outlets: tuple[str, ...]  # the sources that carry it, as written
     newest: str  # the newest publication date (YYYY-MM-DD) among its articles
 
@@ -61,10 +61,16 @@ def _story(
     group: list[str], centre: np.ndarray, entries: Mapping[str, dict], vectors: Mapping[str, np.ndarray]
 ) -> Story:
     originals = [a for a in group if not entries[a].get("duplicate_of")] or group  # a syndicated copy is no headline
-    central = max(originals, key=lambda a: (float(vectors[a] @ centre), a))
+    titled = [a for a in originals if _headline_like(entries[a].get("title") or "")] or originals
+    central = max(titled, key=lambda a: (float(vectors[a] @ centre), a))
     outlets = tuple(dict.fromkeys((entries[a].get("source") or "").strip() or "(no source)" for a in group))
     newest = max((entries[a].get("published") or "" for a in group), default="")
     return Story(tuple(group), central, outlets, newest)
+
+
+def _headline_like(title: str) -> bool:
+    """A title that reads as a headline, not a dateline taken for one ("Washington CNN Business —")."""
+    return len(title.split()) >= 4 and not title.rstrip().endswith(("—", "-", "–"))
 
 
 def _negated(day: str) -> str:

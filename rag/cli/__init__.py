@@ -152,7 +152,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_brief(args: argparse.Namespace) -> int:
     from rag.briefing.brief import brief, briefing_lines
 
-    briefing = brief(_settings(args), since=args.since, about=args.about or "")
+    briefing = brief(_settings(args), since=args.since, about=args.about or "", until=args.until)
     if args.json:
         print(json.dumps(briefing.to_dict(), ensure_ascii=False, indent=1))
     else:

@@ -96,6 +96,7 @@ def _answer_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
     )
     brief = sub.add_parser("brief", parents=[common], help="what's new: the stories of the latest days, cited")
     brief.add_argument("--since", help="a number of days before the newest article (1d, 7d) or a date (YYYY-MM-DD)")
+    brief.add_argument("--until", help="the last day (YYYY-MM-DD; default: the newest article's)")
     brief.add_argument("--about", help="only stories whose articles hold one of these words")
     brief.add_argument("--json", action="store_true", help="print the whole briefing as JSON")
     serve = sub.add_parser("serve", parents=[common, model], help="update the index and open the chat page")

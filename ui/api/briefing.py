@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def router(api: Api) -> APIRouter:
-    """The briefing route: ?since=1d|7d|YYYY-MM-DD&about=words (both optional)."""
+    """The briefing route: ?since=1d|7d|YYYY-MM-DD&until=YYYY-MM-DD&about=words (all optional)."""
     from fastapi import APIRouter
 
     from rag.briefing.brief import brief
@@ -23,9 +23,9 @@ def router(api: Api) -> APIRouter:
     routes = APIRouter()
 
     @routes.get("/v1/briefing")
-    async def briefing(request: Request, since: str = "", about: str = "") -> Response:
+    async def briefing(request: Request, since: str = "", until: str = "", about: str = "") -> Response:
         async def work() -> dict[str, Any]:
-            made = await asyncio.to_thread(brief, api.settings, since or None, about)
+            made = await asyncio.to_thread(brief, api.settings, since or None, about, True, until or None)
             return {"object": "briefing", **made.to_dict()}
 
         return await api.answered(request, work)
