@@ -151,3 +151,22 @@ def test_get_v1_briefing_gives_the_stories_as_json(news):
     assert isinstance(body["stories"][0]["changes"]["new_quotes"], list)
     assert http.get("/v1/briefing", params={"since": "someday"}).json()["error"]["message"].startswith("--since")
     assert http.get("/v1/briefing", headers={"Origin": "http://evil.example"}).status_code == 403
+
+
+def test_rag_update_brief_prints_the_stories_a_round_brought(tmp_path, capsys, monkeypatch):
+    from rag.cli import main
+    from tests.web_fixtures import WebServer
+
+    site = WebServer()
+    monkeypatch.setenv("RAG_FEED_ITEMS_PER_ROUND", "1")  # one item a round: the second round brings a story
+    folders = ["--seeds", str(tmp_path / "articles"), "--index", str(tmp_path / "index"), "--allow-private"]
+    try:
+        assert main(["feed", "add", f"{site.base}/feed.xml", *folders]) == 0
+        assert main(["update", "--brief", *folders]) == 0  # the first briefing: remembered, nothing to compare
+        first = capsys.readouterr().out
+        assert main(["update", "--brief", *folders]) == 0
+        second = capsys.readouterr().out
+    finally:
+        site.stop()
+    assert "What's new" not in first and "1 new, 0 updated" in first
+    assert "What's new" in second and "[new story]" in second and "Sources:" in second

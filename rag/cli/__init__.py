@@ -107,9 +107,23 @@ def cmd_update(args: argparse.Namespace) -> int:
             new, updated, failed = (sum(getattr(r, name) for r in rounds) for name in ("new", "updated", "failed"))
             errors = sum(bool(r.error) for r in rounds)
             print(f"{stamp} update: {new} new, {updated} updated, {failed + errors} failed", flush=True)
+            if args.brief and (new or updated):
+                _print_new_stories(settings)
             if args.every is None:
                 return 1 if errors and errors == len(rounds) else 0
         time.sleep(args.every)
+
+
+def _print_new_stories(settings: Settings) -> None:
+    """The briefing's stories that are new or changed since the last one (rag update --brief)."""
+    from dataclasses import replace
+
+    from rag.briefing.brief import brief, briefing_lines
+
+    briefing = brief(settings)
+    changed = [s for s in briefing.stories if s.changes.new_story or s.changes.new_outlets or s.changes.new_figures]
+    if briefing.previous is not None and changed:
+        print("\n".join(briefing_lines(replace(briefing, stories=tuple(changed)))), flush=True)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

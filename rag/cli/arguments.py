@@ -69,6 +69,7 @@ def _web_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
     feed.add_argument("url", nargs="?", help="the feed's address (add, remove)")
     update = sub.add_parser("update", parents=[common, web], help="fetch the followed feeds' new items and index them")
     update.add_argument("--every", type=_duration, help="keep running, one round every DURATION (like 15m)")
+    update.add_argument("--brief", action="store_true", help="after a round that saved articles, print the new stories")
 
 
 def _answer_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
