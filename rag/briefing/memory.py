@@ -14,7 +14,7 @@ from pathlib import Path
 from rag.config import Settings
 from rag.durable import write_json
 from rag.locations import is_path
-from rag.text.claims import amounts, specifics
+from rag.text.claims import amount_texts, amounts
 
 FILE = "briefing.json"
 
@@ -91,8 +91,4 @@ def changes(story: Remembered, before: list[Remembered] | None) -> Changes:
 
 def figures(text: str) -> frozenset[str]:
     """The amounts a text gives, as written ("35,000", "14 million euros"), years left out."""
-    return frozenset(
-        f
-        for f in specifics(text)
-        if any(c.isdigit() for c in f) and not re.fullmatch(r"(?:1[89]|20)\d\d", f) and amounts(f)
-    )
+    return frozenset(f for f in amount_texts(text) if not re.fullmatch(r"(?:1[89]|20)\d\d", f) and amounts(f))

@@ -16,6 +16,7 @@ from rag.text.words import STOPWORDS
 MAX_QUOTES = 3
 MIN_WORDS, MAX_WORDS = 6, 50  # shorter is a fragment or a caption, longer a run-on paragraph
 SAME_SENTENCE = 0.6  # word overlap (Jaccard) above which two outlets' sentences are the same sentence
+READ_CLOSELY = 20  # the most central candidates whose names and figures are counted too
 NEW_SHARE = 0.5  # a further quote must bring at least this share of words the quotes before it do not hold
 
 
@@ -51,13 +52,15 @@ def key_sentences(texts: Mapping[str, str], titles: Mapping[str, str], outlets: 
         shared.update(content_terms(next(iter(titles.values()), "")))
     lede = _repeated_everywhere(candidates, outlets)
 
-    def score(item: tuple[str, str, set[str]]) -> float:
-        _, sentence, terms = item
-        central = sum(shared[t] for t in terms) / math.sqrt(len(terms) or 1)
-        return central + 0.5 * len(specifics(sentence))
+    def central(item: tuple[str, str, set[str]]) -> float:
+        return sum(shared[t] for t in item[2]) / math.sqrt(len(item[2]) or 1)
 
+    def score(item: tuple[str, str, set[str]]) -> float:  # names and figures read only for the most central
+        return central(item) + 0.5 * len(specifics(item[1]))
+
+    kept = sorted((c for c in candidates if c[1] not in lede), key=lambda c: (-central(c), c[0], c[1]))
     chosen: list[tuple[str, str, set[str]]] = []
-    ranked = sorted((c for c in candidates if c[1] not in lede), key=lambda c: (-score(c), c[0], c[1]))
+    ranked = sorted(kept[:READ_CLOSELY], key=lambda c: (-score(c), c[0], c[1])) + kept[READ_CLOSELY:]
     for other_articles in (True, False):  # from an article not quoted yet first, then from any
         for item in ranked:
             covered = set().union(*(c[2] for c in chosen))

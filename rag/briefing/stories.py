@@ -37,23 +37,27 @@ def group_stories(
     reports and an update joins them."""
     order = sorted(entries, key=lambda a: (entries[a].get("published") or "", a))
     members: list[list[str]] = []
-    centres: list[np.ndarray] = []
+    centres = np.zeros((len(order), next(iter(vectors.values())).shape[0]), dtype=np.float32) if order else None
     story_of: dict[str, int] = {}
     for article in order:
+        assert centres is not None
         original = entries[article].get("duplicate_of")
+        chosen = len(members)
         if original in story_of:
             chosen = story_of[original]
-        else:
-            scores = [float(c @ vectors[article] / (np.linalg.norm(c) or 1.0)) for c in centres]
-            best = max(range(len(scores)), key=scores.__getitem__) if scores else -1
-            chosen = best if best >= 0 and scores[best] >= similarity else len(members)
+        elif members:
+            live = centres[: len(members)]
+            scores = live @ vectors[article] / np.maximum(np.linalg.norm(live, axis=1), 1e-9)
+            best = int(np.argmax(scores))
+            chosen = best if scores[best] >= similarity else chosen
         if chosen == len(members):
             members.append([])
-            centres.append(np.zeros_like(vectors[article]))
         members[chosen].append(article)
-        centres[chosen] = centres[chosen] + vectors[article]
+        centres[chosen] += vectors[article]
         story_of[article] = chosen
-    stories = [_story(group, centre, entries, vectors) for group, centre in zip(members, centres, strict=True)]
+    stories = (
+        [_story(group, centres[n], entries, vectors) for n, group in enumerate(members)] if centres is not None else []
+    )
     return sorted(stories, key=lambda s: (-len(s.outlets), _negated(s.newest), s.central))
 
 

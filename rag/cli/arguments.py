@@ -136,9 +136,10 @@ def _bench_command(sub: Commands) -> None:
         "what",
         nargs="?",
         default="all",
-        choices=["index", "query", "answer", "prompt", "runtime", "all"],
+        choices=["index", "query", "answer", "prompt", "runtime", "brief", "all"],
         help="all: index, query and answer; prompt (whole passages against selected sentences "
-        "on an evaluation set) and runtime (llama.cpp settings) run only when named",
+        "on an evaluation set), runtime (llama.cpp settings) and brief (a briefing over a day of articles) run "
+        "only when named",
     )
     bench.add_argument("--articles", type=Path, help="articles.jsonl to index (default: the realtimeqa_dev set)")
     bench.add_argument(

@@ -7,6 +7,7 @@ query   retrieval latency on synthetic indexes, for each store (rag.evaluate.que
 answer  warm answer latency over the seed articles (rag.evaluate.model_speed)
 prompt  whole passages against selected sentences on an evaluation set's questions (rag.evaluate.prompt_bench)
 runtime llama.cpp's prompt-reading and decode speed with other runtime settings (rag.evaluate.model_speed)
+brief   a briefing over a day of articles in a larger index (rag.evaluate.brief_speed)
 
 Numbers go to a JSON file (default bench-output/bench.json); sections already in that file from other runs are kept.
 """
@@ -20,13 +21,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rag.config import Settings
+from rag.evaluate.brief_speed import BriefSpeed
 from rag.evaluate.index_speed import IndexSpeed
 from rag.evaluate.model_speed import AnswerSpeed, RuntimeSpeed
 from rag.evaluate.prompt_bench import DEFAULTS, WHOLE, PromptBench
 from rag.evaluate.query_speed import QuerySpeed
 from rag.evaluate.report import command_line, machine_info, settings_dict, write_json
 
-SECTIONS = ("index", "query", "answer", "prompt", "runtime")
+SECTIONS = ("index", "query", "answer", "prompt", "runtime", "brief")
 # Each section's table, in the order they are printed
 TABLES: dict[str, Callable[[dict], str]] = {
     "index": IndexSpeed.table,
@@ -34,6 +36,7 @@ TABLES: dict[str, Callable[[dict], str]] = {
     "answer": AnswerSpeed.table,
     "runtime": RuntimeSpeed.table,
     "prompt": PromptBench.table,
+    "brief": BriefSpeed.table,
 }
 
 
@@ -43,6 +46,8 @@ def evaluator(name: str, args: argparse.Namespace, out: Path) -> Callable[[], di
         return IndexSpeed(args.articles, args.quick)
     if name == "query":
         return QuerySpeed(args.quick, getattr(args, "store", None) or ("folder",))
+    if name == "brief":
+        return BriefSpeed(args.quick)
     if name == "runtime":
         return RuntimeSpeed(args.model, args.articles, args.quick)
     if name == "prompt":

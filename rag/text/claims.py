@@ -283,6 +283,11 @@ class Haystack:
         return " ".join(kept) if kept else claim
 
 
+def amount_texts(text: str) -> list[str]:
+    """The amounts a text states, as written ("$2.5bn", "35,000", "14 million euros")."""
+    return [m.group(0).strip().rstrip(".,") for m in _AMOUNT.finditer(text.translate(_QUOTE_MARKS))]
+
+
 def specifics(text: str, opening_words: bool = False) -> list[str]:
     """The names, amounts, number words and quoted phrases a text states, in order of kind. A capitalised word
     opening a sentence is a name only when another capitalised word follows it ("Jens Stoltenberg said"), or,
