@@ -170,3 +170,22 @@ def test_rag_update_brief_prints_the_stories_a_round_brought(tmp_path, capsys, m
         site.stop()
     assert "What's new" not in first and "1 new, 0 updated" in first
     assert "What's new" in second and "[new story]" in second and "Sources:" in second
+
+
+def test_the_page_shows_the_stories_as_cards_with_only_their_own_links(news):
+    from rag.briefing.brief import Briefing, BriefStory, Source
+    from tests.test_ui_app import links
+    from ui.page.briefing import show_briefing
+    from ui.render import briefing_markdown
+
+    settings, _ = news
+    page = show_briefing(settings, "the latest day", "")
+    assert page.startswith("**2 stories from 5 articles, 2026-03-02 to 2026-03-03**") and "### " in page
+    assert "](<https://post.example/lunch>)" in page  # a quote's [n] opens its article
+    hostile = Briefing("2026-03-02", "2026-03-03", (BriefStory(
+        "<img src=x> *Bridge* https://evil.example/a", (("Quote [1](http://evil.example) www.evil.example", 1),),
+        (Source(1, "a", "[x](javascript:alert(1))", "Feed http://evil.example", "2026-03-03", "javascript:alert(1)"),
+         )),), None, 1)  # fmt: skip
+    html_page, addresses = links(briefing_markdown(hostile))
+    assert addresses == [] and "<img" not in html_page and "<em>" not in html_page
+    assert "No briefing:" in show_briefing(settings.__class__(index_dir=settings.index_dir.parent / "none"), "x", "")

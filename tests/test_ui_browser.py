@@ -289,6 +289,14 @@ def test_add_by_url_and_follow_a_feed_in_chromium(tmp_path):
                 page.locator("#update-feeds").click()
                 expect(page.locator("#feed-status")).to_contain_text("not modified", timeout=60_000)
                 expect(page.locator("#feed-status")).to_contain_text("Nothing new to index.")
+
+                page.get_by_text("What's new", exact=True).click()  # the briefing of the latest day
+                page.locator("#brief-me").click()
+                stories = page.locator("#briefing-stories")
+                expect(stories).to_contain_text("1 story from 1 article, 2025-10-20 to 2025-10-21", timeout=60_000)
+                expect(stories).to_contain_text("[1] Washington cools contact with Moscow")
+                stories.scroll_into_view_if_needed()
+                shot(page, "ui-14-briefing.png")
                 assert page.get_by_text("Error", exact=True).count() == 0
             finally:
                 context.close()

@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit
 from rag.answering.inert import inert_markdown, plain_text, unlinked_addresses
 
 if TYPE_CHECKING:
+    from rag.briefing.brief import Briefing
     from rag.model import Answer, Citation, Hit
 
 _URL_SAFE = ":/?#@!$&'*+,;=%~-._()[]"  # kept as is in links; spaces, quotes and <> are percent-encoded
@@ -220,3 +221,34 @@ def panel_markdown(answer: Answer) -> str:
         return head + "The answer cites no passage.\n\n" + retrieved_markdown(answer.hits)
     timing = f"\n\n_Answered in {answer.timings.total_s:.0f} s._" if answer.timings.total_s else ""
     return head + sources_markdown(answer, with_search_notes=False) + timing
+
+
+def briefing_markdown(briefing: Briefing) -> str:
+    """The briefing as cards: each story's headline and what is new in it, its quotes word for word with their
+    [n] (a link to the article's address when it has one), and its sources; every article field escaped."""
+    compared = f"; marked against the briefing of {escape(briefing.previous)}" if briefing.previous else ""
+    blocks = [
+        f"**{len(briefing.stories)} stor{'y' if len(briefing.stories) == 1 else 'ies'} from {counted(briefing.articles, 'article')}, "
+        f"{escape(briefing.since)} to {escape(briefing.until)}**{compared}"
+    ]
+    for story in briefing.stories:
+        changes = story.changes
+        marks = [
+            "new story" if changes.new_story else "",
+            f"new outlet: {', '.join(changes.new_outlets)}" if changes.new_outlets else "",
+            f"new figures: {', '.join(changes.new_figures)}" if changes.new_figures else "",
+        ]
+        addresses = {s.number: s.url for s in story.sources}
+        quotes = [
+            f"> “{escape(text)}” "
+            + (f"[\\[{n}\\]](<{quote(addresses[n], safe=_URL_SAFE)}>)" if link(addresses[n]) else f"\\[{n}\\]")
+            for text, n in story.quotes
+        ]
+        sources = [
+            f"\\[{s.number}\\] {escape(s.title)}"
+            + (f" ({_details(s.source, s.published, s.url)})" if s.source or s.url else "")
+            for s in story.sources
+        ]
+        head = f"### {escape(story.headline)}" + "".join(f" _({escape(m)})_" for m in marks if m)
+        blocks.append(head + "\n\n" + "\n>\n".join(quotes) + "\n\n" + "  \n".join(sources))
+    return "\n\n".join(blocks)

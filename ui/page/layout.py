@@ -1,4 +1,4 @@
-"""The page put together: the chat beside the sources panel, the articles and the feeds."""
+"""The page put together: the chat beside the sources panel, the articles, the feeds and what's new."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from rag.config import Settings
 from ui.model_queue import ModelQueue
-from ui.page import articles, chat, feeds
+from ui.page import articles, briefing, chat, feeds
 from ui.page.shared import MODEL_QUEUE, Page, index_status
 from ui.page.sources import sources_panel
 
@@ -47,6 +47,7 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
                 panel.render()
                 adding = articles.adding_section()
                 following = feeds.following_section(settings)
+                briefing.briefing_section(settings)
                 listing = articles.listing_section(settings)
         articles.wire_adding(page, status, adding, listing)
         feeds.wire_following(page, status, following, listing)
