@@ -105,6 +105,8 @@ def test_a_new_outlet_a_new_figure_and_a_new_story_are_marked_against_the_last_b
     bridge = next(s for s in briefing.stories if "bridge" in s.headline.lower())
     assert bridge.changes.new_outlets == ("Harbour Radio",) and not bridge.changes.new_story
     assert bridge.changes.new_figures == ("41,000",)  # the record the new outlet reports
+    [((first, _), (second, _))] = [d for d in bridge.differences if "41,000" in d[0][0] + d[1][0]]
+    assert "vehicles" in first and "vehicles" in second  # side by side with another outlet's traffic figure
     assert by_headline[more["title"]].changes.new_story
     assert not by_headline[LUNCH["title"]].changes.new_story and not by_headline[LUNCH["title"]].changes.new_quotes
     assert "[new outlet: Harbour Radio] [new figures: 41,000]" in "\n".join(briefing_lines(briefing))

@@ -249,6 +249,11 @@ def briefing_markdown(briefing: Briefing) -> str:
             + (f" ({_details(s.source, s.published, s.url)})" if s.source or s.url else "")
             for s in story.sources
         ]
+        differ = [
+            f"- **Figures differ:** “{escape(first)}” \\[{n}\\] / “{escape(second)}” \\[{m}\\]"
+            for (first, n), (second, m) in story.differences
+        ]
         head = f"### {escape(story.headline)}" + "".join(f" _({escape(m)})_" for m in marks if m)
-        blocks.append(head + "\n\n" + "\n>\n".join(quotes) + "\n\n" + "  \n".join(sources))
+        body = "\n>\n".join(quotes) + ("\n\n" + "\n".join(differ) if differ else "")
+        blocks.append(head + "\n\n" + body + "\n\n" + "  \n".join(sources))
     return "\n\n".join(blocks)

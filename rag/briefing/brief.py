@@ -5,10 +5,11 @@ manifest entries, chunk texts and the vectors already in the index (nothing is e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from rag.briefing.differences import differing_figures
 from rag.briefing.memory import Changes, Remembered, changes, figures, memory_file, recall, remember
 from rag.briefing.quotes import content_terms, key_sentences
 from rag.briefing.stories import article_vector, group_stories
@@ -41,6 +42,7 @@ class BriefStory:
     quotes: tuple[tuple[str, int], ...]
     sources: tuple[Source, ...]
     changes: Changes = field(default_factory=Changes)
+    differences: tuple[tuple[tuple[str, int], tuple[str, int]], ...] = ()  # two outlets' figures on one point
 
 
 @dataclass(frozen=True)
@@ -124,8 +126,7 @@ def brief(
     previous, before = recall(path)
     seen = [_remembered(s, texts) for s in made]
     marked = tuple(
-        BriefStory(s.headline, s.quotes, s.sources, changes(r, before if previous else None))
-        for s, r in zip(made, seen, strict=True)
+        replace(s, changes=changes(r, before if previous else None)) for s, r in zip(made, seen, strict=True)
     )
     if keep:
         remember(path, datetime.now(UTC).isoformat(timespec="seconds"), seen)
@@ -156,8 +157,12 @@ def _brief_story(articles: Sequence[str], central: str, entries: dict[str, dict]
     titles = {a: entries[a].get("title") or "" for a in articles}
     originals = [a for a in ordered if not entries[a].get("duplicate_of")] or ordered  # a copy adds no sentence
     quotes = key_sentences({a: texts[a] for a in originals}, titles, outlets)
+    differences = tuple(
+        ((d.first.text, number[d.first.article]), (d.second.text, number[d.second.article]))
+        for d in differing_figures({a: texts[a] for a in originals}, outlets)
+    )
     headline = entries[central].get("title") or central
-    return BriefStory(headline, tuple((q.text, number[q.article]) for q in quotes), sources)
+    return BriefStory(headline, tuple((q.text, number[q.article]) for q in quotes), sources, Changes(), differences)
 
 
 def _remembered(story: BriefStory, texts: dict[str, str]) -> Remembered:
@@ -187,6 +192,8 @@ def briefing_lines(briefing: Briefing) -> list[str]:
         for text, number in story.quotes:
             fresh = " (new)" if text in story.changes.new_quotes and not story.changes.new_story else ""
             lines.append(f"   “{text}” [{number}]{fresh}")
+        for (first, n), (second, m) in story.differences:
+            lines.append(f"   Figures differ: “{first}” [{n}] / “{second}” [{m}]")
         lines.append("   Sources:")
         for source in story.sources:
             details = ", ".join(p for p in (source.source, source.published) if p)
