@@ -232,12 +232,6 @@ def briefing_markdown(briefing: Briefing) -> str:
         f"{escape(briefing.since)} to {escape(briefing.until)}**{compared}"
     ]
     for story in briefing.stories:
-        changes = story.changes
-        marks = [
-            "new story" if changes.new_story else "",
-            f"new outlet: {', '.join(changes.new_outlets)}" if changes.new_outlets else "",
-            f"new figures: {', '.join(changes.new_figures)}" if changes.new_figures else "",
-        ]
         addresses = {s.number: s.url for s in story.sources}
         quotes = [
             f"> “{escape(text)}” "
@@ -253,7 +247,7 @@ def briefing_markdown(briefing: Briefing) -> str:
             f"- **Figures differ:** “{escape(first)}” \\[{n}\\] / “{escape(second)}” \\[{m}\\]"
             for (first, n), (second, m) in story.differences
         ]
-        head = f"### {escape(story.headline)}" + "".join(f" _({escape(m)})_" for m in marks if m)
+        head = f"### {escape(story.headline)}" + "".join(f" _({escape(m)})_" for m in story.changes.marks())
         body = "\n>\n".join(quotes) + ("\n\n" + "\n".join(differ) if differ else "")
         blocks.append(head + "\n\n" + body + "\n\n" + "  \n".join(sources))
     return "\n\n".join(blocks)

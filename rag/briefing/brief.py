@@ -183,12 +183,7 @@ def briefing_lines(briefing: Briefing) -> list[str]:
         f"{briefing.articles} articles{compared}"
     ]
     for n, story in enumerate(briefing.stories, start=1):
-        marks = [
-            "new story" if story.changes.new_story else "",
-            f"new outlet: {', '.join(story.changes.new_outlets)}" if story.changes.new_outlets else "",
-            f"new figures: {', '.join(story.changes.new_figures)}" if story.changes.new_figures else "",
-        ]
-        lines += ["", f"{n}. {story.headline}" + "".join(f" [{m}]" for m in marks if m)]
+        lines += ["", f"{n}. {story.headline}" + "".join(f" [{m}]" for m in story.changes.marks())]
         for text, number in story.quotes:
             fresh = " (new)" if text in story.changes.new_quotes and not story.changes.new_story else ""
             lines.append(f"   “{text}” [{number}]{fresh}")

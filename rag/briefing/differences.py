@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from rag.briefing.quotes import Quote, content_terms, sentences_of
+from rag.briefing.quotes import Quote, content_terms, overlap, sentences_of
 from rag.text.claims import amounts
 
 SAME_POINT = 0.3  # word overlap (Jaccard) of two sentences about the same point
@@ -35,8 +35,8 @@ def differing_figures(texts: Mapping[str, str], outlets: Mapping[str, str]) -> l
             pair = tuple(sorted((outlets[a], outlets[b])))
             if outlets[a] == outlets[b] or any(x.matches(y) for x in figures for y in other_figures):
                 continue
-            overlap = len(terms & other_terms) / (len(terms | other_terms) or 1)
-            if overlap >= SAME_POINT and (pair not in found_pairs or overlap > found_pairs[pair][0]):
-                found_pairs[pair] = (overlap, Difference(Quote(a, s), Quote(b, t)))
+            shared = overlap(terms, other_terms)
+            if shared >= SAME_POINT and (pair not in found_pairs or shared > found_pairs[pair][0]):
+                found_pairs[pair] = (shared, Difference(Quote(a, s), Quote(b, t)))
     ranked = sorted(found_pairs.values(), key=lambda item: -item[0])
     return [difference for _, difference in ranked[:MAX_DIFFERENCES]]

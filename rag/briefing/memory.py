@@ -38,6 +38,18 @@ class Changes:
     new_quotes: frozenset[str] = frozenset()
     new_figures: tuple[str, ...] = ()
 
+    def marks(self) -> list[str]:
+        """What is new, as short labels ("new story", "new outlet: X", "new figures: 41,000")."""
+        return [
+            mark
+            for mark in (
+                "new story" if self.new_story else "",
+                f"new outlet: {', '.join(self.new_outlets)}" if self.new_outlets else "",
+                f"new figures: {', '.join(self.new_figures)}" if self.new_figures else "",
+            )
+            if mark
+        ]
+
 
 def memory_file(settings: Settings) -> Path:
     """Where the last briefing of this index is kept."""

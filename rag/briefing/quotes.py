@@ -32,7 +32,8 @@ def content_terms(text: str) -> set[str]:
     return {w for w in words(text) if w not in STOPWORDS and not w.isdigit()}
 
 
-def _overlap(a: set[str], b: set[str]) -> float:
+def overlap(a: set[str], b: set[str]) -> float:
+    """Word overlap (Jaccard) of two sentences' terms."""
     return len(a & b) / (len(a | b) or 1)
 
 
@@ -81,7 +82,7 @@ def _repeated_everywhere(candidates: list[tuple[str, str, set[str]]], outlets: M
         carried = {
             outlets[other]
             for other, _, more in candidates
-            if other != article and _overlap(terms, more) >= SAME_SENTENCE
+            if other != article and overlap(terms, more) >= SAME_SENTENCE
         }
         if carried | {outlets[article]} == every:
             repeated.add(sentence)
