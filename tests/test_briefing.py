@@ -4,6 +4,7 @@ syndicated copy, an update that changes a figure, an unrelated story and an arti
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -174,20 +175,57 @@ def test_rag_update_brief_prints_the_stories_a_round_brought(tmp_path, capsys, m
     assert "What's new" in second and "[new story]" in second and "Sources:" in second
 
 
-def test_the_page_shows_the_stories_as_cards_with_only_their_own_links(news):
-    from rag.briefing.brief import Briefing, BriefStory, Source
+def test_the_page_shows_the_stories_as_cards_and_each_citation_has_its_passage(news):
+    from rag.briefing.brief import Briefing, BriefStory, Passage, Source
     from tests.test_ui_app import links
+    from rag.answering.qa import QA
+    from ui.model_queue import ModelQueue
     from ui.page.briefing import show_briefing
-    from ui.render import briefing_markdown
+    from ui.page.shared import Page
+    from ui.render import briefing_markdown, briefing_passages_markdown
 
     settings, _ = news
-    page = show_briefing(settings, "the latest day", "")
-    assert page.startswith("**2 stories from 5 articles, 2026-03-02 to 2026-03-03**") and "### " in page
-    assert "](<https://post.example/lunch>)" in page  # a quote's [n] opens its article
+    shown = Page(QA(settings), settings, ModelQueue(2))
+    page, passages = show_briefing(shown, "the latest day", "")
+    assert page.startswith("**2 stories from 5 articles, 2026-03-02 to 2026-03-03**") and "### 1. " in page
+    cited = set(re.findall(r"\(#brief-(\d+)-(\d+)\)", page))  # every [n] of a quote or a figure opens a passage
+    assert cited and all(f"**Story {i} · \\[{n}\\] " in passages for i, n in cited)
+    made = brief(settings, keep=False)
+    for i, story in enumerate(made.stories, start=1):  # the passage holds its quoted sentence, in bold
+        for passage in story.passages:
+            assert passage.sentence in passage.text and f"**{passage.sentence.split()[0]}" in passages
+            assert len(passage.text) > len(passage.sentence)  # its neighbours too
+    assert "](<https://post.example/lunch>)" in passages  # the passage's article opens from the panel
     hostile = Briefing("2026-03-02", "2026-03-03", (BriefStory(
         "<img src=x> *Bridge* https://evil.example/a", (("Quote [1](http://evil.example) www.evil.example", 1),),
-        (Source(1, "a", "[x](javascript:alert(1))", "Feed http://evil.example", "2026-03-03", "javascript:alert(1)"),
-         )),), None, 1)  # fmt: skip
-    html_page, addresses = links(briefing_markdown(hostile))
-    assert addresses == [] and "<img" not in html_page and "<em>" not in html_page
-    assert "No briefing:" in show_briefing(settings.__class__(index_dir=settings.index_dir.parent / "none"), "x", "")
+        (Source(1, "a", "[x](javascript:alert(1))", "Feed http://evil.example", "2026-03-03", "javascript:alert(1)"),),
+        passages=(Passage(1, "Quote [1](http://evil.example) www.evil.example",
+                          "<b>Before</b> Quote [1](http://evil.example) www.evil.example *after*"),),
+    ),), None, 1)  # fmt: skip
+    for markdown in (briefing_markdown(hostile), briefing_passages_markdown(hostile)):
+        html_page, addresses = links(markdown)
+        assert {a for a in addresses if a != "#brief-1-1"} == set() and "<img" not in html_page and "<b>" not in html_page and "<em>" not in html_page
+    nowhere = settings.__class__(index_dir=settings.index_dir.parent / "none")
+    assert "No briefing:" in show_briefing(Page(QA(nowhere), nowhere, ModelQueue(2)), "x", "")[0]
+
+
+def test_a_story_summary_is_shown_only_when_the_verification_keeps_it(news):
+    """The optional one sentence a story: the model's sentence stays when every figure stands in the passage it
+    cites; a sentence that changes a figure (a lying model) shows no summary. Scripted models isolate the rule;
+    tests/test_real_model.py runs it with the real model."""
+    from tests.fakes import ScriptedModel
+
+    settings, _ = news
+    story = next(s for s in brief(settings, keep=False).stories if "bridge" in s.headline.lower())
+    passage = next(p for p in story.passages if re.search(r"\d", p.sentence))
+    true = f"{passage.sentence.rstrip('.')} [{passage.number}]."
+    figure = re.search(r"\d+(?:,\d{3})*", passage.sentence).group()
+    lie = true.replace(figure, str(int(figure.replace(",", "")) + 7), 1)
+    honest, lying = ScriptedModel(true), ScriptedModel(lie)
+    kept = brief(settings, keep=False, summarize=honest)
+    bridge = next(s for s in kept.stories if s.headline == story.headline)
+    assert bridge.summary.startswith(passage.sentence.rstrip(".")) and f"[{passage.number}]" in bridge.summary
+    assert honest.calls == len(kept.stories) and any(passage.sentence in prompt for prompt in honest.prompts)
+    assert f"In one sentence (checked): {bridge.summary}" in "\n".join(briefing_lines(kept))
+    assert all(s.summary == "" for s in brief(settings, keep=False, summarize=lying).stories)
+    assert all(s.summary == "" for s in brief(settings, keep=False).stories)  # off unless asked for

@@ -124,6 +124,18 @@ def test_bench_index_quick_writes_json(tmp_path):
     assert "Index build (30 articles" in result.stdout
 
 
+def test_bench_brief_quick_times_the_briefing_and_its_memory_in_a_process_of_its_own(tmp_path):
+    target = tmp_path / "b.json"
+    result = run("bench", "brief", "--quick", "--out", str(target), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    brief = json.loads(target.read_text())["brief"]
+    assert (brief["day_articles"], brief["index_articles"], brief["rounds"]) == (200, 200, 3)
+    assert 10 <= brief["stories"] <= 200  # stories of about five articles each
+    assert 0 < brief["seconds_median"] <= brief["seconds_max"]
+    assert brief["briefing_peak_memory_mb"] > 20 and brief["whole_index_load_peak_memory_mb"] > 20
+    assert "briefing peak memory" in result.stdout
+
+
 def test_eval_with_answers_scores_them_and_keeps_each_cited_passage(tmp_path):
     """The answer half of `rag eval`, with the packaged fast model (SmolLM2-135M via llama.cpp)."""
     articles = write_jsonl(tmp_path / "articles.jsonl", ARTICLES)

@@ -144,3 +144,25 @@ def test_the_readme_example_is_answered_beside_related_articles(tmp_path, embedd
     build_index(settings, embedder=embedder, log=lambda _: None, progress=False)
     result = QA(settings, embedder=embedder).answer("Where did Trump say the meeting with Putin would happen?")
     assert not result.abstained and "Budapest" in result.text and result.citations, (result.text, result.reply)
+
+
+def test_the_briefing_summaries_of_the_real_model_are_verified_sentences(qa, tmp_path, embedder):
+    """`rag brief --summary` with the default model over the briefing's corpus of known stories: a story's
+    sentence is shown only when it cites a passage of its own story and the verification keeps it."""
+    from rag.answering.verify import verify_answer
+    from rag.briefing.brief import brief
+    from rag.briefing.summary import story_passages
+    from tests.test_briefing import BRIDGE_COURIER, BRIDGE_POST, BRIDGE_UPDATE, LUNCH
+
+    settings = Settings.from_env(seeds_dir=tmp_path / "seeds", index_dir=tmp_path / "index")
+    settings.seeds_dir.mkdir()
+    (settings.seeds_dir / "news.jsonl").write_text(
+        "\n".join(json.dumps(a) for a in (BRIDGE_COURIER, BRIDGE_POST, BRIDGE_UPDATE, LUNCH)), encoding="utf-8"
+    )
+    build_index(settings, embedder=embedder, log=lambda _: None, progress=False)
+    stories = brief(settings, keep=False, summarize=qa.generator).stories
+    summarized = [s for s in stories if s.summary]
+    assert summarized, [s.headline for s in stories]
+    for story in summarized:
+        verified = verify_answer(story.summary, story_passages(story))
+        assert verified.support and not verified.unsupported, story.summary

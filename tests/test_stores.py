@@ -295,6 +295,27 @@ def test_articles_before_1970_are_dated_and_apart_from_undated_ones(settings, em
     assert articles(Filters(since="1964-01-01", until="1964-12-31")) == {"beatles"}
 
 
+def test_a_part_of_the_index_is_read_alone_with_the_same_texts_and_vectors(settings, embedder):
+    """read_part (the briefing's reader) hands back only the chosen chunks, as the whole store holds them."""
+    import numpy as np
+
+    from rag.index.stores import read_part
+
+    build(settings, embedder)
+    store = load_store(settings.index_dir)
+    try:
+        summit = next(e for a, e in store.manifest["articles"].items() if a.endswith("#summit"))
+        chosen = summit["chunk_ids"]
+        whole_records, whole_vectors = store.fetch(chosen), store.vectors_of(chosen)
+    finally:
+        store.close()
+    part = read_part(settings.index_dir, lambda manifest: chosen)
+    assert part.manifest["articles"].keys() == read_manifest(settings.index_dir)["articles"].keys()
+    assert part.records == whole_records and sorted(part.vectors) == sorted(chosen)
+    assert all(np.allclose(part.vectors[c], whole_vectors[c]) for c in chosen)
+    assert read_part(settings.index_dir, lambda manifest: []).records == {}
+
+
 def test_a_reader_opened_before_an_update_keeps_answering_during_and_after_it(settings, embedder):
     build(settings, embedder)
     reader = Retriever(load_store(settings.index_dir), embedder)

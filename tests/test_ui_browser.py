@@ -290,12 +290,17 @@ def test_add_by_url_and_follow_a_feed_in_chromium(tmp_path):
                 expect(page.locator("#feed-status")).to_contain_text("not modified", timeout=60_000)
                 expect(page.locator("#feed-status")).to_contain_text("Nothing new to index.")
 
-                page.get_by_text("What's new", exact=True).click()  # the briefing of the latest day
+                page.get_by_role("tab", name="Briefing").click()  # the briefing of the latest day
                 page.locator("#brief-me").click()
                 stories = page.locator("#briefing-stories")
                 expect(stories).to_contain_text("1 story from 1 article, 2025-10-20 to 2025-10-21", timeout=60_000)
                 expect(stories).to_contain_text("[1] Washington cools contact with Moscow")
-                stories.scroll_into_view_if_needed()
+                stories.locator('a[href="#brief-1-1"]').first.click()  # a quote's [1]: its passage, in focus
+                focused = page.locator("#briefing-passages .source-focus")
+                expect(focused.first).to_contain_text("Story 1 · [1] Washington cools contact with Moscow")
+                quoted = stories.locator("blockquote p").first.inner_text().split("”")[0].strip("“ ")
+                expect(focused.last).to_contain_text(quoted)
+                assert "#brief" not in page.url  # the page stays where it is
                 shot(page, "ui-14-briefing.png")
                 assert page.get_by_text("Error", exact=True).count() == 0
             finally:

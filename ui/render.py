@@ -225,29 +225,61 @@ def panel_markdown(answer: Answer) -> str:
 
 def briefing_markdown(briefing: Briefing) -> str:
     """The briefing as cards: each story's headline and what is new in it, its quotes word for word with their
-    [n] (a link to the article's address when it has one), and its sources; every article field escaped."""
+    [n] (a link that opens the passage in the briefing's passages panel), and its sources; every article field
+    escaped."""
     compared = f"; marked against the briefing of {escape(briefing.previous)}" if briefing.previous else ""
     blocks = [
         f"**{len(briefing.stories)} stor{'y' if len(briefing.stories) == 1 else 'ies'} from {counted(briefing.articles, 'article')}, "
         f"{escape(briefing.since)} to {escape(briefing.until)}**{compared}"
     ]
-    for story in briefing.stories:
-        addresses = {s.number: s.url for s in story.sources}
-        quotes = [
-            f"> “{escape(text)}” "
-            + (f"[\\[{n}\\]](<{quote(addresses[n], safe=_URL_SAFE)}>)" if link(addresses[n]) else f"\\[{n}\\]")
-            for text, n in story.quotes
-        ]
+    for i, story in enumerate(briefing.stories, start=1):
+        quotes = [f"> “{escape(text)}” {_briefing_citation(i, n)}" for text, n in story.quotes]
         sources = [
             f"\\[{s.number}\\] {escape(s.title)}"
             + (f" ({_details(s.source, s.published, s.url)})" if s.source or s.url else "")
             for s in story.sources
         ]
         differ = [
-            f"- **Figures differ:** “{escape(first)}” \\[{n}\\] / “{escape(second)}” \\[{m}\\]"
+            f"- **Figures differ:** “{escape(first)}” {_briefing_citation(i, n)} / "
+            f"“{escape(second)}” {_briefing_citation(i, m)}"
             for (first, n), (second, m) in story.differences
         ]
-        head = f"### {escape(story.headline)}" + "".join(f" _({escape(m)})_" for m in story.changes.marks())
+        head = f"### {i}. {escape(story.headline)}" + "".join(f" _({escape(m)})_" for m in story.changes.marks())
+        if story.summary:  # the model's sentence, inert but for its [n], each opening its passage
+            summary = _PLAIN_MARKER.sub(rf"[\\[\1\\]](#brief-{i}-\1)", inert_markdown(story.summary))
+            head += f"\n\n**In one sentence** (checked): {summary}"
         body = "\n>\n".join(quotes) + ("\n\n" + "\n".join(differ) if differ else "")
         blocks.append(head + "\n\n" + body + "\n\n" + "  \n".join(sources))
     return "\n\n".join(blocks)
+
+
+def _briefing_citation(story: int, number: int) -> str:
+    return f"[\\[{number}\\]](#brief-{story}-{number})"
+
+
+BRIEFING_PASSAGES = "### Passages\nClick a [n] in a story to read the sentence where it stands in its article."
+
+
+def briefing_passages_markdown(briefing: Briefing) -> str:
+    """The passages panel beside the briefing: for each story and source, its quoted sentences in bold within
+    their neighbours, under "Story i · [n] title" (what a click on the story's [n] opens)."""
+    blocks = [BRIEFING_PASSAGES]
+    for i, story in enumerate(briefing.stories, start=1):
+        for source in story.sources:
+            passages = [p for p in story.passages if p.number == source.number]
+            if not passages:
+                continue
+            quoted = "\n>\n".join(f"> {_bold_within(p.sentence, p.text)}" for p in passages)
+            details = _details(source.source, source.published, source.url)
+            blocks.append(
+                f"**Story {i} · \\[{source.number}\\] {escape(source.title)}**" + (f" ({details})" if details else "")
+                + "\n\n" + quoted
+            )  # fmt: skip
+    return "\n\n".join(blocks)
+
+
+def _bold_within(sentence: str, passage: str) -> str:
+    before, found, after = passage.partition(sentence)
+    if not found:
+        return f"**{escape(sentence)}**"
+    return " ".join(part for part in (escape(before), f"**{escape(sentence)}**", escape(after)) if part)

@@ -1,6 +1,7 @@
 """`brief`: the stories of a time window in the index, each with its headline, key sentences quoted with their
-citations and its outlets, marked against the briefing before it. Only the window's articles are read: their
-manifest entries, chunk texts and the vectors already in the index (nothing is embedded)."""
+citations and its outlets, marked against the briefing before it. Only the window's articles are read (their
+chunk texts and the vectors already in the index, nothing embedded) beside the manifest, so memory follows the
+window, not the index."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from rag.answering.models import AnsweringModel
 from rag.briefing.differences import differing_figures
 from rag.briefing.memory import Changes, Remembered, changes, figures, memory_file, recall, remember
-from rag.briefing.quotes import content_terms, key_sentences
+from rag.briefing.quotes import content_terms, in_context, key_sentences
 from rag.briefing.stories import article_vector, group_stories
+from rag.briefing.summary import summarize as summarize_story
 from rag.config import Settings
 from rag.errors import RagError
-from rag.index.stores import load_store
+from rag.index.stores import read_part
 from rag.index.stores.contract import ChunkRecord
 
 DEFAULT_DAYS = 1  # with no --since: the newest day in the index and the day before
@@ -34,6 +37,15 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Passage:
+    """Where a quoted sentence stands: the sentence with its neighbours in source `number`'s article."""
+
+    number: int
+    sentence: str
+    text: str
+
+
+@dataclass(frozen=True)
 class BriefStory:
     """One story: its headline, its key sentences with the number of the source each is quoted from, its
     sources (the most representative first) and what is new in it since the last briefing."""
@@ -43,6 +55,8 @@ class BriefStory:
     sources: tuple[Source, ...]
     changes: Changes = field(default_factory=Changes)
     differences: tuple[tuple[tuple[str, int], tuple[str, int]], ...] = ()  # two outlets' figures on one point
+    passages: tuple[Passage, ...] = ()  # every quoted sentence (quotes, then differences) in its passage
+    summary: str = ""  # the model's one sentence with its [n], when asked for and the verification kept it
 
 
 @dataclass(frozen=True)
@@ -92,26 +106,15 @@ def brief(
     about: str = "",
     keep: bool = True,
     until: str | None = None,
+    summarize: AnsweringModel | None = None,
 ) -> Briefing:
     """The briefing of the index in settings (since, until: see window; about: only stories whose articles hold
-    one of these words); keep: remember it for the next briefing's comparison."""
+    one of these words); keep: remember it for the next briefing's comparison; summarize: the model that writes
+    each story's one verified sentence (None: no summaries)."""
     settings = settings or Settings.from_env()
-    store = load_store(settings.index_dir)
-    try:
-        entries = store.manifest.get("articles", {})
-        dated = [e["published"] for e in entries.values() if e.get("published")]
-        if not dated:
-            raise RagError("no dated article in the index: a briefing groups the news of some days; add dated articles")
-        first, last = window(since, date.fromisoformat(max(dated)), until)
-        chosen = {
-            a: e
-            for a, e in entries.items()
-            if e.get("published") and first <= date.fromisoformat(e["published"]) <= last
-        }
-        chunk_ids = [cid for e in chosen.values() for cid in e.get("chunk_ids", [])]
-        vectors, records = store.vectors_of(chunk_ids), store.fetch(chunk_ids)
-    finally:
-        store.close()
+    part = read_part(settings.index_dir, lambda manifest: _window_chunks(manifest, since, until))
+    first, last, chosen = _window_articles(part.manifest, since, until)
+    vectors, records = part.vectors, part.records
     by_article = {a: [vectors[c] for c in e.get("chunk_ids", []) if c in vectors] for a, e in chosen.items()}
     chosen = {a: e for a, e in chosen.items() if by_article[a]}
     texts = {a: _text([records[c] for c in e.get("chunk_ids", []) if c in records]) for a, e in chosen.items()}
@@ -126,11 +129,33 @@ def brief(
     previous, before = recall(path)
     seen = [_remembered(s, texts) for s in made]
     marked = tuple(
-        replace(s, changes=changes(r, before if previous else None)) for s, r in zip(made, seen, strict=True)
+        replace(
+            s,
+            changes=changes(r, before if previous else None),
+            summary=summarize_story(s, summarize) if summarize else "",
+        )
+        for s, r in zip(made, seen, strict=True)
     )
     if keep:
         remember(path, datetime.now(UTC).isoformat(timespec="seconds"), seen)
     return Briefing(first.isoformat(), last.isoformat(), marked, previous, len(chosen))
+
+
+def _window_articles(manifest: dict, since: str | None, until: str | None) -> tuple[date, date, dict[str, dict]]:
+    """The window's first and last day and its articles' manifest entries by id."""
+    entries = manifest.get("articles", {})
+    dated = [e["published"] for e in entries.values() if e.get("published")]
+    if not dated:
+        raise RagError("no dated article in the index: a briefing groups the news of some days; add dated articles")
+    first, last = window(since, date.fromisoformat(max(dated)), until)
+    chosen = {
+        a: e for a, e in entries.items() if e.get("published") and first <= date.fromisoformat(e["published"]) <= last
+    }
+    return first, last, chosen
+
+
+def _window_chunks(manifest: dict, since: str | None, until: str | None) -> list[int]:
+    return [cid for e in _window_articles(manifest, since, until)[2].values() for cid in e.get("chunk_ids", [])]
 
 
 def _text(records: Sequence[ChunkRecord]) -> str:
@@ -157,12 +182,18 @@ def _brief_story(articles: Sequence[str], central: str, entries: dict[str, dict]
     titles = {a: entries[a].get("title") or "" for a in articles}
     originals = [a for a in ordered if not entries[a].get("duplicate_of")] or ordered  # a copy adds no sentence
     quotes = key_sentences({a: texts[a] for a in originals}, titles, outlets)
+    differing = differing_figures({a: texts[a] for a in originals}, outlets)
     differences = tuple(
-        ((d.first.text, number[d.first.article]), (d.second.text, number[d.second.article]))
-        for d in differing_figures({a: texts[a] for a in originals}, outlets)
+        ((d.first.text, number[d.first.article]), (d.second.text, number[d.second.article])) for d in differing
     )
     headline = entries[central].get("title") or central
-    return BriefStory(headline, tuple((q.text, number[q.article]) for q in quotes), sources, Changes(), differences)
+    quoted = [*quotes, *(q for d in differing for q in (d.first, d.second))]
+    passages = tuple(
+        dict.fromkeys(Passage(number[q.article], q.text, in_context(texts[q.article], q.text)) for q in quoted)
+    )
+    return BriefStory(
+        headline, tuple((q.text, number[q.article]) for q in quotes), sources, Changes(), differences, passages
+    )
 
 
 def _remembered(story: BriefStory, texts: dict[str, str]) -> Remembered:
@@ -184,6 +215,8 @@ def briefing_lines(briefing: Briefing) -> list[str]:
     ]
     for n, story in enumerate(briefing.stories, start=1):
         lines += ["", f"{n}. {story.headline}" + "".join(f" [{m}]" for m in story.changes.marks())]
+        if story.summary:
+            lines.append(f"   In one sentence (checked): {story.summary}")
         for text, number in story.quotes:
             fresh = " (new)" if text in story.changes.new_quotes and not story.changes.new_story else ""
             lines.append(f"   “{text}” [{number}]{fresh}")

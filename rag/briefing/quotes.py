@@ -43,6 +43,16 @@ def sentences_of(text: str) -> list[str]:
     return list(dict.fromkeys(s for s in found if MIN_WORDS <= len(s.split()) <= MAX_WORDS))
 
 
+def in_context(text: str, sentence: str) -> str:
+    """The sentence with the sentences before and after it in the article's text, whitespace made single (the
+    sentence alone when the text does not hold it)."""
+    found = [" ".join(text[s:e].split()) for s, e in sentence_spans(text)]
+    if sentence not in found:
+        return sentence
+    at = found.index(sentence)
+    return " ".join(found[max(0, at - 1) : at + 2])
+
+
 def key_sentences(texts: Mapping[str, str], titles: Mapping[str, str], outlets: Mapping[str, str]) -> list[Quote]:
     """The story's key sentences (texts, titles and outlets by article id)."""
     candidates = [(a, s, content_terms(s)) for a, text in texts.items() for s in sentences_of(text)]

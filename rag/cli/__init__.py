@@ -166,7 +166,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_brief(args: argparse.Namespace) -> int:
     from rag.briefing.brief import brief, briefing_lines
 
-    briefing = brief(_settings(args), since=args.since, about=args.about or "", until=args.until)
+    settings = _settings(args, generator=args.model)
+    model = None
+    if args.summary:
+        from rag.answering.models import load_generator
+
+        model = load_generator(settings)
+    briefing = brief(settings, since=args.since, about=args.about or "", until=args.until, summarize=model)
     if args.json:
         print(json.dumps(briefing.to_dict(), ensure_ascii=False, indent=1))
     else:

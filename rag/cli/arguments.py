@@ -95,7 +95,10 @@ def _answer_commands(sub: Commands, common: argparse.ArgumentParser) -> None:
         metavar="DATE",
         help="the day the question is asked, for 'this week', 'latest' (default: the newest article's date)",
     )
-    brief = sub.add_parser("brief", parents=[common], help="what's new: the stories of the latest days, cited")
+    brief = sub.add_parser("brief", parents=[common, model], help="what's new: the stories of the latest days, cited")
+    brief.add_argument(
+        "--summary", action="store_true", help="one sentence a story by the answering model, shown when verified (slow)"
+    )
     brief.add_argument("--since", help="a number of days before the newest article (1d, 7d) or a date (YYYY-MM-DD)")
     brief.add_argument("--until", help="the last day (YYYY-MM-DD; default: the newest article's)")
     brief.add_argument("--about", help="only stories whose articles hold one of these words")
@@ -159,6 +162,11 @@ def _bench_command(sub: Commands) -> None:
         action="append",
         choices=["folder", "milvus"],
         help="store of the query benchmark, repeat for both side by side (default folder)",
+    )
+    bench.add_argument(
+        "--index-articles",
+        type=int,
+        help="articles in the briefing benchmark's index (default 10,000; 1,000 of one day)",
     )
     bench.add_argument("--out", type=Path, help="JSON file for the numbers")
     bench.add_argument("--quick", action="store_true", help="small sizes, for CI")

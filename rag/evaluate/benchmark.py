@@ -47,7 +47,7 @@ def evaluator(name: str, args: argparse.Namespace, out: Path) -> Callable[[], di
     if name == "query":
         return QuerySpeed(args.quick, getattr(args, "store", None) or ("folder",))
     if name == "brief":
-        return BriefSpeed(args.quick)
+        return BriefSpeed(args.quick, getattr(args, "index_articles", None) or BriefSpeed.index_articles)
     if name == "runtime":
         return RuntimeSpeed(args.model, args.articles, args.quick)
     if name == "prompt":

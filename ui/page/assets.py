@@ -1,16 +1,17 @@
 """The page's style sheet and script, handed to Gradio at launch."""
 
 CSS = """
-#sources-panel { max-height: 60vh; overflow-y: auto; }
+#sources-panel, #briefing-passages { max-height: 60vh; overflow-y: auto; }
 .source-focus { background: var(--color-accent-soft); outline: 2px solid var(--color-accent); border-radius: 4px; }
 #index-status p { margin: 0; }
 @media (max-width: 700px) {  /* a phone: the sources and articles go below the chat */
-  #main-row { flex-direction: column; }
-  #main-row > * { min-width: 0 !important; width: 100%; }
+  #main-row, #briefing-row { flex-direction: column; }
+  #main-row > *, #briefing-row > * { min-width: 0 !important; width: 100%; }
 }
 """
 # Enter sends (the textbox's own behaviour); Esc stops the answer being written. A click on an answer's [n]
-# opens the "Sources" under that answer and shows passage n, the words that back the answer in bold.
+# opens the "Sources" under that answer and shows passage n, the words that back the answer in bold; a click on a
+# briefing's [n] shows its sentence in the passages panel beside the stories.
 PAGE_JS = """
 () => {
   document.addEventListener("keydown", (event) => {
@@ -28,6 +29,16 @@ PAGE_JS = """
     [block, quote].forEach((e) => e && e.classList.add("source-focus"));
     block.scrollIntoView({ block: "start", behavior: "smooth" });
   };
+  document.addEventListener("click", (event) => {  // a briefing's [n]: its passage in the passages panel
+    const link = event.target.closest && event.target.closest('a[href^="#brief-"]');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const [story, n] = link.getAttribute("href").slice("#brief-".length).split("-");
+    const found = [...document.querySelectorAll("#briefing-passages strong")]
+      .find((s) => s.textContent.startsWith(`Story ${story} · [${n}] `));
+    if (found) focus(found);
+  }, true);
   document.addEventListener("click", (event) => {
     const link = event.target.closest && event.target.closest('a[href^="#source-"]');
     if (!link) return;

@@ -1,4 +1,5 @@
-"""The page put together: the chat beside the sources panel, the articles, the feeds and what's new."""
+"""The page put together: a Chat tab (the chat beside the sources panel, the articles and the feeds) and a
+Briefing tab (what's new)."""
 
 from __future__ import annotations
 
@@ -40,15 +41,17 @@ def build_app(qa: QA, settings: Settings, model_queue: ModelQueue | None = None)
     with gr.Blocks(title="News questions") as demo:
         gr.Markdown(INTRO)
         status = gr.Markdown(index_status(settings), elem_id="index-status")
-        with gr.Row(equal_height=False, elem_id="main-row"):
-            with gr.Column(scale=3):
-                chat_view = chat.chat_interface(respond, settings, panel)
-            with gr.Column(scale=2):
-                panel.render()
-                adding = articles.adding_section()
-                following = feeds.following_section(settings)
-                briefing.briefing_section(settings)
-                listing = articles.listing_section(settings)
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False, elem_id="main-row"):
+                with gr.Column(scale=3):
+                    chat_view = chat.chat_interface(respond, settings, panel)
+                with gr.Column(scale=2):
+                    panel.render()
+                    adding = articles.adding_section()
+                    following = feeds.following_section(settings)
+                    listing = articles.listing_section(settings)
+            with gr.Tab("Briefing", id="briefing", elem_id="briefing-tab"):
+                briefing.briefing_tab(page)
         articles.wire_adding(page, status, adding, listing)
         feeds.wire_following(page, status, following, listing)
         articles.wire_delete(page, status, listing)

@@ -5,10 +5,11 @@ find the kind of store by the location's scheme in one registry (STORES)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
-from rag.index.stores.contract import ChunkStore
+from rag.index.stores.contract import ChunkStore, Part
 from rag.index.stores.folder import FolderLocation, article_rows
 from rag.index.stores.milvus import MilvusLocation
 from rag.locations import PATH, Registry
@@ -25,6 +26,7 @@ __all__ = [
     "local_folder",
     "lock_file",
     "read_manifest",
+    "read_part",
 ]
 
 Location = Path | str
@@ -37,6 +39,7 @@ class StoreKind(Protocol):
     def exists(self, location: Location) -> bool: ...
     def load(self, location: Location) -> ChunkStore: ...
     def empty(self, location: Location, dim: int, shape: dict[str, object]) -> ChunkStore: ...
+    def read_part(self, location: Location, choose: Callable[[dict], Iterable[int]]) -> Part: ...
     def stamp(self, location: Location) -> object: ...
     def lock_file(self, location: Location, cache_dir: Path) -> Path: ...
     def local_folder(self, location: Location) -> Path | None: ...
@@ -62,6 +65,12 @@ def has_index(location: Location) -> bool:
 def load_store(location: Location) -> ChunkStore:
     """The index at location, ready to search and update; errors name the fix."""
     return STORES.of(location).load(location)
+
+
+def read_part(location: Location, choose: Callable[[dict], Iterable[int]]) -> Part:
+    """Only the chunks choose(manifest) names, with their vectors, without loading the whole index (memory
+    bounded by what is chosen, not by the index); errors name the fix."""
+    return STORES.of(location).read_part(location, choose)
 
 
 def empty_store(location: Location, dim: int, shape: dict[str, object]) -> ChunkStore:

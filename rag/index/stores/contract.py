@@ -28,6 +28,15 @@ class ChunkRecord:
 
 
 @dataclass(frozen=True)
+class Part:
+    """Some chunks of an index with their vectors, and the manifest of the generation they were read from."""
+
+    manifest: dict
+    records: dict[int, ChunkRecord]
+    vectors: dict[int, np.ndarray]
+
+
+@dataclass(frozen=True)
 class Filters:
     """Restrict retrieval to articles published in [since, until] (ISO dates) and/or from some sources.
     Undated articles pass a date range only with keep_undated (set when the range comes from the question)."""

@@ -9,19 +9,20 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from rag.durable import fsync_dir, write_json
 from rag.errors import IndexFormatError, IndexNotFoundError
 from rag.index.lexical import LexicalIndex
-from rag.index.stores.contract import NO_FILTERS, RECOVER, ChunkRecord, Filters, allowed_ids
+from rag.index.stores.contract import NO_FILTERS, RECOVER, ChunkRecord, Filters, Part, allowed_ids
 
 FORMAT_VERSION = 1
+T = TypeVar("T")
 MANIFEST = "manifest.json"
 
 
@@ -128,41 +129,15 @@ class FolderStore:
 
     @classmethod
     def load(cls, folder: Path) -> FolderStore:
-        """Load the generation the manifest names; errors name the bad file and the recovery command.
-
-        When builds replace the generation while its files are read (and clean them up), the newer one is read."""
-        manifest = read_manifest(folder)
-        while True:
-            if manifest is None:
-                raise IndexNotFoundError(f"no index in {folder}; build it with: rag build --index {folder}")
-            try:
-                return cls._load_generation(folder, manifest)
-            except IndexFormatError:
-                newer = read_manifest(folder)
-                if newer is None or newer.get("generation") == manifest.get("generation"):
-                    raise
-                manifest = newer
+        """Load the generation the manifest names; errors name the bad file and the recovery command."""
+        return _of_live_generation(folder, lambda manifest: cls._load_generation(folder, manifest))
 
     @classmethod
     def _load_generation(cls, folder: Path, manifest: dict) -> FolderStore:
-        import faiss
-
         files = manifest.get("files", {})
         vec_path, chunk_path, lex_path = (folder / files.get(k, "?") for k in ("vectors", "chunks", "lexical"))
-        try:
-            vectors = faiss.read_index(str(vec_path))
-        except (RuntimeError, OSError) as exc:
-            raise IndexFormatError(
-                f"{vec_path} is missing or corrupt ({str(exc).splitlines()[0][:120]}); {RECOVER}"
-            ) from None
-        chunks: dict[int, ChunkRecord] = {}
-        try:
-            with chunk_path.open(encoding="utf-8") as handle:
-                for line in handle:
-                    record = ChunkRecord(**json.loads(line))
-                    chunks[record.id] = record
-        except (OSError, ValueError, TypeError) as exc:
-            raise IndexFormatError(f"{chunk_path} is missing or corrupt ({exc}); {RECOVER}") from None
+        vectors = _read_vectors(vec_path)
+        chunks = _read_chunks(chunk_path)
         expected = sum(len(a["chunk_ids"]) for a in manifest["articles"].values())
         if vectors.ntotal != len(chunks) or len(chunks) != expected:
             raise IndexFormatError(
@@ -310,6 +285,69 @@ class FolderStore:
         remove_stale(folder, keep={generation, live})  # readers may still be loading the live one
 
 
+def read_part(folder: Path, choose: Callable[[dict], Iterable[int]]) -> Part:
+    """Some chunks of the live generation and their vectors (choose: their ids, from the manifest), without
+    reading the rest: the vectors are mapped from their file, the chunk table is streamed."""
+
+    def read(manifest: dict) -> Part:
+        files = manifest.get("files", {})
+        wanted = set(choose(manifest))
+        vectors = _read_vectors(folder / files.get("vectors", "?"), mapped=True)
+        records = _read_chunks(folder / files.get("chunks", "?"), wanted)
+        return Part(manifest, records, {i: vectors.reconstruct(i) for i in records})
+
+    return _of_live_generation(folder, read)
+
+
+def _of_live_generation(folder: Path, read: Callable[[dict], T]) -> T:
+    """read(manifest) of the generation the manifest names; when a build replaces that generation while its
+    files are read (and cleans them up), the newer one is read."""
+    manifest = read_manifest(folder)
+    while True:
+        if manifest is None:
+            raise IndexNotFoundError(f"no index in {folder}; build it with: rag build --index {folder}")
+        try:
+            return read(manifest)
+        except IndexFormatError:
+            newer = read_manifest(folder)
+            if newer is None or newer.get("generation") == manifest.get("generation"):
+                raise
+            manifest = newer
+
+
+def _read_vectors(path: Path, mapped: bool = False) -> Any:
+    """The FAISS file (mapped: its vectors stay on disk, read as they are used)."""
+    import faiss
+
+    try:
+        if mapped:
+            return faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
+        return faiss.read_index(str(path))
+    except (RuntimeError, OSError) as exc:
+        raise IndexFormatError(f"{path} is missing or corrupt ({str(exc).splitlines()[0][:120]}); {RECOVER}") from None
+
+
+_LEADING_ID = re.compile(r'\{"id": (\d+),')
+
+
+def _read_chunks(path: Path, wanted: set[int] | None = None) -> dict[int, ChunkRecord]:
+    """The chunk table (wanted: only these ids; the other lines are skipped unparsed)."""
+    chunks: dict[int, ChunkRecord] = {}
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                if wanted is not None:
+                    leading = _LEADING_ID.match(line)
+                    if leading and int(leading.group(1)) not in wanted:
+                        continue
+                record = ChunkRecord(**json.loads(line))
+                if wanted is None or record.id in wanted:
+                    chunks[record.id] = record
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexFormatError(f"{path} is missing or corrupt ({exc}); {RECOVER}") from None
+    return chunks
+
+
 def _fsync_tree(folder: Path) -> None:
     """fsync every file below folder, then every directory (the lexical index is a folder of files: its
     entries must survive a power cut as the files do)."""
@@ -377,6 +415,10 @@ class FolderLocation:
     @staticmethod
     def empty(location: Path | str, dim: int, shape: dict[str, object]) -> FolderStore:
         return FolderStore.empty(dim, shape, Path(location))
+
+    @staticmethod
+    def read_part(location: Path | str, choose: Callable[[dict], Iterable[int]]) -> Part:
+        return read_part(Path(location), choose)
 
     @staticmethod
     def stamp(location: Path | str) -> object:

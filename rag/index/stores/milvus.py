@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,7 +27,16 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from rag.errors import IndexFormatError, IndexNotFoundError
-from rag.index.stores.contract import NO_FILTERS, RECOVER, UNDATED, ChunkRecord, Filters, article_index, day_number
+from rag.index.stores.contract import (
+    NO_FILTERS,
+    RECOVER,
+    UNDATED,
+    ChunkRecord,
+    Filters,
+    Part,
+    article_index,
+    day_number,
+)
 from rag.index.stores.folder import checked_manifest, new_manifest, versions
 from rag.index.stores.milvus_client import call, connect, loaded, release, unloaded
 from rag.index.stores.milvus_schema import (
@@ -354,6 +363,16 @@ class MilvusLocation:
     load = staticmethod(MilvusStore.load)
     empty = staticmethod(MilvusStore.empty)
     stamp = staticmethod(MilvusStore.stamp)
+
+    @staticmethod
+    def read_part(location: str, choose: Callable[[dict], Iterable[int]]) -> Part:
+        """The chosen chunks, queried by id (the server holds the rest)."""
+        store = MilvusStore.load(location)
+        try:
+            ids = list(choose(store.manifest))
+            return Part(store.manifest, store.fetch(ids), store.vectors_of(ids))
+        finally:
+            store.close()
 
     @staticmethod
     def lock_file(location: str, cache_dir: Path) -> Path:
