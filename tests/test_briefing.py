@@ -154,6 +154,28 @@ def test_get_v1_briefing_gives_the_stories_as_json(news):
     assert isinstance(body["stories"][0]["changes"]["new_quotes"], list)
     assert http.get("/v1/briefing", params={"since": "someday"}).json()["error"]["message"].startswith("--since")
     assert http.get("/v1/briefing", headers={"Origin": "http://evil.example"}).status_code == 403
+    assert body["stories"][0]["summary"] == "" and body["stories"][0]["passages"][0]["number"] == 1
+
+
+def test_get_v1_briefing_with_summary_true_asks_the_model_in_its_turn(news):
+    from fastapi import FastAPI
+    from starlette.testclient import TestClient
+
+    from rag.answering.qa import QA
+    from tests.fakes import ScriptedModel
+    from ui.api import api_routes
+    from ui.model_queue import ModelQueue
+
+    settings, _ = news
+    model = ScriptedModel("School lunches in Vellmar will cost 4.20 euros from April, up from 3.80 euros [1].")
+    queue = ModelQueue(0)
+    http = TestClient(FastAPI(routes=api_routes(QA(settings, generator=model), settings, queue, None)),
+                      base_url="http://127.0.0.1:7860")  # fmt: skip
+    body = http.get("/v1/briefing", params={"about": "lunches", "summary": "true"}).json()
+    assert body["stories"][0]["summary"].startswith("School lunches in Vellmar will cost 4.20 euros") and model.calls == 1
+    with queue.turn():  # the model busy with an answer and no room to wait: 429, not a second model call
+        assert http.get("/v1/briefing", params={"summary": "true"}).status_code == 429
+    assert model.calls == 1
 
 
 def test_rag_update_brief_prints_the_stories_a_round_brought(tmp_path, capsys, monkeypatch):
