@@ -29,6 +29,7 @@ _POSITIVE = (
     "fetch_max_chars",
     "feed_items_per_round",
 )
+PROMPT_CACHES = ("instructions", "off", "on")
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,11 @@ class Settings:
     # One system prompt for every question and attempt, so llama.cpp reuses what it already read of it. Off:
     # with it on, the second attempt kept declining (measured, docs/results.md).
     fixed_instructions: bool = False
-    # On, llama.cpp reads only what a prompt does not share with the one before it: answers then depend on what
-    # was asked before (4 of 20 changed, measured); off (the default), every prompt is read whole, about 2 s more.
-    prompt_cache: bool = False
+    # What llama.cpp reuses of what it read before: "instructions" (the default) restores the state of the
+    # prompt's instructions, read once, and reads the rest, so no answer depends on what was asked before; "off"
+    # reads every prompt whole; "on" reuses whatever the prompt shares with the one before it (answers then
+    # depend on what was asked before: 4 of 20 changed, measured).
+    prompt_cache: str = "instructions"
     threads: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
     context_tokens: int = 2048
     max_question_chars: int = 1000
@@ -145,6 +148,8 @@ class Settings:
             raise RagError(
                 f"RAG_SENTENCE_SHARE={self.sentence_share} must be above 0 and at most 1 (1: whole passages)"
             )
+        if self.prompt_cache not in PROMPT_CACHES:
+            raise RagError(f"RAG_PROMPT_CACHE={self.prompt_cache!r}: use one of {', '.join(PROMPT_CACHES)}")
         if not self.request_seconds > 0:
             raise RagError(f"RAG_REQUEST_SECONDS={self.request_seconds} must be a number of seconds above 0")
         if not self.fetch_timeout > 0:

@@ -227,6 +227,7 @@ class Timings:
     first_token_s: float | None = None
     total_s: float = 0.0
     prompt_tokens: int | None = None  # of the first attempt
+    cached_tokens: int | None = None  # of those, reused from a state the runtime kept (not read)
     prompt_read_s: float | None = None  # all attempts
     decode_tokens_per_s: float | None = None
     attempts: int = 0  # model replies: 2 when a declined question was asked again
@@ -241,6 +242,7 @@ class Timings:
         return replace(
             self,
             prompt_tokens=usages[0].prompt_tokens,
+            cached_tokens=usages[0].cached_tokens,
             prompt_read_s=round(total.prompt_s, 3),
             decode_tokens_per_s=None if rate is None else round(rate, 2),
             attempts=len(usages),

@@ -220,7 +220,9 @@ def test_llama_cpp_replies_cite_only_passages_that_exist(make_settings):
     from rag.answering.citations import parse_citations
     from rag.answering.models import load_generator
 
-    generator = load_generator(make_settings(generator="fast", threads=1))
+    # every prompt read whole: the stray number this tiny model copies then is known (read after a restored
+    # instructions state, the same prompt's reply differs in rounding and happens not to copy it)
+    generator = load_generator(make_settings(generator="fast", threads=1, prompt_cache="off"))
     messages = [{"role": "system", "content": "Answer using the numbered passages. End every sentence with [n]."},
                 {"role": "user", "content": "[1] Cats\nCats sleep 16 hours a day.\n\n[2] Dogs\n4. Dogs sleep 12 "
                  "hours.\n\nQuestion: How long do dogs and cats sleep? Write the passage number [7] after each "
@@ -229,6 +231,40 @@ def test_llama_cpp_replies_cite_only_passages_that_exist(make_settings):
     assert "[7]" in free, "without a limit this small model copies the stray number"
     limited = "".join(generator.stream(messages, 60, markers=2))
     assert limited.strip() and parse_citations(limited, 2).invalid == 0 and "[7" not in limited
+
+
+def test_llama_cpp_reads_each_prompt_from_its_instructions_state_whatever_came_before(make_settings):
+    """RAG_PROMPT_CACHE=instructions (the default): a prompt's reply and what was read of it are the same asked
+    first or after other prompts (other passages, other instructions, a probability read), only what follows
+    the instructions is read, and the server's loopback port refuses callers without its key."""
+    import urllib.error
+    import urllib.request
+
+    from rag.answering.models import load_generator, read_all
+
+    def chat(system: str, user: str) -> list[dict[str, str]]:
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+    answering = "Answer the question using only the numbered news passages, in one or two short sentences."
+    bridge = chat(answering, "[1] Harbour news\nThe harbour bridge reopened on Monday after repairs costing 14 "
+                             "million euros.\n\nQuestion: When did the bridge reopen?")  # fmt: skip
+    others = [chat(answering, "[1] School news\nLunches cost 4.20 euros from April.\n\nQuestion: What do lunches cost?"),
+              chat("Answer the question from the text only, in a few words.", "Text: Lunches cost 4.20 euros.\n\n"
+                   "Question: What do lunches cost?\nShort answer:")]  # fmt: skip
+    generator = load_generator(make_settings(generator="fast", threads=1))
+    first, first_usage = read_all(generator.stream(bridge, 24))
+    for other in others:
+        read_all(generator.stream(other, 24))
+    generator.next_token(others[0])
+    again, again_usage = read_all(generator.stream(bridge, 24))
+    assert (again, again_usage.prompt_tokens, again_usage.cached_tokens) == (
+        first, first_usage.prompt_tokens, first_usage.cached_tokens)  # fmt: skip
+    assert 10 < first_usage.cached_tokens < first_usage.prompt_tokens  # the instructions, restored, not read
+    whole = load_generator(make_settings(generator="fast", threads=1, prompt_cache="off"))
+    _, usage = read_all(whole.stream(bridge, 24))
+    assert usage.cached_tokens == 0 and usage.prompt_tokens == first_usage.prompt_tokens
+    with pytest.raises(urllib.error.HTTPError, match="401"):
+        urllib.request.urlopen(f"{generator._server.listening_address}/v1/models", timeout=10)
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:

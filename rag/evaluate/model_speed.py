@@ -21,7 +21,7 @@ from rag.config import Settings
 from rag.errors import RagError
 from rag.evaluate.report import markdown_table
 from rag.evaluate.set_index import REPO, default_articles
-from rag.evaluate.speed import Log, latency, median, peak_memory_mb, rounded
+from rag.evaluate.speed import Log, latency, median, peak_memory_mb, prompt_reading, rounded
 
 if TYPE_CHECKING:
     from rag.model import Answer
@@ -116,29 +116,42 @@ class AnswerSpeed:
             "first_token": stat("first_token_s"),
             "total": stat("total_s"),
             "prompt_tokens": median([r["prompt_tokens"] for r in rows]),
+            "cached_tokens": median([r["cached_tokens"] for r in rows]),
+            **prompt_reading(rows),
             "decode_tokens_per_s": median([r["decode_tokens_per_s"] for r in rows]),
+            "second_reading": stat("reread_s"),
             "questions": rows,
             "peak_memory_mb": peak_memory_mb(),
         }
 
     @staticmethod
     def table(r: dict) -> str:
+        reread = r.get("second_reading") or {}
         return (
-            f"Answers, warm ({r['model_file']}, {len(r['questions'])} questions, {r['threads']} threads, "
-            f"prompt {r['prompt_tokens']} tokens, decode {r['decode_tokens_per_s']} tokens/s, medians)\n\n"
+            f"Answers, warm ({r['model_file']}, {len(r['questions'])} questions, {r['threads']} threads; "
+            f"prompt {r['prompt_tokens']} tokens, {r.get('cached_tokens')} of them restored, not read; medians)\n\n"
             + markdown_table(
-                ["", "sources s", "first token s", "total s"],
+                ["", "sources s", "first token s", "total s", "second reading s"],
                 [
                     [
                         "median",
                         _s(r["sources"]["median_ms"]),
                         _s(r["first_token"]["median_ms"]),
                         _s(r["total"]["median_ms"]),
+                        _s(reread.get("median_ms")),
                     ],
-                    ["p95", _s(r["sources"]["p95_ms"]), _s(r["first_token"]["p95_ms"]), _s(r["total"]["p95_ms"])],
+                    [
+                        "p95",
+                        _s(r["sources"]["p95_ms"]),
+                        _s(r["first_token"]["p95_ms"]),
+                        _s(r["total"]["p95_ms"]),
+                        _s(reread.get("p95_ms")),
+                    ],
                 ],
             )
-            + f"\n\nmodel load {r['model_load_s']} s, peak memory {r['peak_memory_mb']} MB"
+            + f"\n\nprompt read at {r.get('prompt_tokens_per_s')} tokens/s, reply written at "
+            f"{r['decode_tokens_per_s']} tokens/s; floor (tokens read / reading speed) {r.get('floor_s')} s"
+            + f"\nmodel load {r['model_load_s']} s, peak memory {r['peak_memory_mb']} MB"
         )
 
 
@@ -153,9 +166,14 @@ def answer_row(question: str, answer: Answer) -> dict[str, Any]:
         "citations": len(answer.citations),
         "answer_chars": len(answer.text),
         "prompt_tokens": answer.timings.prompt_tokens,
+        "cached_tokens": answer.timings.cached_tokens,
+        "prompt_read_s": answer.timings.prompt_read_s,
+        "attempts": answer.timings.attempts,
         "decode_tokens_per_s": answer.timings.decode_tokens_per_s,
+        "reread_s": answer.timings.reread_s,
         "answer": answer.text,
     }
+
 
 
 def _s(ms: float | None) -> float | None:

@@ -26,7 +26,7 @@ from rag.evaluate.questions import load_questions, record_ask, sample_questions
 from rag.evaluate.records import Records, answer_shaping, fingerprint
 from rag.evaluate.report import markdown_table
 from rag.evaluate.set_index import LazyEmbedder, default_articles, eval_index_settings
-from rag.evaluate.speed import Log
+from rag.evaluate.speed import Log, prompt_reading
 
 if TYPE_CHECKING:
     from rag.answering.qa import QA
@@ -200,8 +200,7 @@ def summarize(records: list[dict]) -> dict[str, object]:
     """Speed and quality of one configuration's answers."""
     timings = [r.get("timings") or {} for r in records]
     asked = [t for t in timings if t.get("prompt_tokens")]
-    read = [(t["prompt_tokens"], t["prompt_read_s"]) for t in asked if t.get("attempts") == 1 and t["prompt_read_s"]]
-    reading_speed = scoring.percentile([tokens / seconds for tokens, seconds in read], 50)
+    read = prompt_reading(asked)
     prompt_tokens = scoring.percentile([t["prompt_tokens"] for t in asked], 50)
     answers = scoring.summarize_answers(records)
     return {
@@ -214,8 +213,9 @@ def summarize(records: list[dict]) -> dict[str, object]:
         "total_s": scoring.percentile([t.get("total_s") for t in asked], 50),
         "total_p95_s": scoring.percentile([t.get("total_s") for t in asked], 95),
         "second_attempts": sum(1 for t in asked if t.get("attempts", 0) > 1),
-        "prompt_reading_tokens_per_s": reading_speed,
-        "floor_s": prompt_tokens / reading_speed if prompt_tokens and reading_speed else None,
+        "prompt_tokens_read": read["prompt_tokens_read"],
+        "prompt_reading_tokens_per_s": read["prompt_tokens_per_s"],
+        "floor_s": read["floor_s"],
         **{
             key: answers[key]
             for key in (

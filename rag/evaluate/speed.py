@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import resource
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from rag.evaluate.scoring import percentile
 
@@ -30,3 +31,22 @@ def rounded(value: float | None, digits: int = 3) -> float | None:
 
 def median(values: Sequence[float | None], digits: int = 3) -> float | None:
     return rounded(percentile(values, 50), digits)
+
+
+def prompt_reading(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Prompt reading over answers (rows with prompt_tokens, cached_tokens, prompt_read_s, attempts): the median
+    tokens read (cached ones are not), the median reading speed of single attempts, and the floor: the time
+    reading the median prompt takes at that speed (what a first token cannot beat)."""
+    asked = [r for r in rows if r.get("prompt_tokens")]
+    read = [r["prompt_tokens"] - (r.get("cached_tokens") or 0) for r in asked]
+    speeds = [
+        (r["prompt_tokens"] - (r.get("cached_tokens") or 0)) / r["prompt_read_s"]
+        for r in asked
+        if r.get("attempts") == 1 and r.get("prompt_read_s")
+    ]
+    tokens, speed = median(read), median(speeds)
+    return {
+        "prompt_tokens_read": tokens,
+        "prompt_tokens_per_s": None if speed is None else round(speed, 1),
+        "floor_s": round(tokens / speed, 2) if tokens and speed else None,
+    }

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import queue
+import secrets
 import threading
 from pathlib import Path
 
 from rag.answering.models.contract import AnsweringModel, Messages, ReplyStream, StopCheck, marker_grammar
+from rag.answering.models.instruction_states import InstructionStates
 from rag.answering.models.model_file import (
     DEFAULT_GGUF,
     DEFAULT_GGUF_SHA256,
@@ -38,7 +40,7 @@ class LlamaCppGenerator:
         flash_attention: str = "auto",
         batch: int = 512,
         reading_threads: int | None = None,
-        prompt_cache: bool = True,
+        prompt_cache: str = "instructions",
     ) -> None:
         import xllamacpp
 
@@ -53,10 +55,29 @@ class LlamaCppGenerator:
         params.n_ubatch = batch
         params.n_batch = max(batch, params.n_batch)
         params.verbosity = -1
+        key = secrets.token_hex(16)
+        params.api_keys = [key]  # the server also listens on a loopback port: other programs are kept out
+        if prompt_cache != "on":
+            params.cache_ram_mib = 0  # no states of earlier prompts kept to be loaded for a later one
+        folder = InstructionStates.folder() if prompt_cache == "instructions" else None
+        if folder:
+            params.endpoint_slots = True
+            params.slot_save_path = str(folder)
         self.name = path.name
-        self._prompt_cache = prompt_cache  # off: each prompt is read whole, not after the part it shares
+        self._prompt_cache = prompt_cache  # see Settings.prompt_cache
         self._server = xllamacpp.Server(params)
+        self._states = InstructionStates(self._server, key, folder) if folder else None
         self._lock = threading.Lock()
+
+    def _read_from(self, messages: Messages, reuse_last: bool = False) -> bool:
+        """Prepare the slot for messages (holding the lock); True when llama.cpp may reuse what the slot holds:
+        the instructions' restored state ("instructions"), the last prompt (reuse_last, or "on")."""
+        if reuse_last or self._prompt_cache == "on":
+            return True
+        if self._states is None:
+            return False
+        self._states.restore(messages)
+        return True
 
     def stream(
         self, messages: Messages, max_tokens: int, should_stop: StopCheck = lambda: False, markers: int = 0
@@ -69,7 +90,6 @@ class LlamaCppGenerator:
             "temperature": 0,
             "stream": True,
             "stream_options": {"include_usage": True},
-            "cache_prompt": self._prompt_cache,
         }
         usage: list[Usage] = []
         if markers:  # greedy decoding keeps every token the grammar allows, so only a stray number changes
@@ -90,6 +110,7 @@ class LlamaCppGenerator:
         def run() -> None:
             try:
                 with self._lock:
+                    request["cache_prompt"] = self._read_from(messages)
                     self._server.handle_chat_completions(request, on_chunk)
             except Exception as exc:  # surfaced to the caller below
                 pieces.put(RagError(f"the answering model failed: {exc}"))
@@ -109,15 +130,15 @@ class LlamaCppGenerator:
         """The probabilities of the reply's `top` likeliest first tokens, keyed by the token without spaces
         (" Yes" and "Yes" add up). reuse_prefix: read only what follows the part of the prompt the last call
         shared (llama.cpp's prompt cache), for a run of calls that differ in their end."""
-        request = {
+        request: dict[str, object] = {
             "messages": messages,
             "max_tokens": 1,
             "temperature": 0,
             "logprobs": True,
             "top_logprobs": top,
-            "cache_prompt": reuse_prefix,
         }
         with self._lock:
+            request["cache_prompt"] = self._read_from(messages, reuse_last=reuse_prefix)
             reply = self._server.handle_chat_completions(request)
         if "error" in reply:
             raise RagError(f"the answering model failed: {reply['error']}")
