@@ -175,7 +175,6 @@ def answer_row(question: str, answer: Answer) -> dict[str, Any]:
     }
 
 
-
 def _s(ms: float | None) -> float | None:
     return None if ms is None else ms / 1000
 
