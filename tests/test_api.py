@@ -75,8 +75,8 @@ def test_an_answer_with_its_citations(api_server, model_server):
     assert re.search(r"\[1\]", text) and "\n\nSources:\n[1] " + SEED_TITLE in text
     first = answer["citations"][0]
     assert first["title"].startswith(SEED_TITLE) and (first["published"] or "").startswith("2025-10") and first["passage"]
-    assert set(answer["timings"]) == {"retrieve_s", "first_token_s", "total_s", "prompt_tokens", "prompt_read_s",
-                                      "decode_tokens_per_s", "attempts", "reread_s"}
+    assert set(answer["timings"]) == {"retrieve_s", "first_token_s", "total_s", "prompt_tokens", "cached_tokens",
+                                      "prompt_read_s", "decode_tokens_per_s", "attempts", "reread_s"}
     answering = [r for r in model_server.requests if not r["messages"][-1]["content"].endswith("Short answer:")]
     assert "grammar" in answering[-1]  # the marker grammar goes to the answering server (not with the short answer)
 

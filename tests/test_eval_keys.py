@@ -7,14 +7,16 @@ import dataclasses
 import shutil
 from pathlib import Path
 
-from rag.config import Settings
+from rag.config import PROMPT_CACHES, Settings
 from rag.evaluate.records import NOT_ANSWER_SHAPING, answer_shaping, fingerprint, pipeline_version
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def changed(value: object) -> object:
-    """Another valid value of a setting of value's type."""
+def changed(name: str, value: object) -> object:
+    """Another valid value of the setting name, of value's type (or of its choices)."""
+    if name == "prompt_cache":
+        return next(choice for choice in PROMPT_CACHES if choice != value)
     if isinstance(value, bool):
         return not value
     if isinstance(value, int):
@@ -31,7 +33,7 @@ def test_every_answer_shaping_setting_changes_the_key_and_paths_do_not(tmp_path)
         value = getattr(base, field.name)
         if field.name in NOT_ANSWER_SHAPING:
             continue
-        other = dataclasses.replace(base, **{field.name: changed(value)})
+        other = dataclasses.replace(base, **{field.name: changed(field.name, value)})
         assert fingerprint(answer_shaping(other, "index-1")) != key, f"{field.name} does not key the records"
     moved = dataclasses.replace(base, seeds_dir=tmp_path / "elsewhere", queue_size=3)
     assert fingerprint(answer_shaping(moved, "index-1")) == key
