@@ -47,10 +47,10 @@ _PLAIN_MARKER = re.compile(r"\[(\d{1,3})\]")
 _LINKED_MARKER = re.compile(r"\[\\\[(\d{1,3})\\\]\]\(#source-\d+\)")
 
 
-def answer_text(text: str) -> str:
+def answer_text(text: str, anchor: str = "#source-") -> str:
     """The model's text as inert Markdown (nothing it wrote links, loads or formats) with each [n] a link to its
-    passage (the page opens the passage with the words that back the sentence highlighted)."""
-    return _PLAIN_MARKER.sub(r"[\\[\1\\]](#source-\1)", inert_markdown(text))
+    passage, anchor + n (the page opens the passage with the words that back the sentence highlighted)."""
+    return _PLAIN_MARKER.sub(rf"[\\[\1\\]]({anchor}\1)", inert_markdown(text))
 
 
 def unlinked(text: str) -> str:
@@ -246,8 +246,7 @@ def briefing_markdown(briefing: Briefing) -> str:
         ]
         head = f"### {i}. {escape(story.headline)}" + "".join(f" _({escape(m)})_" for m in story.changes.marks())
         if story.summary:  # the model's sentence, inert but for its [n], each opening its passage
-            summary = _PLAIN_MARKER.sub(rf"[\\[\1\\]](#brief-{i}-\1)", inert_markdown(story.summary))
-            head += f"\n\n**In one sentence** (checked): {summary}"
+            head += f"\n\n**In one sentence** (checked): {answer_text(story.summary, f'#brief-{i}-')}"
         body = "\n>\n".join(quotes) + ("\n\n" + "\n".join(differ) if differ else "")
         blocks.append(head + "\n\n" + body + "\n\n" + "  \n".join(sources))
     return "\n\n".join(blocks)

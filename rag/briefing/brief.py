@@ -112,8 +112,14 @@ def brief(
     one of these words); keep: remember it for the next briefing's comparison; summarize: the model that writes
     each story's one verified sentence (None: no summaries)."""
     settings = settings or Settings.from_env()
-    part = read_part(settings.index_dir, lambda manifest: _window_chunks(manifest, since, until))
-    first, last, chosen = _window_articles(part.manifest, since, until)
+    windows: list[tuple[date, date, dict[str, dict]]] = []  # the window of each manifest read (a newer one on retry)
+
+    def window_chunks(manifest: dict) -> list[int]:
+        windows.append(_window_articles(manifest, since, until))
+        return [cid for e in windows[-1][2].values() for cid in e.get("chunk_ids", [])]
+
+    part = read_part(settings.index_dir, window_chunks)
+    first, last, chosen = windows[-1]
     vectors, records = part.vectors, part.records
     by_article = {a: [vectors[c] for c in e.get("chunk_ids", []) if c in vectors] for a, e in chosen.items()}
     chosen = {a: e for a, e in chosen.items() if by_article[a]}
@@ -152,10 +158,6 @@ def _window_articles(manifest: dict, since: str | None, until: str | None) -> tu
         a: e for a, e in entries.items() if e.get("published") and first <= date.fromisoformat(e["published"]) <= last
     }
     return first, last, chosen
-
-
-def _window_chunks(manifest: dict, since: str | None, until: str | None) -> list[int]:
-    return [cid for e in _window_articles(manifest, since, until)[2].values() for cid in e.get("chunk_ids", [])]
 
 
 def _text(records: Sequence[ChunkRecord]) -> str:

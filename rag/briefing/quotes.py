@@ -37,16 +37,20 @@ def overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / (len(a | b) or 1)
 
 
+def _sentences(text: str) -> list[str]:
+    """Every sentence of a text, whitespace made single."""
+    return [" ".join(text[s:e].split()) for s, e in sentence_spans(text)]
+
+
 def sentences_of(text: str) -> list[str]:
     """The sentences of an article's text that can be quoted (MIN_WORDS to MAX_WORDS words), each once."""
-    found = (" ".join(text[s:e].split()) for s, e in sentence_spans(text))
-    return list(dict.fromkeys(s for s in found if MIN_WORDS <= len(s.split()) <= MAX_WORDS))
+    return list(dict.fromkeys(s for s in _sentences(text) if MIN_WORDS <= len(s.split()) <= MAX_WORDS))
 
 
 def in_context(text: str, sentence: str) -> str:
     """The sentence with the sentences before and after it in the article's text, whitespace made single (the
     sentence alone when the text does not hold it)."""
-    found = [" ".join(text[s:e].split()) for s, e in sentence_spans(text)]
+    found = _sentences(text)
     if sentence not in found:
         return sentence
     at = found.index(sentence)

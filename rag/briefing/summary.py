@@ -52,9 +52,10 @@ def summarize(story: BriefStory, model: AnsweringModel) -> str:
     if not any(hit.text for hit in passages):
         return ""
     reply, _ = read_all(model.stream(summary_messages(story, passages), SUMMARY_TOKENS, markers=len(passages)))
-    ranges = sentence_ranges(reply.strip())
+    reply = reply.strip()
+    ranges = sentence_ranges(reply)
     if not ranges:
         return ""
-    first = reply.strip()[ranges[0][0] : ranges[0][1]]
+    first = reply[ranges[0][0] : ranges[0][1]]
     verified = verify_answer(first, passages)
     return verified.text if verified.support and not verified.unsupported else ""

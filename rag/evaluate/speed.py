@@ -40,8 +40,8 @@ def prompt_reading(rows: list[dict[str, Any]]) -> dict[str, float | None]:
     asked = [r for r in rows if r.get("prompt_tokens")]
     read = [r["prompt_tokens"] - (r.get("cached_tokens") or 0) for r in asked]
     speeds = [
-        (r["prompt_tokens"] - (r.get("cached_tokens") or 0)) / r["prompt_read_s"]
-        for r in asked
+        tokens / r["prompt_read_s"]
+        for tokens, r in zip(read, asked, strict=True)
         if r.get("attempts") == 1 and r.get("prompt_read_s")
     ]
     tokens, speed = median(read), median(speeds)
