@@ -75,6 +75,9 @@ class Settings:
     # With verify: the question asked again on the answer's evidence in a short-answer form; an answer is kept
     # only when it holds that short answer.
     second_reading: bool = True
+    # With the second reading: each kept sentence is removed unless the model, asked whether the sentences of
+    # its cited passages closest to it say it, answers yes (rag.answering.statement_check).
+    statement_check: bool = True
     # With the second reading: a declined reply is recovered when two readings of the two best articles agree
     # and the verification keeps what they say. Off: on the fitting half it added as many wrong answers as right.
     recover_declines: bool = False

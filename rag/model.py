@@ -111,8 +111,10 @@ class Support:
 @dataclass(frozen=True)
 class Reading:
     """A second reading of the evidence (rag.answering.second_reading): what it was for ("check": an answer
-    kept only when it holds the short answer; "recover": a declined reply), the window read, the model's short
-    answer, and how far the answer (or the other reading) holds it, from 0 to 1 (None: not compared)."""
+    kept only when it holds the short answer; "recover": a declined reply; "stated": whether the window says an
+    answer sentence, rag.answering.statement_check), the window read, the model's short answer (for "stated":
+    yes, no or neither), and how far the answer (or the other reading) holds it, from 0 to 1 (for "stated":
+    P(yes); None: not compared)."""
 
     kind: str
     window: str
@@ -175,6 +177,7 @@ ABSTAIN_REASONS = {
     "unlikely answerable": "the answerability gate found the passages unlikely to answer the question",
     "not about the earlier answer": "the follow-up's evidence does not hold what the earlier answer said",
     "readings disagree": "read again on its evidence alone, the question got a different answer, so this one is withheld",
+    "not stated": "asked whether its evidence says what the answer says, the model found it does not",
 }
 
 

@@ -23,7 +23,7 @@ against unanswerable) and the seconds it takes per question.
 
 Found (fitting half of rt100 and the answer-removed run): the letter form separates answerable from unanswerable
 questions best (AUROC 0.889; its P(NONE) feeds the gate), answering first picks a sentence holding the answer
-most often (29 of 36). The numbers stand in docs/results.md, "Answerability gate and evidence step"."""
+most often (29 of 36). The numbers stand in docs/studies.md, "The evidence step"."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""What the second reading did in a `rag eval` run with it on (the issue on meaning): answers it kept, withheld
-and recovered, right or wrong, on each half, and the time it took.
+"""What the second reading did in a `rag eval` run with it on (the issue on meaning): answers it kept, trimmed
+(the statement check removed a sentence), withheld and recovered, right or wrong, on each half, and the time
+it took.
 
     python studies/second_reading_effect.py RUN_DIR [RUN_DIR ...] [--out FILE.json]
 
@@ -35,11 +36,19 @@ def answer_records(run: Path) -> list[dict]:
     return list({r["id"]: r for r in records if r.get("kind") == "answer"}.values())
 
 
+WITHHELD = ("readings disagree", "not stated")  # the short answer disagreed; the evidence said no sentence
+
+
 def outcome(record: dict) -> str | None:
-    """kept / withheld / recovered / declined-unrecovered, or None when no reading ran."""
-    kinds = {reading["kind"] for reading in record.get("readings") or []}
-    if "check" in kinds:
-        return "withheld" if record["abstain_reason"] == "readings disagree" else "kept"
+    """kept / trimmed (a sentence the statement check removed, the answer shown) / withheld / recovered /
+    unrecovered (a decline the readings did not recover), or None when no reading ran."""
+    readings = record.get("readings") or []
+    kinds = {reading["kind"] for reading in readings}
+    if kinds & {"check", "stated"}:
+        if record["abstain_reason"] in WITHHELD:
+            return "withheld"
+        said_no = any(r["kind"] == "stated" and r["reply"] == "no" for r in readings)
+        return "trimmed" if said_no and not truthy(record["abstained"]) else "kept"
     if "recover" in kinds:
         return "unrecovered" if truthy(record["abstained"]) else "recovered"
     return None
@@ -50,7 +59,7 @@ def rightness(record: dict, what: str) -> str:
     reading judged (a withheld one: its removed text), or of a recovery."""
     if what == "unrecovered":
         return "-"
-    text = record["reply"] if record["abstain_reason"] == "readings disagree" else record["text"]
+    text = record["reply"] if record["abstain_reason"] in WITHHELD else record["text"]
     if not truthy(record["answerable"]):
         return "wrong"
     return "right" if contains(text, record.get("answers") or []) else "other"
@@ -59,7 +68,7 @@ def rightness(record: dict, what: str) -> str:
 def without_reading(record: dict) -> tuple[bool, float]:
     """(abstained, contains) of the answer as it would have been without the second reading."""
     what = outcome(record)
-    if record["abstain_reason"] == "readings disagree":
+    if what in ("withheld", "trimmed"):  # read in the reply (what the verification alone kept of it was shown)
         return False, float(contains(record["reply"], record.get("answers") or []))
     if what == "recovered":
         return True, 0.0

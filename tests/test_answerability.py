@@ -1,12 +1,13 @@
 """The answerability gate: its signals, its decision over a checked answer, the shipped weights, and the fit."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from rag.text.question import read_question
-from rag.model import Answer, Timings
+from rag.model import Answer, Reading, Timings
 from rag.answering.answerability import SIGNALS, UNLIKELY, Gate, answer_type, judge, load_gate, signals
 from rag.answering.finishing import finish_answer
 from rag.errors import RagError
@@ -44,8 +45,10 @@ def test_signals_of_an_answer_that_holds_the_question_near_its_evidence() -> Non
     hits = [passage(similarity=0.7), passage("Unrelated weather report.", 0.3, 2)]
     answer = finished(question, "Sergey Lavrov said Russia would only negotiate then [1].", hits)
     found = signals(read_question(question), hits, hits, answer)
-    assert set(found) == set(SIGNALS) - {"evidence_none"}  # the model gave no token probabilities
+    assert set(found) == set(SIGNALS) - {"evidence_none", "reading_agreement"}  # no token odds, no second reading
     assert signals(read_question(question), hits, hits, answer, 0.25)["evidence_none"] == 0.25
+    read = replace(answer, readings=[Reading("check", SUMMIT, "Sergey Lavrov", 0.5)])
+    assert signals(read_question(question), hits, hits, read)["reading_agreement"] == 0.5
     assert found["best_similarity"] == pytest.approx(0.7)
     assert found["similarity_margin"] == pytest.approx(0.4)
     assert found["question_in_passages"] == 1.0 and found["question_near_answer"] == 1.0

@@ -333,5 +333,6 @@ def test_with_the_gate_on_the_model_is_asked_for_the_answering_sentence(indexed,
     generator = scripted("City beat Arsenal on penalties in the cup final [1].", odds={"NONE": 0.9, "A": 0.1})
     qa = QA(dataclasses.replace(indexed, gate=True), generator=generator, embedder=embedder)
     result = qa.answer("Who won the cup final?")
-    assert len(generator.asked) == 2 and "Letter:" in generator.asked[0][1]["content"]
+    letters = [asked for asked in generator.asked if asked[-1]["content"].endswith("Letter:")]
+    assert len(letters) == 2  # the two orders of the evidence pick (the statement check asks the rest)
     assert result.answerable is not None  # judged with the model's P(NONE) of 0.9

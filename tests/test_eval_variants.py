@@ -161,3 +161,23 @@ def test_the_committed_labelled_sentences_are_all_labelled_with_their_cited_pass
     assert len(rows) >= 300
     assert {row["label"] for row in rows} == {"supported", "not supported"}
     assert all(row["cited"] and row["sentence"] and row["question"] for row in rows)
+
+
+def test_the_labelled_sentences_score_the_statement_check_on_the_models_yes_or_no():
+    from rag.evaluate.claim_labels import kept_on_statement, score
+    from tests.fakes import HashingEmbedder, ReadingModel
+
+    text = "Manchester City won the cup final. The City goalkeeper saved the decisive penalty from the Arsenal captain."
+    cited = [{"number": 1, "title": "Final", "source": "AP", "published": "2025-05-24", "text": text}]
+    rows = [{"id": "q1", "question": "Who won?", "sentence": "Manchester City won the cup final [1].", "cited": cited,
+             "label": "supported"},
+            {"id": "q2", "question": "Who saved it?", "sentence": "The Arsenal captain saved the decisive penalty [1].",
+             "cited": cited, "label": "not supported"}]  # fmt: skip
+
+    def odds(messages):
+        return {"Yes": 0.9, "No": 0.1} if "City won" in messages[-1]["content"].split("say:")[1] else {"No": 1.0}
+
+    model = ReadingModel(odds=odds)
+    result = score(rows, kept_on_statement(model, HashingEmbedder().encode))
+    assert (result["kept"], result["precision"], result["recall"]) == (1, 1.0, 1.0)
+    assert all("Does the text say:" in asked[-1]["content"] for asked in model.asked) and len(model.asked) == 2

@@ -166,3 +166,18 @@ def test_the_briefing_summaries_of_the_real_model_are_verified_sentences(qa, tmp
     for story in summarized:
         verified = verify_answer(story.summary, story_passages(story))
         assert verified.support and not verified.unsupported, story.summary
+
+
+def test_the_default_model_tells_a_stated_sentence_from_a_turned_one(qa):
+    """The statement check's question to the real model: the words of both sentences stand in the text, the
+    relation of only one."""
+    from rag.answering.statement_check import read_statement
+
+    text = ("Manchester City won the cup final at Wembley on Saturday after beating Arsenal five to four on "
+            "penalties. The match ended one all after extra time. The City goalkeeper saved the decisive penalty "
+            "from the Arsenal captain.")  # fmt: skip
+    stated = read_statement(qa.generator, text, "Manchester City won the cup final at Wembley [1].")
+    assert stated.reply == "yes"
+    assert read_statement(qa.generator, text, "Manchester City lost the cup final to Arsenal [1].").reply == "no"
+    turned = read_statement(qa.generator, text, "Arsenal won the cup final at Wembley [1].")
+    assert (turned.agreement or 0) < (stated.agreement or 0)  # doubted, though not under the threshold: a ranking

@@ -37,6 +37,7 @@ SIGNALS = (
     "answer_adds",  # share of the answer's content words that the question does not have
     "answer_type",  # 1 the answer has what the question asks for (a name, a number, a date), 0 not, 0.5 no type
     "evidence_none",  # the model's P(NONE) naming the sentence that answers (rag.answering.evidence)
+    "reading_agreement",  # the second reading's agreement with the answer (rag.answering.second_reading)
 )
 
 
@@ -114,7 +115,8 @@ def signals(
 ) -> dict[str, float]:
     """The gate's signals for a checked answer (hits: the ranked top passages; passages: those the model read,
     whole; answer: the finished answer, its reply and the sentences verification removed; evidence_none: the
-    model's P(NONE) for the answering sentence, None when the model gives no token probabilities)."""
+    model's P(NONE) for the answering sentence, None when the model gives no token probabilities). A signal
+    that was not measured (no P(NONE), no second reading) is left out: the gate counts it at its fitted mean."""
     similarities = [hit.similarity for hit in hits] or [0.0]
     rest = similarities[1:5]
     asked = _content(question.text)
@@ -140,7 +142,12 @@ def signals(
         "answer_adds": min(1.0, len(added) / 5),
         "answer_type": answer_type(question, shown) if shown else 0.0,
     }
-    return found if evidence_none is None else {**found, "evidence_none": evidence_none}
+    if evidence_none is not None:
+        found["evidence_none"] = evidence_none
+    checks = [reading.agreement for reading in answer.readings if reading.kind == "check"]
+    if checks and checks[-1] is not None:
+        found["reading_agreement"] = checks[-1]
+    return found
 
 
 UNLIKELY = "No passage close to the question answers it."

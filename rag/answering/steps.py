@@ -28,6 +28,7 @@ from rag.answering.models import AnsweringModel
 from rag.answering.replying import Reply, write_reply
 from rag.answering.second_reading import check_answer, recover_answer
 from rag.answering.selection import select_sentences
+from rag.answering.statement_check import check_statements
 from rag.config import Settings
 from rag.index.embedding import Embedder
 from rag.model import Answer, Timings
@@ -139,7 +140,8 @@ RECOVERABLE = ("declined", "nothing verified")  # abstentions of the model's own
 @dataclass(frozen=True)
 class Reread:
     """The second reading (RAG_SECOND_READING, with verification; rag.answering.second_reading): a verified
-    answer is kept only when it holds the short answer to the question asked again on its evidence; with
+    answer keeps only the sentences its evidence states (RAG_STATEMENT_CHECK; rag.answering.statement_check),
+    and is kept only when it holds the short answer to the question asked again on its evidence; with
     RAG_RECOVER_DECLINES, a reply the model declined or the verification removed is recovered when two
     readings agree on a short answer."""
 
@@ -156,6 +158,8 @@ class Reread:
             return answer
         model, encode = self.warm.generator, self.warm.embedder.encode
         if not answer.abstained:
+            if self.warm.settings.statement_check:
+                answer = check_statements(model, answer, encode)
             return check_answer(model, found.plan.read, answer, encode)
         recovered, readings = recover_answer(model, found.plan, found.hits, encode)
         return recovered or replace(answer, readings=readings)

@@ -2,6 +2,7 @@
 
     python -m rag.evaluate.claim_labels build RESULTS.json [RESULTS.json ...] --out FILE.jsonl
     python -m rag.evaluate.claim_labels score [--labels FILE.jsonl] [--out FILE.json] [--second-reading]
+                                              [--statement-check]
 
 build: every sentence of the model's replies in `rag eval` runs (their results.json), with the passages it
 cites as the model read them (found again by the same search; markers placed as the answer step places them),
@@ -11,7 +12,8 @@ score: the verification's decision on each labelled sentence (kept or removed) a
 the share it keeps), over all sentences and over each half of the questions (rag.evaluate.questions.half: rules are
 changed looking at the fitting half only, and reported on the other); VerificationEvaluator gives both. With
 --second-reading, a sentence the verification keeps must also hold the short answer the answering model gives
-on its evidence (rag.answering.second_reading, the sentence taken as the answer)."""
+on its evidence (rag.answering.second_reading, the sentence taken as the answer). With --statement-check, a
+kept sentence must also be said by its evidence, the model asked (rag.answering.statement_check)."""
 
 from __future__ import annotations
 
@@ -22,9 +24,11 @@ from pathlib import Path
 from typing import cast
 
 from rag.answering.citations import answer_sentences, marker_numbers
+from rag.answering.evidence import ReadsTokenOdds
 from rag.answering.finishing import place_markers
 from rag.answering.models import AnsweringModel
 from rag.answering.second_reading import Embed, agreement, evidence_window, keeps, read_again
+from rag.answering.statement_check import read_statement
 from rag.answering.verify import states_something, verify_answer
 from rag.evaluate.questions import half, record_ask
 from rag.evaluate.report import write_json
@@ -124,6 +128,19 @@ def kept_on_reading(model: AnsweringModel, embed: Embed) -> Callable[[dict], boo
     return decide
 
 
+def kept_on_statement(model: AnsweringModel, embed: Embed) -> Callable[[dict], bool]:
+    """The decision with the statement check (as check_statements decides): kept by the verification, and said
+    by the three sentences of its cited passages closest to it, the model asked yes or no."""
+
+    def decide(row: dict) -> bool:
+        if not kept(row):
+            return False
+        window = evidence_window(row["sentence"], [p["text"] for p in row["cited"]], embed)
+        return read_statement(cast(ReadsTokenOdds, model), window, row["sentence"]).reply != "no"
+
+    return decide
+
+
 def _plain(sentence: str) -> str:
     return " ".join(MARKER.sub(" ", sentence).split())
 
@@ -173,19 +190,21 @@ def main(argv: list[str] | None = None) -> int:
     scoring.add_argument("--labels", type=Path, default=LABELS)
     scoring.add_argument("--out", type=Path, default=Path("eval-output") / "claim-labels.json")
     scoring.add_argument("--second-reading", action="store_true", help="also read each kept sentence again")
+    scoring.add_argument("--statement-check", action="store_true", help="also ask whether its evidence says it")
     args = parser.parse_args(argv)
     if args.command == "build":
         print(f"wrote {build(args.results, args.out)} sentences to {args.out}")
         return 0
     rows = [json.loads(line) for line in args.labels.read_text(encoding="utf-8").splitlines() if line.strip()]
     decide: Callable[[dict], bool] = kept
-    if args.second_reading:
+    if args.second_reading or args.statement_check:
         from rag.answering.models import load_generator
         from rag.config import Settings
         from rag.index.embedding import make_embedder
 
         settings = Settings.from_env()
-        decide = kept_on_reading(load_generator(settings), make_embedder(settings).encode)
+        model, embed = load_generator(settings), make_embedder(settings).encode
+        decide = (kept_on_reading if args.second_reading else kept_on_statement)(model, embed)
     result = VerificationEvaluator(rows, decide)()
     halves = cast(dict[str, dict], result["halves"])
     print(f"verification against {result['sentences']} labelled sentences ({args.labels}):")
