@@ -2,6 +2,11 @@
 at other thresholds from its recorded P(yes) per sentence, on each half of the questions.
 
     python studies/statement_threshold.py STATED_RUN:BASE_RUN [STATED_RUN:BASE_RUN ...] [--out FILE.json]
+    python studies/statement_threshold.py --read RUN --into OUT_RUN
+
+--read: a run made without the statement check, each sentence of its shown answers read by it as the pipeline
+reads it (read_statement on the three closest sentences of its cited passages), written to OUT_RUN as a run with
+"stated" readings, to be replayed as OUT_RUN:RUN (no question is answered again).
 
 STATED_RUN has the statement check on (its "stated" readings), BASE_RUN is the same questions with it off and
 the second reading on (the same replies: the check comes after the reply). At a threshold t an answer is shown
@@ -60,11 +65,47 @@ def kind(record: dict) -> str:
     return "right" if contains(record["reply"], record.get("answers") or []) else "other"
 
 
+def read_statements(run: Path, into: Path) -> None:
+    """The run's records with a "stated" reading of each sentence of its shown answers, written to into."""
+    from dataclasses import asdict
+
+    from rag.answering.citations import answer_sentences, marker_numbers
+    from rag.answering.models import load_generator
+    from rag.answering.second_reading import evidence_window
+    from rag.answering.statement_check import read_statement
+    from rag.config import Settings
+    from rag.index.embedding import make_embedder
+    from rag.markers import MARKER
+
+    settings = Settings.from_env()
+    model, embed = load_generator(settings), make_embedder(settings).encode
+    records = answer_records(run)
+    into.mkdir(parents=True, exist_ok=True)
+    with (into / "records.jsonl").open("w", encoding="utf-8") as handle:
+        for number, record in enumerate(records, start=1):
+            if not truthy(record["abstained"]):
+                passages = {c["number"]: c["passage"] for c in record["citations"]}
+                for sentence in answer_sentences(record["text"]):
+                    cited = [passages[n] for m in MARKER.finditer(sentence) for n in marker_numbers(m) if n in passages]
+                    if cited:
+                        window = evidence_window(sentence, list(dict.fromkeys(cited)), embed)
+                        record["readings"] = [*record["readings"], asdict(read_statement(model, window, sentence))]  # type: ignore[arg-type]
+            handle.write(json.dumps(record) + "\n")
+            if number % 50 == 0:
+                print(f"  {number} of {len(records)}", flush=True)
+    print(f"wrote {into / 'records.jsonl'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("pairs", nargs="+")
+    parser.add_argument("pairs", nargs="*")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--read", type=Path, help="a run without the statement check, to read its answers")
+    parser.add_argument("--into", type=Path, help="with --read: where the run with the readings goes")
     args = parser.parse_args()
+    if args.read:
+        read_statements(args.read, args.into or args.read.with_name(args.read.name + "-read"))
+        return
     report: dict = {}
     for pair in args.pairs:
         stated_run, base_run = (Path(p) for p in pair.split(":"))

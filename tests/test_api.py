@@ -31,8 +31,11 @@ QUESTION = "Why was the meeting between Marco Rubio and Lavrov postponed?"
 
 def first_sentence_of_passage_1(body: dict) -> list[str]:
     """The scripted model's reply: the first sentence of six words or more of passage [1], cited, in pieces; to
-    the second reading's short-answer prompt, the same pick from the text it is given, uncited."""
+    the second reading's short-answer prompt, the same pick from the text it is given, uncited; to the statement
+    check, yes."""
     prompt = body["messages"][-1]["content"]
+    if "Does the text say:" in prompt:  # the statement check: the sentence came from the passage
+        return ["Yes"]
     reading = re.search(r"^Text: ([\s\S]+?)\n\nQuestion:", prompt)
     passage = (reading or re.search(r"^\[1\] .*\n([\s\S]+?)\n\n(?:\[2\]|Question:)", prompt, re.M)).group(1)
     sentences = re.split(r"(?<=[.!?])\s+", passage.strip())
@@ -77,8 +80,11 @@ def test_an_answer_with_its_citations(api_server, model_server):
     assert first["title"].startswith(SEED_TITLE) and (first["published"] or "").startswith("2025-10") and first["passage"]
     assert set(answer["timings"]) == {"retrieve_s", "first_token_s", "total_s", "prompt_tokens", "cached_tokens",
                                       "prompt_read_s", "decode_tokens_per_s", "attempts", "reread_s"}
-    answering = [r for r in model_server.requests if not r["messages"][-1]["content"].endswith("Short answer:")]
-    assert "grammar" in answering[-1]  # the marker grammar goes to the answering server (not with the short answer)
+    readings = ("Short answer:", "Answer yes or no:")  # the second reading's and the statement check's prompts
+    answering = [r for r in model_server.requests if not r["messages"][-1]["content"].endswith(readings)]
+    assert "grammar" in answering[-1]  # the marker grammar goes to the answering server (not with the readings)
+    stated = [r for r in model_server.requests if "Does the text say:" in r["messages"][-1]["content"]]
+    assert stated and stated[-1]["logprobs"] and "grammar" not in stated[-1]  # the statement check asked its odds
 
 
 def test_a_streamed_answer_ends_with_the_whole_answer(api_server):

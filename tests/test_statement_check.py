@@ -74,6 +74,18 @@ def test_the_statement_check_can_be_turned_off(index, embedder, scripted):
     assert "Arsenal beat" in final.text and not [r for r in final.readings if r.kind == "stated"]
 
 
+def test_a_server_that_refuses_token_odds_leaves_the_sentence_unjudged():
+    from rag.answering.statement_check import read_statement
+    from rag.errors import RagError
+
+    class Refusing:
+        def next_token(self, messages, top=20, reuse_prefix=False):
+            raise RagError("the answering server refused: logprobs are not supported")
+
+    reading = read_statement(Refusing(), "Manchester City won the cup final.", TRUE)
+    assert (reading.reply, reading.agreement) == ("neither", None)
+
+
 def test_p_yes_weighs_yes_against_no_only():
     assert p_yes({"Yes": 0.6, "yes": 0.1, "No": 0.3, "The": 0.5}) == pytest.approx(0.7)
     assert p_yes({"The": 1.0}) is None and 0 < STATED < 1

@@ -20,6 +20,7 @@ from rag.answering.evidence import ReadsTokenOdds
 from rag.answering.finishing import withhold
 from rag.answering.models import Messages
 from rag.answering.second_reading import Embed, evidence_window
+from rag.errors import RagError
 from rag.markers import ABSTAIN, MARKER
 from rag.model import Answer, Reading, relies_on
 
@@ -48,8 +49,12 @@ def plain(sentence: str) -> str:
 
 def read_statement(model: ReadsTokenOdds, window: str, sentence: str) -> Reading:
     """The model's P(yes) that the window states the sentence, as a reading ("stated") whose reply is "yes",
-    "no" (P(yes) under STATED) or "neither" (the model would say neither: the sentence is not judged)."""
-    chance = p_yes(model.next_token(stated_messages(window, plain(sentence))))
+    "no" (P(yes) under STATED) or "neither" (the model would say neither, or its server refused the question:
+    the sentence is not judged)."""
+    try:
+        chance = p_yes(model.next_token(stated_messages(window, plain(sentence))))
+    except RagError:  # a server that refuses token probabilities: the check cannot run, the answer goes on
+        chance = None
     if chance is None:
         return Reading("stated", window, "neither", None)
     return Reading("stated", window, "yes" if chance >= STATED else "no", round(chance, 3))
