@@ -28,7 +28,7 @@ from rag.answering.evidence import ReadsTokenOdds
 from rag.answering.finishing import place_markers
 from rag.answering.models import AnsweringModel
 from rag.answering.second_reading import Embed, agreement, evidence_window, keeps, read_again
-from rag.answering.statement_check import read_statement
+from rag.answering.statement_check import plain, read_statement
 from rag.answering.verify import states_something, verify_answer
 from rag.evaluate.questions import half, record_ask
 from rag.evaluate.report import write_json
@@ -110,7 +110,7 @@ def kept(row: dict) -> bool:
     sentence = MARKER.sub(lambda m: "".join(f"[{numbered[n]}]" for n in marker_numbers(m) if n in numbered),
                           row["sentence"])  # fmt: skip
     verified = verify_answer(sentence, hits, read_question(row["question"]))
-    return not verified.unsupported and _plain(verified.text) == _plain(sentence)
+    return not verified.unsupported and plain(verified.text) == plain(sentence)
 
 
 def kept_on_reading(model: AnsweringModel, embed: Embed) -> Callable[[dict], bool]:
@@ -139,10 +139,6 @@ def kept_on_statement(model: AnsweringModel, embed: Embed) -> Callable[[dict], b
         return read_statement(cast(ReadsTokenOdds, model), window, row["sentence"]).reply != "no"
 
     return decide
-
-
-def _plain(sentence: str) -> str:
-    return " ".join(MARKER.sub(" ", sentence).split())
 
 
 def score(rows: list[dict], decide: Callable[[dict], bool] = kept) -> dict[str, object]:
